@@ -1,0 +1,49 @@
+/**
+ * Domain errors. Domain code (registry, config, health) throws only these;
+ * src/server maps each class to one gRPC status in one table, and the SDK
+ * maps status codes back. Unknown errors become INTERNAL without details.
+ */
+export class SwitchboardError extends Error {
+  override name = "SwitchboardError";
+}
+
+/** A request field is malformed or out of bounds. Nothing was written. */
+export class InvalidArgumentError extends SwitchboardError {
+  override name = "InvalidArgumentError";
+  constructor(
+    /** Request field path, e.g. "instance.metadata". */
+    readonly field: string,
+    reason: string,
+  ) {
+    super(`${field}: ${reason}`);
+  }
+}
+
+export class NotFoundError extends SwitchboardError {
+  override name = "NotFoundError";
+}
+
+export class AlreadyExistsError extends SwitchboardError {
+  override name = "AlreadyExistsError";
+}
+
+/** A compare-and-set did not match; currentRevision is 0 when the key does not exist. */
+export class ConflictError extends SwitchboardError {
+  override name = "ConflictError";
+  constructor(
+    message: string,
+    readonly currentRevision: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The store cannot be reached, or this replica could not catch up in time. Retryable. */
+export class UnavailableError extends SwitchboardError {
+  override name = "UnavailableError";
+}
+
+/** A quota, queue or size limit was exceeded. */
+export class ResourceExhaustedError extends SwitchboardError {
+  override name = "ResourceExhaustedError";
+}
