@@ -1,0 +1,29 @@
+import { describe, expect, it } from "vitest";
+import type { WatchBatch } from "../store/types.js";
+import { HistoryWindow } from "./history.js";
+
+function batch(revision: number, key: string): WatchBatch {
+  return { revision, events: [{ type: "delete", key, modRevision: revision }] };
+}
+
+describe("HistoryWindow", () => {
+  it("answers the batches after a revision, filtered by prefix", () => {
+    const window = new HistoryWindow(100);
+    window.reset(10);
+    window.push(batch(11, "/a/1"));
+    window.push(batch(12, "/b/1"));
+    window.push(batch(13, "/a/2"));
+    expect(window.since("/a/", 10)?.map((b) => b.revision)).toEqual([11, 13]);
+    expect(window.since("/a/", 11)?.map((b) => b.revision)).toEqual([13]);
+    expect(window.since("/", 13)).toEqual([]);
+    expect(window.since("/", 9)).toBeUndefined();
+  });
+
+  it("moves its floor as old batches fall out", () => {
+    const window = new HistoryWindow(3);
+    window.reset(0);
+    for (let revision = 1; revision <= 10; revision++) window.push(batch(revision, "/k"));
+    expect(window.since("/", 6)).toBeUndefined();
+    expect(window.since("/", 7)?.map((b) => b.revision)).toEqual([8, 9, 10]);
+  });
+});

@@ -1,0 +1,3 @@
+export { createKeySpaceCache } from "./key-space-cache.js";
+export type { KeySpaceCacheOptions } from "./key-space-cache.js";
+export type { CacheUpdate, KeySpaceCache } from "./types.js";

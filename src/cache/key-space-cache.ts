@@ -1,0 +1,170 @@
+import type { Logger } from "pino";
+import { CompactedError, StoreUnavailableError } from "../store/errors.js";
+import type { Store, WatchBatch } from "../store/types.js";
+import { HistoryWindow } from "./history.js";
+import { KeyIndex } from "./key-index.js";
+import type { CacheUpdate, KeySpaceCache } from "./types.js";
+
+export interface KeySpaceCacheOptions {
+  store: Store;
+  /** Root prefix to mirror, e.g. "/switchboard/". */
+  prefix: string;
+  logger: Logger;
+  /** Batches kept for resuming clients. Default 10,000. */
+  historyLimit?: number;
+  /** Default timeout of waitForRevision. Default 5,000 ms. */
+  waitTimeoutMs?: number;
+  /** Backoff after a failed list or watch: first and maximum delay. Default 100 ms .. 5,000 ms. */
+  retryDelayMs?: { min: number; max: number };
+}
+
+/**
+ * Creates and starts the cache. Usage:
+ *
+ *   const cache = createKeySpaceCache({ store, prefix: "/switchboard/", logger });
+ *   await cache.waitForRevision(minRevision);        // also waits for the first load
+ *   const instances = cache.list("/switchboard/instances/default/orders/");
+ *   const stop = cache.subscribe((update) => queue.push(update));
+ */
+export function createKeySpaceCache(options: KeySpaceCacheOptions): KeySpaceCache {
+  const { store, prefix, logger } = options;
+  const log = logger.child({ component: "cache" });
+  const waitTimeoutMs = options.waitTimeoutMs ?? 5_000;
+  const retry = options.retryDelayMs ?? { min: 100, max: 5_000 };
+  const index = new KeyIndex();
+  const history = new HistoryWindow(options.historyLimit ?? 10_000);
+  const listeners = new Set<(update: CacheUpdate) => void>();
+  const waiters = new Set<Waiter>();
+  const lifetime = new AbortController();
+  let revision = 0;
+  let loaded = false;
+  let markReady!: () => void;
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
+
+  function emit(update: CacheUpdate): void {
+    for (const listener of listeners) {
+      try {
+        listener(update);
+      } catch (error) {
+        log.error({ err: error }, "cache listener failed");
+      }
+    }
+  }
+
+  // Only called once loaded, so a waiter for revision 0 (readiness only) resolves on the first load.
+  function advance(to: number): void {
+    revision = to;
+    for (const waiter of waiters) if (waiter.minRevision <= to) waiter.resolve();
+  }
+
+  function apply(batch: WatchBatch): void {
+    for (const event of batch.events) {
+      if (event.type === "put") index.set(event.kv);
+      else index.delete(event.key);
+    }
+    history.push(batch);
+    advance(batch.revision);
+    emit(batch.events.length > 0 ? { type: "batch", batch } : { type: "progress", revision: batch.revision });
+  }
+
+  async function load(): Promise<number> {
+    const { kvs, revision: listed } = await store.list(prefix);
+    index.clear();
+    for (const kv of kvs) index.set(kv);
+    history.reset(listed);
+    const wasLoaded = loaded;
+    loaded = true;
+    advance(listed);
+    if (wasLoaded) emit({ type: "reset", revision: listed });
+    markReady();
+    log.info({ revision: listed, keys: kvs.length, reload: wasLoaded }, "cache loaded");
+    return listed;
+  }
+
+  // List at R, watch from R + 1; on any failure the watch cannot recover from, list again with backoff.
+  async function run(): Promise<void> {
+    let delay = retry.min;
+    while (!lifetime.signal.aborted) {
+      try {
+        const listed = await load();
+        delay = retry.min;
+        for await (const batch of store.watch(prefix, listed + 1, lifetime.signal)) apply(batch);
+      } catch (error) {
+        if (lifetime.signal.aborted) break;
+        if (error instanceof CompactedError) log.warn({ compactRevision: error.compactRevision }, "watch compacted; reloading");
+        else log.warn({ err: error, retryInMs: delay }, "cache list/watch failed; keeping last state and retrying");
+        await sleep(delay, lifetime.signal);
+        delay = Math.min(delay * 2, retry.max);
+      }
+    }
+  }
+
+  const running = run();
+
+  return {
+    ready,
+    get revision() {
+      return revision;
+    },
+    get: (key) => index.get(key),
+    list: (subPrefix) => index.list(subPrefix),
+    changesSince: (subPrefix, sinceRevision) => history.since(subPrefix, sinceRevision),
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    waitForRevision(minRevision, waitOptions = {}) {
+      if (loaded && revision >= minRevision) return Promise.resolve();
+      return waitFor(minRevision, waitOptions.timeoutMs ?? waitTimeoutMs, waitOptions.signal);
+    },
+    async close() {
+      lifetime.abort();
+      for (const waiter of waiters) waiter.reject(new StoreUnavailableError("cache closed"));
+      listeners.clear();
+      await running;
+    },
+  };
+
+  function waitFor(minRevision: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = {
+        minRevision,
+        resolve: () => finish(resolve),
+        reject: (error) => finish(() => reject(error)),
+      };
+      const timer = setTimeout(
+        () => waiter.reject(new StoreUnavailableError(`not caught up to revision ${minRevision} within ${timeoutMs} ms (at ${revision})`)),
+        timeoutMs,
+      );
+      const onAbort = () => waiter.reject(signal!.reason);
+      function finish(settle: () => void): void {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        waiters.delete(waiter);
+        settle();
+      }
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener("abort", onAbort, { once: true });
+      waiters.add(waiter);
+    });
+  }
+}
+
+interface Waiter {
+  minRevision: number;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+  });
+}
