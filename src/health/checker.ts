@@ -1,0 +1,39 @@
+import type { CheckTarget } from "./check-spec.js";
+
+/** Outcome of one probe. */
+export interface ProbeResult {
+  ok: boolean;
+  /** Human-readable: HTTP status and body excerpt, gRPC status, connect error. */
+  output: string;
+}
+
+/**
+ * A Checker probes one target. It is created when a check starts and closed
+ * when it stops, so it may keep a connection (gRPC channel) between probes.
+ * probe() must settle soon after signal aborts (the scheduler aborts it at
+ * the check's timeout) and must not throw: failures are results.
+ */
+export interface Checker {
+  probe(signal: AbortSignal): Promise<ProbeResult>;
+  close(): void;
+}
+
+/**
+ * Builds checkers by target kind. HTTP and TCP live in src/health; gRPC is
+ * supplied by the server (domain code does not import gRPC libraries).
+ */
+export type CheckerFactory = (target: CheckTarget) => Checker;
+
+/** Cuts long probe output so results stay small in memory and in the store. */
+export function truncateOutput(text: string, max = 512): string {
+  const oneLine = text.replace(/\s+/g, " ").trim();
+  return oneLine.length <= max ? oneLine : `${oneLine.slice(0, max - 1)}…`;
+}
+
+export function errorText(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code && !error.message.includes(code) ? `${code}: ${error.message}` : error.message;
+  }
+  return String(error);
+}
