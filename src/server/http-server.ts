@@ -1,0 +1,81 @@
+import { createServer } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import type { ListenAddress } from "./listen-address.js";
+import type { HealthReport } from "./store-health.js";
+
+export interface HttpServerOptions {
+  metrics: Registry;
+  health: () => HealthReport;
+  logger: Logger;
+}
+
+export interface RunningHttpServer {
+  /** The bound port (useful when listening on port 0). */
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * The HTTP side port: GET /metrics (Prometheus text format) and GET /healthz
+ * (JSON HealthReport; 200 when SERVING, 503 otherwise).
+ */
+export async function startHttpServer(address: ListenAddress, options: HttpServerOptions): Promise<RunningHttpServer> {
+  const routes: Record<string, (res: ServerResponse) => Promise<void>> = {
+    "/metrics": async (res) => {
+      const body = await options.metrics.metrics();
+      res.writeHead(200, { "content-type": options.metrics.contentType }).end(body);
+    },
+    "/healthz": async (res) => {
+      const report = options.health();
+      res
+        .writeHead(report.status === "SERVING" ? 200 : 503, { "content-type": "application/json" })
+        .end(JSON.stringify(report));
+    },
+  };
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    const route = routes[path];
+    if (!route) {
+      res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
+      return;
+    }
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.writeHead(405, { allow: "GET, HEAD", "content-type": "text/plain" }).end("method not allowed\n");
+      return;
+    }
+    route(res).catch((error: unknown) => {
+      options.logger.error({ err: error, path }, "http handler failed");
+      if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
+      res.end("internal error\n");
+    });
+  });
+
+  await listen(server, address);
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => closeServer(server),
+  };
+}
+
+function listen(server: Server, address: ListenAddress): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error) => reject(error);
+    server.once("error", onError);
+    server.listen(address.port, address.host, () => {
+      server.off("error", onError);
+      resolve();
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    // Scrapers keep connections alive; do not wait for them.
+    server.closeAllConnections();
+  });
+}
