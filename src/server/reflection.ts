@@ -1,10 +1,6 @@
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { ServerReflection, ServerReflectionService } from "nice-grpc-server-reflection";
 
-/** Where `npm run generate` writes the descriptor set (switchboard API + vendored grpc health/reflection). */
-const DESCRIPTOR_SET = join("generated", "switchboard.binpb");
+export { loadDescriptorSet } from "./descriptor-set.js";
 
 /** Full names of both reflection services served (v1alpha for older grpcurl and grpc-js clients). */
 export const REFLECTION_SERVICE_NAMES = [
@@ -26,18 +22,4 @@ export const ServerReflectionV1AlphaService = {
 /** One implementation for both versions, answering for exactly `serviceNames`. */
 export function createReflectionImpl(descriptorSet: Uint8Array, serviceNames: readonly string[]) {
   return ServerReflection(descriptorSet, serviceNames);
-}
-
-/**
- * Reads generated/switchboard.binpb, looking upwards from this module so it is
- * found from src/ (tsx, vitest) and from dist/src/ (compiled) alike.
- */
-export function loadDescriptorSet(): Uint8Array {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let depth = 0; depth < 6; depth++) {
-    const candidate = join(dir, DESCRIPTOR_SET);
-    if (existsSync(candidate)) return readFileSync(candidate);
-    dir = dirname(dir);
-  }
-  throw new Error(`${DESCRIPTOR_SET} not found above ${fileURLToPath(import.meta.url)}; run "npm run generate"`);
 }

@@ -1,0 +1,189 @@
+#!/usr/bin/env node
+// Builds a Node single executable application (SEA): one file with the Node runtime inside.
+//
+//   node scripts/build-binary.mjs                       # src/cli/main.ts -> dist/switchboard
+//   node scripts/build-binary.mjs --entry examples/orders/main.ts --out dist/examples/orders
+//
+// Steps: esbuild bundles the entry and everything it imports into one CommonJS file (a SEA main
+// script may require() only built-in modules, and CommonJS rules out top-level await: esbuild
+// fails the build naming the line if a module uses it); files that libraries read from disk at
+// load time are inlined by the plugins below; `node --experimental-sea-config` turns the bundle
+// into a blob; postject injects the blob into a copy of this Node binary and flips its fuse.
+import { execFileSync } from "node:child_process";
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { basename, dirname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const requireFromRepo = createRequire(join(repoRoot, "package.json"));
+const esbuild = requireFromRepo("esbuild");
+
+/** The fuse postject flips so that Node runs the injected blob; fixed for every Node version. */
+const SEA_FUSE = "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2";
+
+/**
+ * etcd3 calls proto-loader's loadSync(`${__dirname}/../proto/rpc.proto`) when it is first
+ * required. In the bundle there is no such directory, so this plugin parses the protos at build
+ * time (with the same protobufjs and options etcd3 uses) and swaps the call for proto-loader's
+ * fromJSON on the parsed tree. The build fails if etcd3 ever changes that line.
+ */
+function inlineEtcdProtos() {
+  return {
+    name: "inline-etcd3-protos",
+    setup(build) {
+      build.onLoad({ filter: /[\\/]etcd3[\\/]lib[\\/]connection-pool\.js$/ }, (args) => {
+        const source = readFileSync(args.path, "utf8");
+        const call = "(0, proto_loader_1.loadSync)(`${__dirname}/../proto/rpc.proto`, {";
+        if (source.split(call).length !== 2) {
+          throw new Error(`${args.path}: expected one "${call}" to inline; etcd3 changed, update this plugin`);
+        }
+        const requireFromEtcd = createRequire(args.path);
+        const protoLoader = requireFromEtcd("@grpc/proto-loader");
+        const protobuf = createRequire(requireFromEtcd.resolve("@grpc/proto-loader"))("protobufjs");
+        const protoFile = join(dirname(args.path), "..", "proto", "rpc.proto");
+        // The options etcd3 passes; keepCase matters at parse time, the rest when the
+        // package definition is built (at run time, from the same object literal).
+        const options = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
+        const root = new protobuf.Root().loadSync(protoFile, options);
+        root.resolveAll();
+        const json = root.toJSON();
+        assertSameServices(protoLoader.loadSync(protoFile, options), protoLoader.fromJSON(json, options));
+        return {
+          contents: source.replace(call, `(0, proto_loader_1.fromJSON)(${JSON.stringify(json)}, {`),
+          loader: "js",
+          resolveDir: dirname(args.path),
+        };
+      });
+    },
+  };
+}
+
+/**
+ * src/server/descriptor-set.ts finds generated/switchboard.binpb on disk, next to the sources;
+ * the binary carries the descriptor set inside instead (esbuild's binary loader: a Uint8Array).
+ */
+function embedDescriptorSet() {
+  return {
+    name: "embed-descriptor-set",
+    setup(build) {
+      build.onLoad({ filter: /[\\/]src[\\/]server[\\/]descriptor-set\.ts$/ }, () => ({
+        contents: [
+          `import descriptorSet from ${JSON.stringify(join(repoRoot, "generated", "switchboard.binpb"))};`,
+          "export function loadDescriptorSet(): Uint8Array { return descriptorSet; }",
+        ].join("\n"),
+        loader: "ts",
+        resolveDir: repoRoot,
+      }));
+    },
+  };
+}
+
+/** Every service method of the parsed-from-disk definition exists, with the same path, in the inlined one. */
+function assertSameServices(fromDisk, fromJson) {
+  const describe = (definition) =>
+    Object.entries(definition)
+      .filter(([, value]) => value && typeof value === "object" && !("format" in value))
+      .flatMap(([name, service]) => Object.entries(service).map(([method, m]) => `${name}.${method} ${m.path}`))
+      .sort()
+      .join("\n");
+  const a = describe(fromDisk);
+  if (a === "" || a !== describe(fromJson)) {
+    throw new Error("inlined etcd3 protos differ from the ones read from disk");
+  }
+}
+
+/**
+ * Bundles `entry` into `bundleFile` (CommonJS, node20). `import.meta` is an error rather than the
+ * empty object esbuild would leave in CommonJS: code relying on it would break only at run time.
+ * Files ending in .binpb (descriptor sets) are embedded as Uint8Array when imported.
+ */
+export async function bundle({ entry, bundleFile, define = {} }) {
+  const result = await esbuild.build({
+    absWorkingDir: repoRoot,
+    entryPoints: [entry],
+    outfile: bundleFile,
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "cjs",
+    loader: { ".binpb": "binary" },
+    define,
+    legalComments: "none",
+    logLevel: "warning",
+    logOverride: { "empty-import-meta": "error" },
+    plugins: [inlineEtcdProtos(), embedDescriptorSet()],
+    metafile: true,
+  });
+  return result;
+}
+
+/**
+ * Builds a single executable from `entry` at `outfile`. `nodeBinary` is the runtime copied into
+ * it (default: the Node running this script); `strip` drops its symbol tables first when the
+ * `strip` tool is on PATH (before injecting: stripping an injected binary would break it).
+ */
+export async function buildBinary({ entry, outfile, nodeBinary = process.execPath, strip = true, define = {} }) {
+  const started = Date.now();
+  const out = resolve(repoRoot, outfile);
+  const work = join(dirname(out), ".sea", basename(out));
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  const bundleFile = join(work, "main.cjs");
+  await bundle({ entry, bundleFile, define });
+
+  const blob = join(work, "sea-prep.blob");
+  const seaConfig = join(work, "sea-config.json");
+  writeFileSync(
+    seaConfig,
+    JSON.stringify({ main: bundleFile, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true }, null, 2),
+  );
+  execFileSync(process.execPath, ["--experimental-sea-config", seaConfig], { stdio: ["ignore", "ignore", "inherit"] });
+
+  rmSync(out, { force: true });
+  copyFileSync(nodeBinary, out);
+  chmodSync(out, 0o755);
+  // Symbols only help native debuggers (addons link against .dynsym, which stays): about 12 MB.
+  // strip complains about Node's many ELF notes on stderr; only a failure matters.
+  if (strip && hasCommand("strip")) execFileSync("strip", ["--strip-all", out], { stdio: "pipe" });
+  const { inject } = requireFromRepo("postject");
+  await inject(out, "NODE_SEA_BLOB", readFileSync(blob), { sentinelFuse: SEA_FUSE });
+  chmodSync(out, 0o755);
+  return { outfile: out, bundleFile, bytes: statSync(out).size, bundleBytes: statSync(bundleFile).size, ms: Date.now() - started };
+}
+
+function hasCommand(name) {
+  try {
+    execFileSync("sh", ["-c", `command -v ${name}`], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The version string the binary prints, baked in because package.json is not shipped with it. */
+export function packageVersion() {
+  return JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")).version;
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      entry: { type: "string", default: "src/cli/main.ts" },
+      out: { type: "string", default: "dist/switchboard" },
+      node: { type: "string", default: process.execPath },
+      "no-strip": { type: "boolean", default: false },
+    },
+  });
+  const r = await buildBinary({ entry: values.entry, outfile: values.out, nodeBinary: values.node, strip: !values["no-strip"] });
+  const mb = (n) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  console.log(`${r.outfile}: ${mb(r.bytes)} (bundle ${mb(r.bundleBytes)}) in ${(r.ms / 1000).toFixed(1)} s`);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  main().catch((err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}
