@@ -36,7 +36,7 @@ export function createMetricsMiddleware(registry: Registry) {
     call: ServerMiddlewareCall<Request, Response>,
     context: CallContext,
   ) {
-    const labels = { ...splitPath(call.method.path), grpc_type: callType(call.requestStream, call.responseStream) };
+    const labels = { grpc_type: callType(call.requestStream, call.responseStream), ...splitPath(call.method.path) };
     started.inc(labels);
     const startedAt = process.hrtime.bigint();
     let code = Status.OK;
