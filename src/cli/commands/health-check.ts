@@ -1,0 +1,72 @@
+import { parseArgs } from "node:util";
+import { ClientError, createChannel, createClient } from "nice-grpc";
+import { HealthDefinition } from "nice-grpc-server-health";
+import type { CliContext, Command } from "../command.js";
+import { EXIT, UsageError } from "../command.js";
+
+const DEFAULT_ADDRESS = "127.0.0.1:7000";
+const DEFAULT_TIMEOUT_MS = 2000;
+/** grpc.health.v1 HealthCheckResponse.ServingStatus by number (the package does not export the enum). */
+const STATUS_NAMES: readonly string[] = ["UNKNOWN", "SERVING", "NOT_SERVING", "SERVICE_UNKNOWN"];
+const SERVING = 1;
+
+/**
+ * `switchboard health-check`: one grpc.health.v1.Health/Check call, exit 0 only on SERVING.
+ * The binary is its own container probe (the runtime image has no shell, curl or grpcurl):
+ *
+ *   HEALTHCHECK CMD ["/usr/local/bin/switchboard", "health-check", "--address", "127.0.0.1:7000"]
+ */
+export const healthCheckCommand: Command = {
+  name: "health-check",
+  summary: "probe a gRPC server's grpc.health.v1 status (exit 0 when SERVING)",
+  usage: [
+    "Usage: switchboard health-check [--address host:port] [--service name] [--timeout ms]",
+    "",
+    "Calls grpc.health.v1.Health/Check once and prints the status. Exit 0 when",
+    "SERVING, 1 otherwise (NOT_SERVING, unreachable, timeout, unknown service).",
+    "Works against any gRPC server that implements the standard health service.",
+    "",
+    `  --address  host:port to probe (default ${DEFAULT_ADDRESS})`,
+    "  --service  service name to ask about (default \"\": the whole server)",
+    `  --timeout  deadline in milliseconds (default ${DEFAULT_TIMEOUT_MS})`,
+    "",
+  ].join("\n"),
+  run: healthCheck,
+};
+
+async function healthCheck(context: CliContext): Promise<number> {
+  const { address, service, timeoutMs } = parseFlags(context.argv);
+  const channel = createChannel(address);
+  try {
+    const client = createClient(HealthDefinition, channel);
+    const { status } = await client.check({ service }, { signal: AbortSignal.timeout(timeoutMs) });
+    context.stdout.write(`${address}: ${STATUS_NAMES[status] ?? status}\n`);
+    return status === SERVING ? EXIT.ok : EXIT.failure;
+  } catch (error) {
+    const reason =
+      error instanceof ClientError ? error.details : error instanceof Error && error.name === "AbortError" ? `no answer within ${timeoutMs} ms` : String(error);
+    context.stderr.write(`${address}: unhealthy: ${reason}\n`);
+    return EXIT.failure;
+  } finally {
+    channel.close();
+  }
+}
+
+function parseFlags(argv: string[]): { address: string; service: string; timeoutMs: number } {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { address: { type: "string" }, service: { type: "string" }, timeout: { type: "string" } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const timeoutMs = Number(values.timeout ?? DEFAULT_TIMEOUT_MS);
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new UsageError(`--timeout: expected a positive integer, got "${values.timeout}"`);
+  const address = values.address ?? DEFAULT_ADDRESS;
+  if (!/^[^\s:]+:\d+$|^\[[0-9a-fA-F:]+\]:\d+$/.test(address)) throw new UsageError(`--address: expected host:port, got "${address}"`);
+  return { address, service: values.service ?? "", timeoutMs };
+}
