@@ -1,0 +1,402 @@
+import type { Logger } from "pino";
+import type { KeySpaceCache } from "../cache/index.js";
+import { ConflictError, InvalidArgumentError, NotFoundError, UnavailableError } from "../errors.js";
+import type { KeyValue, Operation, Store } from "../store/types.js";
+import { createConfigLayout, decodeRecord, encodeRecord, toConfigValue, toConfigVersion } from "./layout.js";
+import type { HistoryRecord, ValueRecord } from "./layout.js";
+import { compareKeys, layersFor, resolveLayers } from "./resolve.js";
+import type { StoredEntry } from "./resolve.js";
+import type {
+  ConfigValue,
+  ConfigVersion,
+  ConfigViewUpdate,
+  DeleteValueInput,
+  ImportResult,
+  ImportValuesInput,
+  PutValueInput,
+  ResolvedView,
+  Scope,
+  ViewSelector,
+} from "./types.js";
+import {
+  normalizeContentType,
+  normalizeScope,
+  validateAuthor,
+  validateExpectedRevision,
+  validateKey,
+  validateValue,
+} from "./validation.js";
+import { watchConfigView } from "./watch.js";
+
+export interface ConfigManagerOptions {
+  store: Store;
+  /** Mirror of the root prefix; every read and watch is served from it. */
+  cache: KeySpaceCache;
+  /** Root key prefix, ending with "/". */
+  prefix: string;
+  logger: Logger;
+  /** Clock for updated_at. Default `() => new Date()`. */
+  now?: () => Date;
+  /** Versions kept per key in config-history (puts and deletes). Default 100. */
+  historyLimit?: number;
+  /**
+   * Most operations (and comparisons) one store transaction may carry: etcd's
+   * --max-txn-ops, default 128. Each changed key costs two (value + history),
+   * so one import changes at most maxTxnOps / 2 keys. Default 128.
+   */
+  maxTxnOps?: number;
+  /**
+   * Most bytes of changed values one import may write. Each value is written
+   * twice (value + history record) and etcd's default --max-request-bytes is
+   * 1.5 MiB. Default 640 KiB.
+   */
+  maxImportBytes?: number;
+  /** Bookmark on a watch stream idle this long. Default 10,000 ms. */
+  bookmarkIntervalMs?: number;
+  /** Views a watch stream may have queued before it is ended with RESOURCE_EXHAUSTED. Default 256. */
+  watchQueueLimit?: number;
+  /** How long a write waits for this replica's cache to show it (read-your-writes) before answering anyway. Default 5,000 ms. */
+  settleTimeoutMs?: number;
+  /** Attempts of a write whose cache-based preparation raced another writer. Default 10. */
+  maxWriteAttempts?: number;
+}
+
+/**
+ * Layered, versioned configuration on the Store, read from the KeySpaceCache.
+ *
+ *   const config = createConfigManager({ store, cache, prefix: "/switchboard/", logger });
+ *   await config.putValue({ scope: { namespace: "shop" }, key: "db.pool-size", value: "10" });
+ *   const view = await config.getConfig({ namespace: "shop", service: "orders", profile: "prod" });
+ *
+ * Throws only the domain errors of src/errors.ts (and store errors, which the
+ * server maps the same way): bad input → InvalidArgumentError naming the
+ * request field, with nothing written; compare-and-set mismatch →
+ * ConflictError with the current revision.
+ */
+export interface ConfigManager {
+  getConfig(selector: Partial<ViewSelector>): Promise<ResolvedView>;
+  getValue(scope: Partial<Scope> | undefined, key: string): Promise<ConfigValue>;
+  listValues(scope: Partial<Scope> | undefined): Promise<{ values: ConfigValue[]; revision: number }>;
+  putValue(input: PutValueInput): Promise<{ value: ConfigValue; revision: number }>;
+  deleteValue(input: DeleteValueInput): Promise<{ revision: number }>;
+  importValues(input: ImportValuesInput): Promise<ImportResult>;
+  /** Newest first; limit 0 means 50, at most 1000. */
+  getHistory(scope: Partial<Scope> | undefined, key: string, limit?: number): Promise<ConfigVersion[]>;
+  /** See ConfigService.WatchConfig in the proto; throws an AbortError when signal aborts. */
+  watchConfig(selector: Partial<ViewSelector>, sinceRevision: number, signal: AbortSignal): AsyncGenerator<ConfigViewUpdate>;
+}
+
+export const DEFAULT_HISTORY_LIMIT = 100;
+const DEFAULT_HISTORY_PAGE = 50;
+const MAX_HISTORY_PAGE = 1000;
+
+export function createConfigManager(options: ConfigManagerOptions): ConfigManager {
+  const { store, cache } = options;
+  const log = options.logger.child({ component: "config" });
+  const now = options.now ?? (() => new Date());
+  const historyLimit = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
+  const maxTxnOps = options.maxTxnOps ?? 128;
+  const maxImportBytes = options.maxImportBytes ?? 640 * 1024;
+  const settleTimeoutMs = options.settleTimeoutMs ?? 5_000;
+  const maxWriteAttempts = options.maxWriteAttempts ?? 10;
+  const layout = createConfigLayout(options.prefix);
+
+  /** The cache has loaded (or UNAVAILABLE after its wait timeout). */
+  const ready = () => cache.waitForRevision(0);
+
+  /** Read-your-writes on this replica: answer once the cache shows the write. */
+  async function settle(revision: number): Promise<void> {
+    try {
+      await cache.waitForRevision(revision, { timeoutMs: settleTimeoutMs });
+    } catch (error) {
+      log.warn({ err: error, revision }, "write committed but this replica's cache has not caught up yet");
+    }
+  }
+
+  /** Waits (briefly) for the cache to reach a revision a failed transaction reported, before retrying. */
+  async function catchUp(revision: number): Promise<void> {
+    await cache.waitForRevision(revision, { timeoutMs: settleTimeoutMs }).catch(() => undefined);
+  }
+
+  /** History entries of a key in the cache, oldest first. */
+  function historyOf(scope: Scope, key: string): KeyValue[] {
+    return cache.list(layout.historyPrefix(scope, key)).sort((a, b) => a.modRevision - b.modRevision);
+  }
+
+  /** Deletes of the oldest history entries so that, after `adding` more, at most historyLimit remain. */
+  function pruneOps(scope: Scope, key: string, adding: number): Operation[] {
+    const history = historyOf(scope, key);
+    const excess = history.length + adding - historyLimit;
+    return excess > 0 ? history.slice(0, excess).map((kv) => ({ type: "delete", key: kv.key })) : [];
+  }
+
+  function historyPut(scope: Scope, key: string, record: HistoryRecord): Operation {
+    return { type: "put", key: layout.newHistoryKey(scope, key, new Date(record.updatedAt)), value: encodeRecord(record) };
+  }
+
+  function conflict(scope: Scope, key: string, expected: number, current: number): ConflictError {
+    return new ConflictError(
+      `key "${key}" in ${describeScope(scope)}: expected revision ${expected}, current revision ${current}`,
+      current,
+    );
+  }
+
+  /**
+   * One put or delete of one key with its history record, in one transaction
+   * compared on the key's revision: the caller's expected revision (CAS), or
+   * the cache's view of it (retried when the cache was behind).
+   */
+  async function writeOne(
+    scope: Scope,
+    key: string,
+    expected: number | undefined,
+    record: HistoryRecord,
+  ): Promise<{ revision: number; previous: KeyValue | undefined }> {
+    const valueKey = layout.valueKey(scope, key);
+    for (let attempt = 1; ; attempt++) {
+      const current = cache.get(valueKey);
+      if (record.deleted && current === undefined && (expected === undefined || expected === 0)) {
+        throw new NotFoundError(`key "${key}" not found in ${describeScope(scope)}`);
+      }
+      const compareRevision = expected ?? current?.modRevision ?? 0;
+      const main: Operation = record.deleted
+        ? { type: "delete", key: valueKey }
+        : { type: "put", key: valueKey, value: encodeRecord(valueRecordOf(record)) };
+      const result = await store.txn({
+        compare: [{ key: valueKey, modRevision: compareRevision }],
+        ops: [main, historyPut(scope, key, record), ...pruneOps(scope, key, 1)],
+      });
+      if (result.succeeded) {
+        await settle(result.revision);
+        return { revision: result.revision, previous: current };
+      }
+      const actual = result.current[0]?.modRevision ?? 0;
+      if (expected !== undefined) throw conflict(scope, key, expected, actual);
+      if (record.deleted && actual === 0) throw new NotFoundError(`key "${key}" not found in ${describeScope(scope)}`);
+      if (attempt >= maxWriteAttempts) {
+        throw new UnavailableError(`key "${key}" in ${describeScope(scope)} kept changing; gave up after ${attempt} attempts`);
+      }
+      await catchUp(result.revision);
+    }
+  }
+
+  async function importValues(input: ImportValuesInput): Promise<ImportResult> {
+    const scope = normalizeScope(input.scope, "scope.");
+    const author = input.author ?? "";
+    validateAuthor("author", author);
+    const wanted = new Map<string, { value: string; contentType: ValueRecord["contentType"] }>();
+    input.entries.forEach((entry, index) => {
+      const field = `entries[${index}]`;
+      validateKey(`${field}.key`, entry.key);
+      if (wanted.has(entry.key)) throw new InvalidArgumentError(`${field}.key`, `duplicate key "${entry.key}"`);
+      const contentType = normalizeContentType(`${field}.content_type`, entry.contentType);
+      validateValue(`${field}.value`, entry.value, contentType);
+      wanted.set(entry.key, { value: entry.value, contentType });
+    });
+    await ready();
+
+    for (let attempt = 1; ; attempt++) {
+      const updatedAt = now().toISOString();
+      const existing = new Map<string, { kv: KeyValue; record: HistoryRecord | undefined }>();
+      for (const kv of cache.list(layout.scopePrefix(scope))) {
+        const parsed = layout.parseValueKey(kv.key);
+        if (parsed) existing.set(parsed.key, { kv, record: decodeRecord(kv.value) });
+      }
+      const changes: { key: string; record: HistoryRecord; current: KeyValue | undefined }[] = [];
+      for (const [key, entry] of wanted) {
+        const old = existing.get(key);
+        if (old?.record?.value === entry.value && old.record.contentType === entry.contentType) continue;
+        changes.push({ key, record: { ...entry, author, updatedAt, deleted: false }, current: old?.kv });
+      }
+      if (input.replace) {
+        for (const [key, old] of existing) {
+          if (!wanted.has(key)) changes.push({ key, record: { value: "", contentType: "text/plain", author, updatedAt, deleted: true }, current: old.kv });
+        }
+      }
+      const written = changes.filter((change) => !change.record.deleted).length;
+      const deleted = changes.length - written;
+      if (changes.length === 0) return { revision: cache.revision, written: 0, deleted: 0 };
+
+      if (changes.length * 2 > maxTxnOps) {
+        throw new InvalidArgumentError(
+          "entries",
+          `the import changes ${changes.length} keys; at most ${Math.floor(maxTxnOps / 2)} per import (each change writes the value and a history record in one store transaction of at most ${maxTxnOps} operations)`,
+        );
+      }
+      const bytes = changes.reduce((sum, change) => sum + Buffer.byteLength(change.record.value, "utf8"), 0);
+      if (bytes > maxImportBytes) {
+        throw new InvalidArgumentError("entries", `the import writes ${bytes} bytes of values; at most ${maxImportBytes} per import`);
+      }
+
+      const ops: Operation[] = [];
+      for (const change of changes) {
+        const valueKey = layout.valueKey(scope, change.key);
+        ops.push(
+          change.record.deleted
+            ? { type: "delete", key: valueKey }
+            : { type: "put", key: valueKey, value: encodeRecord(valueRecordOf(change.record)) },
+          historyPut(scope, change.key, change.record),
+        );
+      }
+      const prunes = changes.flatMap((change) => pruneOps(scope, change.key, 1));
+      const inline = ops.length + prunes.length <= maxTxnOps;
+      const result = await store.txn({
+        compare: changes.map((change) => ({ key: layout.valueKey(scope, change.key), modRevision: change.current?.modRevision ?? 0 })),
+        ops: inline ? [...ops, ...prunes] : ops,
+      });
+      if (result.succeeded) {
+        if (!inline) await pruneLater(prunes);
+        await settle(result.revision);
+        return { revision: result.revision, written, deleted };
+      }
+      if (attempt >= maxWriteAttempts) {
+        throw new UnavailableError(`the keys of ${describeScope(scope)} kept changing; gave up after ${attempt} attempts`);
+      }
+      await catchUp(result.revision);
+    }
+  }
+
+  /** History pruning that did not fit the import's transaction: best effort, bounded chunks. */
+  async function pruneLater(prunes: Operation[]): Promise<void> {
+    for (let start = 0; start < prunes.length; start += maxTxnOps) {
+      try {
+        await store.txn({ ops: prunes.slice(start, start + maxTxnOps) });
+      } catch (error) {
+        log.warn({ err: error }, "could not prune config history; it will be pruned on the next write of those keys");
+        return;
+      }
+    }
+  }
+
+  function storedEntry(kv: KeyValue): StoredEntry | undefined {
+    const record = decodeRecord(kv.value);
+    return record && { value: record.value, contentType: record.contentType, revision: kv.modRevision };
+  }
+
+  return {
+    async getConfig(selector) {
+      const normalized = normalizeScope(selector, "");
+      await ready();
+      const layers = layersFor(normalized).map((source) => {
+        const values = new Map<string, StoredEntry>();
+        for (const kv of cache.list(layout.scopePrefix(source.scope))) {
+          const parsed = layout.parseValueKey(kv.key);
+          const entry = storedEntry(kv);
+          if (parsed && entry) values.set(parsed.key, entry);
+        }
+        return { source, values };
+      });
+      return { entries: resolveLayers(layers), revision: cache.revision };
+    },
+
+    async getValue(scopeInput, key) {
+      const scope = normalizeScope(scopeInput, "scope.");
+      validateKey("key", key);
+      await ready();
+      const kv = cache.get(layout.valueKey(scope, key));
+      const record = kv && decodeRecord(kv.value);
+      if (!kv || !record) throw new NotFoundError(`key "${key}" not found in ${describeScope(scope)}`);
+      return toConfigValue(scope, key, kv, record);
+    },
+
+    async listValues(scopeInput) {
+      const scope = normalizeScope(scopeInput, "scope.");
+      await ready();
+      const revision = cache.revision;
+      const values: ConfigValue[] = [];
+      for (const kv of cache.list(layout.scopePrefix(scope))) {
+        const parsed = layout.parseValueKey(kv.key);
+        const record = decodeRecord(kv.value);
+        if (parsed && record) values.push(toConfigValue(scope, parsed.key, kv, record));
+      }
+      values.sort((a, b) => compareKeys(a.key, b.key));
+      return { values, revision };
+    },
+
+    async putValue(input) {
+      const scope = normalizeScope(input.scope, "scope.");
+      validateKey("key", input.key);
+      const contentType = normalizeContentType("content_type", input.contentType);
+      validateValue("value", input.value, contentType);
+      const author = input.author ?? "";
+      validateAuthor("author", author);
+      validateExpectedRevision("expected_revision", input.expectedRevision);
+      await ready();
+      const record: HistoryRecord = { value: input.value, contentType, author, updatedAt: now().toISOString(), deleted: false };
+      const { revision, previous } = await writeOne(scope, input.key, input.expectedRevision, record);
+      const kv = cache.get(layout.valueKey(scope, input.key));
+      const version = kv?.modRevision === revision ? kv.version : (previous?.version ?? 0) + 1;
+      return {
+        revision,
+        value: {
+          scope,
+          key: input.key,
+          value: input.value,
+          contentType,
+          revision,
+          version,
+          author,
+          updatedAt: new Date(record.updatedAt),
+        },
+      };
+    },
+
+    async deleteValue(input) {
+      const scope = normalizeScope(input.scope, "scope.");
+      validateKey("key", input.key);
+      const author = input.author ?? "";
+      validateAuthor("author", author);
+      validateExpectedRevision("expected_revision", input.expectedRevision);
+      await ready();
+      const record: HistoryRecord = { value: "", contentType: "text/plain", author, updatedAt: now().toISOString(), deleted: true };
+      const { revision } = await writeOne(scope, input.key, input.expectedRevision, record);
+      return { revision };
+    },
+
+    importValues,
+
+    async getHistory(scopeInput, key, limit = 0) {
+      const scope = normalizeScope(scopeInput, "scope.");
+      validateKey("key", key);
+      if (!Number.isInteger(limit) || limit < 0) throw new InvalidArgumentError("limit", "must be >= 0");
+      const page = limit === 0 ? DEFAULT_HISTORY_PAGE : Math.min(limit, MAX_HISTORY_PAGE);
+      await ready();
+      const versions: ConfigVersion[] = [];
+      for (const kv of historyOf(scope, key).reverse()) {
+        const record = decodeRecord(kv.value);
+        if (record) versions.push(toConfigVersion(kv, record));
+        if (versions.length >= page) break;
+      }
+      if (versions.length === 0) throw new NotFoundError(`key "${key}" has no history in ${describeScope(scope)}`);
+      return versions;
+    },
+
+    watchConfig(selector, sinceRevision, signal) {
+      const normalized = normalizeScope(selector, "");
+      if (!Number.isSafeInteger(sinceRevision) || sinceRevision < 0) {
+        throw new InvalidArgumentError("since_revision", "must be a revision >= 0");
+      }
+      return watchConfigView(
+        {
+          cache,
+          layout,
+          historyLimit,
+          bookmarkIntervalMs: options.bookmarkIntervalMs ?? 10_000,
+          queueLimit: options.watchQueueLimit ?? 256,
+        },
+        normalized,
+        sinceRevision,
+        signal,
+      );
+    },
+  };
+}
+
+function valueRecordOf(record: HistoryRecord): ValueRecord {
+  return { value: record.value, contentType: record.contentType, author: record.author, updatedAt: record.updatedAt };
+}
+
+/** "scope shop/orders/prod", with "_" for an empty service or profile. */
+export function describeScope(scope: Scope): string {
+  return `scope ${scope.namespace}/${scope.service || "_"}/${scope.profile || "_"}`;
+}

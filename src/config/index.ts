@@ -1,0 +1,22 @@
+export { createConfigManager, describeScope, DEFAULT_HISTORY_LIMIT } from "./config-manager.js";
+export type { ConfigManager, ConfigManagerOptions } from "./config-manager.js";
+export { CONTENT_TYPES, LAYERS } from "./types.js";
+export type {
+  ConfigValue,
+  ConfigVersion,
+  ConfigViewUpdate,
+  ContentType,
+  DeleteValueInput,
+  ImportEntryInput,
+  ImportResult,
+  ImportValuesInput,
+  Layer,
+  PutValueInput,
+  ResolvedEntry,
+  ResolvedView,
+  Scope,
+  ViewSelector,
+} from "./types.js";
+export { changedKeys, layersFor, resolveLayers } from "./resolve.js";
+export type { LayerSource, StoredEntry } from "./resolve.js";
+export { MAX_KEY_LENGTH, MAX_VALUE_BYTES, normalizeContentType, normalizeScope, validateKey, validateValue } from "./validation.js";

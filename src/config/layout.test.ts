@@ -1,0 +1,31 @@
+import { describe, expect, it } from "vitest";
+import { createConfigLayout, decodeRecord, encodeRecord } from "./layout.js";
+
+describe("config layout", () => {
+  const layout = createConfigLayout("/sb/");
+
+  it("builds and parses value keys with _ for empty service and profile", () => {
+    const key = layout.valueKey({ namespace: "shop", service: "", profile: "prod" }, "db.url");
+    expect(key).toBe("/sb/config/shop/_/prod/db.url");
+    expect(layout.parseValueKey(key)).toEqual({ scope: { namespace: "shop", service: "", profile: "prod" }, key: "db.url" });
+    expect(layout.parseValueKey("/sb/config-history/shop/_/prod/db.url/1")).toBeUndefined();
+    expect(layout.parseValueKey("/sb/config/shop/_/prod/")).toBeUndefined();
+    expect(layout.scopePrefix({ namespace: "shop", service: "orders", profile: "" })).toBe("/sb/config/shop/orders/_/");
+  });
+
+  it("puts history beside, not under, the values and keeps keys apart", () => {
+    const scope = { namespace: "n", service: "s", profile: "" };
+    const history = layout.newHistoryKey(scope, "a", new Date(5));
+    expect(history).toMatch(/^\/sb\/config-history\/n\/s\/_\/a\/0000000000000005-[0-9a-f]{8}$/);
+    expect(history.startsWith(layout.historyPrefix(scope, "a"))).toBe(true);
+    expect(history.startsWith(layout.historyPrefix(scope, "a.b"))).toBe(false);
+    expect(history.startsWith(layout.valuesRoot)).toBe(false);
+  });
+
+  it("round-trips records and rejects what is not one", () => {
+    const record = { value: "x", contentType: "application/json" as const, author: "me", updatedAt: "2024-01-01T00:00:00.000Z", deleted: false };
+    expect(decodeRecord(encodeRecord(record))).toEqual(record);
+    expect(decodeRecord(new TextEncoder().encode("plain text"))).toBeUndefined();
+    expect(decodeRecord(new TextEncoder().encode('{"value":1}'))).toBeUndefined();
+  });
+});

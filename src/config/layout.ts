@@ -1,0 +1,130 @@
+import { randomBytes } from "node:crypto";
+import type { KeyValue } from "../store/types.js";
+import { CONTENT_TYPES } from "./types.js";
+import type { ConfigValue, ConfigVersion, ContentType, Scope } from "./types.js";
+
+/**
+ * Store layout of configuration, under the root prefix:
+ *
+ *   config/{namespace}/{service|_}/{profile|_}/{key}
+ *       → JSON {"value", "contentType", "author", "updatedAt"}; the key's
+ *         modRevision is the value's revision and its version the write count.
+ *   config-history/{namespace}/{service|_}/{profile|_}/{key}/{id}
+ *       → JSON {"value", "contentType", "author", "updatedAt", "deleted"};
+ *         one record per write (put or delete), written in the SAME store
+ *         transaction as the value, so the record's modRevision is the
+ *         revision of that write. Unlike etcd's own MVCC history these keys
+ *         survive compaction. id = 16-digit milliseconds + "-" + 8 random hex
+ *         (readable and unique without a counter); order comes from modRevision.
+ *
+ * "_" is not a DNS-1123 label, so it cannot collide with a real service or
+ * profile; keys never contain "/".
+ */
+const NONE = "_";
+
+export interface ConfigLayout {
+  /** "…/config/" */
+  readonly valuesRoot: string;
+  /** "…/config/{ns}/": every scope of a namespace. */
+  namespacePrefix(namespace: string): string;
+  /** "…/config/{ns}/{svc|_}/{profile|_}/" */
+  scopePrefix(scope: Scope): string;
+  valueKey(scope: Scope, key: string): string;
+  /** The scope and key of a value key, or undefined for anything else. */
+  parseValueKey(storeKey: string): { scope: Scope; key: string } | undefined;
+  /** "…/config-history/{ns}/{svc|_}/{profile|_}/{key}/" */
+  historyPrefix(scope: Scope, key: string): string;
+  /** A fresh history key for one write of the key. */
+  newHistoryKey(scope: Scope, key: string, now: Date): string;
+}
+
+export function createConfigLayout(rootPrefix: string): ConfigLayout {
+  const valuesRoot = `${rootPrefix}config/`;
+  const historyRoot = `${rootPrefix}config-history/`;
+  const scopePath = (scope: Scope) => `${scope.namespace}/${scope.service || NONE}/${scope.profile || NONE}/`;
+  return {
+    valuesRoot,
+    namespacePrefix: (namespace) => `${valuesRoot}${namespace}/`,
+    scopePrefix: (scope) => valuesRoot + scopePath(scope),
+    valueKey: (scope, key) => valuesRoot + scopePath(scope) + key,
+    parseValueKey(storeKey) {
+      if (!storeKey.startsWith(valuesRoot)) return undefined;
+      const parts = storeKey.slice(valuesRoot.length).split("/");
+      if (parts.length !== 4) return undefined;
+      const [namespace, service, profile, key] = parts as [string, string, string, string];
+      if (key === "") return undefined;
+      return {
+        scope: { namespace, service: service === NONE ? "" : service, profile: profile === NONE ? "" : profile },
+        key,
+      };
+    },
+    historyPrefix: (scope, key) => `${historyRoot}${scopePath(scope)}${key}/`,
+    newHistoryKey: (scope, key, now) =>
+      `${historyRoot}${scopePath(scope)}${key}/${String(now.getTime()).padStart(16, "0")}-${randomBytes(4).toString("hex")}`,
+  };
+}
+
+/** The stored form of a value. */
+export interface ValueRecord {
+  value: string;
+  contentType: ContentType;
+  author: string;
+  updatedAt: string;
+}
+
+/** The stored form of one history entry. */
+export interface HistoryRecord extends ValueRecord {
+  deleted: boolean;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export function encodeRecord(record: ValueRecord | HistoryRecord): Uint8Array {
+  return encoder.encode(JSON.stringify(record));
+}
+
+/** Decodes a value or history record; undefined when it is not one (written by hand, say). */
+export function decodeRecord(bytes: Uint8Array): HistoryRecord | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(decoder.decode(bytes));
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== "object" || parsed === null) return undefined;
+  const record = parsed as Record<string, unknown>;
+  if (typeof record.value !== "string") return undefined;
+  const contentType = CONTENT_TYPES.find((type) => type === record.contentType) ?? "text/plain";
+  return {
+    value: record.value,
+    contentType,
+    author: typeof record.author === "string" ? record.author : "",
+    updatedAt: typeof record.updatedAt === "string" ? record.updatedAt : new Date(0).toISOString(),
+    deleted: record.deleted === true,
+  };
+}
+
+export function toConfigValue(scope: Scope, key: string, kv: KeyValue, record: ValueRecord): ConfigValue {
+  return {
+    scope,
+    key,
+    value: record.value,
+    contentType: record.contentType,
+    revision: kv.modRevision,
+    version: kv.version,
+    author: record.author,
+    updatedAt: new Date(record.updatedAt),
+  };
+}
+
+export function toConfigVersion(kv: KeyValue, record: HistoryRecord): ConfigVersion {
+  return {
+    value: record.deleted ? "" : record.value,
+    contentType: record.contentType,
+    revision: kv.modRevision,
+    author: record.author,
+    updatedAt: new Date(record.updatedAt),
+    deleted: record.deleted,
+  };
+}
