@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { KeySpaceCache } from "../cache/index.js";
 import { ConflictError, InvalidArgumentError, NotFoundError, UnavailableError } from "../errors.js";
-import type { KeyValue, Operation, Store } from "../store/types.js";
+import type { KeyValue, Operation, Store } from "../store/index.js";
 import { createConfigLayout, decodeRecord, encodeRecord, toConfigValue, toConfigVersion } from "./layout.js";
 import type { HistoryRecord, ValueRecord } from "./layout.js";
 import { compareKeys, layersFor, resolveLayers } from "./resolve.js";

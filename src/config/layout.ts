@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { KeyValue } from "../store/types.js";
+import type { KeyValue } from "../store/index.js";
 import { CONTENT_TYPES } from "./types.js";
 import type { ConfigValue, ConfigVersion, ContentType, Scope } from "./types.js";
 

@@ -1,6 +1,6 @@
 import type { KeySpaceCache } from "../cache/index.js";
 import { ResourceExhaustedError } from "../errors.js";
-import type { KeyValue, StoreEvent, WatchBatch } from "../store/types.js";
+import type { KeyValue, StoreEvent, WatchBatch } from "../store/index.js";
 import { decodeRecord } from "./layout.js";
 import type { ConfigLayout } from "./layout.js";
 import { changedKeys, LayeredState, layersFor } from "./resolve.js";

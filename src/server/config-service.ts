@@ -1,11 +1,231 @@
-import { ServerError, Status } from "nice-grpc";
-import type { ConfigServiceImplementation } from "../../generated/switchboard/config/v1/config.js";
+import { Counter, Gauge } from "prom-client";
+import type { Registry } from "prom-client";
+import { Layer } from "../../generated/switchboard/config/v1/config.js";
+import type {
+  ConfigServiceImplementation,
+  ConfigValue as ConfigValueMessage,
+  ConfigVersion as ConfigVersionMessage,
+  ResolvedEntry as ResolvedEntryMessage,
+  Scope as ScopeMessage,
+  WatchConfigResponse,
+} from "../../generated/switchboard/config/v1/config.js";
+import { createConfigManager } from "../config/index.js";
+import type { ConfigManagerOptions, ConfigValue, ConfigVersion, Layer as DomainLayer, ResolvedEntry, Scope } from "../config/index.js";
+import { ConflictError, InvalidArgumentError } from "../errors.js";
 import type { ServiceDeps } from "./deps.js";
 
-// Placeholder until the config issue lands: every RPC answers UNIMPLEMENTED, nothing pretends to work.
-export function createConfigServiceImpl(_deps: ServiceDeps): ConfigServiceImplementation {
-  const unimplemented = (): never => {
-    throw new ServerError(Status.UNIMPLEMENTED, "switchboard.config.v1.ConfigService is not implemented yet");
+/** Tuning of the config service; every field defaults as documented on ConfigManagerOptions. */
+export type ConfigServiceOptions = Omit<ConfigManagerOptions, "store" | "cache" | "prefix" | "logger">;
+
+const LAYER_TO_PROTO: Record<DomainLayer, Layer> = {
+  "namespace-default": Layer.LAYER_NAMESPACE_DEFAULT,
+  "namespace-profile": Layer.LAYER_NAMESPACE_PROFILE,
+  "service-default": Layer.LAYER_SERVICE_DEFAULT,
+  "service-profile": Layer.LAYER_SERVICE_PROFILE,
+};
+
+/**
+ * switchboard.config.v1.ConfigService over the config domain: requests are
+ * mapped to domain calls, results back to messages; domain errors go to the
+ * error middleware unchanged (ConflictError → ABORTED + current-revision trailer).
+ */
+export function createConfigServiceImpl(deps: ServiceDeps, options: ConfigServiceOptions = {}): ConfigServiceImplementation {
+  const manager = createConfigManager({ ...options, store: deps.store, cache: deps.cache, prefix: deps.prefix, logger: deps.logger });
+  const metrics = configMetrics(deps.metrics);
+
+  /** Counts a write by outcome. */
+  async function write<T>(method: string, run: () => Promise<T>): Promise<T> {
+    try {
+      const result = await run();
+      metrics.writes.inc({ method, result: "ok" });
+      return result;
+    } catch (error) {
+      const result = error instanceof ConflictError ? "conflict" : error instanceof InvalidArgumentError ? "rejected" : "error";
+      metrics.writes.inc({ method, result });
+      throw error;
+    }
+  }
+
+  return {
+    async getConfig(request) {
+      metrics.reads.inc({ method: "GetConfig" });
+      const view = await manager.getConfig(request);
+      return { entries: view.entries.map(toResolvedEntry), revision: String(view.revision) };
+    },
+
+    async getValue(request) {
+      metrics.reads.inc({ method: "GetValue" });
+      return { value: toConfigValue(await manager.getValue(request.scope, request.key)) };
+    },
+
+    async listValues(request) {
+      metrics.reads.inc({ method: "ListValues" });
+      const { values, revision } = await manager.listValues(request.scope);
+      return { values: values.map(toConfigValue), revision: String(revision) };
+    },
+
+    async getHistory(request) {
+      metrics.reads.inc({ method: "GetHistory" });
+      const versions = await manager.getHistory(request.scope, request.key, request.limit);
+      return { versions: versions.map(toConfigVersion) };
+    },
+
+    putValue(request) {
+      return write("PutValue", async () => {
+        const { value, revision } = await manager.putValue({
+          scope: request.scope,
+          key: request.key,
+          value: request.value,
+          contentType: request.contentType,
+          expectedRevision: parseRevision("expected_revision", request.expectedRevision),
+          author: request.author,
+        });
+        return { value: toConfigValue(value), revision: String(revision) };
+      });
+    },
+
+    deleteValue(request) {
+      return write("DeleteValue", async () => {
+        const { revision } = await manager.deleteValue({
+          scope: request.scope,
+          key: request.key,
+          expectedRevision: parseRevision("expected_revision", request.expectedRevision),
+          author: request.author,
+        });
+        return { revision: String(revision) };
+      });
+    },
+
+    importValues(request) {
+      return write("ImportValues", async () => {
+        const result = await manager.importValues({
+          scope: request.scope,
+          entries: request.entries,
+          replace: request.replace,
+          author: request.author,
+        });
+        return { revision: String(result.revision), written: result.written, deleted: result.deleted };
+      });
+    },
+
+    async *watchConfig(request, context) {
+      const since = parseRevision("since_revision", request.sinceRevision) ?? 0;
+      // Ends on client cancel and on server shutdown (the shutdown middleware does this too; this keeps it true without it).
+      const controller = new AbortController();
+      const abort = () => controller.abort();
+      context.signal.addEventListener("abort", abort);
+      deps.shutdownSignal.addEventListener("abort", abort);
+      if (context.signal.aborted || deps.shutdownSignal.aborted) abort();
+      metrics.streams.inc();
+      try {
+        for await (const update of manager.watchConfig(request, since, controller.signal)) {
+          metrics.pushes.inc({ kind: update.bookmark ? "bookmark" : update.reset ? "reset" : update.changedKeys.length ? "change" : "initial" });
+          const message: WatchConfigResponse = {
+            entries: update.entries.map(toResolvedEntry),
+            changedKeys: update.changedKeys,
+            revision: String(update.revision),
+            reset: update.reset,
+            bookmark: update.bookmark,
+          };
+          yield message;
+        }
+      } finally {
+        metrics.streams.dec();
+        context.signal.removeEventListener("abort", abort);
+        deps.shutdownSignal.removeEventListener("abort", abort);
+      }
+    },
   };
-  return new Proxy({} as ConfigServiceImplementation, { get: () => unimplemented });
+}
+
+/** int64 fields arrive as decimal strings; undefined stays undefined. */
+function parseRevision(field: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const revision = Number(value);
+  if (!Number.isSafeInteger(revision) || revision < 0) throw new InvalidArgumentError(field, "must be a revision >= 0");
+  return revision;
+}
+
+function toScope(scope: Scope): ScopeMessage {
+  return { namespace: scope.namespace, service: scope.service, profile: scope.profile };
+}
+
+function toConfigValue(value: ConfigValue): ConfigValueMessage {
+  return {
+    scope: toScope(value.scope),
+    key: value.key,
+    value: value.value,
+    contentType: value.contentType,
+    revision: String(value.revision),
+    version: String(value.version),
+    author: value.author,
+    updatedAt: value.updatedAt,
+  };
+}
+
+function toResolvedEntry(entry: ResolvedEntry): ResolvedEntryMessage {
+  return {
+    key: entry.key,
+    value: entry.value,
+    contentType: entry.contentType,
+    layer: LAYER_TO_PROTO[entry.layer],
+    source: toScope(entry.source),
+    revision: String(entry.revision),
+  };
+}
+
+function toConfigVersion(version: ConfigVersion): ConfigVersionMessage {
+  return {
+    value: version.value,
+    contentType: version.contentType,
+    revision: String(version.revision),
+    author: version.author,
+    updatedAt: version.updatedAt,
+    deleted: version.deleted,
+  };
+}
+
+interface ConfigMetrics {
+  reads: Counter<"method">;
+  writes: Counter<"method" | "result">;
+  pushes: Counter<"kind">;
+  streams: Gauge;
+}
+
+/** Registered once per registry (a second service instance on the same registry shares them). */
+function configMetrics(registry: Registry): ConfigMetrics {
+  const existing = <T>(name: string) => registry.getSingleMetric(name) as T | undefined;
+  return {
+    reads:
+      existing<Counter<"method">>("switchboard_config_reads_total") ??
+      new Counter({
+        name: "switchboard_config_reads_total",
+        help: "Config reads served from the cache, by RPC.",
+        labelNames: ["method"],
+        registers: [registry],
+      }),
+    writes:
+      existing<Counter<"method" | "result">>("switchboard_config_writes_total") ??
+      new Counter({
+        name: "switchboard_config_writes_total",
+        help: "Config writes by RPC and result (ok, conflict, rejected, error).",
+        labelNames: ["method", "result"],
+        registers: [registry],
+      }),
+    pushes:
+      existing<Counter<"kind">>("switchboard_config_pushes_total") ??
+      new Counter({
+        name: "switchboard_config_pushes_total",
+        help: "Messages sent on WatchConfig streams, by kind (initial, change, reset, bookmark).",
+        labelNames: ["kind"],
+        registers: [registry],
+      }),
+    streams:
+      existing<Gauge>("switchboard_config_watch_streams") ??
+      new Gauge({
+        name: "switchboard_config_watch_streams",
+        help: "Open WatchConfig streams.",
+        registers: [registry],
+      }),
+  };
 }
