@@ -139,18 +139,28 @@ export async function buildBinary({ entry, outfile, nodeBinary = process.execPat
     seaConfig,
     JSON.stringify({ main: bundleFile, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true }, null, 2),
   );
-  execFileSync(process.execPath, ["--experimental-sea-config", seaConfig], { stdio: ["ignore", "ignore", "inherit"] });
+  quietly(process.execPath, ["--experimental-sea-config", seaConfig]);
 
   rmSync(out, { force: true });
   copyFileSync(nodeBinary, out);
   chmodSync(out, 0o755);
   // Symbols only help native debuggers (addons link against .dynsym, which stays): about 12 MB.
-  // strip complains about Node's many ELF notes on stderr; only a failure matters.
-  if (strip && hasCommand("strip")) execFileSync("strip", ["--strip-all", out], { stdio: "pipe" });
-  const { inject } = requireFromRepo("postject");
-  await inject(out, "NODE_SEA_BLOB", readFileSync(blob), { sentinelFuse: SEA_FUSE });
+  if (strip && hasCommand("strip")) quietly("strip", ["--strip-all", out]);
+  // postject (LIEF) warns about every ELF note of Node's; only a failure is worth printing.
+  const postject = join(dirname(requireFromRepo.resolve("postject")), "cli.js");
+  quietly(process.execPath, [postject, out, "NODE_SEA_BLOB", blob, "--sentinel-fuse", SEA_FUSE]);
   chmodSync(out, 0o755);
   return { outfile: out, bundleFile, bytes: statSync(out).size, bundleBytes: statSync(bundleFile).size, ms: Date.now() - started };
+}
+
+/** Runs a command, printing its output only if it fails. */
+function quietly(file, args) {
+  try {
+    execFileSync(file, args, { stdio: "pipe" });
+  } catch (error) {
+    process.stderr.write(`${error.stdout ?? ""}${error.stderr ?? ""}`);
+    throw new Error(`${basename(file)} ${args.join(" ")} failed`);
+  }
 }
 
 function hasCommand(name) {
