@@ -1,0 +1,181 @@
+/**
+ * Typed clients for the three Switchboard services.
+ *
+ * ```ts
+ * const sb = createSwitchboardClient({ addresses: ["cp-1:7000", "cp-2:7000"] });
+ * const { instances } = await sb.registry.listInstances({ service: "orders" }, { deadline: 2000 });
+ * sb.close();
+ * ```
+ *
+ * Failures arrive as the domain errors of src/errors.ts (InvalidArgumentError,
+ * NotFoundError, UnavailableError, ...) or, for statuses without one, as
+ * nice-grpc `ClientError`s. With several addresses a call that fails with
+ * UNAVAILABLE is retried once on each other address (unary calls, and server
+ * streams that have not delivered a message yet); later calls stay on the
+ * address that worked.
+ */
+import { ChannelCredentials, createChannel, createClientFactory, Metadata } from "nice-grpc";
+import type { Channel, ChannelOptions, Client, CompatServiceDefinition } from "nice-grpc";
+import { ConfigServiceDefinition } from "../../generated/switchboard/config/v1/config.js";
+import { HealthServiceDefinition } from "../../generated/switchboard/health/v1/health.js";
+import { RegistryServiceDefinition } from "../../generated/switchboard/registry/v1/registry.js";
+import { resolveAddresses } from "./addresses.js";
+import { deadlineMiddleware, deadlineToTime } from "./deadline.js";
+import type { DeadlineOptions } from "./deadline.js";
+import { errorMappingMiddleware, isUnavailableError } from "./errors.js";
+
+export type RegistryClient = Client<typeof RegistryServiceDefinition, DeadlineOptions>;
+export type ConfigClient = Client<typeof ConfigServiceDefinition, DeadlineOptions>;
+export type HealthClient = Client<typeof HealthServiceDefinition, DeadlineOptions>;
+
+export interface SwitchboardClientOptions {
+  /**
+   * Control-plane address "host:port" (a comma-separated list is accepted).
+   * Default: $SWITCHBOARD_ADDRESS, else "localhost:7000".
+   */
+  address?: string;
+  /** Several control-plane replicas; calls move to the next one on UNAVAILABLE. Wins over `address`. */
+  addresses?: readonly string[];
+  /** Default: insecure (plaintext). */
+  credentials?: ChannelCredentials;
+  /**
+   * grpc-js channel options, merged over Switchboard's defaults (keepalive
+   * pings every 30 s so a dead control plane ends watch streams).
+   */
+  channelOptions?: ChannelOptions;
+  /** Deadline in ms for unary calls that pass none; 0 disables. Default 10000. */
+  defaultTimeoutMs?: number;
+  /** Metadata sent with every call (e.g. an authorization token). Default none. */
+  metadata?: Metadata;
+}
+
+export interface SwitchboardClient {
+  readonly registry: RegistryClient;
+  readonly config: ConfigClient;
+  readonly health: HealthClient;
+  /** All control-plane addresses, in rotation order. */
+  readonly addresses: readonly string[];
+  /** The address new calls go to. */
+  readonly currentAddress: string;
+  /** Closes every channel; calls in flight fail. */
+  close(): void;
+}
+
+const DEFAULT_CHANNEL_OPTIONS: ChannelOptions = {
+  "grpc.keepalive_time_ms": 30_000,
+  "grpc.keepalive_timeout_ms": 10_000,
+};
+
+type AnyMethod = (request: unknown, options?: CallOptionsLike) => unknown;
+type CallOptionsLike = DeadlineOptions & { signal?: AbortSignal; metadata?: Metadata };
+
+export function createSwitchboardClient(options: SwitchboardClientOptions = {}): SwitchboardClient {
+  const addresses = resolveAddresses(options);
+  const credentials = options.credentials ?? ChannelCredentials.createInsecure();
+  const channelOptions = { ...DEFAULT_CHANNEL_OPTIONS, ...options.channelOptions };
+  const defaultTimeoutMs = options.defaultTimeoutMs ?? 10_000;
+  // The error mapping runs outermost so the deadline middleware's DEADLINE_EXCEEDED is seen as a ClientError.
+  const factory = createClientFactory().use(deadlineMiddleware).use(errorMappingMiddleware);
+  const channels: Channel[] = addresses.map((address) => createChannel(address, credentials, channelOptions));
+  let current = 0;
+
+  /** Moves on from index `failed` unless another call already did. */
+  const rotateFrom = (failed: number): void => {
+    if (current === failed) current = (failed + 1) % channels.length;
+  };
+
+  function facade<Service extends CompatServiceDefinition>(
+    definition: Service & { methods: Record<string, { requestStream: boolean; responseStream: boolean }> },
+  ): Client<Service, DeadlineOptions> {
+    const perAddress = channels.map(
+      (channel) => factory.create(definition, channel) as unknown as Record<string, AnyMethod>,
+    );
+    const result: Record<string, AnyMethod> = {};
+    for (const [name, method] of Object.entries(definition.methods)) {
+      const call = (index: number, request: unknown, callOptions: CallOptionsLike): unknown =>
+        (perAddress[index] as Record<string, AnyMethod>)[name]!(request, callOptions);
+
+      if (!method.requestStream && !method.responseStream) {
+        result[name] = async (request, callOptions = {}) => {
+          const opts = withDefaults(callOptions, defaultTimeoutMs, options.metadata);
+          for (let attempt = 0; ; attempt++) {
+            const index = current;
+            try {
+              return await call(index, request, opts);
+            } catch (error) {
+              if (!isUnavailableError(error) || channels.length === 1) throw error;
+              rotateFrom(index);
+              if (attempt + 1 >= channels.length || opts.signal?.aborted === true) throw error;
+            }
+          }
+        };
+      } else if (!method.requestStream) {
+        result[name] = (request, callOptions = {}) =>
+          (async function* () {
+            const opts = withDefaults(callOptions, 0, options.metadata);
+            for (let attempt = 0; ; attempt++) {
+              const index = current;
+              let delivered = false;
+              try {
+                for await (const response of call(index, request, opts) as AsyncIterable<unknown>) {
+                  delivered = true;
+                  yield response;
+                }
+                return;
+              } catch (error) {
+                if (!isUnavailableError(error) || channels.length === 1) throw error;
+                rotateFrom(index);
+                if (delivered || attempt + 1 >= channels.length || opts.signal?.aborted === true) throw error;
+              }
+            }
+          })();
+      } else {
+        // Client and bidi streams cannot be replayed: rotate for the next call and rethrow.
+        const streaming = method.responseStream;
+        result[name] = (request, callOptions = {}) => {
+          const index = current;
+          const opts = withDefaults(callOptions, streaming ? 0 : defaultTimeoutMs, options.metadata);
+          const onError = (error: unknown): never => {
+            if (isUnavailableError(error)) rotateFrom(index);
+            throw error;
+          };
+          if (!streaming) return (call(index, request, opts) as Promise<unknown>).catch(onError);
+          return (async function* () {
+            try {
+              yield* call(index, request, opts) as AsyncIterable<unknown>;
+            } catch (error) {
+              onError(error);
+            }
+          })();
+        };
+      }
+    }
+    return result as unknown as Client<Service, DeadlineOptions>;
+  }
+
+  return {
+    registry: facade(RegistryServiceDefinition),
+    config: facade(ConfigServiceDefinition),
+    health: facade(HealthServiceDefinition),
+    addresses,
+    get currentAddress() {
+      return addresses[current] as string;
+    },
+    close() {
+      for (const channel of channels) channel.close();
+    },
+  };
+}
+
+/** Fixes a relative deadline once (so retries on other addresses share it) and adds default metadata. */
+function withDefaults(callOptions: CallOptionsLike, defaultTimeoutMs: number, metadata: Metadata | undefined): CallOptionsLike {
+  const opts: CallOptionsLike = { ...callOptions };
+  if (opts.deadline !== undefined) opts.deadline = new Date(deadlineToTime(opts.deadline));
+  else if (defaultTimeoutMs > 0) opts.deadline = new Date(Date.now() + defaultTimeoutMs);
+  if (metadata !== undefined) {
+    const merged = Metadata(metadata);
+    if (opts.metadata !== undefined) for (const [key, values] of opts.metadata) merged.set(key, values);
+    opts.metadata = merged;
+  }
+  return opts;
+}

@@ -1,0 +1,43 @@
+// The Switchboard SDK. Services join the platform with these, no sidecar needed.
+export { createSwitchboardClient } from "./client.js";
+export type { SwitchboardClient, SwitchboardClientOptions, RegistryClient, ConfigClient, HealthClient } from "./client.js";
+export { createAgent, startAgent } from "./agent.js";
+export type { Agent, AgentEvent, AgentInstance, AgentOptions, AgentStatus } from "./agent.js";
+export { watchService } from "./watch.js";
+export type { WatchEventKind, WatchServiceOptions, WatchUpdate } from "./watch.js";
+export { registerSwitchboardResolver, parseSwitchboardTarget, SWITCHBOARD_SCHEME } from "./resolver.js";
+export type { SwitchboardResolverOptions, SwitchboardTarget } from "./resolver.js";
+export { createPicker, pick, closeDefaultPicker } from "./picker.js";
+export type { PickedInstance, Picker, PickerOptions } from "./picker.js";
+export { createHealthEndpoint, serveHealth } from "./health-endpoint.js";
+export type {
+  HealthCheckFunction,
+  HealthEndpoint,
+  HealthEndpointOptions,
+  HealthReport,
+  HealthServer,
+  HealthState,
+  ServeHealthOptions,
+} from "./health-endpoint.js";
+export { deadlineMiddleware } from "./deadline.js";
+export type { DeadlineOptions } from "./deadline.js";
+export { errorMappingMiddleware, fromClientError, isRetryableError } from "./errors.js";
+export { ADDRESS_ENV, DEFAULT_ADDRESS, resolveAddresses } from "./addresses.js";
+export { DEFAULT_NAMESPACE, instanceKey, isRoutable } from "./instances.js";
+export type { BackoffOptions } from "./backoff.js";
+export type { SdkLogger } from "./logger.js";
+// Domain errors, so SDK users can catch them by class.
+export {
+  AlreadyExistsError,
+  ConflictError,
+  InvalidArgumentError,
+  NotFoundError,
+  ResourceExhaustedError,
+  SwitchboardError,
+  UnavailableError,
+} from "../errors.js";
+// Message types and enums users pass and receive.
+export { EventType, InstanceState } from "../../generated/switchboard/registry/v1/registry.js";
+export type { Instance, ServiceSummary } from "../../generated/switchboard/registry/v1/registry.js";
+export { HealthStatus } from "../../generated/switchboard/health/v1/check.js";
+export type { HealthCheck } from "../../generated/switchboard/health/v1/check.js";
