@@ -1,0 +1,388 @@
+/**
+ * The embedded store: etcd's data model in-process, for one Switchboard
+ * process with no etcd to run (development, demos, SDK tests, the default of
+ * `switchboard serve`). It passes the same contract suite as the etcd store.
+ *
+ * ```ts
+ * const store = await createEmbeddedStore({ dataDir: "/var/lib/switchboard" });
+ * const { revision } = await store.txn({ ops: [{ type: "put", key: "/a", value: bytes }] });
+ * await store.close();
+ * ```
+ *
+ * With dataDir, every write resolves only once it is in the write-ahead log
+ * (group-committed fsync), and watchers see a revision only once it is
+ * durable, so no watcher ever sees a change a crash could take back. Reads
+ * see writes as soon as they are applied. Keys, revisions and leases survive
+ * a restart; restored leases get their full TTL again (as etcd does), and
+ * watch history does not survive: watching from before the restart revision
+ * throws CompactedError, as after an etcd compaction.
+ */
+import { randomBytes } from "node:crypto";
+import { pino } from "pino";
+import type { Logger } from "pino";
+import { DurableLog } from "./embedded-log.js";
+import { Keyspace } from "./embedded-keyspace.js";
+import type { Change, LeaseEntry } from "./embedded-keyspace.js";
+import { CompactedError, LeaseNotFoundError, StoreError, StoreUnavailableError } from "./errors.js";
+import { filterBatch } from "./key-range.js";
+import { LeaseExpiryQueue } from "./lease-expiry-queue.js";
+import type {
+  KeyValue,
+  Lease,
+  ListResult,
+  Operation,
+  Store,
+  TxnRequest,
+  TxnResult,
+  WatchBatch,
+} from "./types.js";
+import type { LogRecord, SnapshotState } from "./wal-codec.js";
+
+/** Time source; tests inject one to move lease expiry without waiting. */
+export interface Clock {
+  /** Milliseconds, as Date.now(). */
+  now(): number;
+}
+
+export interface EmbeddedStoreOptions {
+  /** Directory for the write-ahead log and snapshots. Default: none (memory only). */
+  dataDir?: string;
+  /** Default: a silent logger. */
+  logger?: Logger;
+  /** Default: the system clock (Date.now). */
+  clock?: Clock;
+  /** Revisions of watch history kept; watching from older ones throws CompactedError. Default 10,000. */
+  historyLimit?: number;
+  /** Period of the single lease-expiry sweep, in ms. Default 250 (expiry within TTL + 0.25 s). */
+  leaseSweepIntervalMs?: number;
+  /** Log size after which a snapshot replaces the older log segments. Default 64 MiB. */
+  snapshotAfterBytes?: number;
+}
+
+/** etcd's floor with its default election timeout; both backends raise shorter TTLs to it. */
+export const MIN_LEASE_TTL_SECONDS = 2;
+
+export async function createEmbeddedStore(options: EmbeddedStoreOptions = {}): Promise<Store> {
+  const store = new EmbeddedStore(options);
+  await store.open();
+  return store;
+}
+
+class EmbeddedStore implements Store {
+  private readonly keyspace = new Keyspace();
+  private readonly expiry = new LeaseExpiryQueue();
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly historyLimit: number;
+  /** Batches for revisions compactRevision + 1 ... keyspace.revision, in order. */
+  private history: WatchBatch[] = [];
+  /**
+   * Revision 1 is etcd's empty initial state and has no batch, so history
+   * starts after it; watching from 1 means from 2, with nothing skipped.
+   */
+  private compactRevision = 1;
+  /** Highest revision on disk (or applied, without dataDir): what watchers may see. */
+  private durableRevision = 1;
+  private changed = deferred();
+  private log: DurableLog | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(private readonly options: EmbeddedStoreOptions) {
+    this.clock = options.clock ?? Date;
+    this.logger = options.logger ?? pino({ level: "silent" });
+    this.historyLimit = options.historyLimit ?? 10_000;
+  }
+
+  async open(): Promise<void> {
+    if (this.options.dataDir !== undefined) {
+      const { log, recovered } = await DurableLog.open({
+        dir: this.options.dataDir,
+        logger: this.logger,
+        snapshotAfterBytes: this.options.snapshotAfterBytes ?? 64 * 1024 * 1024,
+      });
+      try {
+        if (recovered.snapshot) this.restoreSnapshot(recovered.snapshot);
+        for (const record of recovered.records) this.replay(record);
+        await log.start(() => this.captureState(), recovered.records.length > 0);
+      } catch (error) {
+        await log.close();
+        throw error;
+      }
+      this.log = log;
+      // Restored leases get their full TTL from now, as etcd does after a restart.
+      const now = this.clock.now();
+      for (const lease of this.keyspace.leases.values()) {
+        lease.expiresAt = now + lease.ttlSeconds * 1000;
+        this.expiry.add(lease);
+      }
+      this.compactRevision = this.keyspace.revision;
+      this.durableRevision = this.keyspace.revision;
+      this.logger.info(
+        { dataDir: this.options.dataDir, revision: this.keyspace.revision, keys: this.keyspace.kvs.size },
+        "embedded store loaded",
+      );
+    }
+    // One sweep for every lease; unref'd so an idle store never keeps a process alive.
+    this.sweepTimer = setInterval(() => this.expireLeases(), this.options.leaseSweepIntervalMs ?? 250);
+    this.sweepTimer.unref();
+  }
+
+  async get(key: string): Promise<KeyValue | undefined> {
+    this.assertOpen();
+    return this.keyspace.get(key);
+  }
+
+  async list(prefix: string): Promise<ListResult> {
+    this.assertOpen();
+    const kvs = this.keyspace.keysWithPrefix(prefix).map((key) => this.keyspace.get(key)!);
+    return { kvs, revision: this.keyspace.revision };
+  }
+
+  async txn(request: TxnRequest): Promise<TxnResult> {
+    this.assertOpen();
+    checkDistinctKeys(request.ops);
+    const compare = request.compare ?? [];
+    // An absent key has modRevision 0, which is how "must not exist" is spelled.
+    if (!compare.every((c) => (this.keyspace.get(c.key)?.modRevision ?? 0) === c.modRevision)) {
+      const current = compare.map((c) => this.keyspace.get(c.key));
+      return { succeeded: false, revision: this.keyspace.revision, current };
+    }
+    // Leases are checked only for the branch that runs, as etcd does.
+    const now = this.clock.now();
+    for (const op of request.ops) {
+      if (op.type === "put" && op.lease !== undefined && op.lease !== "0" && !this.liveLease(op.lease, now)) {
+        throw new LeaseNotFoundError(op.lease);
+      }
+    }
+    const changes = this.expand(request.ops);
+    const events = this.keyspace.apply(changes);
+    if (events.length === 0) return { succeeded: true, revision: this.keyspace.revision };
+    const revision = this.keyspace.revision;
+    await this.commit({ revision, events }, [{ type: "txn", revision, changes }]);
+    return { succeeded: true, revision };
+  }
+
+  async grantLease(ttlSeconds: number): Promise<Lease> {
+    this.assertOpen();
+    const ttl = Math.max(MIN_LEASE_TTL_SECONDS, Math.ceil(ttlSeconds));
+    const lease: LeaseEntry = {
+      id: this.newLeaseId(),
+      ttlSeconds: ttl,
+      expiresAt: this.clock.now() + ttl * 1000,
+      keys: new Set(),
+    };
+    this.keyspace.leases.set(lease.id, lease);
+    this.expiry.add(lease);
+    await this.log?.append({ type: "grant", id: lease.id, ttlSeconds: ttl });
+    return { id: lease.id, ttlSeconds: ttl };
+  }
+
+  async keepAlive(leaseId: string): Promise<number> {
+    this.assertOpen();
+    const now = this.clock.now();
+    const lease = this.liveLease(leaseId, now);
+    if (!lease) return 0;
+    // Only the deadline moves; the expiry queue catches up when the old one comes due.
+    lease.expiresAt = now + lease.ttlSeconds * 1000;
+    return lease.ttlSeconds;
+  }
+
+  async revokeLease(leaseId: string): Promise<void> {
+    this.assertOpen();
+    const lease = this.keyspace.leases.get(leaseId);
+    if (lease) await this.removeLease(lease);
+  }
+
+  watch(prefix: string, fromRevision: number, signal: AbortSignal): AsyncIterable<WatchBatch> {
+    return this.watchBatches(prefix, fromRevision, signal);
+  }
+
+  async compact(revision: number): Promise<void> {
+    this.assertOpen();
+    if (revision > this.keyspace.revision) {
+      throw new StoreError(`cannot compact at future revision ${revision} (current ${this.keyspace.revision})`);
+    }
+    this.compactTo(revision);
+  }
+
+  async ping(): Promise<void> {
+    this.assertOpen();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.sweepTimer);
+    this.expiry.clear();
+    this.changed.resolve(); // watchers see `closed` and end
+    await this.log?.close();
+  }
+
+  /**
+   * Every change with revision >= fromRevision (<= 0: from the next write)
+   * under prefix. Reads the shared history by revision, so a watcher holds no
+   * queue of its own; one that falls behind the window gets CompactedError.
+   */
+  private async *watchBatches(prefix: string, fromRevision: number, signal: AbortSignal): AsyncGenerator<WatchBatch> {
+    this.assertOpen();
+    let next = fromRevision > 0 ? Math.max(fromRevision, 2) : this.keyspace.revision + 1;
+    while (!signal.aborted && !this.closed) {
+      if (next <= this.compactRevision) throw new CompactedError(this.compactRevision);
+      if (next > this.durableRevision) {
+        await this.nextChange(signal);
+        continue;
+      }
+      const batch = filterBatch(this.history[next - this.compactRevision - 1]!, prefix);
+      next++;
+      if (batch) yield batch;
+    }
+  }
+
+  private nextChange(signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const onAbort = (): void => resolve();
+      signal.addEventListener("abort", onAbort, { once: true });
+      void this.changed.promise.then(() => {
+        signal.removeEventListener("abort", onAbort);
+        resolve();
+      });
+    });
+  }
+
+  /** Records a write in the history and the log; watchers see it once durable. */
+  private async commit(batch: WatchBatch, records: LogRecord[]): Promise<void> {
+    this.history.push(batch);
+    if (this.history.length > this.historyLimit * 1.25) this.compactTo(batch.revision - this.historyLimit);
+    if (this.log) await Promise.all(records.map((record) => this.log!.append(record)));
+    if (batch.revision > this.durableRevision) {
+      this.durableRevision = batch.revision;
+      const woken = this.changed;
+      this.changed = deferred();
+      woken.resolve();
+    }
+  }
+
+  private compactTo(revision: number): void {
+    if (revision <= this.compactRevision) return;
+    this.history = this.history.slice(revision - this.compactRevision);
+    this.compactRevision = revision;
+  }
+
+  private expand(ops: readonly Operation[]): Change[] {
+    const changes: Change[] = [];
+    for (const op of ops) {
+      if (op.type === "put") {
+        // Copied: the caller may reuse its buffer, and stored values are shared with readers.
+        changes.push({ type: "put", key: op.key, value: op.value.slice(), lease: op.lease ?? "0" });
+      } else if (op.type === "delete") {
+        changes.push({ type: "delete", key: op.key });
+      } else {
+        for (const key of this.keyspace.keysWithPrefix(op.prefix)) changes.push({ type: "delete", key });
+      }
+    }
+    return changes;
+  }
+
+  /** Deletes a lease and, in one revision, its keys (revocation and expiry). */
+  private async removeLease(lease: LeaseEntry): Promise<void> {
+    this.keyspace.leases.delete(lease.id);
+    const changes: Change[] = [...lease.keys].map((key) => ({ type: "delete", key }));
+    const events = this.keyspace.apply(changes);
+    const records: LogRecord[] = [{ type: "revoke", id: lease.id }];
+    if (events.length === 0) {
+      await this.log?.append(records[0]!);
+      return;
+    }
+    const revision = this.keyspace.revision;
+    records.unshift({ type: "txn", revision, changes });
+    await this.commit({ revision, events }, records);
+  }
+
+  private expireLeases(): void {
+    const now = this.clock.now();
+    const expired = this.expiry.takeExpired(now, (lease) => this.keyspace.leases.get(lease.id) === lease);
+    for (const lease of expired) {
+      this.removeLease(lease).catch((error: unknown) => {
+        this.logger.error({ err: error, lease: lease.id }, "lease expiry failed");
+      });
+    }
+  }
+
+  /** A lease past its deadline is dead even before the sweep removes it. */
+  private liveLease(id: string, now: number): LeaseEntry | undefined {
+    const lease = this.keyspace.leases.get(id);
+    return lease && lease.expiresAt > now ? lease : undefined;
+  }
+
+  /** Random 63-bit ids like etcd's, so ids are not reused across restarts. */
+  private newLeaseId(): string {
+    for (;;) {
+      const id = (randomBytes(8).readBigUInt64BE() & 0x7fff_ffff_ffff_ffffn).toString();
+      if (id !== "0" && !this.keyspace.leases.has(id)) return id;
+    }
+  }
+
+  private restoreSnapshot(snapshot: SnapshotState): void {
+    this.keyspace.revision = snapshot.revision;
+    for (const { id, ttlSeconds } of snapshot.leases) {
+      this.keyspace.leases.set(id, { id, ttlSeconds, expiresAt: 0, keys: new Set() });
+    }
+    for (const kv of snapshot.kvs) this.keyspace.restore(kv);
+  }
+
+  private replay(record: LogRecord): void {
+    if (record.type === "txn") {
+      this.keyspace.revision = record.revision - 1;
+      this.keyspace.apply(record.changes);
+      this.keyspace.revision = record.revision;
+    } else if (record.type === "grant") {
+      this.keyspace.leases.set(record.id, { id: record.id, ttlSeconds: record.ttlSeconds, expiresAt: 0, keys: new Set() });
+    } else {
+      this.keyspace.leases.delete(record.id);
+    }
+  }
+
+  private captureState(): SnapshotState {
+    return {
+      revision: this.keyspace.revision,
+      kvs: [...this.keyspace.kvs.values()],
+      leases: [...this.keyspace.leases.values()].map(({ id, ttlSeconds }) => ({ id, ttlSeconds })),
+    };
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StoreUnavailableError("store is closed");
+  }
+}
+
+/**
+ * etcd rejects a transaction that writes one key twice or puts a key inside a
+ * range it deletes ("duplicate key given in txn request"); so does this one.
+ */
+function checkDistinctKeys(ops: readonly Operation[]): void {
+  const puts = new Set<string>();
+  for (const op of ops) {
+    if (op.type !== "put") continue;
+    if (puts.has(op.key)) throw new StoreError(`duplicate key given in txn request: ${op.key}`);
+    puts.add(op.key);
+  }
+  for (const op of ops) {
+    const overlaps =
+      op.type === "delete"
+        ? puts.has(op.key)
+        : op.type === "delete-prefix" && [...puts].some((key) => key.startsWith(op.prefix));
+    if (overlaps) throw new StoreError("duplicate key given in txn request: a put overlaps a delete");
+  }
+}
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve: () => void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
