@@ -1,0 +1,38 @@
+export { createRegistry } from "./registry.js";
+export type {
+  GetInput,
+  InstanceRef,
+  KeepAliveResult,
+  ListInput,
+  RegisterInput,
+  RegisterResult,
+  Registry,
+  RegistryOptions,
+  UpdateInput,
+  WatchInput,
+} from "./registry.js";
+export { createRegistryView } from "./registry-view.js";
+export type {
+  InstanceChange,
+  RegistryView,
+  RegistryViewOptions,
+  RevisionChanges,
+  ServiceChange,
+  ServiceView,
+  ViewUpdate,
+} from "./registry-view.js";
+export type { WatchHub, WatchMetrics, WatchOptions } from "./watch-hub.js";
+export {
+  compileFilter,
+  countHealth,
+  DEFAULT_PROTECTION_THRESHOLD,
+  isProtectionActive,
+  isRoutable,
+  isUnhealthy,
+  isUp,
+} from "./routing.js";
+export type { HealthCounts, InstanceFilter } from "./routing.js";
+export { decodeInstance, encodeInstance } from "./codec.js";
+export { instanceKey, instancesPrefix, parseInstanceKey, serviceInstancesPrefix } from "./keys.js";
+export type { InstanceName } from "./keys.js";
+export { DEFAULT_NAMESPACE, LIMITS, isDnsLabel, parseRevision, validateHealthChecks } from "./validation.js";

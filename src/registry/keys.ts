@@ -1,0 +1,39 @@
+/**
+ * Store key layout of the registry, under the root prefix:
+ *
+ *   {prefix}instances/{namespace}/{service}/{instance_id}  → Instance protobuf bytes, on the instance lease
+ *
+ * Names are DNS-1123 labels, so they never contain "/" and a key splits back
+ * into exactly three parts.
+ */
+
+/** Prefix of every instance key. */
+export function instancesPrefix(prefix: string): string {
+  return `${prefix}instances/`;
+}
+
+/** Prefix of the instance keys of one service. */
+export function serviceInstancesPrefix(prefix: string, namespace: string, service: string): string {
+  return `${prefix}instances/${namespace}/${service}/`;
+}
+
+export function instanceKey(prefix: string, namespace: string, service: string, instanceId: string): string {
+  return `${prefix}instances/${namespace}/${service}/${instanceId}`;
+}
+
+export interface InstanceName {
+  namespace: string;
+  service: string;
+  instanceId: string;
+}
+
+/** The names in an instance key, or undefined when key is not an instance key under prefix. */
+export function parseInstanceKey(prefix: string, key: string): InstanceName | undefined {
+  const root = instancesPrefix(prefix);
+  if (!key.startsWith(root)) return undefined;
+  const parts = key.slice(root.length).split("/");
+  if (parts.length !== 3) return undefined;
+  const [namespace, service, instanceId] = parts as [string, string, string];
+  if (namespace === "" || service === "" || instanceId === "") return undefined;
+  return { namespace, service, instanceId };
+}

@@ -1,0 +1,383 @@
+import type { Logger } from "pino";
+import type { Instance } from "../../generated/switchboard/registry/v1/registry.js";
+import type { CacheUpdate, KeySpaceCache } from "../cache/index.js";
+import { StoreUnavailableError } from "../store/errors.js";
+import type { WatchBatch } from "../store/types.js";
+import { decodeInstance } from "./codec.js";
+import { instancesPrefix, parseInstanceKey } from "./keys.js";
+import { DEFAULT_PROTECTION_THRESHOLD, type HealthCounts, isProtectionActive, isRoutable, isUnhealthy, isUp } from "./routing.js";
+
+export interface RegistryViewOptions {
+  cache: KeySpaceCache;
+  /** Root prefix of the store keys, ending with "/". */
+  prefix: string;
+  logger: Logger;
+  /** Share of UP instances that must be UNHEALTHY before protection starts; 0 disables. Default 0.5. */
+  protectionThreshold?: number;
+  /** Revisions with instance changes kept for resuming watches. Default 10,000. */
+  historyLimit?: number;
+}
+
+/** One service as the view holds it. Read-only for callers. */
+export interface ServiceView {
+  readonly namespace: string;
+  readonly service: string;
+  /** Decoded instances by id (revision and lease_id filled from the store). */
+  readonly instances: ReadonlyMap<string, Instance>;
+  /** UP and unhealthy UP counts, as protection is decided on. */
+  readonly counts: Readonly<HealthCounts>;
+  /** More than the threshold of the UP instances are unhealthy: every UP instance is routable. */
+  readonly protectionActive: boolean;
+  isRoutable(instance: Instance): boolean;
+}
+
+/**
+ * How one instance changed at one revision, routability included. before and
+ * after are the same object when only routability changed (a protection
+ * flip). Shared by every watch stream of the service: never mutate.
+ */
+export interface InstanceChange {
+  readonly instanceId: string;
+  readonly before: Instance | undefined;
+  readonly beforeRoutable: boolean;
+  readonly after: Instance | undefined;
+  readonly afterRoutable: boolean;
+}
+
+/** The changes of one service at one revision. */
+export interface ServiceChange {
+  readonly namespace: string;
+  readonly service: string;
+  readonly revision: number;
+  readonly protectionBefore: boolean;
+  readonly protectionAfter: boolean;
+  readonly changes: readonly InstanceChange[];
+}
+
+/** All instance changes of one revision. */
+export interface RevisionChanges {
+  readonly revision: number;
+  readonly services: readonly ServiceChange[];
+}
+
+export type ViewUpdate =
+  /** Instances changed at revision. */
+  | { type: "changes"; changes: RevisionChanges }
+  /** The revision advanced with no instance change (other keys, progress). */
+  | { type: "progress"; revision: number }
+  /** State reloaded at revision (cache relist); history before it is gone. */
+  | { type: "reset"; revision: number };
+
+/**
+ * RegistryView is the decoded, per-service picture of every instance under
+ * the prefix, kept in step with the KeySpaceCache (no store reads). For every
+ * cache batch it computes, once per touched service, which instances changed
+ * and which changed routability (health, state, protection flips), and keeps
+ * those changes for `historyLimit` revisions so watches can resume.
+ *
+ * Consistency: after `ready`, the view reflects exactly the cache state at
+ * `revision`: listeners run synchronously inside the cache listener, so
+ * anything that observes cache.revision >= R after an await also observes
+ * view.revision >= R.
+ */
+export interface RegistryView {
+  /** Resolves once the first cache load has been decoded. */
+  readonly ready: Promise<void>;
+  readonly loaded: boolean;
+  readonly revision: number;
+  readonly protectionThreshold: number;
+  service(namespace: string, service: string): ServiceView | undefined;
+  /** Services with at least one instance, sorted by namespace then service; one namespace when given. */
+  services(namespace?: string): ServiceView[];
+  /**
+   * Instance changes with revision > sinceRevision, oldest first, or undefined
+   * when the kept history does not reach back to sinceRevision (or
+   * sinceRevision is ahead of the view).
+   */
+  changesSince(sinceRevision: number): RevisionChanges[] | undefined;
+  /** Listeners run synchronously after each update and must not block. */
+  subscribe(listener: (update: ViewUpdate) => void): () => void;
+  /** Resolves when loaded and revision >= minRevision; StoreUnavailableError on timeout. */
+  waitForRevision(minRevision: number, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<void>;
+  close(): void;
+}
+
+class MutableService implements ServiceView {
+  readonly instances = new Map<string, Instance>();
+  readonly counts: HealthCounts = { up: 0, unhealthyUp: 0 };
+  protectionActive = false;
+  constructor(
+    readonly namespace: string,
+    readonly service: string,
+  ) {}
+  isRoutable(instance: Instance): boolean {
+    return isRoutable(instance, this.protectionActive);
+  }
+  add(instance: Instance, sign: 1 | -1): void {
+    if (!isUp(instance)) return;
+    this.counts.up += sign;
+    if (isUnhealthy(instance)) this.counts.unhealthyUp += sign;
+  }
+}
+
+export function createRegistryView(options: RegistryViewOptions): RegistryView {
+  const { cache, prefix } = options;
+  const log = options.logger.child({ component: "registry-view" });
+  const threshold = options.protectionThreshold ?? DEFAULT_PROTECTION_THRESHOLD;
+  if (!(threshold >= 0 && threshold <= 1)) throw new RangeError("protectionThreshold must be within [0, 1]");
+  const historyLimit = options.historyLimit ?? 10_000;
+  const root = instancesPrefix(prefix);
+  // namespace → service → state
+  const namespaces = new Map<string, Map<string, MutableService>>();
+  const listeners = new Set<(update: ViewUpdate) => void>();
+  // Ring of recent changes: covers revisions (floor, revision].
+  let history: RevisionChanges[] = [];
+  let historyStart = 0;
+  let floor = 0;
+  let revision = 0;
+  let loaded = false;
+  let closed = false;
+  let unsubscribe: (() => void) | undefined;
+
+  const ready = cache.ready.then(() => {
+    if (closed) return;
+    // Subscribing and loading in one synchronous step: no batch can fall in between.
+    unsubscribe = cache.subscribe(onCacheUpdate);
+    load(cache.revision);
+    loaded = true;
+    log.debug({ revision }, "registry view loaded");
+  });
+  // A closed view never loads; readers awaiting `ready` are told by waitForRevision.
+  ready.catch(() => {});
+
+  function emit(update: ViewUpdate): void {
+    for (const listener of listeners) {
+      try {
+        listener(update);
+      } catch (error) {
+        log.error({ err: error }, "registry view listener failed");
+      }
+    }
+  }
+
+  function getService(namespace: string, service: string, create: true): MutableService;
+  function getService(namespace: string, service: string, create: false): MutableService | undefined;
+  function getService(namespace: string, service: string, create: boolean): MutableService | undefined {
+    let services = namespaces.get(namespace);
+    if (services === undefined) {
+      if (!create) return undefined;
+      services = new Map();
+      namespaces.set(namespace, services);
+    }
+    let state = services.get(service);
+    if (state === undefined && create) {
+      state = new MutableService(namespace, service);
+      services.set(service, state);
+    }
+    return state;
+  }
+
+  function dropIfEmpty(state: MutableService): void {
+    if (state.instances.size > 0) return;
+    const services = namespaces.get(state.namespace);
+    services?.delete(state.service);
+    if (services?.size === 0) namespaces.delete(state.namespace);
+  }
+
+  function decode(kv: Parameters<typeof decodeInstance>[0], name: Parameters<typeof decodeInstance>[1]): Instance | undefined {
+    try {
+      return decodeInstance(kv, name);
+    } catch (error) {
+      log.error({ err: error, key: kv.key }, "undecodable instance value; treated as absent");
+      return undefined;
+    }
+  }
+
+  function load(at: number): void {
+    namespaces.clear();
+    for (const kv of cache.list(root)) {
+      const name = parseInstanceKey(prefix, kv.key);
+      if (name === undefined) continue;
+      const instance = decode(kv, name);
+      if (instance === undefined) continue;
+      const state = getService(name.namespace, name.service, true);
+      state.instances.set(name.instanceId, instance);
+      state.add(instance, 1);
+    }
+    for (const services of namespaces.values()) {
+      for (const state of services.values()) state.protectionActive = isProtectionActive(state.counts, threshold);
+    }
+    revision = at;
+    history = [];
+    historyStart = 0;
+    floor = at;
+  }
+
+  function applyBatch(batch: WatchBatch): RevisionChanges | undefined {
+    // Per touched service: the protection and the instances before the batch.
+    const touched = new Map<MutableService, { protectionBefore: boolean; before: Map<string, Instance | undefined> }>();
+    for (const event of batch.events) {
+      const key = event.type === "put" ? event.kv.key : event.key;
+      const name = parseInstanceKey(prefix, key);
+      if (name === undefined) continue;
+      const state = getService(name.namespace, name.service, true);
+      let record = touched.get(state);
+      if (record === undefined) {
+        record = { protectionBefore: state.protectionActive, before: new Map() };
+        touched.set(state, record);
+      }
+      const previous = state.instances.get(name.instanceId);
+      if (!record.before.has(name.instanceId)) record.before.set(name.instanceId, previous);
+      if (previous !== undefined) {
+        state.add(previous, -1);
+        state.instances.delete(name.instanceId);
+      }
+      if (event.type === "put") {
+        const instance = decode(event.kv, name);
+        if (instance !== undefined) {
+          state.instances.set(name.instanceId, instance);
+          state.add(instance, 1);
+        }
+      }
+    }
+    if (touched.size === 0) return undefined;
+    const services: ServiceChange[] = [];
+    for (const [state, record] of touched) {
+      const { protectionBefore } = record;
+      const protectionAfter = isProtectionActive(state.counts, threshold);
+      state.protectionActive = protectionAfter;
+      const changes: InstanceChange[] = [];
+      for (const [instanceId, before] of record.before) {
+        const after = state.instances.get(instanceId);
+        if (before === undefined && after === undefined) continue;
+        changes.push({
+          instanceId,
+          before,
+          beforeRoutable: before !== undefined && isRoutable(before, protectionBefore),
+          after,
+          afterRoutable: after !== undefined && isRoutable(after, protectionAfter),
+        });
+      }
+      if (protectionBefore !== protectionAfter) {
+        log.debug({ namespace: state.namespace, service: state.service, protection: protectionAfter, ...state.counts }, "protection flipped");
+        // Untouched instances whose routability flipped with protection: UP and unhealthy.
+        for (const [instanceId, instance] of state.instances) {
+          if (record.before.has(instanceId)) continue;
+          const beforeRoutable = isRoutable(instance, protectionBefore);
+          const afterRoutable = isRoutable(instance, protectionAfter);
+          if (beforeRoutable !== afterRoutable) {
+            changes.push({ instanceId, before: instance, beforeRoutable, after: instance, afterRoutable });
+          }
+        }
+      }
+      dropIfEmpty(state);
+      if (changes.length > 0) {
+        services.push({
+          namespace: state.namespace,
+          service: state.service,
+          revision: batch.revision,
+          protectionBefore,
+          protectionAfter,
+          changes,
+        });
+      }
+    }
+    return services.length > 0 ? { revision: batch.revision, services } : undefined;
+  }
+
+  function remember(changes: RevisionChanges): void {
+    history.push(changes);
+    if (history.length - historyStart > historyLimit) {
+      floor = history[historyStart]!.revision;
+      historyStart++;
+      // Compact now and then instead of shifting on every push.
+      if (historyStart > historyLimit) {
+        history = history.slice(historyStart);
+        historyStart = 0;
+      }
+    }
+  }
+
+  function onCacheUpdate(update: CacheUpdate): void {
+    if (update.type === "reset") {
+      load(update.revision);
+      log.info({ revision: update.revision }, "registry view reloaded after cache reset");
+      emit({ type: "reset", revision: update.revision });
+      return;
+    }
+    if (update.type === "progress") {
+      revision = Math.max(revision, update.revision);
+      emit({ type: "progress", revision });
+      return;
+    }
+    const changes = applyBatch(update.batch);
+    revision = update.batch.revision;
+    if (changes === undefined) {
+      emit({ type: "progress", revision });
+      return;
+    }
+    remember(changes);
+    emit({ type: "changes", changes });
+  }
+
+  function firstAfter(rev: number): number {
+    let low = historyStart;
+    let high = history.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (history[mid]!.revision <= rev) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  }
+
+  function compareServices(a: ServiceView, b: ServiceView): number {
+    if (a.namespace !== b.namespace) return a.namespace < b.namespace ? -1 : 1;
+    return a.service < b.service ? -1 : a.service > b.service ? 1 : 0;
+  }
+
+  return {
+    ready,
+    get loaded() {
+      return loaded;
+    },
+    get revision() {
+      return revision;
+    },
+    protectionThreshold: threshold,
+    service: (namespace, service) => getService(namespace, service, false),
+    services(namespace) {
+      const out: ServiceView[] = [];
+      if (namespace !== undefined) {
+        for (const state of namespaces.get(namespace)?.values() ?? []) out.push(state);
+      } else {
+        for (const services of namespaces.values()) for (const state of services.values()) out.push(state);
+      }
+      return out.sort(compareServices);
+    },
+    changesSince(sinceRevision) {
+      if (!loaded || sinceRevision < floor || sinceRevision > revision) return undefined;
+      return history.slice(firstAfter(sinceRevision));
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+    async waitForRevision(minRevision, waitOptions = {}) {
+      if (closed) throw new StoreUnavailableError("registry view closed");
+      if (loaded && revision >= minRevision) return;
+      await cache.waitForRevision(minRevision, waitOptions);
+      await ready;
+      if (closed || revision < minRevision) {
+        throw new StoreUnavailableError(`registry view not caught up to revision ${minRevision} (at ${revision})`);
+      }
+    },
+    close() {
+      closed = true;
+      unsubscribe?.();
+      listeners.clear();
+    },
+  };
+}

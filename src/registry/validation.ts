@@ -1,0 +1,251 @@
+import { randomBytes } from "node:crypto";
+import type { HealthCheck } from "../../generated/switchboard/health/v1/check.js";
+import { InstanceState } from "../../generated/switchboard/registry/v1/registry.js";
+import { InvalidArgumentError } from "../errors.js";
+
+/**
+ * Request validation and normalisation. Every rejection is an
+ * InvalidArgumentError naming the request field (proto names, e.g.
+ * "instance.metadata"), thrown before anything is written.
+ */
+
+export const LIMITS = {
+  addressLength: 253,
+  metadataPairs: 64,
+  metadataKeyLength: 128,
+  metadataValueLength: 512,
+  tags: 64,
+  tagLength: 128,
+  zoneLength: 128,
+  ownerLength: 256,
+  minWeight: 1,
+  maxWeight: 10_000,
+  defaultWeight: 100,
+  minTtlSeconds: 2,
+  maxTtlSeconds: 300,
+  defaultTtlSeconds: 10,
+  healthChecks: 8,
+  checkNameLength: 63,
+  minCheckIntervalMs: 1_000,
+  maxCheckIntervalMs: 3_600_000,
+  maxCheckThreshold: 100,
+  checkPathLength: 1_024,
+  grpcCheckServiceLength: 256,
+} as const;
+
+export const DEFAULT_NAMESPACE = "default";
+
+const DNS_1123_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const METADATA_KEY = /^[A-Za-z0-9._/-]+$/;
+const HTTP_HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+// Control characters and whitespace never belong in addresses, tags or zones.
+const CONTROL_OR_SPACE = /[\s\u0000-\u001f\u007f]/;
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const POSITIVE_INT64 = /^[1-9][0-9]{0,18}$/;
+const NON_NEGATIVE_INT64 = /^(0|[1-9][0-9]{0,18})$/;
+const MAX_INT64 = 9223372036854775807n;
+
+export function isDnsLabel(name: string): boolean {
+  return DNS_1123_LABEL.test(name);
+}
+
+/** An empty namespace means "default". */
+export function validateNamespace(namespace: string, field = "namespace"): string {
+  if (namespace === "") return DEFAULT_NAMESPACE;
+  return validateName(namespace, field);
+}
+
+/** A required DNS-1123 label. */
+export function validateName(name: string, field: string): string {
+  if (name === "") throw new InvalidArgumentError(field, "required");
+  if (!DNS_1123_LABEL.test(name)) {
+    throw new InvalidArgumentError(field, `${JSON.stringify(truncate(name))} is not a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters)`);
+  }
+  return name;
+}
+
+/** A lease id: a positive int64 in decimal. */
+export function validateLeaseId(leaseId: string, field = "lease_id"): string {
+  if (!POSITIVE_INT64.test(leaseId) || BigInt(leaseId) > MAX_INT64) {
+    throw new InvalidArgumentError(field, leaseId === "" || leaseId === "0" ? "required" : "must be a positive integer");
+  }
+  return leaseId;
+}
+
+/** A revision (int64 as decimal string, or number) → number; 0 when empty. */
+export function parseRevision(revision: string | number, field: string): number {
+  if (typeof revision === "number") {
+    if (!Number.isSafeInteger(revision) || revision < 0) throw new InvalidArgumentError(field, "must be a non-negative integer");
+    return revision;
+  }
+  if (revision === "") return 0;
+  if (!NON_NEGATIVE_INT64.test(revision)) throw new InvalidArgumentError(field, "must be a non-negative integer");
+  const value = Number(revision);
+  if (!Number.isSafeInteger(value)) throw new InvalidArgumentError(field, "out of range");
+  return value;
+}
+
+export function validateAddress(address: string, field: string): string {
+  if (address === "") throw new InvalidArgumentError(field, "required");
+  if (address.length > LIMITS.addressLength) throw new InvalidArgumentError(field, `at most ${LIMITS.addressLength} characters`);
+  if (CONTROL_OR_SPACE.test(address) || address.includes("/")) {
+    throw new InvalidArgumentError(field, "must be a host name or IP address");
+  }
+  return address;
+}
+
+export function validatePort(port: number, field: string): number {
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new InvalidArgumentError(field, "must be 1..65535");
+  return port;
+}
+
+export function validateMetadata(metadata: Readonly<Record<string, string>>, field: string): Record<string, string> {
+  const entries = Object.entries(metadata);
+  if (entries.length > LIMITS.metadataPairs) {
+    throw new InvalidArgumentError(field, `at most ${LIMITS.metadataPairs} pairs (got ${entries.length})`);
+  }
+  const out: Record<string, string> = {};
+  for (const [key, value] of entries) {
+    if (key === "" || key.length > LIMITS.metadataKeyLength || !METADATA_KEY.test(key)) {
+      throw new InvalidArgumentError(
+        field,
+        `key ${JSON.stringify(truncate(key))} must be 1..${LIMITS.metadataKeyLength} characters of [A-Za-z0-9._/-]`,
+      );
+    }
+    if (typeof value !== "string" || value.length > LIMITS.metadataValueLength) {
+      throw new InvalidArgumentError(field, `value of ${JSON.stringify(key)} must be at most ${LIMITS.metadataValueLength} characters`);
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
+/** Tags, duplicates dropped (first occurrence kept). */
+export function validateTags(tags: readonly string[], field: string): string[] {
+  if (tags.length > LIMITS.tags) throw new InvalidArgumentError(field, `at most ${LIMITS.tags} tags (got ${tags.length})`);
+  const seen = new Set<string>();
+  for (const tag of tags) {
+    if (tag === "" || tag.length > LIMITS.tagLength || CONTROL_OR_SPACE.test(tag)) {
+      throw new InvalidArgumentError(field, `tag ${JSON.stringify(truncate(tag))} must be 1..${LIMITS.tagLength} characters without spaces`);
+    }
+    seen.add(tag);
+  }
+  return [...seen];
+}
+
+export function validateZone(zone: string, field: string): string {
+  if (zone.length > LIMITS.zoneLength || CONTROL_OR_SPACE.test(zone)) {
+    throw new InvalidArgumentError(field, `at most ${LIMITS.zoneLength} characters without spaces`);
+  }
+  return zone;
+}
+
+/** 0 means the default (100). */
+export function validateWeight(weight: number, field: string, allowDefault: boolean): number {
+  if (weight === 0 && allowDefault) return LIMITS.defaultWeight;
+  if (!Number.isInteger(weight) || weight < LIMITS.minWeight || weight > LIMITS.maxWeight) {
+    throw new InvalidArgumentError(field, `must be ${LIMITS.minWeight}..${LIMITS.maxWeight}${allowDefault ? " (0 for the default 100)" : ""}`);
+  }
+  return weight;
+}
+
+/** 0 means the default (10 s). */
+export function validateTtl(ttlSeconds: number, field = "ttl_seconds"): number {
+  if (ttlSeconds === 0) return LIMITS.defaultTtlSeconds;
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds < LIMITS.minTtlSeconds || ttlSeconds > LIMITS.maxTtlSeconds) {
+    throw new InvalidArgumentError(field, `must be ${LIMITS.minTtlSeconds}..${LIMITS.maxTtlSeconds} seconds (0 for the default ${LIMITS.defaultTtlSeconds})`);
+  }
+  return ttlSeconds;
+}
+
+const SETTABLE_STATES = new Set<number>([
+  InstanceState.INSTANCE_STATE_UP,
+  InstanceState.INSTANCE_STATE_DRAINING,
+  InstanceState.INSTANCE_STATE_STARTING,
+  InstanceState.INSTANCE_STATE_OUT_OF_SERVICE,
+]);
+
+/** UNSPECIFIED becomes UP when allowDefault (Register); otherwise it is rejected. */
+export function validateState(state: InstanceState, field: string, allowDefault: boolean): InstanceState {
+  if (state === InstanceState.INSTANCE_STATE_UNSPECIFIED && allowDefault) return InstanceState.INSTANCE_STATE_UP;
+  if (!SETTABLE_STATES.has(state)) {
+    throw new InvalidArgumentError(field, "must be INSTANCE_STATE_UP, _DRAINING, _STARTING or _OUT_OF_SERVICE");
+  }
+  return state;
+}
+
+export function validateOwner(owner: string, field: string): string {
+  if (owner.length > LIMITS.ownerLength || CONTROL.test(owner)) {
+    throw new InvalidArgumentError(field, `at most ${LIMITS.ownerLength} printable characters`);
+  }
+  return owner;
+}
+
+/**
+ * Declared health checks: at most 8, exactly one target each, intervals 0
+ * (default) or 1000..3600000 ms, timeouts at most 3600000 ms, thresholds at
+ * most 100, ports at most 65535, http URLs http(s) only. Defaults are applied
+ * by the checker (src/health), not stored.
+ */
+export function validateHealthChecks(checks: readonly HealthCheck[], field: string): HealthCheck[] {
+  if (checks.length > LIMITS.healthChecks) throw new InvalidArgumentError(field, `at most ${LIMITS.healthChecks} checks`);
+  checks.forEach((check, i) => {
+    const f = `${field}[${i}]`;
+    if (check.name.length > LIMITS.checkNameLength || CONTROL.test(check.name)) {
+      throw new InvalidArgumentError(`${f}.name`, `at most ${LIMITS.checkNameLength} printable characters`);
+    }
+    const target = check.target;
+    if (target === undefined) throw new InvalidArgumentError(f, "exactly one of http, grpc or tcp must be set");
+    if (!Number.isInteger(target.value.port) || target.value.port < 0 || target.value.port > 65_535) {
+      throw new InvalidArgumentError(`${f}.${target.$case}.port`, "must be 1..65535 (0 for the instance port)");
+    }
+    if (target.$case === "http") {
+      const { url, path, headers } = target.value;
+      if (url !== "") {
+        let parsed: URL;
+        try {
+          parsed = new URL(url);
+        } catch {
+          throw new InvalidArgumentError(`${f}.http.url`, "not a valid URL");
+        }
+        if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+          throw new InvalidArgumentError(`${f}.http.url`, "must be http:// or https://");
+        }
+      }
+      if (path.length > LIMITS.checkPathLength || CONTROL_OR_SPACE.test(path)) {
+        throw new InvalidArgumentError(`${f}.http.path`, `at most ${LIMITS.checkPathLength} characters without spaces`);
+      }
+      for (const [name, value] of Object.entries(headers)) {
+        if (!HTTP_HEADER_NAME.test(name)) throw new InvalidArgumentError(`${f}.http.headers`, `invalid header name ${JSON.stringify(truncate(name))}`);
+        if (/[\r\n\0]/.test(value)) throw new InvalidArgumentError(`${f}.http.headers`, `invalid value for ${name}`);
+      }
+    }
+    if (target.$case === "grpc" && target.value.service.length > LIMITS.grpcCheckServiceLength) {
+      throw new InvalidArgumentError(`${f}.grpc.service`, `at most ${LIMITS.grpcCheckServiceLength} characters`);
+    }
+    if (check.intervalMs !== 0 && (check.intervalMs < LIMITS.minCheckIntervalMs || check.intervalMs > LIMITS.maxCheckIntervalMs)) {
+      throw new InvalidArgumentError(`${f}.interval_ms`, `must be ${LIMITS.minCheckIntervalMs}..${LIMITS.maxCheckIntervalMs} (0 for the default)`);
+    }
+    if (check.timeoutMs > LIMITS.maxCheckIntervalMs) throw new InvalidArgumentError(`${f}.timeout_ms`, `at most ${LIMITS.maxCheckIntervalMs}`);
+    if (check.unhealthyThreshold > LIMITS.maxCheckThreshold) {
+      throw new InvalidArgumentError(`${f}.unhealthy_threshold`, `at most ${LIMITS.maxCheckThreshold}`);
+    }
+    if (check.healthyThreshold > LIMITS.maxCheckThreshold) {
+      throw new InvalidArgumentError(`${f}.healthy_threshold`, `at most ${LIMITS.maxCheckThreshold}`);
+    }
+  });
+  return [...checks];
+}
+
+/** A random instance id: 16 characters of [a-z0-9], starting with a letter (a DNS-1123 label). */
+export function generateInstanceId(): string {
+  const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+  const bytes = randomBytes(16);
+  let id = alphabet[bytes[0]! % 26]!;
+  for (let i = 1; i < 16; i++) id += alphabet[bytes[i]! % alphabet.length]!;
+  return id;
+}
+
+function truncate(value: string): string {
+  return value.length > 70 ? `${value.slice(0, 64)}...` : value;
+}
