@@ -1,5 +1,4 @@
 import type { HealthCheck } from "../../generated/switchboard/health/v1/check.js";
-import { InvalidArgumentError } from "../errors.js";
 
 /** Defaults and bounds of a declared check (the proto comments state the same). */
 export const CHECK_DEFAULTS = {
@@ -11,8 +10,8 @@ export const CHECK_DEFAULTS = {
   httpPath: "/health",
 } as const;
 
-/** Most checks one instance may declare. */
-export const MAX_CHECKS_PER_INSTANCE = 8;
+/** Name of the self-report pseudo-check (ReportHealth); declared checks never take it. */
+export const SELF_CHECK_NAME = "self";
 
 export type CheckTarget =
   | { kind: "http"; url: string; headers: Record<string, string> }
@@ -44,10 +43,11 @@ function hostForUrl(address: string): string {
  * Applies defaults: interval 10 s (raised to at least 1 s), timeout 2 s (at
  * most the interval), thresholds 3 unhealthy / 2 healthy, HTTP path
  * "/health", ports default to the instance port. Names default to the kind
- * and are made unique ("http", "http-2", ...).
+ * and are made unique ("http", "http-2", ...); "self" is reserved for
+ * self-reports. Validation is the registry's (validateHealthChecks).
  */
 export function resolveChecks(checks: readonly HealthCheck[], host: CheckHost): ResolvedCheck[] {
-  const used = new Set<string>();
+  const used = new Set<string>([SELF_CHECK_NAME]);
   const out: ResolvedCheck[] = [];
   for (const check of checks) {
     const target = resolveTarget(check, host);
@@ -90,50 +90,4 @@ function resolveTarget(check: HealthCheck, host: CheckHost): CheckTarget | undef
 function normalizePath(path: string): string {
   if (!path) return CHECK_DEFAULTS.httpPath;
   return path.startsWith("/") ? path : `/${path}`;
-}
-
-/**
- * Validates declared checks (for Register). Throws InvalidArgumentError naming
- * the field, e.g. "instance.health_checks[1].http.url".
- */
-export function validateHealthChecks(checks: readonly HealthCheck[], field = "instance.health_checks"): void {
-  if (checks.length > MAX_CHECKS_PER_INSTANCE) {
-    throw new InvalidArgumentError(field, `at most ${MAX_CHECKS_PER_INSTANCE} checks`);
-  }
-  checks.forEach((check, i) => {
-    const f = `${field}[${i}]`;
-    if (check.name.length > 63) throw new InvalidArgumentError(`${f}.name`, "at most 63 characters");
-    const t = check.target;
-    if (t === undefined) throw new InvalidArgumentError(f, "one of http, grpc or tcp must be set");
-    if (t.value.port > 65535) throw new InvalidArgumentError(`${f}.${t.$case}.port`, "must be 1..65535");
-    if (t.$case === "http") {
-      if (t.value.url) {
-        let url: URL;
-        try {
-          url = new URL(t.value.url);
-        } catch {
-          throw new InvalidArgumentError(`${f}.http.url`, "not a valid URL");
-        }
-        if (url.protocol !== "http:" && url.protocol !== "https:") {
-          throw new InvalidArgumentError(`${f}.http.url`, "must be http:// or https://");
-        }
-      }
-      if (t.value.path.length > 1024) throw new InvalidArgumentError(`${f}.http.path`, "at most 1024 characters");
-      for (const [k, v] of Object.entries(t.value.headers)) {
-        if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k)) {
-          throw new InvalidArgumentError(`${f}.http.headers`, `invalid header name ${JSON.stringify(k)}`);
-        }
-        if (/[\r\n]/.test(v)) throw new InvalidArgumentError(`${f}.http.headers`, `invalid value for ${k}`);
-      }
-    }
-    if (t.$case === "grpc" && t.value.service.length > 256) {
-      throw new InvalidArgumentError(`${f}.grpc.service`, "at most 256 characters");
-    }
-    if (check.intervalMs !== 0 && check.intervalMs < CHECK_DEFAULTS.minIntervalMs) {
-      throw new InvalidArgumentError(`${f}.interval_ms`, `at least ${CHECK_DEFAULTS.minIntervalMs}`);
-    }
-    if (check.intervalMs > 3_600_000) throw new InvalidArgumentError(`${f}.interval_ms`, "at most 3600000");
-    if (check.unhealthyThreshold > 100) throw new InvalidArgumentError(`${f}.unhealthy_threshold`, "at most 100");
-    if (check.healthyThreshold > 100) throw new InvalidArgumentError(`${f}.healthy_threshold`, "at most 100");
-  });
 }

@@ -1,11 +1,148 @@
-import { ServerError, Status } from "nice-grpc";
+import { Counter, Gauge, Histogram } from "prom-client";
+import type { Registry } from "prom-client";
+import { HealthStatus } from "../../generated/switchboard/health/v1/check.js";
 import type { HealthServiceImplementation } from "../../generated/switchboard/health/v1/health.js";
+import { createCheckerFactory, createHealthMonitor } from "../health/index.js";
+import type { HealthMetrics, HealthMonitor, HealthMonitorOptions } from "../health/index.js";
 import type { ServiceDeps } from "./deps.js";
+import { createGrpcHealthChecker } from "./grpc-health-checker.js";
 
-// Placeholder until the health issue lands: every RPC answers UNIMPLEMENTED, nothing pretends to work.
-export function createHealthServiceImpl(_deps: ServiceDeps): HealthServiceImplementation {
-  const unimplemented = (): never => {
-    throw new ServerError(Status.UNIMPLEMENTED, "switchboard.health.v1.HealthService is not implemented yet");
+/** Tuning of the health subsystem; every field defaults as documented on HealthMonitorOptions. */
+export type HealthServiceOptions = Omit<
+  HealthMonitorOptions,
+  "store" | "cache" | "prefix" | "replicaId" | "logger" | "metrics" | "checkerFactory"
+>;
+
+/** The HealthService implementation plus the subsystem behind it (checks, replica membership). */
+export interface HealthServiceHandle {
+  impl: HealthServiceImplementation;
+  monitor: HealthMonitor;
+  /** Stops every check and leaves replicas/ (others take over at once). Call before closing the store. */
+  close(): Promise<void>;
+}
+
+/**
+ * switchboard.health.v1.HealthService and the active checks behind it. The
+ * monitor starts at once (it waits for the cache itself) and stops when the
+ * server's shutdown signal fires; close() lets the composition root wait for
+ * that, so the replica lease is revoked while the store is still open.
+ */
+export function createHealthService(deps: ServiceDeps, options: HealthServiceOptions = {}): HealthServiceHandle {
+  const log = deps.logger.child({ component: "health" });
+  const monitor = createHealthMonitor({
+    ...options,
+    store: deps.store,
+    cache: deps.cache,
+    prefix: deps.prefix,
+    replicaId: deps.replicaId,
+    logger: deps.logger,
+    metrics: healthMetrics(deps.metrics),
+    checkerFactory: createCheckerFactory(createGrpcHealthChecker),
+  });
+  let closing: Promise<void> | undefined;
+  const close = () => (closing ??= monitor.close());
+  monitor.start().catch((error: unknown) => {
+    if (!deps.shutdownSignal.aborted) log.error({ err: error }, "health monitor failed to start");
+  });
+  deps.shutdownSignal.addEventListener("abort", () => void close(), { once: true });
+
+  const impl: HealthServiceImplementation = {
+    reportHealth: (request) => monitor.reportHealth(request),
+    getHealth: (request) => monitor.getHealth(request),
+    async *watchHealth(request, context) {
+      const signal = AbortSignal.any([context.signal, deps.shutdownSignal]);
+      yield* monitor.watchHealth(request, signal);
+    },
   };
-  return new Proxy({} as HealthServiceImplementation, { get: () => unimplemented });
+  return { impl, monitor, close };
+}
+
+/** What the composition root registers; see createHealthService to also await the shutdown. */
+export function createHealthServiceImpl(deps: ServiceDeps): HealthServiceImplementation {
+  return createHealthService(deps).impl;
+}
+
+function healthMetrics(registry: Registry): HealthMetrics {
+  const registers = [registry];
+  const checks = new Counter({
+    name: "switchboard_health_checks_total",
+    help: "Active health-check probes run by this replica, by kind (http, grpc, tcp).",
+    labelNames: ["kind"] as const,
+    registers,
+  });
+  const failures = new Counter({
+    name: "switchboard_health_check_failures_total",
+    help: "Active health-check probes that failed (error, timeout, bad status), by kind.",
+    labelNames: ["kind"] as const,
+    registers,
+  });
+  const latency = new Histogram({
+    name: "switchboard_health_check_duration_seconds",
+    help: "Latency of active health-check probes, by kind.",
+    labelNames: ["kind"] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
+  const transitions = new Counter({
+    name: "switchboard_health_transitions_total",
+    help: "Instance health transitions written by this replica, by new status.",
+    labelNames: ["to"] as const,
+    registers,
+  });
+  const protectionActive = new Gauge({
+    name: "switchboard_health_protection_active",
+    help: "1 for each service in protection: more than the threshold share of its UP instances are unhealthy, all kept routable.",
+    labelNames: ["namespace", "service"] as const,
+    registers,
+  });
+  const protectionActivations = new Counter({
+    name: "switchboard_health_protection_activations_total",
+    help: "Times a service entered protection.",
+    registers,
+  });
+  const owned = new Gauge({
+    name: "switchboard_health_owned_instances",
+    help: "Instances whose checks run on this replica.",
+    registers,
+  });
+  const streams = new Gauge({
+    name: "switchboard_health_watch_streams",
+    help: "Open WatchHealth streams.",
+    registers,
+  });
+  return {
+    probe(kind, ok, latencyMs) {
+      checks.inc({ kind });
+      if (!ok) failures.inc({ kind });
+      latency.observe({ kind }, latencyMs / 1000);
+    },
+    transition(to) {
+      transitions.inc({ to: statusLabel(to) });
+    },
+    protection(namespace, service, active) {
+      if (active) {
+        protectionActive.set({ namespace, service }, 1);
+        protectionActivations.inc();
+      } else {
+        protectionActive.remove({ namespace, service });
+      }
+    },
+    owned(count) {
+      owned.set(count);
+    },
+    watchStreams(delta) {
+      streams.inc(delta);
+    },
+  };
+}
+
+function statusLabel(status: HealthStatus): string {
+  switch (status) {
+    case HealthStatus.HEALTH_STATUS_HEALTHY:
+      return "healthy";
+    case HealthStatus.HEALTH_STATUS_UNHEALTHY:
+      return "unhealthy";
+    default:
+      return "unspecified";
+  }
 }
