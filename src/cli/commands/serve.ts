@@ -1,0 +1,80 @@
+import { pino } from "pino";
+import { startServer } from "../../server/index.js";
+import type { Command, CliContext } from "../command.js";
+import { EXIT } from "../command.js";
+import { SERVE_SETTINGS, parseServeConfig } from "./serve-config.js";
+
+const SIGNALS = ["SIGTERM", "SIGINT"] as const;
+
+export const serveCommand: Command = {
+  name: "serve",
+  summary: "run the Switchboard control plane (gRPC + HTTP /metrics, /healthz)",
+  usage: usage(),
+  run: serve,
+};
+
+/**
+ * Starts the server and runs until SIGTERM or SIGINT, then shuts down
+ * gracefully (exit 0). A second signal exits at once (exit 1).
+ */
+async function serve(context: CliContext): Promise<number> {
+  const config = parseServeConfig(context.argv, context.env);
+  const logger = pino({ level: config.logLevel });
+  let server;
+  try {
+    server = await startServer({
+      listen: config.listen,
+      httpListen: config.httpListen,
+      etcdEndpoints: config.etcdEndpoints,
+      dataDir: config.dataDir,
+      prefix: config.prefix,
+      replicaId: config.replicaId,
+      logger,
+    });
+  } catch (error) {
+    logger.fatal({ err: error }, "switchboard failed to start");
+    return EXIT.failure;
+  }
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    for (const name of SIGNALS) process.once(name, () => resolve(name));
+  });
+  logger.info({ signal }, "shutdown: signal received");
+  const forceExit = () => {
+    logger.warn("shutdown: second signal, exiting now");
+    process.exit(EXIT.failure);
+  };
+  for (const name of SIGNALS) process.once(name, forceExit);
+  try {
+    await server.close();
+    return EXIT.ok;
+  } catch (error) {
+    logger.error({ err: error }, "shutdown failed");
+    return EXIT.failure;
+  } finally {
+    for (const name of SIGNALS) process.off(name, forceExit);
+  }
+}
+
+function usage(): string {
+  const width = Math.max(...SERVE_SETTINGS.map((s) => s.flag.length + s.env.length)) + 6;
+  const rows = SERVE_SETTINGS.map((s) => {
+    const names = `--${s.flag}, ${s.env}`.padEnd(width);
+    const defaultText = s.default === "" ? "" : ` (default ${s.default})`;
+    return `  ${names}  ${s.description}${defaultText}`;
+  });
+  return [
+    "Usage: switchboard serve [flags]",
+    "",
+    "Runs the control plane: RegistryService, ConfigService, HealthService,",
+    "grpc.health.v1 and server reflection on the gRPC port; GET /metrics and",
+    "GET /healthz on the HTTP port. Each flag can also be set by its environment",
+    "variable; a flag wins over the environment, the environment over the default.",
+    "",
+    "Flags and environment variables:",
+    ...rows,
+    "",
+    "Exit codes: 0 after a graceful shutdown (SIGTERM, SIGINT), 1 on failure, 2 on bad configuration.",
+    "",
+  ].join("\n");
+}

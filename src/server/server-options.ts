@@ -1,0 +1,59 @@
+import type { Logger } from "pino";
+import type { Store } from "../store/types.js";
+
+/** Defaults shared by startServer and the `serve` command (and its help text). */
+export const SERVER_DEFAULTS = {
+  listen: "0.0.0.0:7000",
+  httpListen: "0.0.0.0:7001",
+  dataDir: ".data",
+  prefix: "/switchboard/",
+  logLevel: "info",
+} as const;
+
+/** Largest request message accepted, in bytes (1 MiB). Larger ones get RESOURCE_EXHAUSTED. */
+export const MAX_RECEIVE_MESSAGE_BYTES = 1024 * 1024;
+
+export interface ServerOptions {
+  /** gRPC listen address, host:port. Default "0.0.0.0:7000"; port 0 picks a free port. */
+  listen?: string;
+  /** HTTP listen address for /metrics and /healthz. Default "0.0.0.0:7001". */
+  httpListen?: string;
+  /** etcd endpoints (e.g. "http://127.0.0.1:2379"). Empty or undefined: the embedded store. */
+  etcdEndpoints?: string[];
+  /** Data directory of the embedded store. Default ".data" (relative to the working directory). */
+  dataDir?: string;
+  /** Root key prefix, ending with "/". Default "/switchboard/". */
+  prefix?: string;
+  /** Unique id of this replica. Default: hostname plus a random suffix. */
+  replicaId?: string;
+  /** Default: pino at level "info" on stdout. */
+  logger?: Logger;
+  /**
+   * A store to use instead of building one from etcdEndpoints / dataDir.
+   * The caller owns it: close() does not close it.
+   */
+  store?: Store;
+  /** Time between store pings for grpc.health.v1 and /healthz. Default 1,000 ms. */
+  healthCheckIntervalMs?: number;
+  /** How long start waits for the store to load the cache. Default 30,000 ms. */
+  startupTimeoutMs?: number;
+  /** How long close() lets open calls finish before cancelling them. Default 10,000 ms. */
+  shutdownTimeoutMs?: number;
+  /** Descriptor set for reflection. Default: generated/switchboard.binpb read from disk. */
+  descriptorSet?: Uint8Array;
+}
+
+/** A started server. */
+export interface RunningServer {
+  /** gRPC address as host:port with the bound port, e.g. "127.0.0.1:41234". */
+  readonly grpcAddress: string;
+  /** HTTP address as host:port with the bound port. */
+  readonly httpAddress: string;
+  readonly replicaId: string;
+  /**
+   * Graceful shutdown: NOT_SERVING, stop accepting calls, end open streams,
+   * wait up to shutdownTimeoutMs, then cancel what is left; close HTTP, cache
+   * and (owned) store. Idempotent.
+   */
+  close(): Promise<void>;
+}
