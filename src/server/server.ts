@@ -15,7 +15,7 @@ import type { Store } from "../store/index.js";
 import { createConfigServiceImpl } from "./config-service.js";
 import type { ServiceDeps } from "./deps.js";
 import { createErrorMiddleware } from "./error-middleware.js";
-import { createHealthServiceImpl } from "./health-service.js";
+import { createHealthService } from "./health-service.js";
 import { startHttpServer } from "./http-server.js";
 import type { RunningHttpServer } from "./http-server.js";
 import { formatAddress, parseListenAddress } from "./listen-address.js";
@@ -123,7 +123,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       .use(createShutdownMiddleware(shutdown.signal));
     grpcServer.add(RegistryServiceDefinition, createRegistryServiceImpl(deps));
     grpcServer.add(ConfigServiceDefinition, createConfigServiceImpl(deps));
-    grpcServer.add(HealthServiceDefinition, createHealthServiceImpl(deps));
+    const healthService = createHealthService(deps);
+    // Released before the cache and store: it leaves replicas/ while the store is still open.
+    cleanup.push({ step: "stopping health checks", run: () => healthService.close() });
+    grpcServer.add(HealthServiceDefinition, healthService.impl);
     grpcServer.add(HealthDefinition, HealthServiceImpl(healthState));
     const reflection = createReflectionImpl(descriptorSet, [
       ...SWITCHBOARD_SERVICES,
