@@ -82,6 +82,10 @@ export interface SpawnServerOptions {
   startTimeoutMs?: number;
   /** The command to run instead of `node --import tsx src/cli/main.ts`, e.g. ["dist/switchboard"]. */
   command?: readonly [string, ...string[]];
+  /** Working directory of the child. Default: the repository root. */
+  cwd?: string;
+  /** Start the child with only `env`, not this process's environment too. Default false. */
+  cleanEnv?: boolean;
 }
 
 export interface ExitResult {
@@ -117,8 +121,8 @@ export async function spawnServer(options: SpawnServerOptions = {}): Promise<Spa
   ];
   const [file, ...prefixArgs] = options.command ?? [process.execPath, "--import", "tsx", "src/cli/main.ts"];
   const child = spawn(file, [...prefixArgs, ...flags], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...options.env },
+    cwd: options.cwd ?? REPO_ROOT,
+    env: options.cleanEnv ? { ...options.env } : { ...process.env, ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const removeDir = () => (dataDir ? rm(dataDir, { recursive: true, force: true }) : Promise.resolve());
