@@ -1,0 +1,84 @@
+import { describe, expect, it } from "vitest";
+import { HealthStatus } from "../../generated/switchboard/health/v1/check.js";
+import { type Instance, InstanceState } from "../../generated/switchboard/registry/v1/registry.js";
+import { compileFilter, isProtectionActive, isRoutable } from "./routing.js";
+
+function instance(partial: Partial<Instance> = {}): Instance {
+  return {
+    namespace: "default",
+    service: "orders",
+    instanceId: "a",
+    address: "127.0.0.1",
+    port: 1,
+    metadata: {},
+    tags: [],
+    zone: "",
+    weight: 100,
+    state: InstanceState.INSTANCE_STATE_UP,
+    healthStatus: HealthStatus.HEALTH_STATUS_UNSPECIFIED,
+    healthChecks: [],
+    registeredAt: undefined,
+    revision: "0",
+    leaseId: "0",
+    ttlSeconds: 10,
+    owner: "",
+    ...partial,
+  };
+}
+
+const unhealthy = { healthStatus: HealthStatus.HEALTH_STATUS_UNHEALTHY };
+
+describe("routability", () => {
+  it("routes UP (or UNSPECIFIED) instances that are not unhealthy", () => {
+    expect(isRoutable(instance(), false)).toBe(true);
+    expect(isRoutable(instance({ state: InstanceState.INSTANCE_STATE_UNSPECIFIED }), false)).toBe(true);
+    expect(isRoutable(instance({ healthStatus: HealthStatus.HEALTH_STATUS_HEALTHY }), false)).toBe(true);
+    expect(isRoutable(instance(unhealthy), false)).toBe(false);
+    expect(isRoutable(instance({ state: InstanceState.INSTANCE_STATE_DRAINING }), false)).toBe(false);
+  });
+
+  it("routes unhealthy UP instances while protection is active, never draining ones", () => {
+    expect(isRoutable(instance(unhealthy), true)).toBe(true);
+    expect(isRoutable(instance({ ...unhealthy, state: InstanceState.INSTANCE_STATE_DRAINING }), true)).toBe(false);
+  });
+});
+
+describe("protection", () => {
+  const service = (healthy: number, sick: number, draining = 0) => [
+    ...Array.from({ length: healthy }, () => instance()),
+    ...Array.from({ length: sick }, () => instance(unhealthy)),
+    ...Array.from({ length: draining }, () => instance({ ...unhealthy, state: InstanceState.INSTANCE_STATE_DRAINING })),
+  ];
+
+  it("starts when more than the threshold share of UP instances is unhealthy", () => {
+    expect(isProtectionActive(service(3, 0))).toBe(false);
+    expect(isProtectionActive(service(1, 1))).toBe(false); // exactly half: not more than 0.5
+    expect(isProtectionActive(service(1, 2))).toBe(true);
+    expect(isProtectionActive(service(0, 1))).toBe(true);
+    expect(isProtectionActive(service(0, 0))).toBe(false);
+  });
+
+  it("counts only UP instances", () => {
+    expect(isProtectionActive(service(2, 1, 5))).toBe(false);
+  });
+
+  it("takes a threshold; 0 disables", () => {
+    expect(isProtectionActive(service(3, 1), 0.2)).toBe(true);
+    expect(isProtectionActive(service(0, 5), 0)).toBe(false);
+    expect(isProtectionActive({ up: 10, unhealthyUp: 8 }, 0.75)).toBe(true);
+    expect(isProtectionActive({ up: 10, unhealthyUp: 7 }, 0.75)).toBe(false);
+  });
+});
+
+describe("filters", () => {
+  it("selects by routability, tags (all), zone and metadata", () => {
+    const match = compileFilter({ tags: ["grpc", "canary"], zone: "eu-1", metadataSelector: { v: "2" } });
+    const good = instance({ tags: ["canary", "grpc", "x"], zone: "eu-1", metadata: { v: "2", other: "y" } });
+    expect(match(good, true)).toBe(true);
+    expect(match(good, false)).toBe(false);
+    expect(match({ ...good, tags: ["grpc"] }, true)).toBe(false);
+    expect(match({ ...good, zone: "eu-2" }, true)).toBe(false);
+    expect(match({ ...good, metadata: { v: "3" } }, true)).toBe(false);
+    expect(compileFilter({ includeUnroutable: true })(instance(unhealthy), false)).toBe(true);
+  });
+});
