@@ -6,8 +6,7 @@ import { Instance, InstanceState } from "../../generated/switchboard/registry/v1
 import { createKeySpaceCache } from "../cache/index.js";
 import type { KeySpaceCache } from "../cache/index.js";
 import { InvalidArgumentError, NotFoundError } from "../errors.js";
-import { encodeInstance } from "../registry/codec.js";
-import { instanceKey } from "../registry/keys.js";
+import { encodeInstance, instanceKey } from "../registry/index.js";
 import { createEmbeddedStore } from "../store/index.js";
 import type { Store } from "../store/index.js";
 import type { CheckTarget } from "./check-spec.js";

@@ -13,12 +13,19 @@ import {
 import type { Instance } from "../../generated/switchboard/registry/v1/registry.js";
 import type { CacheUpdate, KeySpaceCache } from "../cache/index.js";
 import { InvalidArgumentError, NotFoundError, SwitchboardError, UnavailableError } from "../errors.js";
-import { decodeInstance, encodeInstance } from "../registry/codec.js";
-import { instanceKey, parseInstanceKey, type InstanceName } from "../registry/keys.js";
-import { createRegistryView, type RegistryView, type ViewUpdate } from "../registry/registry-view.js";
-import { parseRevision, validateName, validateNamespace } from "../registry/validation.js";
-import { LeaseNotFoundError, StoreError } from "../store/errors.js";
-import type { KeyValue, Store } from "../store/types.js";
+import {
+  createRegistryView,
+  DEFAULT_NAMESPACE,
+  decodeInstance,
+  encodeInstance,
+  instanceKey,
+  isDnsLabel,
+  parseInstanceKey,
+  parseRevision,
+} from "../registry/index.js";
+import type { InstanceName, RegistryView, ViewUpdate } from "../registry/index.js";
+import { LeaseNotFoundError, StoreError } from "../store/index.js";
+import type { KeyValue, Store } from "../store/index.js";
 import { type CheckTarget, type ResolvedCheck, resolveChecks, SELF_CHECK_NAME } from "./check-spec.js";
 import type { CheckerFactory } from "./checker.js";
 import { type Clock, systemClock } from "./clock.js";
@@ -600,6 +607,19 @@ function selfReportOf(request: ReportHealthRequest) {
     output: request.output,
     ttlMs: request.ttlMs,
   } as const;
+}
+
+/** An empty namespace means "default". */
+function validateNamespace(namespace: string): string {
+  return namespace === "" ? DEFAULT_NAMESPACE : validateName(namespace, "namespace");
+}
+
+function validateName(name: string, field: string): string {
+  if (name === "") throw new InvalidArgumentError(field, "required");
+  if (!isDnsLabel(name)) {
+    throw new InvalidArgumentError(field, `${JSON.stringify(name.slice(0, 70))} is not a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters)`);
+  }
+  return name;
 }
 
 function emptyResult(name: string): CheckResult {

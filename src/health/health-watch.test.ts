@@ -5,9 +5,7 @@ import { HealthStatus } from "../../generated/switchboard/health/v1/check.js";
 import type { WatchHealthResponse } from "../../generated/switchboard/health/v1/health.js";
 import { Instance } from "../../generated/switchboard/registry/v1/registry.js";
 import { ResourceExhaustedError } from "../errors.js";
-import { encodeInstance } from "../registry/codec.js";
-import { instanceKey } from "../registry/keys.js";
-import { createRegistryView } from "../registry/registry-view.js";
+import { createRegistryView, encodeInstance, instanceKey } from "../registry/index.js";
 import { createHealthWatch, REMOVED_OUTPUT } from "./health-watch.js";
 import { createManualClock } from "./manual-clock.js";
 

@@ -6,7 +6,7 @@ import type {
 } from "../../generated/switchboard/health/v1/health.js";
 import type { Instance } from "../../generated/switchboard/registry/v1/registry.js";
 import { ResourceExhaustedError } from "../errors.js";
-import type { RegistryView, RevisionChanges, ViewUpdate } from "../registry/registry-view.js";
+import type { RegistryView, RevisionChanges, ViewUpdate } from "../registry/index.js";
 import type { Clock } from "./clock.js";
 
 /** What one WatchHealth stream selects; names already validated and normalised. */

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { KeySpaceCache } from "../cache/index.js";
-import type { Store } from "../store/types.js";
+import type { Store } from "../store/index.js";
 import type { Clock } from "./clock.js";
 import { replicaKey, replicasPrefix } from "./keys.js";
 import { rendezvousOwner } from "./rendezvous.js";
