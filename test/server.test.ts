@@ -1,4 +1,6 @@
 import { spawn } from "node:child_process";
+import { fromBinary } from "@bufbuild/protobuf";
+import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { ClientError, Status, createChannel, createClient } from "nice-grpc";
 import type { Channel } from "nice-grpc";
 import { HealthDefinition } from "nice-grpc-server-health";
@@ -69,16 +71,23 @@ describe("server on the embedded store (in-process)", () => {
 
   it("describes Switchboard, health and reflection symbols (grpcurl describe)", async () => {
     const reflection = createReflectionClient(channel, "v1alpha");
-    for (const symbol of [
-      "switchboard.registry.v1.RegistryService",
-      "switchboard.config.v1.PutValueRequest",
-      "switchboard.health.v1.HealthService.WatchHealth",
-      "grpc.health.v1.Health",
-      "grpc.reflection.v1alpha.ServerReflection",
-    ]) {
+    const declaringFile = async (symbol: string) => {
       const answer = await reflection.fileContainingSymbol(symbol);
-      expect(answer.kind, symbol).toBe("files");
-      if (answer.kind === "files") expect(answer.fileDescriptorProtos[0]?.length).toBeGreaterThan(0);
+      if (answer.kind !== "files" || !answer.fileDescriptorProtos[0]) throw new Error(`${symbol}: ${JSON.stringify(answer)}`);
+      return fromBinary(FileDescriptorProtoSchema, answer.fileDescriptorProtos[0]);
+    };
+    const registry = await declaringFile("switchboard.registry.v1.RegistryService");
+    expect(registry.name).toBe("switchboard/registry/v1/registry.proto");
+    expect(registry.service[0]?.method.map((m) => m.name)).toContain("Watch");
+    expect((await declaringFile("switchboard.config.v1.PutValueRequest")).package).toBe("switchboard.config.v1");
+    expect((await declaringFile("switchboard.health.v1.HealthService.WatchHealth")).package).toBe("switchboard.health.v1");
+    const health = await declaringFile("grpc.health.v1.Health");
+    expect(health.service.map((service) => [service.name, service.method.map((m) => m.name)])).toEqual([
+      ["Health", ["Check", "Watch"]],
+    ]);
+    expect((await declaringFile("grpc.reflection.v1alpha.ServerReflection")).name).toBe("grpc/reflection/v1alpha/reflection.proto");
+    for (const file of ["google/protobuf/timestamp.proto", "switchboard/health/v1/check.proto"]) {
+      expect((await reflection.fileByFilename(file)).kind, file).toBe("files");
     }
     expect(await reflection.fileContainingSymbol("no.such.Service")).toEqual({
       kind: "error",

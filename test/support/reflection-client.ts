@@ -22,6 +22,8 @@ export interface ReflectionClient {
   listServices(): Promise<string[]>;
   /** FileDescriptorProtos (serialized) of the file declaring symbol, or an error answer. */
   fileContainingSymbol(symbol: string): Promise<ReflectionAnswer>;
+  /** The FileDescriptorProto of a file by its path, e.g. "google/protobuf/timestamp.proto" (how grpcurl loads imports). */
+  fileByFilename(filename: string): Promise<ReflectionAnswer>;
 }
 
 const identity = (value: Uint8Array) => Buffer.from(value);
@@ -59,6 +61,7 @@ export function createReflectionClient(channel: Channel, version: ReflectionVers
       return answer.names;
     },
     fileContainingSymbol: (symbol) => ask(4, symbol),
+    fileByFilename: (filename) => ask(3, filename),
   };
 }
 
