@@ -1,6 +1,6 @@
 export { startServer } from "./server.js";
 export { SERVER_DEFAULTS, MAX_RECEIVE_MESSAGE_BYTES } from "./server-options.js";
-export type { RunningServer, ServerOptions } from "./server-options.js";
+export type { ExtraService, RunningServer, ServerOptions } from "./server-options.js";
 export { CURRENT_REVISION_TRAILER, statusForError } from "./error-middleware.js";
 export { parseListenAddress, formatAddress } from "./listen-address.js";
 export type { ListenAddress } from "./listen-address.js";

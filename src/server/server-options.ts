@@ -1,3 +1,4 @@
+import type { CompatServiceDefinition } from "nice-grpc";
 import type { Logger } from "pino";
 import type { Store } from "../store/types.js";
 
@@ -41,6 +42,19 @@ export interface ServerOptions {
   shutdownTimeoutMs?: number;
   /** Descriptor set for reflection. Default: generated/switchboard.binpb read from disk. */
   descriptorSet?: Uint8Array;
+  /**
+   * More gRPC services on the same server, behind the same middleware; not
+   * listed by reflection. Default none; `switchboard serve` adds none. Used by
+   * bench/ for its null-echo baseline on the same process.
+   */
+  extraServices?: ReadonlyArray<ExtraService>;
+}
+
+/** A service to serve next to Switchboard's (see ServerOptions.extraServices). */
+export interface ExtraService {
+  definition: CompatServiceDefinition;
+  /** A nice-grpc implementation of definition. */
+  implementation: object;
 }
 
 /** A started server. */

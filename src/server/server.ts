@@ -135,6 +135,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     ]);
     grpcServer.add(ServerReflectionService, reflection);
     grpcServer.add(ServerReflectionV1AlphaService, reflection);
+    for (const extra of options.extraServices ?? []) grpcServer.add(extra.definition, extra.implementation as never);
 
     await waitForCache(cache, options.startupTimeoutMs ?? 30_000, etcdEndpoints);
     monitor.markCacheReady();
