@@ -19,6 +19,10 @@ export type {
   HealthState,
   ServeHealthOptions,
 } from "./health-endpoint.js";
+export { bootstrap, envVarFor, defaultCacheFile, CONFIG_ENV_PREFIX, NAMESPACE_ENV, SERVICE_ENV, PROFILE_ENV, CACHE_FILE_ENV } from "./bootstrap.js";
+export type { BootstrapOptions, BootstrappedConfig, ConfigChange, ConfigOrigin, EffectiveEntry } from "./bootstrap.js";
+export { watchConfig } from "./config-watch.js";
+export type { ConfigWatchOptions, ConfigWatchUpdate } from "./config-watch.js";
 export { deadlineMiddleware } from "./deadline.js";
 export type { DeadlineOptions } from "./deadline.js";
 export { errorMappingMiddleware, fromClientError, isRetryableError } from "./errors.js";
