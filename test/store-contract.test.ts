@@ -8,8 +8,20 @@ import { appendFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { CompactedError, createEmbeddedStore, LeaseNotFoundError, StoreError } from "../src/store/index.js";
+import {
+  CompactedError,
+  createEmbeddedStore,
+  createEtcdStore,
+  createStore,
+  LeaseNotFoundError,
+  StoreError,
+  StoreUnavailableError,
+} from "../src/store/index.js";
 import type { Store, TxnResult, WatchBatch } from "../src/store/index.js";
+import { etcdMetric, requireEtcd, startEtcd, startTcpProxy } from "./support/etcd.js";
+import type { EtcdServer } from "./support/etcd.js";
+
+const etcdBinary = requireEtcd();
 
 interface Backend {
   name: string;
@@ -28,7 +40,20 @@ afterAll(() => {
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
 });
 
+let etcd: EtcdServer | undefined;
+const etcdBackend: Backend = {
+  name: "etcd",
+  setup: async () => {
+    etcd = await startEtcd();
+  },
+  teardown: async () => {
+    await etcd?.stop();
+  },
+  open: async () => createEtcdStore({ endpoints: etcd!.endpoints }),
+};
+
 const backends: Backend[] = [
+  ...(etcdBinary ? [etcdBackend] : []),
   {
     name: "embedded (memory)",
     setup: async () => {},
@@ -535,6 +560,104 @@ describe("embedded store: injected clock", () => {
       expect(await store.keepAlive(leases[99]!.id)).toBe(0);
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe.skipIf(!etcdBinary)("etcd store: connections", () => {
+  let server: EtcdServer;
+  beforeAll(async () => {
+    server = await startEtcd();
+  });
+  afterAll(() => server?.stop());
+
+  it("keeps 1000 leases alive over one keepalive stream", async () => {
+    const store = createEtcdStore({ endpoints: server.endpoints });
+    try {
+      const leases = await Promise.all(Array.from({ length: 1000 }, () => store.grantLease(10)));
+      const started = (): Promise<number> =>
+        etcdMetric(server.endpoints[0]!, "grpc_server_started_total", { grpc_method: "LeaseKeepAlive" });
+      const before = await started();
+      for (let round = 0; round < 3; round++) {
+        const ttls = await Promise.all(leases.map((lease) => store.keepAlive(lease.id)));
+        expect(ttls.every((ttl) => ttl === 10)).toBe(true);
+      }
+      expect((await started()) - before).toBe(1);
+      await store.revokeLease(leases[0]!.id);
+      expect(await store.keepAlive(leases[0]!.id)).toBe(0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("resumes a watch and the keepalive stream after the connection is cut, with no gap or duplicate", async () => {
+    const proxy = await startTcpProxy(server.endpoints[0]!);
+    const viaProxy = createEtcdStore({ endpoints: [proxy.endpoint], watchBackoffMs: { min: 50, max: 200 } });
+    const direct = createEtcdStore({ endpoints: server.endpoints });
+    const prefix = `/reconnect/${Date.now()}/`;
+    try {
+      const lease = await viaProxy.grantLease(10);
+      expect(await viaProxy.keepAlive(lease.id)).toBe(10);
+      const start = (await direct.list(prefix)).revision + 1;
+      const controller = new AbortController();
+      const seen: number[] = [];
+      const watching = (async () => {
+        for await (const batch of viaProxy.watch(prefix, start, controller.signal)) seen.push(batch.revision);
+      })();
+      const written: number[] = [];
+      const write = async (i: number): Promise<void> => {
+        const result = await direct.txn({ ops: [{ type: "put", key: `${prefix}k${i}`, value: text(String(i)) }] });
+        written.push(result.revision);
+      };
+      for (let i = 0; i < 3; i++) await write(i);
+      await waitFor(() => seen.length === 3);
+      proxy.drop();
+      for (let i = 3; i < 6; i++) await write(i); // while the watch is reconnecting
+      await waitFor(() => seen.length >= 6, 10_000);
+      controller.abort();
+      await watching;
+      expect(seen).toEqual(written);
+      expect(proxy.connections).toBeGreaterThan(1);
+      expect(await viaProxy.keepAlive(lease.id)).toBe(10);
+    } finally {
+      await viaProxy.close();
+      await direct.close();
+      await proxy.close();
+    }
+  });
+
+  it("answers StoreUnavailableError while etcd is unreachable, and recovers", async () => {
+    const proxy = await startTcpProxy(server.endpoints[0]!);
+    const store = createEtcdStore({ endpoints: [proxy.endpoint], requestTimeoutMs: 1000, pingTimeoutMs: 1000 });
+    try {
+      await store.ping();
+      const lease = await store.grantLease(10);
+      proxy.setBlocked(true);
+      await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(store.get("/x")).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(store.keepAlive(lease.id)).rejects.toBeInstanceOf(StoreUnavailableError);
+      proxy.setBlocked(false);
+      await waitFor(async () => store.ping().then(() => true, () => false), 10_000);
+      expect(await store.keepAlive(lease.id)).toBe(10);
+    } finally {
+      await store.close();
+      await proxy.close();
+    }
+  });
+
+  it("is what createStore returns for endpoints; embedded otherwise", async () => {
+    const viaEtcd = await createStore({ endpoints: server.endpoints });
+    const embedded = await createStore();
+    try {
+      const key = `/create-store/${Date.now()}`;
+      await viaEtcd.txn({ ops: [{ type: "put", key, value: text("1") }] });
+      const direct = createEtcdStore({ endpoints: server.endpoints });
+      expect(str((await direct.get(key))?.value)).toBe("1");
+      await direct.close();
+      expect(await embedded.get(key)).toBeUndefined();
+    } finally {
+      await viaEtcd.close();
+      await embedded.close();
     }
   });
 });

@@ -26,6 +26,7 @@ import type { Change, LeaseEntry } from "./embedded-keyspace.js";
 import { CompactedError, LeaseNotFoundError, StoreError, StoreUnavailableError } from "./errors.js";
 import { filterBatch } from "./key-range.js";
 import { LeaseExpiryQueue } from "./lease-expiry-queue.js";
+import { grantedTtl } from "./lease-ttl.js";
 import type {
   KeyValue,
   Lease,
@@ -58,9 +59,6 @@ export interface EmbeddedStoreOptions {
   /** Log size after which a snapshot replaces the older log segments. Default 64 MiB. */
   snapshotAfterBytes?: number;
 }
-
-/** etcd's floor with its default election timeout; both backends raise shorter TTLs to it. */
-export const MIN_LEASE_TTL_SECONDS = 2;
 
 export async function createEmbeddedStore(options: EmbeddedStoreOptions = {}): Promise<Store> {
   const store = new EmbeddedStore(options);
@@ -165,7 +163,7 @@ class EmbeddedStore implements Store {
 
   async grantLease(ttlSeconds: number): Promise<Lease> {
     this.assertOpen();
-    const ttl = Math.max(MIN_LEASE_TTL_SECONDS, Math.ceil(ttlSeconds));
+    const ttl = grantedTtl(ttlSeconds);
     const lease: LeaseEntry = {
       id: this.newLeaseId(),
       ttlSeconds: ttl,

@@ -16,7 +16,8 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { accessSync, constants, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 
@@ -239,4 +240,61 @@ export async function etcdMetric(endpoint: string, name: string, labels: Record<
     if (matches) total += Number(line.slice(line.lastIndexOf(" ") + 1));
   }
   return total;
+}
+
+export interface TcpProxy {
+  /** "http://127.0.0.1:PORT", to use as an etcd endpoint. */
+  endpoint: string;
+  /** Connections accepted so far. */
+  readonly connections: number;
+  /** Cuts every open connection (both directions), as a network failure would. */
+  drop(): void;
+  /** While blocked, new connections are cut at once: the target looks down. */
+  setBlocked(blocked: boolean): void;
+  close(): Promise<void>;
+}
+
+/** A TCP proxy to target ("http://host:port") whose connections a test can cut. */
+export async function startTcpProxy(target: string): Promise<TcpProxy> {
+  const url = new URL(target);
+  const sockets = new Set<Socket>();
+  let blocked = false;
+  let connections = 0;
+  const server = createServer((client) => {
+    connections++;
+    if (blocked) {
+      client.destroy();
+      return;
+    }
+    const upstream = connect(Number(url.port), url.hostname);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on("close", () => sockets.delete(socket));
+      socket.on("error", () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address() as AddressInfo;
+  const drop = (): void => {
+    for (const socket of sockets) socket.destroy();
+  };
+  return {
+    endpoint: `http://127.0.0.1:${address.port}`,
+    get connections() {
+      return connections;
+    },
+    drop,
+    setBlocked: (value) => {
+      blocked = value;
+      if (value) drop();
+    },
+    close: async () => {
+      drop();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
 }

@@ -1,0 +1,281 @@
+/**
+ * The production store: etcd v3 through the etcd3 client's raw gRPC clients.
+ *
+ * ```ts
+ * const store = createEtcdStore({ endpoints: ["http://127.0.0.1:2379"] });
+ * const lease = await store.grantLease(10);
+ * await store.txn({ ops: [{ type: "put", key, value, lease: lease.id }] });
+ * setInterval(() => void store.keepAlive(lease.id), 3000); // all leases share one stream
+ * ```
+ *
+ * etcd3's higher-level Lease and Watcher objects are not used: a Lease opens
+ * a keepalive stream and timer per lease, and watchers attach one round trip
+ * at a time. Every error leaves through translateEtcdError.
+ */
+import { circuitBreaker, ConsecutiveBreaker, handleWhen, isBrokenCircuitError, noop, retry } from "cockatiel";
+import { Etcd3, GRPCUnavailableError, isRecoverableError } from "etcd3";
+import type { IRequestOp } from "etcd3";
+import { pino } from "pino";
+import type { Logger } from "pino";
+import { CompactedError, LeaseNotFoundError, StoreError, StoreUnavailableError } from "./errors.js";
+import { translateEtcdError } from "./etcd-errors.js";
+import type { ErrorContext } from "./etcd-errors.js";
+import { KeepAliveMux } from "./etcd-keepalive.js";
+import { toKeyValue } from "./etcd-values.js";
+import { watchEtcd } from "./etcd-watch.js";
+import { prefixRangeEnd } from "./key-range.js";
+import { grantedTtl } from "./lease-ttl.js";
+import type {
+  KeyValue,
+  Lease,
+  ListResult,
+  Operation,
+  Store,
+  TxnRequest,
+  TxnResult,
+  WatchBatch,
+} from "./types.js";
+
+export interface EtcdStoreOptions {
+  /** etcd client URLs, e.g. ["http://10.0.0.1:2379", "http://10.0.0.2:2379"]. Required. */
+  endpoints: string[];
+  /** Default: a silent logger. */
+  logger?: Logger;
+  /** Deadline of each read, write, lease grant and revoke, in ms. Default 5000. */
+  requestTimeoutMs?: number;
+  /** Deadline of ping(), in ms. Default 2000. */
+  pingTimeoutMs?: number;
+  /** A keepalive unanswered this long fails with StoreUnavailableError, in ms. Default 5000. */
+  keepAliveTimeoutMs?: number;
+  /**
+   * Interval of HTTP/2 pings on idle connections, in ms, so a watch on a dead
+   * or frozen peer breaks and resumes elsewhere. etcd refuses pings more often
+   * than every 5 s. Default 10,000.
+   */
+  connectionKeepaliveMs?: number;
+  /** Watch reconnect backoff, first and largest delay in ms. Default 100 and 2000. */
+  watchBackoffMs?: { min: number; max: number };
+}
+
+/** Keys per range page: bounds each response whatever the size of a prefix. */
+const LIST_PAGE_SIZE = 5000;
+const PING_KEY = Buffer.from([0]);
+
+export function createEtcdStore(options: EtcdStoreOptions): Store {
+  return new EtcdStore(options);
+}
+
+class EtcdStore implements Store {
+  private readonly etcd: Etcd3;
+  private readonly logger: Logger;
+  private readonly keepAlives: KeepAliveMux;
+  /** Aborted by close(): ends every watch. */
+  private readonly closing = new AbortController();
+  private readonly requestTimeoutMs: number;
+
+  constructor(private readonly options: EtcdStoreOptions) {
+    if (options.endpoints.length === 0) throw new StoreError("etcd store needs at least one endpoint");
+    this.logger = options.logger ?? pino({ level: "silent" });
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 5000;
+    const keepaliveMs = options.connectionKeepaliveMs ?? 10_000;
+    this.etcd = new Etcd3({
+      hosts: options.endpoints,
+      defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + this.requestTimeoutMs }),
+      grpcOptions: {
+        "grpc.keepalive_time_ms": keepaliveMs,
+        "grpc.keepalive_timeout_ms": Math.min(keepaliveMs, 5000),
+        "grpc.keepalive_permit_without_calls": 1,
+        // One revision can carry many events (a delete-prefix), and watch responses are not paged.
+        "grpc.max_receive_message_length": 256 * 1024 * 1024,
+      },
+      faultHandling: {
+        // etcd3's default keeps a failed member out for 5 s; 1 s brings a restarted etcd back sooner.
+        host: () =>
+          circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(3) }),
+        // Retry on another member only when the call never reached etcd: etcd's own
+        // UNAVAILABLE answers ("etcdserver: request timed out") may have applied the write.
+        global:
+          options.endpoints.length > 1
+            ? retry(
+                handleWhen(
+                  (error) =>
+                    isBrokenCircuitError(error) ||
+                    (error instanceof GRPCUnavailableError && !error.message.includes("etcdserver:")),
+                ),
+                { maxAttempts: options.endpoints.length - 1 },
+              )
+            : noop,
+      },
+    });
+    this.keepAlives = new KeepAliveMux({
+      leaseClient: this.etcd.leaseClient,
+      logger: this.logger,
+      timeoutMs: options.keepAliveTimeoutMs ?? 5000,
+    });
+  }
+
+  async get(key: string): Promise<KeyValue | undefined> {
+    const response = await this.call(() => this.etcd.kv.range({ key: Buffer.from(key) }));
+    const kv = response.kvs[0];
+    return kv ? toKeyValue(kv) : undefined;
+  }
+
+  async list(prefix: string): Promise<ListResult> {
+    for (;;) {
+      try {
+        return await this.listPaged(prefix);
+      } catch (error) {
+        // A compaction between two pages: start over at the new revision.
+        if (!(error instanceof CompactedError)) throw error;
+      }
+    }
+  }
+
+  async txn(request: TxnRequest): Promise<TxnResult> {
+    const compare = request.compare ?? [];
+    const response = await this.call(
+      () =>
+        this.etcd.kv.txn({
+          // An absent key compares as modRevision 0, so 0 means "must not exist".
+          compare: compare.map((c) => ({
+            key: Buffer.from(c.key),
+            target: "Mod",
+            result: "Equal",
+            mod_revision: c.modRevision,
+          })),
+          success: request.ops.map(toRequestOp),
+          // Reads the compared keys in the same round trip when the compare fails.
+          failure: compare.map((c) => ({ request_range: { key: Buffer.from(c.key) } })),
+        }),
+      { leaseId: firstLease(request.ops) },
+    );
+    const revision = Number(response.header.revision);
+    if (response.succeeded) return { succeeded: true, revision };
+    const current = response.responses.map((op) => {
+      const kv = op.response_range?.kvs[0];
+      return kv ? toKeyValue(kv) : undefined;
+    });
+    return { succeeded: false, revision, current };
+  }
+
+  async grantLease(ttlSeconds: number): Promise<Lease> {
+    const ttl = grantedTtl(ttlSeconds);
+    const response = await this.call(() => this.etcd.leaseClient.leaseGrant({ TTL: ttl, ID: 0 }));
+    if (response.error) throw new StoreError(`etcd refused the lease: ${response.error}`);
+    return { id: response.ID, ttlSeconds: Number(response.TTL) };
+  }
+
+  keepAlive(leaseId: string): Promise<number> {
+    return this.keepAlives.keepAlive(leaseId);
+  }
+
+  async revokeLease(leaseId: string): Promise<void> {
+    try {
+      await this.call(() => this.etcd.leaseClient.leaseRevoke({ ID: leaseId }), { leaseId });
+    } catch (error) {
+      if (!(error instanceof LeaseNotFoundError)) throw error; // unknown leases are ignored
+    }
+  }
+
+  watch(prefix: string, fromRevision: number, signal: AbortSignal): AsyncIterable<WatchBatch> {
+    this.assertOpen();
+    const backoff = this.options.watchBackoffMs ?? { min: 100, max: 2000 };
+    return watchEtcd(
+      { watchClient: this.etcd.watchClient, logger: this.logger, minBackoffMs: backoff.min, maxBackoffMs: backoff.max },
+      prefix,
+      fromRevision,
+      AbortSignal.any([signal, this.closing.signal]),
+    );
+  }
+
+  async compact(revision: number): Promise<void> {
+    try {
+      await this.call(() => this.etcd.kv.compact({ revision, physical: false }));
+    } catch (error) {
+      // Compacting at or below the current compaction point is a no-op, as in the embedded store.
+      if (!(error instanceof CompactedError)) throw error;
+    }
+  }
+
+  async ping(signal?: AbortSignal): Promise<void> {
+    const timeoutMs = this.options.pingTimeoutMs ?? 2000;
+    const read = this.call(() =>
+      this.etcd.kv.range({ key: PING_KEY, count_only: true }, { deadline: Date.now() + timeoutMs }),
+    );
+    if (!signal) {
+      await read;
+      return;
+    }
+    await abortable(read, signal);
+  }
+
+  async close(): Promise<void> {
+    if (this.closing.signal.aborted) return;
+    this.closing.abort();
+    this.keepAlives.close();
+    this.etcd.close();
+  }
+
+  private async listPaged(prefix: string): Promise<ListResult> {
+    const end = prefixRangeEnd(prefix);
+    const kvs: KeyValue[] = [];
+    let from = Buffer.from(prefix);
+    let revision = 0; // the first page reads the current revision; later pages read at it
+    for (;;) {
+      const page = await this.call(() =>
+        this.etcd.kv.range({ key: from, range_end: end, limit: LIST_PAGE_SIZE, revision }),
+      );
+      if (revision === 0) revision = Number(page.header.revision);
+      for (const kv of page.kvs) kvs.push(toKeyValue(kv));
+      const last = page.kvs.at(-1);
+      if (!page.more || !last) return { kvs, revision };
+      from = Buffer.concat([last.key, Buffer.from([0])]);
+    }
+  }
+
+  /** Runs one etcd call with every failure translated. */
+  private async call<T>(run: () => Promise<T>, context?: ErrorContext): Promise<T> {
+    this.assertOpen();
+    try {
+      return await run();
+    } catch (error) {
+      throw translateEtcdError(error, context);
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closing.signal.aborted) throw new StoreUnavailableError("store is closed");
+  }
+}
+
+function toRequestOp(op: Operation): IRequestOp {
+  switch (op.type) {
+    case "put":
+      return {
+        request_put: {
+          key: Buffer.from(op.key),
+          value: Buffer.from(op.value.buffer, op.value.byteOffset, op.value.byteLength),
+          lease: op.lease ?? "0",
+        },
+      };
+    case "delete":
+      return { request_delete_range: { key: Buffer.from(op.key) } };
+    case "delete-prefix":
+      return { request_delete_range: { key: Buffer.from(op.prefix), range_end: prefixRangeEnd(op.prefix) } };
+  }
+}
+
+/** The lease a "lease not found" answer is about (etcd does not say which, when there are several). */
+function firstLease(ops: readonly Operation[]): string | undefined {
+  for (const op of ops) if (op.type === "put" && op.lease !== undefined && op.lease !== "0") return op.lease;
+  return undefined;
+}
+
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new StoreUnavailableError("ping aborted"));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new StoreUnavailableError("ping aborted"));
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
