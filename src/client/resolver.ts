@@ -210,12 +210,15 @@ class SwitchboardResolver implements experimental.Resolver {
         this.logger.debug({ target: name, revision: update.revision, endpoints: key }, "switchboard resolved");
         this.schedule(() => {
           if (signal.aborted) return;
-          this.listener(
-            experimental.statusOrFromValue(endpoints),
-            {},
-            this.serviceConfig === null ? null : experimental.statusOrFromValue(this.serviceConfig),
-            endpoints.length === 0 ? `no routable instances of ${name}` : "",
-          );
+          if (endpoints.length > 0) {
+            this.listener(experimental.statusOrFromValue(endpoints), {}, this.serviceConfigResult(), "");
+            return;
+          }
+          // An empty list alone leaves grpc-js round_robin IDLE with calls queued until their
+          // deadline; the error right after it makes them fail fast with UNAVAILABLE instead.
+          const note = `no routable instances of ${name}`;
+          this.listener(experimental.statusOrFromValue([]), {}, this.serviceConfigResult(), note);
+          this.reportError(note);
         });
       }
     } catch (error) {
@@ -242,9 +245,14 @@ class SwitchboardResolver implements experimental.Resolver {
     this.listener(
       experimental.statusOrFromError({ code: GrpcStatus.UNAVAILABLE, details, metadata: new Metadata() }),
       {},
-      null,
+      this.serviceConfigResult(),
       details,
     );
+  }
+
+  /** The same service config with every result, so an error never switches the channel's policy. */
+  private serviceConfigResult() {
+    return this.serviceConfig === null ? null : experimental.statusOrFromValue(this.serviceConfig);
   }
 }
 

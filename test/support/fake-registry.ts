@@ -46,6 +46,8 @@ export interface FakeRegistry {
   openWatches(): number;
   /** Ends every open Watch stream with this status (or cleanly when undefined). */
   cutWatches(status?: Status): void;
+  /** Ends every open KeepAlive stream with this status. */
+  cutKeepAlives(status: Status): void;
   /** Sends a bookmark at the current revision to every open watch. */
   bookmark(): void;
   /** Drops the instance and its lease as an expiry would. */
@@ -86,6 +88,7 @@ export async function startFakeRegistry(): Promise<FakeRegistry> {
   let nextId = 1;
   const calls: Array<{ method: string; request: unknown }> = [];
   const watches = new Set<OpenWatch>();
+  const keepAlives = new Set<(error: Error) => void>();
   const failures = new Map<string, { status: Status; count: number }>();
 
   const maybeFail = (method: string, request: unknown) => {
@@ -156,11 +159,22 @@ export async function startFakeRegistry(): Promise<FakeRegistry> {
     },
     async *keepAlive(requests: AsyncIterable<KeepAliveRequest>, context: CallContext) {
       maybeFail("KeepAlive", undefined);
-      for await (const request of requests) {
-        if (context.signal.aborted) return;
-        calls.push({ method: "KeepAlive.renew", request });
-        const lease = leases.get(request.leaseId);
-        yield { leaseId: request.leaseId, ttlSeconds: lease?.ttl ?? 0 };
+      const iterator = requests[Symbol.asyncIterator]();
+      let cut: (error: Error) => void = () => {};
+      const cutPromise = new Promise<never>((_, reject) => (cut = reject));
+      cutPromise.catch(() => {});
+      keepAlives.add(cut);
+      try {
+        for (;;) {
+          const next = await Promise.race([iterator.next(), cutPromise]);
+          if (next.done || context.signal.aborted) return;
+          const request = next.value;
+          calls.push({ method: "KeepAlive.renew", request });
+          const lease = leases.get(request.leaseId);
+          yield { leaseId: request.leaseId, ttlSeconds: lease?.ttl ?? 0 };
+        }
+      } finally {
+        keepAlives.delete(cut);
       }
     },
     async deregister(request) {
@@ -278,6 +292,9 @@ export async function startFakeRegistry(): Promise<FakeRegistry> {
       for (const watch of watches) {
         watch.push(status === undefined ? new Error("end") : new ServerError(status, `injected ${Status[status]}`));
       }
+    },
+    cutKeepAlives(status) {
+      for (const cut of keepAlives) cut(new ServerError(status, `injected ${Status[status]}`));
     },
     bookmark() {
       for (const watch of watches) watch.push({ kind: { $case: "bookmark", value: { revision: String(revision) } } });
