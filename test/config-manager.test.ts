@@ -1,34 +1,49 @@
 /**
  * The config domain on a real store and cache (no gRPC): layering, CAS,
- * history across compaction, imports and the watch contract. Runs on the
- * embedded store, and on a real etcd when the etcd backend is available.
+ * history across compaction, imports and the watch contract. Runs on a real
+ * etcd (harness) and on the embedded store.
  */
 import { pino } from "pino";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createKeySpaceCache } from "../src/cache/index.js";
 import type { KeySpaceCache } from "../src/cache/index.js";
 import { createConfigManager } from "../src/config/index.js";
 import type { ConfigManager, ConfigViewUpdate } from "../src/config/index.js";
 import { ConflictError, InvalidArgumentError, NotFoundError, ResourceExhaustedError } from "../src/errors.js";
-import { createEmbeddedStore } from "../src/store/index.js";
+import { createEmbeddedStore, createEtcdStore } from "../src/store/index.js";
 import type { Store } from "../src/store/index.js";
+import { requireEtcd, startEtcd } from "./support/etcd.js";
+import type { EtcdServer } from "./support/etcd.js";
 
 const logger = pino({ level: "silent" });
-const PREFIX = "/sbtest/";
+const etcdBinary = requireEtcd();
+let etcd: EtcdServer | undefined;
+let testNumber = 0;
 
-describe("config manager (embedded store)", () => {
+const backends = [
+  ...(etcdBinary
+    ? [{ name: "etcd", setup: async () => void (etcd = await startEtcd()), teardown: () => etcd?.stop(), open: async () => createEtcdStore({ endpoints: etcd!.endpoints, logger }) }]
+    : []),
+  { name: "embedded", setup: async () => {}, teardown: async () => {}, open: () => createEmbeddedStore({ logger }) },
+];
+
+describe.each(backends)("config manager on $name", (backend) => {
   let store: Store;
   let cache: KeySpaceCache;
   let config: ConfigManager;
+  let PREFIX: string;
   const open = new Set<AbortController>();
 
+  beforeAll(() => backend.setup());
+  afterAll(() => backend.teardown());
+
   beforeEach(async () => {
-    store = await createEmbeddedStore({ logger });
+    PREFIX = `/sbtest-${process.pid}-${++testNumber}/`;
+    store = await backend.open();
     cache = createKeySpaceCache({ store, prefix: PREFIX, logger });
     await cache.ready;
     config = createConfigManager({ store, cache, prefix: PREFIX, logger, bookmarkIntervalMs: 60_000, historyLimit: 5 });
   });
-
   afterEach(async () => {
     for (const controller of open) controller.abort();
     open.clear();
@@ -240,6 +255,28 @@ describe("config manager (embedded store)", () => {
     expect((error as InvalidArgumentError).field).toBe("entries");
     expect((await small.listValues({ namespace: "big" })).values).toEqual([]);
     expect(await small.importValues({ scope: { namespace: "big" }, entries: entries.slice(0, 5) })).toMatchObject({ written: 5 });
+  });
+
+  it("fits the store's request limits: a 512 KiB value of escapes, 64-key imports, deferred history pruning", async () => {
+    const big = '"\n'.repeat((512 * 1024) / 2);
+    await put({ namespace: "limits" }, "big", big);
+    await put({ namespace: "limits" }, "big", big.slice(1) + "x");
+    expect((await config.getValue({ namespace: "limits" }, "big")).value).toHaveLength(512 * 1024);
+
+    const one = createConfigManager({ store, cache, prefix: PREFIX, logger, historyLimit: 1 });
+    const scope = { namespace: "limits", service: "wide" };
+    const entries = (round: number) => Array.from({ length: 64 }, (_, i) => ({ key: `k${i}`, value: `${round}-${i}` }));
+    expect(await one.importValues({ scope, entries: entries(1) })).toMatchObject({ written: 64 });
+    // 128 value and history writes fill the transaction: pruning the 64 old history records follows it.
+    const second = await one.importValues({ scope, entries: entries(2) });
+    expect(second).toMatchObject({ written: 64 });
+    const history = await one.getHistory(scope, "k63");
+    expect(history.map((v) => [v.value, v.revision])).toEqual([["2-63", second.revision]]);
+    const tooMany = await one.importValues({ scope, entries: [...entries(3), { key: "k64", value: "x" }] }).catch((e: unknown) => e);
+    expect((tooMany as InvalidArgumentError).field).toBe("entries");
+
+    const bulky = Array.from({ length: 5 }, (_, i) => ({ key: `b${i}`, value: "x".repeat(128 * 1024) }));
+    expect(await one.importValues({ scope: { namespace: "limits", service: "bulky" }, entries: bulky })).toMatchObject({ written: 5 });
   });
 
   it("watch: the view first, then every change once, in order; nothing for writes that do not change the view", async () => {

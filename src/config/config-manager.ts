@@ -245,8 +245,8 @@ export function createConfigManager(options: ConfigManagerOptions): ConfigManage
         ops: inline ? [...ops, ...prunes] : ops,
       });
       if (result.succeeded) {
-        if (!inline) await pruneLater(prunes);
-        await settle(result.revision);
+        const pruned = inline ? result.revision : await pruneLater(prunes);
+        await settle(Math.max(result.revision, pruned));
         return { revision: result.revision, written, deleted };
       }
       if (attempt >= maxWriteAttempts) {
@@ -256,16 +256,18 @@ export function createConfigManager(options: ConfigManagerOptions): ConfigManage
     }
   }
 
-  /** History pruning that did not fit the import's transaction: best effort, bounded chunks. */
-  async function pruneLater(prunes: Operation[]): Promise<void> {
+  /** History pruning that did not fit the import's transaction: best effort, bounded chunks. Returns the last revision written. */
+  async function pruneLater(prunes: Operation[]): Promise<number> {
+    let revision = 0;
     for (let start = 0; start < prunes.length; start += maxTxnOps) {
       try {
-        await store.txn({ ops: prunes.slice(start, start + maxTxnOps) });
+        revision = (await store.txn({ ops: prunes.slice(start, start + maxTxnOps) })).revision;
       } catch (error) {
         log.warn({ err: error }, "could not prune config history; it will be pruned on the next write of those keys");
-        return;
+        break;
       }
     }
+    return revision;
   }
 
   function storedEntry(kv: KeyValue): StoredEntry | undefined {

@@ -23,9 +23,13 @@ describe("config layout", () => {
   });
 
   it("round-trips records and rejects what is not one", () => {
-    const record = { value: "x", contentType: "application/json" as const, author: "me", updatedAt: "2024-01-01T00:00:00.000Z", deleted: false };
-    expect(decodeRecord(encodeRecord(record))).toEqual(record);
+    const record = { value: '{"a":\n"x"}\n', contentType: "application/json" as const, author: "me", updatedAt: "2024-01-01T00:00:00.000Z", deleted: false };
+    const bytes = encodeRecord(record);
+    expect(decodeRecord(bytes)).toEqual(record);
+    // Raw value after one metadata line: no escaping.
+    expect(new TextDecoder().decode(bytes).endsWith('\n{"a":\n"x"}\n')).toBe(true);
     expect(decodeRecord(new TextEncoder().encode("plain text"))).toBeUndefined();
-    expect(decodeRecord(new TextEncoder().encode('{"value":1}'))).toBeUndefined();
+    expect(decodeRecord(new TextEncoder().encode("[1]\nx"))).toBeUndefined();
+    expect(decodeRecord(new TextEncoder().encode('{"author":"x"}\nvalue'))).toBeUndefined();
   });
 });

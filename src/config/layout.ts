@@ -7,11 +7,11 @@ import type { ConfigValue, ConfigVersion, ContentType, Scope } from "./types.js"
  * Store layout of configuration, under the root prefix:
  *
  *   config/{namespace}/{service|_}/{profile|_}/{key}
- *       → JSON {"value", "contentType", "author", "updatedAt"}; the key's
+ *       → {"contentType","author","updatedAt"} + "\n" + raw value; the key's
  *         modRevision is the value's revision and its version the write count.
  *   config-history/{namespace}/{service|_}/{profile|_}/{key}/{id}
- *       → JSON {"value", "contentType", "author", "updatedAt", "deleted"};
- *         one record per write (put or delete), written in the SAME store
+ *       → {"contentType","author","updatedAt","deleted"} + "\n" + raw value
+ *         (empty for a delete): one record per write (put or delete), written in the SAME store
  *         transaction as the value, so the record's modRevision is the
  *         revision of that write. Unlike etcd's own MVCC history these keys
  *         survive compaction. id = 16-digit milliseconds + "-" + 8 random hex
@@ -80,28 +80,37 @@ export interface HistoryRecord extends ValueRecord {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/**
+ * A record is one line of JSON metadata, a newline, then the value's raw
+ * UTF-8: no escaping, so a 512 KiB value stays 512 KiB in the store (JSON
+ * could double it) and etcdctl shows it as written.
+ */
 export function encodeRecord(record: ValueRecord | HistoryRecord): Uint8Array {
-  return encoder.encode(JSON.stringify(record));
+  const { value, ...meta } = record;
+  return encoder.encode(`${JSON.stringify(meta)}\n${value}`);
 }
 
 /** Decodes a value or history record; undefined when it is not one (written by hand, say). */
 export function decodeRecord(bytes: Uint8Array): HistoryRecord | undefined {
+  const text = decoder.decode(bytes);
+  const newline = text.indexOf("\n");
+  if (newline < 0) return undefined;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(decoder.decode(bytes));
+    parsed = JSON.parse(text.slice(0, newline));
   } catch {
     return undefined;
   }
-  if (typeof parsed !== "object" || parsed === null) return undefined;
-  const record = parsed as Record<string, unknown>;
-  if (typeof record.value !== "string") return undefined;
-  const contentType = CONTENT_TYPES.find((type) => type === record.contentType) ?? "text/plain";
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return undefined;
+  const meta = parsed as Record<string, unknown>;
+  if (typeof meta.contentType !== "string") return undefined;
+  const contentType = CONTENT_TYPES.find((type) => type === meta.contentType) ?? "text/plain";
   return {
-    value: record.value,
+    value: text.slice(newline + 1),
     contentType,
-    author: typeof record.author === "string" ? record.author : "",
-    updatedAt: typeof record.updatedAt === "string" ? record.updatedAt : new Date(0).toISOString(),
-    deleted: record.deleted === true,
+    author: typeof meta.author === "string" ? meta.author : "",
+    updatedAt: typeof meta.updatedAt === "string" ? meta.updatedAt : new Date(0).toISOString(),
+    deleted: meta.deleted === true,
   };
 }
 
