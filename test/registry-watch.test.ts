@@ -310,7 +310,7 @@ describe.skipIf(!etcdBinary)("watch correctness on etcd", () => {
                 minRevision: String(finalRevision),
               })
             ).instances;
-      expect(new Map([...watch.state].map(([ref, i]) => [ref, i.revision]).sort())).toEqual(
+      expect(new Map([...watch.state].map(([ref, i]) => [ref, i.revision] as [string, string]).sort())).toEqual(
         new Map(listed.map((i) => [instanceRef(i), i.revision] as [string, string]).sort()),
       );
     }
