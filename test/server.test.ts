@@ -8,8 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigServiceDefinition } from "../generated/switchboard/config/v1/config.js";
 import { HealthServiceDefinition } from "../generated/switchboard/health/v1/health.js";
 import { RegistryServiceDefinition } from "../generated/switchboard/registry/v1/registry.js";
-import { StoreUnavailableError, createEmbeddedStore } from "../src/store/index.js";
+import { StoreUnavailableError, createEmbeddedStore, createStore } from "../src/store/index.js";
 import type { Store } from "../src/store/index.js";
+import { requireEtcd, startEtcd } from "./support/etcd.js";
+import type { EtcdServer } from "./support/etcd.js";
 import { createReflectionClient } from "./support/reflection-client.js";
 import { spawnServer, startTestServer } from "./support/server.js";
 import type { TestServer } from "./support/server.js";
@@ -260,5 +262,55 @@ describe("switchboard serve (child process)", () => {
       'switchboard serve: --listen: expected host:port (e.g. 0.0.0.0:7000 or [::]:7000), got "nowhere"\n' +
         'Run "switchboard serve --help" for usage.\n',
     );
+  });
+});
+
+describe.skipIf(!requireEtcd())("switchboard serve on etcd (child process)", () => {
+  let etcd: EtcdServer;
+
+  beforeAll(async () => {
+    etcd = await startEtcd();
+  });
+
+  afterAll(async () => {
+    await etcd?.stop();
+  });
+
+  it("reports NOT_SERVING while etcd does not answer, and SERVING again when it does", async () => {
+    const server = await startTestServer({ etcdEndpoints: etcd.endpoints, healthCheckIntervalMs: 200 });
+    const channel = createChannel(server.grpcAddress);
+    const health = createClient(HealthDefinition, channel);
+    try {
+      expect(await health.check({ service: "" })).toEqual({ status: SERVING });
+      etcd.pause();
+      await eventually(async () => (await health.check({ service: "" })).status === NOT_SERVING, 10_000);
+      expect((await httpGet(server.httpAddress, "/healthz")).status).toBe(503);
+      etcd.resume();
+      await eventually(async () => (await health.check({ service: "" })).status === SERVING, 10_000);
+    } finally {
+      etcd.resume();
+      channel.close();
+      await server.close();
+    }
+  });
+
+  it("keeps its state in etcd under the prefix when SWITCHBOARD_ETCD_ENDPOINTS is set", async () => {
+    const child = await spawnServer({
+      env: { SWITCHBOARD_ETCD_ENDPOINTS: etcd.endpoints.join(","), SWITCHBOARD_PREFIX: "/sb-test/" },
+    });
+    const store = await createStore({ endpoints: etcd.endpoints });
+    try {
+      const healthz = JSON.parse((await httpGet(child.httpAddress, "/healthz")).body) as { store: { backend: string }; replicaId: string };
+      expect(healthz.store.backend).toBe("etcd");
+      // The replica announces itself under replicas/ (health checks are shared out over these keys).
+      await eventually(async () => (await store.get(`/sb-test/replicas/${healthz.replicaId}`)) !== undefined);
+      expect((await store.list("/switchboard/")).kvs).toEqual([]);
+      expect(await child.stop()).toEqual({ code: 0, signal: null });
+      // A graceful shutdown leaves replicas/ before closing the store, so others take over at once.
+      expect(await store.get(`/sb-test/replicas/${healthz.replicaId}`)).toBeUndefined();
+    } finally {
+      await store.close();
+      await child.stop();
+    }
   });
 });

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { createEmbeddedStore } from "../store/index.js";
+import { createStore } from "../store/index.js";
 import type { Store } from "../store/index.js";
 
 export interface OpenStoreOptions {
@@ -9,13 +9,9 @@ export interface OpenStoreOptions {
   logger: Logger;
 }
 
-/**
- * Builds the store backend the server runs on.
- * Interim wiring until src/store exports its createStore factory (etcd backend).
- */
-export async function openStore(options: OpenStoreOptions): Promise<Store> {
-  if (options.etcdEndpoints) {
-    throw new Error("the etcd store backend is not available in this build yet; omit --etcd-endpoints to use the embedded store");
-  }
-  return createEmbeddedStore({ dataDir: options.dataDir, logger: options.logger });
+/** Builds the store backend the server runs on: etcd when endpoints are given, else the embedded store. */
+export function openStore(options: OpenStoreOptions): Promise<Store> {
+  return options.etcdEndpoints
+    ? createStore({ endpoints: options.etcdEndpoints, logger: options.logger })
+    : createStore({ dataDir: options.dataDir, logger: options.logger });
 }
