@@ -1,7 +1,12 @@
 import type { Command } from "./command.js";
 import { configCommand } from "./commands/config.js";
+import { deregisterCommand } from "./commands/deregister.js";
 import { healthCheckCommand } from "./commands/health-check.js";
+import { instancesCommand } from "./commands/instances.js";
+import { registerCommand } from "./commands/register.js";
 import { serveCommand } from "./commands/serve.js";
+import { servicesCommand } from "./commands/services.js";
+import { watchCommand } from "./commands/watch.js";
 
 /** Every `switchboard` subcommand, in the order `--help` lists them. Add yours here. */
-export const COMMANDS: readonly Command[] = [serveCommand, healthCheckCommand, configCommand];
+export const COMMANDS: readonly Command[] = [serveCommand, healthCheckCommand, configCommand, servicesCommand, instancesCommand, watchCommand, registerCommand, deregisterCommand];

@@ -1,0 +1,72 @@
+import { parseArgs } from "node:util";
+import { Instance } from "../../../generated/switchboard/registry/v1/registry.js";
+import type { CliContext, Command } from "../command.js";
+import { EXIT, UsageError } from "../command.js";
+import { formatJson, formatTable } from "../output.js";
+import { CONNECTION_FLAGS, CONNECTION_USAGE, INSTANCE_HEADER, instanceRow, openClient, pairsFlag } from "./registry-common.js";
+
+const USAGE = `Usage: switchboard instances SERVICE [-n NAMESPACE] [--all] [filters] [flags]
+
+Resolves a service to its instances, as clients see it: by default only
+routable ones (state UP and not unhealthy).
+
+Flags:
+  -n, --namespace NAME             namespace (default "default")
+  -a, --all                        also draining, starting, out-of-service and unhealthy instances
+  --tag TAG                        only instances with this tag (repeatable: all must match)
+  --zone ZONE                      only instances in this zone
+  --selector KEY=VALUE             only instances with this metadata pair (repeatable)
+${CONNECTION_USAGE}
+JSON output: {"instances":[Instance as proto JSON],"revision"}
+
+Examples:
+  switchboard instances orders
+  switchboard instances orders -n shop --all --json
+`;
+
+export const instancesCommand: Command = {
+  name: "instances",
+  summary: "list the instances of a service",
+  usage: USAGE,
+  run: runInstances,
+};
+
+async function runInstances(context: CliContext): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: context.argv,
+    options: {
+      ...CONNECTION_FLAGS,
+      all: { type: "boolean", short: "a" },
+      tag: { type: "string", multiple: true },
+      zone: { type: "string" },
+      selector: { type: "string", multiple: true },
+    },
+    allowPositionals: true,
+  });
+  if (positionals.length !== 1) throw new UsageError("expected exactly one SERVICE");
+  const service = positionals[0] as string;
+  const selector = pairsFlag("selector", values.selector);
+  const client = openClient(values, context.env);
+  try {
+    const response = await client.registry.listInstances({
+      namespace: values.namespace ?? "",
+      service,
+      includeUnroutable: values.all ?? false,
+      tags: values.tag ?? [],
+      zone: values.zone ?? "",
+      metadataSelector: selector,
+    });
+    const instances = [...response.instances].sort((a, b) => (a.instanceId < b.instanceId ? -1 : 1));
+    if (values.json) {
+      context.stdout.write(formatJson({ instances: instances.map((i) => Instance.toJSON(i)), revision: response.revision }));
+    } else if (instances.length === 0) {
+      const namespace = values.namespace || "default";
+      context.stdout.write(`no ${values.all ? "" : "routable "}instances of ${namespace}/${service}\n`);
+    } else {
+      context.stdout.write(formatTable(INSTANCE_HEADER, instances.map(instanceRow)));
+    }
+    return EXIT.ok;
+  } finally {
+    client.close();
+  }
+}

@@ -1,0 +1,104 @@
+/** Flags, client setup and formatting shared by the registry commands (services, instances, watch, register, deregister). */
+import { HealthStatus, InstanceState, createSwitchboardClient } from "../../client/index.js";
+import type { Instance, SwitchboardClient } from "../../client/index.js";
+import { UsageError } from "../command.js";
+import { formatPairs } from "../output.js";
+
+/** parseArgs options every registry command takes. */
+export const CONNECTION_FLAGS = {
+  address: { type: "string" },
+  timeout: { type: "string" },
+  json: { type: "boolean" },
+  namespace: { type: "string", short: "n" },
+} as const;
+
+export const CONNECTION_USAGE = `Connection and output flags:
+  --address HOST:PORT[,HOST:PORT]  control plane, replicas tried in turn
+                                   (default $SWITCHBOARD_ADDRESS, else localhost:7000)
+  --timeout MS                     deadline of each call (default 10000)
+  --json                           machine-readable output
+`;
+
+export function openClient(
+  flags: { address?: string | undefined; timeout?: string | undefined },
+  env: NodeJS.ProcessEnv,
+): SwitchboardClient {
+  const timeoutMs = flags.timeout === undefined ? 10_000 : Number(flags.timeout);
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
+    throw new UsageError(`--timeout: expected a positive integer of milliseconds, got "${flags.timeout}"`);
+  }
+  const address = flags.address ?? env.SWITCHBOARD_ADDRESS;
+  return createSwitchboardClient({ address: address || "localhost:7000", defaultTimeoutMs: timeoutMs });
+}
+
+/** Parses an integer flag within bounds, or throws a UsageError naming it. */
+export function intFlag(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+    throw new UsageError(`--${name}: expected an integer from ${min} to ${max}, got "${value}"`);
+  }
+  return parsed;
+}
+
+/** "key=value" flags into a map; throws a UsageError on a malformed one. */
+export function pairsFlag(name: string, values: readonly string[] | undefined): Record<string, string> {
+  const pairs: Record<string, string> = {};
+  for (const value of values ?? []) {
+    const separator = value.indexOf("=");
+    if (separator <= 0) throw new UsageError(`--${name}: expected key=value, got "${value}"`);
+    pairs[value.slice(0, separator)] = value.slice(separator + 1);
+  }
+  return pairs;
+}
+
+export function stateName(state: InstanceState): string {
+  const name = InstanceState[state] ?? String(state);
+  return state === InstanceState.INSTANCE_STATE_UNSPECIFIED ? "UP" : name.replace(/^INSTANCE_STATE_/, "");
+}
+
+export function healthName(status: HealthStatus): string {
+  if (status === HealthStatus.HEALTH_STATUS_UNSPECIFIED) return "-";
+  return (HealthStatus[status] ?? String(status)).replace(/^HEALTH_STATUS_/, "");
+}
+
+export function hostPort(instance: Pick<Instance, "address" | "port">): string {
+  return instance.address.includes(":") ? `[${instance.address}]:${instance.port}` : `${instance.address}:${instance.port}`;
+}
+
+export const INSTANCE_HEADER = ["INSTANCE", "ADDRESS", "STATE", "HEALTH", "WEIGHT", "ZONE", "TAGS", "METADATA"] as const;
+
+export function instanceRow(instance: Instance): string[] {
+  return [
+    instance.instanceId,
+    hostPort(instance),
+    stateName(instance.state),
+    healthName(instance.healthStatus),
+    String(instance.weight),
+    instance.zone || "-",
+    instance.tags.length > 0 ? instance.tags.join(",") : "-",
+    formatPairs(instance.metadata),
+  ];
+}
+
+/**
+ * Resolves when one of `signals` arrives (or `abort` aborts); the listeners are
+ * removed either way. Used by the long-running commands (watch, register).
+ */
+export function waitForSignal(
+  signals: readonly NodeJS.Signals[],
+  abort: AbortSignal,
+): Promise<NodeJS.Signals | undefined> {
+  return new Promise((resolve) => {
+    const done = (name: NodeJS.Signals | undefined) => {
+      for (const signal of signals) process.off(signal, handlers[signal]!);
+      abort.removeEventListener("abort", onAbort);
+      resolve(name);
+    };
+    const handlers = Object.fromEntries(signals.map((signal) => [signal, () => done(signal)])) as Record<string, () => void>;
+    const onAbort = () => done(undefined);
+    if (abort.aborted) return done(undefined);
+    for (const signal of signals) process.once(signal, handlers[signal]!);
+    abort.addEventListener("abort", onAbort);
+  });
+}
