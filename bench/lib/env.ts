@@ -1,0 +1,102 @@
+// The processes of one scenario: a fresh etcd, a fresh Switchboard server and
+// load generators, each a separate process; their CPU and peak RSS are read
+// around every measured phase.
+import { startEtcd, type EtcdProcess } from "./etcd.js";
+import { LoadGen, startLoadGens } from "./loadgen.js";
+import { startServerProcess, type ServerProcess } from "./server.js";
+import { UsageMeter, type ProcessUsage } from "./proc.js";
+
+export interface BenchOptions {
+  quick: boolean;
+  fromDist: boolean;
+  serverLogLevel: string;
+  log: (line: string) => void;
+}
+
+export interface PhaseUsage {
+  wallSeconds: number;
+  processes: Record<string, ProcessUsage>;
+}
+
+export class BenchEnv {
+  etcd!: EtcdProcess;
+  server: ServerProcess | undefined;
+  readonly loadgens: LoadGen[] = [];
+  /** Other processes to meter (label → pid), e.g. instance hosts. */
+  readonly extra = new Map<string, number>();
+  readonly meter = new UsageMeter(() => this.pids());
+
+  constructor(readonly options: BenchOptions) {}
+
+  static async start(options: BenchOptions, { server = true }: { server?: boolean } = {}): Promise<BenchEnv> {
+    const env = new BenchEnv(options);
+    try {
+      env.etcd = await startEtcd();
+      if (server) await env.restartServer();
+      return env;
+    } catch (error) {
+      await env.stop();
+      throw error;
+    }
+  }
+
+  get address(): string {
+    if (!this.server) throw new Error("no server running");
+    return this.server.grpcAddress;
+  }
+
+  /** Stops the server (if any) and starts a fresh one on the same etcd. */
+  async restartServer(): Promise<ServerProcess> {
+    await this.server?.stop();
+    this.server = undefined;
+    this.server = await startServerProcess({
+      etcdEndpoint: this.etcd.endpoint,
+      fromDist: this.options.fromDist,
+      logLevel: this.options.serverLogLevel,
+    });
+    return this.server;
+  }
+
+  /** Makes sure at least n load generators run; returns the first n. */
+  async loadgen(n = 1): Promise<LoadGen[]> {
+    if (this.loadgens.length < n) {
+      const more = await startLoadGens(n - this.loadgens.length, "loadgen", this.loadgens.length);
+      this.loadgens.push(...more);
+    }
+    return this.loadgens.slice(0, n);
+  }
+
+  pids(): Map<string, number> {
+    const pids = new Map<string, number>();
+    if (this.etcd) pids.set("etcd", this.etcd.pid);
+    if (this.server) pids.set("server", this.server.pid);
+    for (const loadgen of this.loadgens) pids.set(loadgen.label, loadgen.pid);
+    for (const [label, pid] of this.extra) pids.set(label, pid);
+    return pids;
+  }
+
+  /** Runs fn as a measured phase: CPU seconds and peak RSS of every process during it. */
+  async measure<T>(fn: () => Promise<T>): Promise<{ value: T; usage: PhaseUsage }> {
+    this.meter.begin();
+    const value = await fn();
+    return { value, usage: this.meter.end() };
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled(this.loadgens.map((l) => l.stop()));
+    this.loadgens.length = 0;
+    await this.server?.stop().catch(() => undefined);
+    this.server = undefined;
+    await this.etcd?.stop().catch(() => undefined);
+  }
+}
+
+/** Runs fn with a fresh environment and always stops it. */
+export async function withEnv<T>(options: BenchOptions, fn: (env: BenchEnv) => Promise<T>, opts?: { server?: boolean }): Promise<T> {
+  const env = await BenchEnv.start(options, opts);
+  try {
+    return await fn(env);
+  } finally {
+    await env.stop();
+  }
+}

@@ -1,0 +1,117 @@
+import { createChannel, createClientFactory, type Channel } from "nice-grpc";
+import type { CompatServiceDefinition } from "nice-grpc";
+
+/**
+ * Opens n channels that each have their own TCP connection (grpc-js shares
+ * connections between channels with equal options unless told otherwise).
+ */
+export function openChannels(address: string, n: number): Channel[] {
+  return Array.from({ length: Math.max(1, n) }, () =>
+    createChannel(address, undefined, {
+      "grpc.use_local_subchannel_pool": 1,
+      "grpc.max_receive_message_length": 64 * 1024 * 1024,
+    }),
+  );
+}
+
+export function closeChannels(channels: Channel[]): void {
+  for (const channel of channels) channel.close();
+}
+
+export function clientsFor<S extends CompatServiceDefinition>(definition: S, channels: Channel[]) {
+  const factory = createClientFactory();
+  return channels.map((channel) => factory.create(definition, channel));
+}
+
+/** An async iterable fed by push(): the request side of a bidirectional stream. */
+export class PushQueue<T> implements AsyncIterable<T> {
+  private readonly items: T[] = [];
+  private wake: (() => void) | undefined;
+  private closed = false;
+
+  push(item: T): void {
+    this.items.push(item);
+    this.wake?.();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.wake?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<T> {
+    for (;;) {
+      const item = this.items.shift();
+      if (item !== undefined) {
+        yield item;
+        continue;
+      }
+      if (this.closed) return;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+      this.wake = undefined;
+    }
+  }
+}
+
+/**
+ * Runs op(i) for i in 0..count-1 with at most `concurrency` in flight and
+ * returns the per-op latencies (ms) and the elapsed seconds.
+ */
+export async function runClosedLoop(
+  count: number,
+  concurrency: number,
+  op: (i: number, worker: number) => Promise<unknown>,
+): Promise<{ latencies: Float64Array; seconds: number; errors: number; firstError?: string }> {
+  const latencies = new Float64Array(count);
+  let next = 0;
+  let errors = 0;
+  let firstError: string | undefined;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async (_, worker) => {
+      for (;;) {
+        const i = next++;
+        if (i >= count) return;
+        const t0 = performance.now();
+        try {
+          await op(i, worker);
+        } catch (error) {
+          errors++;
+          firstError ??= error instanceof Error ? error.message : String(error);
+        }
+        latencies[i] = performance.now() - t0;
+      }
+    }),
+  );
+  return { latencies, seconds: (performance.now() - started) / 1000, errors, firstError };
+}
+
+/** Like runClosedLoop, but runs for durationMs instead of a fixed count. */
+export async function runForDuration(
+  durationMs: number,
+  concurrency: number,
+  op: (i: number, worker: number) => Promise<unknown>,
+): Promise<{ latencies: Float64Array; seconds: number; errors: number; firstError?: string }> {
+  const latencies: number[] = [];
+  let next = 0;
+  let errors = 0;
+  let firstError: string | undefined;
+  const started = performance.now();
+  const deadline = started + durationMs;
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, worker) => {
+      while (performance.now() < deadline) {
+        const i = next++;
+        const t0 = performance.now();
+        try {
+          await op(i, worker);
+        } catch (error) {
+          errors++;
+          firstError ??= error instanceof Error ? error.message : String(error);
+        }
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  return { latencies: Float64Array.from(latencies), seconds: (performance.now() - started) / 1000, errors, firstError };
+}

@@ -1,0 +1,490 @@
+// Load against a Switchboard server through its public gRPC API (the
+// generated nice-grpc clients, not the SDK, so that only the server is measured).
+import { setMaxListeners } from "node:events";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Channel, Client } from "nice-grpc";
+import {
+  EventType,
+  RegistryServiceDefinition,
+  type KeepAliveRequest,
+} from "../../generated/switchboard/registry/v1/registry.js";
+import { ConfigServiceDefinition } from "../../generated/switchboard/config/v1/config.js";
+import { EchoServiceDefinition, type MemoryReport } from "../server/echo.js";
+import { clientsFor, closeChannels, openChannels, PushQueue, runClosedLoop, runForDuration } from "./common.js";
+import { NAMESPACE, sampleInstance } from "./fixtures.js";
+import { monoMs, summarize } from "../lib/stats.js";
+
+type RegistryClient = Client<typeof RegistryServiceDefinition>;
+
+const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+// ---------------------------------------------------------------- register
+
+export interface RegisterParams {
+  address: string;
+  count: number;
+  concurrency: number;
+  channels: number;
+  ttlSeconds: number;
+  /** Instances are spread round-robin over this many services named `${service}-${n}`; 1 = just `service`. */
+  services?: number;
+  service: string;
+  idPrefix: string;
+  /** Keep the lease ids under this name for sbKeepAliveStart. */
+  keepAs?: string;
+}
+
+const leaseSets = new Map<string, string[]>();
+
+function serviceName(p: { service: string; services?: number }, i: number): string {
+  return (p.services ?? 1) > 1 ? `${p.service}-${i % (p.services ?? 1)}` : p.service;
+}
+
+/** Register, `concurrency` in flight over `channels` connections. */
+async function sbRegister(p: RegisterParams) {
+  const channels = openChannels(p.address, p.channels);
+  const clients = clientsFor(RegistryServiceDefinition, channels);
+  const leases: string[] = new Array(p.count);
+  try {
+    // Warm each connection (handshake, first-call costs) outside the measurement.
+    await Promise.all(clients.map((c) => c.listServices({ namespace: NAMESPACE }).catch(() => undefined)));
+    const run = await runClosedLoop(p.count, p.concurrency, async (i, worker) => {
+      const client = clients[worker % clients.length] as RegistryClient;
+      const instanceId = `${p.idPrefix}-${i}`;
+      const response = await client.register({ instance: sampleInstance(serviceName(p, i), instanceId, i), ttlSeconds: p.ttlSeconds });
+      leases[i] = response.leaseId;
+    });
+    if (p.keepAs) leaseSets.set(p.keepAs, leases);
+    return {
+      ops: p.count,
+      seconds: run.seconds,
+      opsPerSecond: p.count / run.seconds,
+      latency: summarize(run.latencies),
+      errors: run.errors,
+      firstError: run.firstError,
+    };
+  } finally {
+    closeChannels(channels);
+  }
+}
+
+// ---------------------------------------------------------------- resolve and echo
+
+export interface UnaryLoadParams {
+  address: string;
+  durationMs: number;
+  warmupMs: number;
+  concurrency: number;
+  channels: number;
+  service: string;
+}
+
+async function unaryLoad(p: UnaryLoadParams, make: (channel: Channel) => () => Promise<unknown>) {
+  const channels = openChannels(p.address, p.channels);
+  try {
+    const calls = channels.map(make);
+    const call = (worker: number) => (calls[worker % calls.length] as () => Promise<unknown>)();
+    await runForDuration(p.warmupMs, p.concurrency, (_, w) => call(w));
+    const run = await runForDuration(p.durationMs, p.concurrency, (_, w) => call(w));
+    return {
+      ops: run.latencies.length,
+      seconds: run.seconds,
+      opsPerSecond: run.latencies.length / run.seconds,
+      latency: summarize(run.latencies),
+      errors: run.errors,
+      firstError: run.firstError,
+    };
+  } finally {
+    closeChannels(channels);
+  }
+}
+
+/** ListInstances of one service, served from the server's cache. */
+async function sbResolve(p: UnaryLoadParams) {
+  return unaryLoad(p, (channel) => {
+    const [client] = clientsFor(RegistryServiceDefinition, [channel]) as [RegistryClient];
+    return async () => {
+      const response = await client.listInstances({ namespace: NAMESPACE, service: p.service });
+      if (response.instances.length === 0) throw new Error(`resolve of ${p.service} returned no instances`);
+    };
+  });
+}
+
+/** The null echo RPC on the same server process. Its payload is the size of a ListInstances request. */
+async function sbEcho(p: UnaryLoadParams) {
+  const payload = new Uint8Array(24).fill(7);
+  return unaryLoad(p, (channel) => {
+    const [client] = clientsFor(EchoServiceDefinition, [channel]);
+    return () => client!.echo(payload);
+  });
+}
+
+/** Number of instances of the given services (include_unroutable). */
+async function sbCountInstances(p: { address: string; service: string; services?: number }) {
+  const [channel] = openChannels(p.address, 1) as [Channel];
+  const [client] = clientsFor(RegistryServiceDefinition, [channel]) as [RegistryClient];
+  try {
+    let total = 0;
+    for (let s = 0; s < (p.services ?? 1); s++) {
+      const response = await client.listInstances({ namespace: NAMESPACE, service: serviceName(p, s), includeUnroutable: true });
+      total += response.instances.length;
+    }
+    return { instances: total };
+  } finally {
+    channel.close();
+  }
+}
+
+// ---------------------------------------------------------------- watch streams
+
+/** Arrival time (ms, CLOCK_MONOTONIC) of each event at each stream: key → Float64Array indexed by stream. */
+interface StreamSet {
+  count: number;
+  ready: number;
+  errors: number;
+  firstError?: string;
+  arrivals: Map<string, Float64Array>;
+  abort: AbortController;
+  channels: Channel[];
+  done: Promise<unknown>;
+}
+
+const streamSets = new Map<string, StreamSet>();
+
+function record(set: StreamSet, key: string, stream: number): void {
+  let times = set.arrivals.get(key);
+  if (!times) {
+    times = new Float64Array(set.count).fill(Number.NaN);
+    set.arrivals.set(key, times);
+  }
+  times[stream] = monoMs();
+}
+
+export interface OpenStreamsParams {
+  name: string;
+  address: string;
+  count: number;
+  channels: number;
+  service: string;
+  /** Config watch: profile and the key whose value identifies each write. */
+  profile?: string;
+  key?: string;
+  timeoutMs: number;
+}
+
+async function openStreams(
+  p: OpenStreamsParams,
+  run: (set: StreamSet, stream: number, channel: Channel, signal: AbortSignal) => Promise<void>,
+) {
+  const started = performance.now();
+  const channels = openChannels(p.address, p.channels);
+  const abort = new AbortController();
+  // Every stream of the set listens on this one signal.
+  setMaxListeners(0, abort.signal);
+  const set: StreamSet = { count: p.count, ready: 0, errors: 0, arrivals: new Map(), abort, channels, done: Promise.resolve() };
+  streamSets.set(p.name, set);
+  set.done = Promise.all(
+    Array.from({ length: p.count }, (_, i) =>
+      run(set, i, channels[i % channels.length] as Channel, abort.signal).catch((error: unknown) => {
+        if (abort.signal.aborted) return;
+        set.errors++;
+        set.firstError ??= errorText(error);
+      }),
+    ),
+  );
+  const deadline = performance.now() + p.timeoutMs;
+  while (set.ready + set.errors < p.count && performance.now() < deadline) await sleep(20);
+  return { opened: set.ready, errors: set.errors, firstError: set.firstError, seconds: (performance.now() - started) / 1000 };
+}
+
+/** Opens `count` Watch streams on a service and waits for every snapshot. */
+async function sbOpenWatchers(p: OpenStreamsParams) {
+  return openStreams(p, async (set, stream, channel, signal) => {
+    const [client] = clientsFor(RegistryServiceDefinition, [channel]) as [RegistryClient];
+    for await (const message of client.watch({ namespace: NAMESPACE, service: p.service }, { signal })) {
+      const kind = message.kind;
+      if (kind?.$case === "snapshot") {
+        set.ready++;
+      } else if (kind?.$case === "event" && kind.value.instance) {
+        const event = kind.value;
+        const type = event.type === EventType.EVENT_TYPE_ADDED ? "ADDED" : event.type === EventType.EVENT_TYPE_REMOVED ? "REMOVED" : "UPDATED";
+        record(set, `${type}:${event.instance!.instanceId}`, stream);
+      }
+    }
+  });
+}
+
+/** Opens `count` WatchConfig streams and waits for every initial view; records when each value of `key` arrives. */
+async function cfgOpenWatchers(p: OpenStreamsParams) {
+  return openStreams(p, async (set, stream, channel, signal) => {
+    const [client] = clientsFor(ConfigServiceDefinition, [channel]);
+    let first = true;
+    for await (const message of client!.watchConfig({ namespace: NAMESPACE, service: p.service, profile: p.profile ?? "" }, { signal })) {
+      if (message.bookmark) continue;
+      if (first) {
+        first = false;
+        set.ready++;
+        continue;
+      }
+      const entry = message.entries.find((e) => e.key === p.key);
+      if (entry) record(set, entry.value, stream);
+    }
+  });
+}
+
+/** Opens `count` null Hold streams on the echo service (the memory baseline). */
+async function echoOpenHolds(p: OpenStreamsParams) {
+  return openStreams(p, async (set, _stream, channel, signal) => {
+    const [client] = clientsFor(EchoServiceDefinition, [channel]);
+    let first = true;
+    for await (const _ of client!.hold(new Uint8Array(0), { signal })) {
+      if (first) {
+        first = false;
+        set.ready++;
+      }
+    }
+  });
+}
+
+/** How many streams of a set have received an event with each of these keys. */
+async function streamProgress(p: { name: string; keys: string[] }) {
+  const set = streamSets.get(p.name);
+  if (!set) throw new Error(`no stream set ${p.name}`);
+  let complete = 0;
+  let received = 0;
+  for (const key of p.keys) {
+    const times = set.arrivals.get(key);
+    let n = 0;
+    if (times) for (const t of times) if (!Number.isNaN(t)) n++;
+    received += n;
+    if (n === set.count) complete++;
+  }
+  return { complete, received, errors: set.errors, firstError: set.firstError };
+}
+
+/** Ends a stream set and returns every arrival. */
+async function closeStreams(p: { name: string; keep?: boolean }) {
+  const set = streamSets.get(p.name);
+  if (!set) throw new Error(`no stream set ${p.name}`);
+  const arrivals = Object.fromEntries(set.arrivals);
+  if (!p.keep) {
+    set.abort.abort();
+    await Promise.race([set.done, sleep(5000)]);
+    closeChannels(set.channels);
+    streamSets.delete(p.name);
+  }
+  return { streams: set.count, errors: set.errors, firstError: set.firstError, arrivals };
+}
+
+// ---------------------------------------------------------------- sequential writes
+
+export interface SequentialParams {
+  address: string;
+  count: number;
+  intervalMs: number;
+  service: string;
+  idPrefix: string;
+  ttlSeconds: number;
+}
+
+/** Registers instances one at a time; returns each one's send and acknowledgement time. */
+async function sbRegisterSequential(p: SequentialParams) {
+  const [channel] = openChannels(p.address, 1) as [Channel];
+  const [client] = clientsFor(RegistryServiceDefinition, [channel]) as [RegistryClient];
+  const keys: string[] = [];
+  const sent: number[] = [];
+  const acked: number[] = [];
+  try {
+    await client.listServices({ namespace: NAMESPACE });
+    for (let i = 0; i < p.count; i++) {
+      const instanceId = `${p.idPrefix}-${i}`;
+      const t0 = monoMs();
+      await client.register({ instance: sampleInstance(p.service, instanceId, i), ttlSeconds: p.ttlSeconds });
+      acked.push(monoMs());
+      sent.push(t0);
+      keys.push(`ADDED:${instanceId}`);
+      await sleep(p.intervalMs);
+    }
+    return { keys, sent, acked };
+  } finally {
+    channel.close();
+  }
+}
+
+export interface ConfigSequentialParams {
+  address: string;
+  count: number;
+  intervalMs: number;
+  service: string;
+  profile: string;
+  key: string;
+  idPrefix: string;
+}
+
+/** Puts a config value of the service scope one at a time; every watcher of that service gets a new view. */
+async function cfgPutSequential(p: ConfigSequentialParams) {
+  const [channel] = openChannels(p.address, 1) as [Channel];
+  const [client] = clientsFor(ConfigServiceDefinition, [channel]);
+  const keys: string[] = [];
+  const sent: number[] = [];
+  const acked: number[] = [];
+  try {
+    for (let i = 0; i < p.count; i++) {
+      const value = `${p.idPrefix}-${i}`;
+      const t0 = monoMs();
+      await client!.putValue({ scope: { namespace: NAMESPACE, service: p.service, profile: "" }, key: p.key, value, author: "bench" });
+      acked.push(monoMs());
+      sent.push(t0);
+      keys.push(value);
+      await sleep(p.intervalMs);
+    }
+    return { keys, sent, acked };
+  } finally {
+    channel.close();
+  }
+}
+
+// ---------------------------------------------------------------- keepalive
+
+interface KeepAliveRun {
+  sent: number;
+  responses: number;
+  expired: number;
+  errors: number;
+  firstError?: string;
+  stop: AbortController;
+  done: Promise<unknown>;
+  channels: Channel[];
+}
+
+const keepAlives = new Map<string, KeepAliveRun>();
+
+export interface KeepAliveParams {
+  name: string;
+  address: string;
+  /** Lease set kept by sbRegister({keepAs}). */
+  leases: string;
+  /** Each lease is renewed every intervalMs (the SDK renews at TTL / 3). */
+  intervalMs: number;
+  /** KeepAlive streams; leases are spread over them. count = one stream per instance, as separate agents would. */
+  streams: number;
+  channels: number;
+  /** Report each tick's acknowledged leases to the parent (failure-detection hosts). */
+  reportHeartbeats?: boolean;
+}
+
+/**
+ * Starts renewing a lease set over KeepAlive streams, spread evenly over the
+ * interval, and returns once every lease has been renewed once.
+ */
+async function sbKeepAliveStart(p: KeepAliveParams) {
+  const leases = leaseSets.get(p.leases);
+  if (!leases) throw new Error(`no lease set ${p.leases}`);
+  const channels = openChannels(p.address, p.channels);
+  const stop = new AbortController();
+  setMaxListeners(0, stop.signal);
+  const run: KeepAliveRun = { sent: 0, responses: 0, expired: 0, errors: 0, stop, channels, done: Promise.resolve() };
+  keepAlives.set(p.name, run);
+  const streamCount = Math.min(p.streams, leases.length);
+  const queues = Array.from({ length: streamCount }, () => new PushQueue<KeepAliveRequest>());
+  const acked = new Set<string>();
+  let ackBatch: string[] = [];
+  run.done = Promise.all(
+    queues.map(async (queue, s) => {
+      const [client] = clientsFor(RegistryServiceDefinition, [channels[s % channels.length] as Channel]) as [RegistryClient];
+      try {
+        for await (const response of client.keepAlive(queue, { signal: stop.signal })) {
+          run.responses++;
+          if (response.ttlSeconds === 0) run.expired++;
+          acked.add(response.leaseId);
+          if (p.reportHeartbeats) ackBatch.push(response.leaseId);
+        }
+      } catch (error) {
+        if (stop.signal.aborted) return;
+        run.errors++;
+        run.firstError ??= errorText(error);
+      }
+    }),
+  );
+  const tickMs = 50;
+  const perTick = leases.length / (p.intervalMs / tickMs);
+  void (async () => {
+    let cursor = 0;
+    let carry = 0;
+    let nextTick = performance.now();
+    while (!stop.signal.aborted) {
+      carry += perTick;
+      while (carry >= 1) {
+        carry -= 1;
+        const lease = leases[cursor] as string;
+        (queues[cursor % streamCount] as PushQueue<KeepAliveRequest>).push({ leaseId: lease });
+        cursor = (cursor + 1) % leases.length;
+        run.sent++;
+      }
+      if (p.reportHeartbeats && ackBatch.length > 0 && process.send) {
+        process.send({ event: "heartbeats", at: monoMs(), leases: ackBatch });
+        ackBatch = [];
+      }
+      nextTick += tickMs;
+      await sleep(Math.max(0, nextTick - performance.now()));
+    }
+    for (const queue of queues) queue.close();
+  })();
+  const deadline = performance.now() + p.intervalMs * 3 + 10_000;
+  while (acked.size < leases.length && performance.now() < deadline && run.errors === 0) await sleep(50);
+  return { streams: streamCount, renewedOnce: acked.size, leases: leases.length, errors: run.errors, firstError: run.firstError };
+}
+
+async function sbKeepAliveCounters(p: { name: string }) {
+  const run = keepAlives.get(p.name);
+  if (!run) throw new Error(`no keepalive run ${p.name}`);
+  return { sent: run.sent, responses: run.responses, expired: run.expired, errors: run.errors, firstError: run.firstError };
+}
+
+async function sbKeepAliveStop(p: { name: string }) {
+  const run = keepAlives.get(p.name);
+  if (!run) throw new Error(`no keepalive run ${p.name}`);
+  run.stop.abort();
+  await Promise.race([run.done, sleep(5000)]);
+  closeChannels(run.channels);
+  keepAlives.delete(p.name);
+  return { sent: run.sent, responses: run.responses, expired: run.expired, errors: run.errors, firstError: run.firstError };
+}
+
+/** Lease id → instance id of a registered set (failure detection maps heartbeats to instances). */
+async function sbLeaseIds(p: { leases: string }) {
+  return { leases: leaseSets.get(p.leases) ?? [] };
+}
+
+// ---------------------------------------------------------------- memory
+
+/** Asks the bench server to collect garbage and report process.memoryUsage(). */
+async function serverMemory(p: { address: string }): Promise<MemoryReport> {
+  const [channel] = openChannels(p.address, 1) as [Channel];
+  try {
+    const [client] = clientsFor(EchoServiceDefinition, [channel]);
+    const bytes = await client!.gc(new Uint8Array(0));
+    return JSON.parse(new TextDecoder().decode(bytes)) as MemoryReport;
+  } finally {
+    channel.close();
+  }
+}
+
+export const switchboardTasks = {
+  sbRegister,
+  sbResolve,
+  sbEcho,
+  sbCountInstances,
+  sbOpenWatchers,
+  cfgOpenWatchers,
+  echoOpenHolds,
+  streamProgress,
+  closeStreams,
+  sbRegisterSequential,
+  cfgPutSequential,
+  sbKeepAliveStart,
+  sbKeepAliveCounters,
+  sbKeepAliveStop,
+  sbLeaseIds,
+  serverMemory,
+};
