@@ -19,6 +19,7 @@ import { createHealthService } from "./health-service.js";
 import { startHttpServer } from "./http-server.js";
 import type { RunningHttpServer } from "./http-server.js";
 import { formatAddress, parseListenAddress } from "./listen-address.js";
+import type { ListenAddress } from "./listen-address.js";
 import { openStore } from "./open-store.js";
 import { createLoggingMiddleware } from "./logging-middleware.js";
 import { createMetricsMiddleware } from "./metrics-middleware.js";
@@ -142,14 +143,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await monitor.check();
 
     // HTTP first so that, in reverse on close, /healthz keeps answering 503 while gRPC drains.
-    const http: RunningHttpServer = await startHttpServer(httpListen, {
-      metrics,
-      health: () => monitor.report(),
-      logger,
-    });
+    const http: RunningHttpServer = await listening("HTTP", httpListen, () =>
+      startHttpServer(httpListen, { metrics, health: () => monitor.report(), logger }),
+    );
     cleanup.push({ step: "closing HTTP server", run: () => http.close() });
 
-    const grpcPort = await grpcServer.listen(formatAddress(grpcListen.host, grpcListen.port));
+    const grpcPort = await listening("gRPC", grpcListen, () =>
+      grpcServer.listen(formatAddress(grpcListen.host, grpcListen.port)),
+    );
     cleanup.push({
       step: "stopping gRPC server",
       run: () => stopGrpc(grpcServer, shutdown, options.shutdownTimeoutMs ?? 10_000, logger),
@@ -201,6 +202,16 @@ async function stopGrpc(
   } finally {
     clearTimeout(timer);
     drained.catch(() => undefined);
+  }
+}
+
+/** Runs listen(), naming the port and address in the error when it fails (e.g. address in use). */
+async function listening<T>(what: string, address: ListenAddress, listen: () => Promise<T>): Promise<T> {
+  try {
+    return await listen();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`cannot listen for ${what} on ${formatAddress(address.host, address.port)}: ${reason}`);
   }
 }
 
