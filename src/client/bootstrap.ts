@@ -41,6 +41,7 @@ import { Layer } from "../../generated/switchboard/config/v1/config.js";
 import type { ResolvedEntry } from "../../generated/switchboard/config/v1/config.js";
 import { InvalidArgumentError, UnavailableError } from "../errors.js";
 import type { BackoffOptions } from "./backoff.js";
+import { ADDRESS_ENV, DEFAULT_ADDRESS } from "./addresses.js";
 import { createSwitchboardClient } from "./client.js";
 import type { SwitchboardClient } from "./client.js";
 import { diffKeys, watchConfig } from "./config-watch.js";
@@ -185,7 +186,8 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<Bootstr
   const logger = options.logger ?? pino({ name: "switchboard-bootstrap", level: "info" }, pino.destination({ dest: 2, sync: true }));
   const target = { namespace, service, profile };
   const ownClient = options.client === undefined;
-  const client = options.client ?? createSwitchboardClient(options.address === undefined ? {} : { address: options.address });
+  const address = options.address ?? env[ADDRESS_ENV];
+  const client = options.client ?? createSwitchboardClient(address ? { address } : { address: DEFAULT_ADDRESS });
 
   let entries: ResolvedEntry[];
   let revision: number;
@@ -245,15 +247,17 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<Bootstr
           entries = update.entries;
           revision = update.revision;
           effective = next;
-          if (cacheFile) await saveCacheFile(cacheFile, target, revision, entries, logger);
-          if (changedKeys.length === 0) continue;
-          for (const listener of listeners) {
-            try {
-              listener({ changedKeys, revision });
-            } catch (error) {
-              logger.error({ err: error }, "config onChange listener threw");
+          // Listeners run in the same tick as the state change: get() never shows a change a listener has not heard of.
+          if (changedKeys.length > 0) {
+            for (const listener of listeners) {
+              try {
+                listener({ changedKeys, revision });
+              } catch (error) {
+                logger.error({ err: error }, "config onChange listener threw");
+              }
             }
           }
+          if (cacheFile) await saveCacheFile(cacheFile, target, revision, entries, logger);
         }
       } catch (error) {
         logger.error({ ...target, err: error }, "config watch stopped");
@@ -421,7 +425,7 @@ async function saveCacheFile(
     })),
   };
   // Write then rename: a crash never leaves a half-written file behind.
-  const temporary = `${file}.${process.pid}.tmp`;
+  const temporary = `${file}.${process.pid}-${Math.random().toString(36).slice(2, 8)}.tmp`;
   try {
     await mkdir(dirname(file), { recursive: true });
     await writeFile(temporary, JSON.stringify(content, null, 2), { mode: 0o600 });
