@@ -477,6 +477,26 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
     onStream: (delta) => metrics?.watchStreams(delta),
   });
 
+  /**
+   * The instance from the view; on a miss, asks the store once, so a call
+   * right after Register (possibly through another replica) still finds it.
+   */
+  const findOrWait = async (name: InstanceName): Promise<Instance> => {
+    const found = findInstance(name);
+    if (found) return found;
+    const notFound = new NotFoundError(`instance ${name.namespace}/${name.service}/${name.instanceId} not found`);
+    try {
+      const kv = await store.get(instanceKey(prefix, name.namespace, name.service, name.instanceId));
+      if (!kv) throw notFound;
+      await view.waitForRevision(kv.modRevision, { timeoutMs: 5_000 });
+    } catch (error) {
+      throw toDomainError(error);
+    }
+    const instance = findInstance(name);
+    if (!instance) throw notFound;
+    return instance;
+  };
+
   const ready = async () => {
     if (closed) throw new UnavailableError("health monitor closed");
     try {
@@ -505,18 +525,15 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
       const service = validateName(request.service, "service");
       const instanceId = request.instanceId === "" ? "" : validateName(request.instanceId, "instance_id");
       await ready();
-      const svc = view.service(namespace, service);
       let instances: Instance[];
       if (instanceId !== "") {
-        const instance = svc?.instances.get(instanceId);
-        if (!instance) throw new NotFoundError(`instance ${namespace}/${service}/${instanceId} not found`);
-        instances = [instance];
+        instances = [await findOrWait({ namespace, service, instanceId })];
       } else {
-        instances = [...(svc?.instances.values() ?? [])].sort((a, b) => (a.instanceId < b.instanceId ? -1 : 1));
+        instances = [...(view.service(namespace, service)?.instances.values() ?? [])].sort((a, b) => (a.instanceId < b.instanceId ? -1 : 1));
       }
       return {
         instances: instances.map(describe),
-        protectionActive: svc?.protectionActive ?? false,
+        protectionActive: view.service(namespace, service)?.protectionActive ?? false,
         revision: String(view.revision),
       };
     },
@@ -536,8 +553,7 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
       }
       await ready();
       const name = { namespace, service, instanceId };
-      const instance = findInstance(name);
-      if (!instance) throw new NotFoundError(`instance ${namespace}/${service}/${instanceId} not found`);
+      const instance = await findOrWait(name);
       const key = instanceKey(prefix, namespace, service, instanceId);
       const owner = membership.ownerOf(pathOf(name));
       if (owner === replicaId || owner === undefined) {
