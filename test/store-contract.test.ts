@@ -18,7 +18,7 @@ import {
   StoreUnavailableError,
 } from "../src/store/index.js";
 import type { Store, TxnResult, WatchBatch } from "../src/store/index.js";
-import { etcdMetric, requireEtcd, startEtcd, startTcpProxy } from "./support/etcd.js";
+import { etcdMetric, requireEtcd, startEtcd, startEtcdCluster, startTcpProxy } from "./support/etcd.js";
 import type { EtcdServer } from "./support/etcd.js";
 
 const etcdBinary = requireEtcd();
@@ -332,27 +332,28 @@ describe.each(backends)("store contract: $name", (backend) => {
       ).rejects.toBeInstanceOf(LeaseNotFoundError);
     });
 
-    it("expires a lease between TTL and TTL + 1.5 s after the last keepalive", async () => {
-      const lease = await store.grantLease(2);
+    it("expires an idle lease between TTL and TTL + 1.5 s, while a renewed one lives on", async () => {
+      const idle = await store.grantLease(2);
       const grantedAt = Date.now();
-      const revision = await put("ephemeral", "1", lease.id);
+      const kept = await store.grantLease(2);
+      await put("kept", "1", kept.id);
+      const revision = await put("ephemeral", "1", idle.id);
+      const renewing = (async () => {
+        // Renewed every 500 ms for 3 s: well past one TTL.
+        for (let i = 0; i < 6; i++) {
+          await sleep(500);
+          expect(await store.keepAlive(kept.id)).toBe(2);
+        }
+      })();
       const [batch] = await collect(store, prefix, revision + 1, 1, 6000);
       const elapsed = Date.now() - grantedAt;
       expect(batch!.events).toEqual([{ type: "delete", key: `${prefix}ephemeral`, modRevision: batch!.revision }]);
       expect(elapsed).toBeGreaterThanOrEqual(1900);
       expect(elapsed).toBeLessThanOrEqual(3500);
-      expect(await store.keepAlive(lease.id)).toBe(0);
-    });
-
-    it("keeps a lease and its keys while keepalives arrive", async () => {
-      const lease = await store.grantLease(2);
-      await put("kept", "1", lease.id);
-      for (let i = 0; i < 7; i++) {
-        await sleep(500);
-        expect(await store.keepAlive(lease.id)).toBe(2);
-      }
+      expect(await store.keepAlive(idle.id)).toBe(0);
+      await renewing;
       expect(await store.get(`${prefix}kept`)).toBeDefined();
-      await store.revokeLease(lease.id);
+      await store.revokeLease(kept.id);
     });
 
     it("renews many leases concurrently", async () => {
@@ -473,7 +474,7 @@ describe("embedded store: durability across restarts", () => {
     await putIn(first, "a", "1");
     await putIn(first, "a", "2");
     await putIn(first, "b", "x");
-    const lease = await first.grantLease(3);
+    const lease = await first.grantLease(2);
     await putIn(first, "leased", "y", lease.id);
     await first.txn({ ops: [{ type: "delete", key: key("b") }] });
     const gone = await first.grantLease(5);
@@ -486,7 +487,7 @@ describe("embedded store: durability across restarts", () => {
       const after = await second.list("/durable/");
       expect(after).toEqual(before);
       expect(after.kvs.find((kv) => kv.key === key("a"))).toMatchObject({ version: 2, lease: "0" });
-      expect(await second.keepAlive(lease.id)).toBe(3);
+      expect(await second.keepAlive(lease.id)).toBe(2);
       expect(await second.keepAlive(gone.id)).toBe(0);
       await expect(collect(second, "/durable/", before.revision, 1)).rejects.toBeInstanceOf(CompactedError);
       const next = await putIn(second, "c", "z");
@@ -658,6 +659,70 @@ describe.skipIf(!etcdBinary)("etcd store: connections", () => {
     } finally {
       await viaEtcd.close();
       await embedded.close();
+    }
+  });
+});
+
+describe("embedded store: bounded watch history", () => {
+  it("keeps a window of recent revisions, spares running watchers, and compacts beyond it", async () => {
+    const store = await createEmbeddedStore({ historyLimit: 100 });
+    try {
+      const first = revisionOf(await store.txn({ ops: [{ type: "put", key: "/h/0", value: text("0") }] }));
+      // A running watcher that a tight write loop outpaces still sees every revision.
+      const watched = collect(store, "/h/", first + 1, 600, 10_000);
+      const writes: number[] = [];
+      for (let i = 1; i <= 600; i++) {
+        writes.push(revisionOf(await store.txn({ ops: [{ type: "put", key: `/h/${i % 7}`, value: text(String(i)) }] })));
+      }
+      expect((await watched).map((batch) => batch.revision)).toEqual(writes);
+      // With no watcher holding it, history beyond the window goes at the next trim.
+      for (let i = 0; i < 200; i++) await store.txn({ ops: [{ type: "put", key: "/h/x", value: text(String(i)) }] });
+      await expect(collect(store, "/h/", first + 1, 1)).rejects.toBeInstanceOf(CompactedError);
+      const { revision } = await store.list("/h/");
+      expect((await collect(store, "/h/", revision - 99, 100)).length).toBe(100);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe.skipIf(!etcdBinary)("etcd store: 3-member cluster", () => {
+  it("keeps writes, keepalives and a watch going when one member stops", async () => {
+    const cluster = await startEtcdCluster(3);
+    const store = createEtcdStore({ endpoints: cluster.endpoints, watchBackoffMs: { min: 50, max: 500 } });
+    const prefix = `/cluster/${Date.now()}/`;
+    const controller = new AbortController();
+    try {
+      const lease = await store.grantLease(10);
+      const start = (await store.list(prefix)).revision + 1;
+      const seen: number[] = [];
+      const watching = (async () => {
+        for await (const batch of store.watch(prefix, start, controller.signal)) seen.push(batch.revision);
+      })();
+      const written: number[] = [];
+      // During a leader election etcd answers UNAVAILABLE for a moment: retry those.
+      const write = async (i: number): Promise<void> => {
+        for (let attempt = 0; ; attempt++) {
+          try {
+            const result = await store.txn({ ops: [{ type: "put", key: `${prefix}k${i}`, value: text(String(i)) }] });
+            written.push(result.revision);
+            return;
+          } catch (error) {
+            if (!(error instanceof StoreUnavailableError) || attempt > 50) throw error;
+            await sleep(100);
+          }
+        }
+      };
+      for (let i = 0; i < 3; i++) await write(i);
+      await cluster.members[0]!.stop();
+      for (let i = 3; i < 8; i++) await write(i);
+      await waitFor(() => seen.length >= 8, 15_000);
+      expect(seen).toEqual(written);
+      await waitFor(async () => (await store.keepAlive(lease.id).catch(() => 0)) === 10, 10_000);
+    } finally {
+      controller.abort();
+      await store.close();
+      await cluster.stop();
     }
   });
 });

@@ -52,7 +52,12 @@ export interface EmbeddedStoreOptions {
   logger?: Logger;
   /** Default: the system clock (Date.now). */
   clock?: Clock;
-  /** Revisions of watch history kept; watching from older ones throws CompactedError. Default 10,000. */
+  /**
+   * Revisions of watch history kept; watching from older ones throws
+   * CompactedError. Running watchers that lag hold up to 10 times more while
+   * they catch up (a burst of writes in one tick outpaces any consumer).
+   * Default 10,000.
+   */
   historyLimit?: number;
   /** Period of the single lease-expiry sweep, in ms. Default 250 (expiry within TTL + 0.25 s). */
   leaseSweepIntervalMs?: number;
@@ -74,6 +79,8 @@ class EmbeddedStore implements Store {
   private readonly historyLimit: number;
   /** Batches for revisions compactRevision + 1 ... keyspace.revision, in order. */
   private history: WatchBatch[] = [];
+  /** Next revision of each running watcher: trimming spares what they have yet to read. */
+  private readonly cursors = new Set<{ next: number }>();
   /**
    * Revision 1 is etcd's empty initial state and has no batch, so history
    * starts after it; watching from 1 means from 2, with nothing skipped.
@@ -224,16 +231,21 @@ class EmbeddedStore implements Store {
    */
   private async *watchBatches(prefix: string, fromRevision: number, signal: AbortSignal): AsyncGenerator<WatchBatch> {
     this.assertOpen();
-    let next = fromRevision > 0 ? Math.max(fromRevision, 2) : this.keyspace.revision + 1;
-    while (!signal.aborted && !this.closed) {
-      if (next <= this.compactRevision) throw new CompactedError(this.compactRevision);
-      if (next > this.durableRevision) {
-        await this.nextChange(signal);
-        continue;
+    const cursor = { next: fromRevision > 0 ? Math.max(fromRevision, 2) : this.keyspace.revision + 1 };
+    this.cursors.add(cursor);
+    try {
+      while (!signal.aborted && !this.closed) {
+        if (cursor.next <= this.compactRevision) throw new CompactedError(this.compactRevision);
+        if (cursor.next > this.durableRevision) {
+          await this.nextChange(signal);
+          continue;
+        }
+        const batch = filterBatch(this.history[cursor.next - this.compactRevision - 1]!, prefix);
+        cursor.next++;
+        if (batch) yield batch;
       }
-      const batch = filterBatch(this.history[next - this.compactRevision - 1]!, prefix);
-      next++;
-      if (batch) yield batch;
+    } finally {
+      this.cursors.delete(cursor);
     }
   }
 
@@ -251,7 +263,7 @@ class EmbeddedStore implements Store {
   /** Records a write in the history and the log; watchers see it once durable. */
   private async commit(batch: WatchBatch, records: LogRecord[]): Promise<void> {
     this.history.push(batch);
-    if (this.history.length > this.historyLimit * 1.25) this.compactTo(batch.revision - this.historyLimit);
+    if (this.history.length > this.historyLimit * 1.25) this.trimHistory(batch.revision - this.historyLimit);
     if (this.log) await Promise.all(records.map((record) => this.log!.append(record)));
     if (batch.revision > this.durableRevision) {
       this.durableRevision = batch.revision;
@@ -259,6 +271,16 @@ class EmbeddedStore implements Store {
       this.changed = deferred();
       woken.resolve();
     }
+  }
+
+  /** Drops history up to revision, sparing lagging watchers until the hard cap. */
+  private trimHistory(revision: number): void {
+    let target = revision;
+    if (this.history.length < this.historyLimit * 10) {
+      for (const cursor of this.cursors) target = Math.min(target, cursor.next - 1);
+    }
+    // Dropping in chunks keeps the copy of the window amortised O(1) per write.
+    if (target - this.compactRevision >= this.historyLimit / 4) this.compactTo(target);
   }
 
   private compactTo(revision: number): void {
