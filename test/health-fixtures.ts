@@ -7,6 +7,7 @@ import net from "node:net";
 import type { AddressInfo } from "node:net";
 import { createServer } from "nice-grpc";
 import { HealthDefinition, HealthServiceImpl, HealthState } from "nice-grpc-server-health";
+import type { WatchHealthResponse } from "../generated/switchboard/health/v1/health.js";
 import type { DeepPartial, Instance, WatchResponse } from "../generated/switchboard/registry/v1/registry.js";
 import type { SwitchboardClient } from "../src/client/index.js";
 
@@ -26,9 +27,14 @@ export type HttpMode = "ok" | "503" | "down-json" | "up-json";
 export async function startHttpEndpoint() {
   let mode: HttpMode = "ok";
   let failNext = 0;
+  const failing = new Set<string>();
   const hits = new Map<string, number>();
   const server = http.createServer((req, res) => {
     hits.set(req.url ?? "", (hits.get(req.url ?? "") ?? 0) + 1);
+    if (failing.has(req.url ?? "")) {
+      res.writeHead(503, { "content-type": "text/plain" }).end("this path fails");
+      return;
+    }
     if (failNext > 0) {
       failNext--;
       res.writeHead(503, { "content-type": "text/plain" }).end("failing once");
@@ -55,6 +61,11 @@ export async function startHttpEndpoint() {
     hits,
     set(next: HttpMode) {
       mode = next;
+    },
+    /** Requests for path answer 503 (on) or follow the mode (off). */
+    failPath(path: string, on: boolean) {
+      if (on) failing.add(path);
+      else failing.delete(path);
     },
     /** The next n requests answer 503, whatever the mode. */
     failNext(n: number) {
@@ -129,6 +140,26 @@ export function collectWatch(client: SwitchboardClient, service: string) {
     messages,
     /** Instance ids the stream currently says are routable. */
     present,
+    stop: async () => {
+      abort.abort();
+      await done;
+    },
+  };
+}
+
+/** Collects a WatchHealth stream in the background. */
+export function collectHealthWatch(client: SwitchboardClient, service: string) {
+  const abort = new AbortController();
+  const messages: WatchHealthResponse[] = [];
+  const done = (async () => {
+    try {
+      for await (const message of client.health.watchHealth({ service }, { signal: abort.signal })) messages.push(message);
+    } catch (error) {
+      if (!abort.signal.aborted) throw error;
+    }
+  })();
+  return {
+    messages,
     stop: async () => {
       abort.abort();
       await done;
