@@ -376,3 +376,23 @@ describe.each(backends)("ConfigService over gRPC on $name", (backend) => {
     expect(text).toContain("switchboard_config_watch_streams 0");
   });
 });
+
+describe("WatchConfig and server shutdown", () => {
+  it("ends open streams with UNAVAILABLE instead of holding shutdown", async () => {
+    const server = await startTestServer({ shutdownTimeoutMs: 20_000 });
+    const channel = createChannel(server.grpcAddress);
+    try {
+      const client = createClient(ConfigServiceDefinition, channel);
+      const stream = collect(client.watchConfig({ namespace: "bye" }));
+      await stream.waitFor(1);
+      const started = Date.now();
+      await server.close();
+      expect(Date.now() - started).toBeLessThan(10_000);
+      await stream.done;
+      expect(stream.error).toBeInstanceOf(ClientError);
+      expect((stream.error as ClientError).code).toBe(Status.UNAVAILABLE);
+    } finally {
+      channel.close();
+    }
+  });
+});
