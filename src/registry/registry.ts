@@ -40,12 +40,18 @@ export interface RegistryOptions {
   /** Root key prefix, ending with "/". */
   prefix: string;
   logger: Logger;
+  /**
+   * A view to share (e.g. with src/health, so both see the same routability
+   * and protection); the caller closes it. Default: one created here from
+   * the cache, with protectionThreshold and historyLimit, closed by close().
+   */
+  view?: RegistryView;
   /** Where to register the registry metrics; none when absent. */
   metrics?: MetricsRegistry;
   /**
    * Protection (panic) threshold: when more than this share of a service's UP
    * instances are UNHEALTHY, all its UP instances stay routable. 0 disables
-   * protection. Default 0.5.
+   * protection. Default 0.5. Ignored when a view is given (it has its own).
    */
   protectionThreshold?: number;
   /** Per-stream Watch queue limit in messages. Default 1,000. */
@@ -54,7 +60,7 @@ export interface RegistryOptions {
   bookmarkIntervalMs?: number;
   /** How long reads wait for min_revision (and watches for since_revision). Default 5,000 ms. */
   minRevisionTimeoutMs?: number;
-  /** Revisions with instance changes kept for resuming watches. Default 10,000. */
+  /** Revisions with instance changes kept for resuming watches. Default 10,000. Ignored when a view is given. */
   historyLimit?: number;
   /** Renewals one KeepAlive stream may have in flight. Default 256. */
   keepAliveConcurrency?: number;
@@ -162,13 +168,16 @@ export function createRegistry(options: RegistryOptions): Registry {
   const now = options.now ?? Date.now;
   const readTimeoutMs = options.minRevisionTimeoutMs ?? 5_000;
   const keepAliveConcurrency = options.keepAliveConcurrency ?? 256;
-  const view = createRegistryView({
-    cache,
-    prefix,
-    logger: options.logger,
-    ...(options.protectionThreshold !== undefined && { protectionThreshold: options.protectionThreshold }),
-    ...(options.historyLimit !== undefined && { historyLimit: options.historyLimit }),
-  });
+  const ownsView = options.view === undefined;
+  const view =
+    options.view ??
+    createRegistryView({
+      cache,
+      prefix,
+      logger: options.logger,
+      ...(options.protectionThreshold !== undefined && { protectionThreshold: options.protectionThreshold }),
+      ...(options.historyLimit !== undefined && { historyLimit: options.historyLimit }),
+    });
   const metrics = options.metrics === undefined ? undefined : createRegistryMetrics(options.metrics, view);
   const hub = createWatchHub({
     view,
@@ -535,7 +544,7 @@ export function createRegistry(options: RegistryOptions): Registry {
       closed = true;
       lifetime.abort();
       hub.close();
-      view.close();
+      if (ownsView) view.close();
     },
   };
 }
