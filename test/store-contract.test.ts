@@ -450,8 +450,13 @@ describe.each(backends)("store contract: $name", (backend) => {
     });
   });
 
-  it("answers ping while open", async () => {
+  it("answers ping while open and refuses every call once closed", async () => {
     await expect(store.ping()).resolves.toBeUndefined();
+    await store.close();
+    await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(store.get(`${prefix}a`)).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(store.keepAlive("1")).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(collect(store, prefix, 0, 1)).rejects.toBeInstanceOf(StoreUnavailableError);
   });
 });
 
@@ -629,19 +634,33 @@ describe.skipIf(!etcdBinary)("etcd store: connections", () => {
 
   it("answers StoreUnavailableError while etcd is unreachable, and recovers", async () => {
     const proxy = await startTcpProxy(server.endpoints[0]!);
-    const store = createEtcdStore({ endpoints: [proxy.endpoint], requestTimeoutMs: 1000, pingTimeoutMs: 1000 });
+    const store = createEtcdStore({
+      endpoints: [proxy.endpoint],
+      requestTimeoutMs: 1000,
+      pingTimeoutMs: 1000,
+      watchBackoffMs: { min: 50, max: 200 },
+    });
+    const direct = createEtcdStore({ endpoints: server.endpoints });
     try {
       await store.ping();
       const lease = await store.grantLease(10);
+      const prefix = `/unreachable/${Date.now()}/`;
+      const start = (await store.list(prefix)).revision + 1;
       proxy.setBlocked(true);
       await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
       await expect(store.get("/x")).rejects.toBeInstanceOf(StoreUnavailableError);
       await expect(store.keepAlive(lease.id)).rejects.toBeInstanceOf(StoreUnavailableError);
+      // A watch opened while etcd is unreachable waits, then delivers from its start.
+      const watched = collect(store, prefix, start, 1, 15_000);
+      const written = await direct.txn({ ops: [{ type: "put", key: `${prefix}a`, value: text("1") }] });
+      await sleep(300);
       proxy.setBlocked(false);
       await waitFor(async () => store.ping().then(() => true, () => false), 10_000);
       expect(await store.keepAlive(lease.id)).toBe(10);
+      expect((await watched).map((batch) => batch.revision)).toEqual([written.revision]);
     } finally {
       await store.close();
+      await direct.close();
       await proxy.close();
     }
   });

@@ -57,6 +57,8 @@ export class DurableLog {
     private readonly options: DurableLogOptions,
     private readonly releaseLock: () => void,
     private firstFreeSeq: number,
+    /** Segments were read at open: fold them into a snapshot before writing more. */
+    private readonly foldOnStart: boolean,
   ) {}
 
   /** Locks dir and reads what it holds. Call start() after replaying. */
@@ -64,8 +66,8 @@ export class DurableLog {
     await mkdir(options.dir, { recursive: true });
     const release = lockDataDir(options.dir);
     try {
-      const { recovered, lastSeq } = await recover(options);
-      return { log: new DurableLog(options, release, lastSeq + 1), recovered };
+      const { recovered, lastSeq, segmentsRead } = await recover(options);
+      return { log: new DurableLog(options, release, lastSeq + 1, segmentsRead > 0), recovered };
     } catch (error) {
       release();
       throw error;
@@ -73,13 +75,13 @@ export class DurableLog {
   }
 
   /**
-   * Opens a fresh segment for new writes. When anything was replayed, first
-   * folds it into a new snapshot so restarts do not pile up segments.
+   * Opens a fresh segment for new writes. When segments were read, first
+   * folds them into a new snapshot so restarts do not pile up segments.
    */
-  async start(capture: () => SnapshotState, replayed: boolean): Promise<void> {
+  async start(capture: () => SnapshotState): Promise<void> {
     this.capture = capture;
     this.segmentSeq = this.firstFreeSeq;
-    if (replayed) await this.writeSnapshot(capture(), this.segmentSeq);
+    if (this.foldOnStart) await this.writeSnapshot(capture(), this.segmentSeq);
     this.segment = await open(this.segmentPath(this.segmentSeq), "a");
   }
 
@@ -185,11 +187,17 @@ export class DurableLog {
   }
 
   private segmentPath(seq: number): string {
-    return join(this.options.dir, `wal-${String(seq).padStart(12, "0")}.log`);
+    return segmentPath(this.options.dir, seq);
   }
 }
 
-async function recover(options: DurableLogOptions): Promise<{ recovered: Recovered; lastSeq: number }> {
+function segmentPath(dir: string, seq: number): string {
+  return join(dir, `wal-${String(seq).padStart(12, "0")}.log`);
+}
+
+async function recover(
+  options: DurableLogOptions,
+): Promise<{ recovered: Recovered; lastSeq: number; segmentsRead: number }> {
   let snapshot: SnapshotState | undefined;
   let firstSeq = 0;
   const snapshotText = await readFile(join(options.dir, SNAPSHOT_FILE), "utf8").catch(ignoreMissing);
@@ -200,9 +208,9 @@ async function recover(options: DurableLogOptions): Promise<{ recovered: Recover
   }
   const records: LogRecord[] = [];
   const segments = await listSegments(options.dir);
-  for (const seq of segments) {
-    if (seq < firstSeq) continue;
-    const path = join(options.dir, `wal-${String(seq).padStart(12, "0")}.log`);
+  const unfolded = segments.filter((seq) => seq >= firstSeq);
+  for (const seq of unfolded) {
+    const path = segmentPath(options.dir, seq);
     const data = await readFile(path);
     const decoded = decodeRecords(data);
     if (decoded.validBytes < data.length) {
@@ -212,7 +220,11 @@ async function recover(options: DurableLogOptions): Promise<{ recovered: Recover
     }
     for (const record of decoded.records) records.push(record);
   }
-  return { recovered: { snapshot, records }, lastSeq: Math.max(firstSeq - 1, ...segments) };
+  return {
+    recovered: { snapshot, records },
+    lastSeq: Math.max(firstSeq - 1, ...segments),
+    segmentsRead: unfolded.length,
+  };
 }
 
 async function listSegments(dir: string): Promise<number[]> {

@@ -109,7 +109,7 @@ class EmbeddedStore implements Store {
       try {
         if (recovered.snapshot) this.restoreSnapshot(recovered.snapshot);
         for (const record of recovered.records) this.replay(record);
-        await log.start(() => this.captureState(), recovered.records.length > 0);
+        await log.start(() => this.captureState());
       } catch (error) {
         await log.close();
         throw error;

@@ -14,7 +14,16 @@
  *   When fromRevision is older than the retained history it throws
  *   CompactedError; when the store is unreachable the iterator waits and
  *   resumes (it never invents events), or throws StoreUnavailableError if it
- *   cannot resume without a gap.
+ *   cannot resume without a gap. fromRevision <= 0 means "from the next
+ *   write". Revision 1 is the empty initial state (no events).
+ * - compact(R) drops history up to and including R: watching from a revision
+ *   <= R throws CompactedError(R). Compacting at or below an earlier
+ *   compaction is a no-op. The embedded store also drops history beyond its
+ *   window and at restart, with the same error.
+ * - A transaction that writes one key twice (or puts inside a range it
+ *   deletes) is rejected with StoreError, as etcd does. A write that changes
+ *   nothing (deleting absent keys) does not advance the revision.
+ * - Calls on a closed store throw StoreUnavailableError; running watches end.
  *
  * Keys and values are strings / bytes; keys are full paths including the
  * configured prefix (the caller builds them).
