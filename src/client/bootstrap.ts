@@ -44,7 +44,7 @@ import type { BackoffOptions } from "./backoff.js";
 import { ADDRESS_ENV, DEFAULT_ADDRESS } from "./addresses.js";
 import { createSwitchboardClient } from "./client.js";
 import type { SwitchboardClient } from "./client.js";
-import { diffKeys, watchConfig } from "./config-watch.js";
+import { watchConfig } from "./config-watch.js";
 import { isRetryableError } from "./errors.js";
 import { toRevision } from "./instances.js";
 import type { SdkLogger } from "./logger.js";
