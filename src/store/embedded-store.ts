@@ -23,8 +23,7 @@ import type { Logger } from "pino";
 import { DurableLog } from "./embedded-log.js";
 import { Keyspace } from "./embedded-keyspace.js";
 import type { Change, LeaseEntry } from "./embedded-keyspace.js";
-import { CompactedError, LeaseNotFoundError, StoreError, StoreUnavailableError } from "./errors.js";
-import { filterBatch } from "./key-range.js";
+import { LeaseNotFoundError, StoreError, StoreUnavailableError } from "./errors.js";
 import { LeaseExpiryQueue } from "./lease-expiry-queue.js";
 import { grantedTtl } from "./lease-ttl.js";
 import type {
@@ -38,6 +37,7 @@ import type {
   WatchBatch,
 } from "./types.js";
 import type { LogRecord, SnapshotState } from "./wal-codec.js";
+import { WatchHistory } from "./watch-history.js";
 
 /** Time source; tests inject one to move lease expiry without waiting. */
 export interface Clock {
@@ -76,19 +76,7 @@ class EmbeddedStore implements Store {
   private readonly expiry = new LeaseExpiryQueue();
   private readonly clock: Clock;
   private readonly logger: Logger;
-  private readonly historyLimit: number;
-  /** Batches for revisions compactRevision + 1 ... keyspace.revision, in order. */
-  private history: WatchBatch[] = [];
-  /** Next revision of each running watcher: trimming spares what they have yet to read. */
-  private readonly cursors = new Set<{ next: number }>();
-  /**
-   * Revision 1 is etcd's empty initial state and has no batch, so history
-   * starts after it; watching from 1 means from 2, with nothing skipped.
-   */
-  private compactRevision = 1;
-  /** Highest revision on disk (or applied, without dataDir): what watchers may see. */
-  private durableRevision = 1;
-  private changed = deferred();
+  private readonly history: WatchHistory;
   private log: DurableLog | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -96,7 +84,7 @@ class EmbeddedStore implements Store {
   constructor(private readonly options: EmbeddedStoreOptions) {
     this.clock = options.clock ?? Date;
     this.logger = options.logger ?? pino({ level: "silent" });
-    this.historyLimit = options.historyLimit ?? 10_000;
+    this.history = new WatchHistory(options.historyLimit ?? 10_000);
   }
 
   async open(): Promise<void> {
@@ -121,8 +109,7 @@ class EmbeddedStore implements Store {
         lease.expiresAt = now + lease.ttlSeconds * 1000;
         this.expiry.add(lease);
       }
-      this.compactRevision = this.keyspace.revision;
-      this.durableRevision = this.keyspace.revision;
+      this.history.resetTo(this.keyspace.revision);
       this.logger.info(
         { dataDir: this.options.dataDir, revision: this.keyspace.revision, keys: this.keyspace.kvs.size },
         "embedded store loaded",
@@ -200,7 +187,8 @@ class EmbeddedStore implements Store {
   }
 
   watch(prefix: string, fromRevision: number, signal: AbortSignal): AsyncIterable<WatchBatch> {
-    return this.watchBatches(prefix, fromRevision, signal);
+    this.assertOpen();
+    return this.history.watch(prefix, fromRevision > 0 ? fromRevision : this.keyspace.revision + 1, signal);
   }
 
   async compact(revision: number): Promise<void> {
@@ -208,7 +196,7 @@ class EmbeddedStore implements Store {
     if (revision > this.keyspace.revision) {
       throw new StoreError(`cannot compact at future revision ${revision} (current ${this.keyspace.revision})`);
     }
-    this.compactTo(revision);
+    this.history.compact(revision);
   }
 
   async ping(): Promise<void> {
@@ -220,74 +208,17 @@ class EmbeddedStore implements Store {
     this.closed = true;
     clearInterval(this.sweepTimer);
     this.expiry.clear();
-    this.changed.resolve(); // watchers see `closed` and end
+    this.history.close();
     await this.log?.close();
-  }
-
-  /**
-   * Every change with revision >= fromRevision (<= 0: from the next write)
-   * under prefix. Reads the shared history by revision, so a watcher holds no
-   * queue of its own; one that falls behind the window gets CompactedError.
-   */
-  private async *watchBatches(prefix: string, fromRevision: number, signal: AbortSignal): AsyncGenerator<WatchBatch> {
-    this.assertOpen();
-    const cursor = { next: fromRevision > 0 ? Math.max(fromRevision, 2) : this.keyspace.revision + 1 };
-    this.cursors.add(cursor);
-    try {
-      while (!signal.aborted && !this.closed) {
-        if (cursor.next <= this.compactRevision) throw new CompactedError(this.compactRevision);
-        if (cursor.next > this.durableRevision) {
-          await this.nextChange(signal);
-          continue;
-        }
-        const batch = filterBatch(this.history[cursor.next - this.compactRevision - 1]!, prefix);
-        cursor.next++;
-        if (batch) yield batch;
-      }
-    } finally {
-      this.cursors.delete(cursor);
-    }
-  }
-
-  private nextChange(signal: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const onAbort = (): void => resolve();
-      signal.addEventListener("abort", onAbort, { once: true });
-      void this.changed.promise.then(() => {
-        signal.removeEventListener("abort", onAbort);
-        resolve();
-      });
-    });
   }
 
   /** Records a write in the history and the log; watchers see it once durable. */
   private async commit(batch: WatchBatch, records: LogRecord[]): Promise<void> {
-    this.history.push(batch);
-    if (this.history.length > this.historyLimit * 1.25) this.trimHistory(batch.revision - this.historyLimit);
+    this.history.append(batch);
     if (this.log) await Promise.all(records.map((record) => this.log!.append(record)));
-    if (batch.revision > this.durableRevision) {
-      this.durableRevision = batch.revision;
-      const woken = this.changed;
-      this.changed = deferred();
-      woken.resolve();
-    }
+    this.history.publish(batch.revision);
   }
 
-  /** Drops history up to revision, sparing lagging watchers until the hard cap. */
-  private trimHistory(revision: number): void {
-    let target = revision;
-    if (this.history.length < this.historyLimit * 10) {
-      for (const cursor of this.cursors) target = Math.min(target, cursor.next - 1);
-    }
-    // Dropping in chunks keeps the copy of the window amortised O(1) per write.
-    if (target - this.compactRevision >= this.historyLimit / 4) this.compactTo(target);
-  }
-
-  private compactTo(revision: number): void {
-    if (revision <= this.compactRevision) return;
-    this.history = this.history.slice(revision - this.compactRevision);
-    this.compactRevision = revision;
-  }
 
   private expand(ops: readonly Operation[]): Change[] {
     const changes: Change[] = [];
@@ -394,15 +325,4 @@ function checkDistinctKeys(ops: readonly Operation[]): void {
         : op.type === "delete-prefix" && [...puts].some((key) => key.startsWith(op.prefix));
     if (overlaps) throw new StoreError("duplicate key given in txn request: a put overlaps a delete");
   }
-}
-
-interface Deferred {
-  promise: Promise<void>;
-  resolve: () => void;
-}
-
-function deferred(): Deferred {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
 }
