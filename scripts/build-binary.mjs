@@ -13,7 +13,7 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { basename, dirname, join, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -99,8 +99,8 @@ function assertSameServices(fromDisk, fromJson) {
  * empty object esbuild would leave in CommonJS: code relying on it would break only at run time.
  * Files ending in .binpb (descriptor sets) are embedded as Uint8Array when imported.
  */
-export async function bundle({ entry, bundleFile, define = {} }) {
-  const result = await esbuild.build({
+async function bundle(entry, bundleFile) {
+  await esbuild.build({
     absWorkingDir: repoRoot,
     entryPoints: [entry],
     outfile: bundleFile,
@@ -109,29 +109,31 @@ export async function bundle({ entry, bundleFile, define = {} }) {
     target: "node20",
     format: "cjs",
     loader: { ".binpb": "binary" },
-    define,
     legalComments: "none",
     logLevel: "warning",
     logOverride: { "empty-import-meta": "error" },
     plugins: [inlineEtcdProtos(), embedDescriptorSet()],
-    metafile: true,
   });
-  return result;
 }
 
 /**
  * Builds a single executable from `entry` at `outfile`. `nodeBinary` is the runtime copied into
- * it (default: the Node running this script); `strip` drops its symbol tables first when the
- * `strip` tool is on PATH (before injecting: stripping an injected binary would break it).
+ * it (--node; default: the Node running this script); `strip` drops its symbol tables first when
+ * the `strip` tool is on PATH (before injecting: stripping an injected binary would break it).
  */
-export async function buildBinary({ entry, outfile, nodeBinary = process.execPath, strip = true, define = {} }) {
+async function buildBinary({ entry, outfile, nodeBinary, strip }) {
   const started = Date.now();
+  // The blob (and its code cache) is made by the Node running this script: only that version can run it.
+  const runtimeVersion = execFileSync(nodeBinary, ["--version"], { encoding: "utf8" }).trim();
+  if (runtimeVersion !== process.version) {
+    throw new Error(`${nodeBinary} is Node ${runtimeVersion}; build with that same version (this is ${process.version})`);
+  }
   const out = resolve(repoRoot, outfile);
   const work = join(dirname(out), ".sea", basename(out));
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   const bundleFile = join(work, "main.cjs");
-  await bundle({ entry, bundleFile, define });
+  await bundle(entry, bundleFile);
 
   const blob = join(work, "sea-prep.blob");
   const seaConfig = join(work, "sea-config.json");
@@ -172,11 +174,6 @@ function hasCommand(name) {
   }
 }
 
-/** The version string the binary prints, baked in because package.json is not shipped with it. */
-export function packageVersion() {
-  return JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")).version;
-}
-
 async function main() {
   const { values } = parseArgs({
     options: {
@@ -191,9 +188,7 @@ async function main() {
   console.log(`${r.outfile}: ${mb(r.bytes)} (bundle ${mb(r.bundleBytes)}) in ${(r.ms / 1000).toFixed(1)} s`);
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  main().catch((err) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-  });
-}
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
