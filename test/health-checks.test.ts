@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HealthStatus } from "../generated/switchboard/health/v1/check.js";
 import type { WatchHealthResponse } from "../generated/switchboard/health/v1/health.js";
-import { createSwitchboardClient } from "../src/client/index.js";
-import type { SwitchboardClient } from "../src/client/index.js";
+import { createPicker, createSwitchboardClient } from "../src/client/index.js";
+import type { Picker, SwitchboardClient } from "../src/client/index.js";
 import { requireEtcd, startEtcd } from "./support/etcd.js";
 import type { EtcdServer } from "./support/etcd.js";
 import { startTestServer } from "./support/server.js";
@@ -68,22 +68,36 @@ describe.skipIf(!etcdBinary).concurrent("active health checks (real etcd, real e
     if (watch) await eventually(() => watch.present.has(id), 2_000, `${id} in watch`);
   }
 
-  /** Measures how long until id leaves ListInstances and the watch stream. */
-  async function leaves(service: string, id: string, watch: { present: Set<string> }): Promise<number> {
+  /** What the SDK's picker (load balancing for HTTP callers, fed by a Watch) would route to. */
+  type Routing = { present: Set<string>; picker?: Picker };
+  const pickable = (routing: Routing, service: string, id: string) =>
+    routing.picker?.instances(service).some((i) => i.instanceId === id);
+
+  /** Measures how long until id leaves ListInstances, the watch stream and the picker. */
+  async function leaves(service: string, id: string, routing: Routing): Promise<number> {
     const started = Date.now();
-    await eventually(async () => !(await routableIds(client, service)).includes(id) && !watch.present.has(id), LEAVE_BOUND_MS + SLACK_MS, `${id} leaves`);
+    await eventually(
+      async () => !(await routableIds(client, service)).includes(id) && !routing.present.has(id) && pickable(routing, service, id) !== true,
+      LEAVE_BOUND_MS + SLACK_MS,
+      `${id} leaves`,
+    );
     return Date.now() - started;
   }
 
-  async function returns(service: string, id: string, watch: { present: Set<string> }): Promise<number> {
+  async function returns(service: string, id: string, routing: Routing): Promise<number> {
     const started = Date.now();
-    await eventually(async () => (await routableIds(client, service)).includes(id) && watch.present.has(id), RETURN_BOUND_MS + SLACK_MS, `${id} returns`);
+    await eventually(
+      async () => (await routableIds(client, service)).includes(id) && routing.present.has(id) && pickable(routing, service, id) !== false,
+      RETURN_BOUND_MS + SLACK_MS,
+      `${id} returns`,
+    );
     return Date.now() - started;
   }
 
-  it("HTTP: 503 and a 200 with {\"status\":\"DOWN\"} take the instance out, recovery brings it back", async () => {
+  it("HTTP: 503 and a 200 with {\"status\":\"DOWN\"} take the instance out of ListInstances, Watch and the SDK picker; recovery brings it back", async () => {
     const endpoint = await startHttpEndpoint();
-    const watch = collectWatch(client, "web");
+    const picker = createPicker({ client });
+    const watch = Object.assign(collectWatch(client, "web"), { picker });
     const healthStream = new AbortController();
     const transitions: WatchHealthResponse[] = [];
     const healthDone = (async () => {
@@ -97,6 +111,8 @@ describe.skipIf(!etcdBinary).concurrent("active health checks (real etcd, real e
       await companions("web");
       await register("web", "w1", endpoint.port, [{ target: { $case: "http", value: { path: "/health" } }, intervalMs: INTERVAL_MS }]);
       await healthy("web", "w1", watch);
+      await picker.pick("web");
+      await eventually(() => pickable(watch, "web", "w1") === true, 2_000, "w1 pickable");
 
       endpoint.set("503");
       const left503 = await leaves("web", "w1", watch);
@@ -138,6 +154,7 @@ describe.skipIf(!etcdBinary).concurrent("active health checks (real etcd, real e
     } finally {
       healthStream.abort();
       await healthDone;
+      picker.close();
       await watch.stop();
       await endpoint.close();
     }
