@@ -29,7 +29,7 @@ import {
   createReflectionImpl,
   loadDescriptorSet,
 } from "./reflection.js";
-import { createRegistryServiceImpl } from "./registry-service.js";
+import { createRegistryServiceImpl, registryServiceDefinition } from "./registry-service.js";
 import { MAX_RECEIVE_MESSAGE_BYTES, SERVER_DEFAULTS } from "./server-options.js";
 import type { RunningServer, ServerOptions } from "./server-options.js";
 import { createShutdownMiddleware } from "./shutdown-middleware.js";
@@ -122,7 +122,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       .use(createLoggingMiddleware(logger.child({ component: "rpc" })))
       .use(createErrorMiddleware(logger))
       .use(createShutdownMiddleware(shutdown.signal));
-    grpcServer.add(RegistryServiceDefinition, createRegistryServiceImpl(deps));
+    grpcServer.add(registryServiceDefinition, createRegistryServiceImpl(deps));
     grpcServer.add(ConfigServiceDefinition, createConfigServiceImpl(deps));
     const healthService = createHealthService(deps);
     // Released before the cache and store: it leaves replicas/ while the store is still open.

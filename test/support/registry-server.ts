@@ -12,12 +12,11 @@
 import { createServer } from "nice-grpc";
 import { pino } from "pino";
 import { Registry as MetricsRegistry } from "prom-client";
-import { RegistryServiceDefinition } from "../../generated/switchboard/registry/v1/registry.js";
 import { createKeySpaceCache } from "../../src/cache/index.js";
 import type { KeySpaceCache } from "../../src/cache/index.js";
 import { createErrorMiddleware } from "../../src/server/error-middleware.js";
 import type { RegistryServiceOptions } from "../../src/server/registry-service.js";
-import { createRegistryServiceImpl } from "../../src/server/registry-service.js";
+import { createRegistryServiceImpl, registryServiceDefinition } from "../../src/server/registry-service.js";
 import { createShutdownMiddleware } from "../../src/server/shutdown-middleware.js";
 import type { Store } from "../../src/store/index.js";
 
@@ -43,7 +42,7 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
   const shutdown = new AbortController();
   const server = createServer().use(createErrorMiddleware(logger)).use(createShutdownMiddleware(shutdown.signal));
   server.add(
-    RegistryServiceDefinition,
+    registryServiceDefinition,
     createRegistryServiceImpl(
       { store: options.store, cache, prefix, replicaId: "test", logger, metrics, shutdownSignal: shutdown.signal },
       options.registry,
