@@ -121,6 +121,8 @@ interface Owned {
   released: boolean;
   /** Our last successful write, until the cache has caught up with it. */
   lastWritten?: { status: HealthStatus; revision: number };
+  /** The last write attempt failed (logged once until one succeeds). */
+  writeFailing: boolean;
   /** Serialises writes; at most one running and one queued. */
   chain: Promise<unknown>;
   queued?: Promise<number>;
@@ -193,6 +195,7 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
     o.released = true;
     o.monitor.stop();
     owned.delete(o.key);
+    metrics?.owned(owned.size);
   };
 
   const adopt = (name: InstanceName, instance: Instance, checks: ResolvedCheck[], fingerprint: string): Owned => {
@@ -204,6 +207,7 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
       name,
       fingerprint,
       released: false,
+      writeFailing: false,
       chain: Promise.resolve(),
       monitor: undefined as unknown as InstanceMonitor,
     };
@@ -220,6 +224,7 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
       },
     });
     owned.set(key, o);
+    metrics?.owned(owned.size);
     const relayed = storedReport(name);
     if (relayed) o.monitor.report(selfReportOf(relayed));
     return o;
@@ -259,7 +264,6 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
       }
     }
     for (const o of [...owned.values()]) if (!seen.has(o.key)) release(o);
-    metrics?.owned(owned.size);
     const replicas = membership.liveReplicas().join(",");
     if (replicas !== lastReplicas) {
       lastReplicas = replicas;
@@ -289,7 +293,6 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
     if (membershipChanged) reconcileAll();
     else {
       for (const name of touched.values()) reconcileInstance(name);
-      if (touched.size > 0) metrics?.owned(owned.size);
     }
     for (const kv of relays) applyRelay(kv);
   };
@@ -375,9 +378,13 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
         });
       } catch (error) {
         if (error instanceof LeaseNotFoundError) return 0; // the instance is going away with its lease
-        log.warn({ err: error, instance: o.path }, "could not write health transition; retrying at the next probe");
+        // Retried at the next probe; said once per outage, not once per probe.
+        if (!o.writeFailing && !closed) log.warn({ err: error, instance: o.path }, "could not write health transition; retrying at each probe");
+        o.writeFailing = true;
         throw error;
       }
+      if (o.writeFailing) log.info({ instance: o.path }, "health transitions can be written again");
+      o.writeFailing = false;
       if (result.succeeded) {
         metrics?.transition(status);
         const output = summarizeChecks(checks);
@@ -606,7 +613,6 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
       closed = true;
       for (const unsubscribe of unsubscribes.splice(0)) unsubscribe();
       for (const o of [...owned.values()]) release(o);
-      metrics?.owned(0);
       await membership.close();
       if (ownView) view.close();
       log.info("health monitor stopped");
