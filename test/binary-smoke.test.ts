@@ -2,19 +2,21 @@
  * The single executable (npm run build:binary), copied alone into an empty directory and run
  * with an environment whose PATH has no node and no node_modules anywhere near: it prints
  * its version, serves (embedded store), answers grpc.health.v1 through its own
- * `health-check` command, /healthz and reflection, registers and lists, stops gracefully,
- * and finds its data again after a restart with the same --data-dir.
+ * `health-check` command, /healthz and reflection; its CLI sets config, registers (and
+ * deregisters on SIGTERM), lists; it stops gracefully and finds its data again after a restart
+ * with the same --data-dir.
  *
  * Builds the binary into a temporary directory (a few seconds) unless SWITCHBOARD_BINARY
  * names one (CI builds dist/switchboard first and tests that file).
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { createChannel } from "nice-grpc";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSwitchboardClient } from "../src/client/index.js";
+import type { Instance } from "../src/client/index.js";
 import { prepareBinary } from "./support/binary.js";
 import type { TestBinary } from "./support/binary.js";
 import { createReflectionClient } from "./support/reflection-client.js";
@@ -78,9 +80,20 @@ describe("the switchboard single executable", () => {
 
         const registered = await client.registry.register({ instance, ttlSeconds: 300 });
         firstRevision = Number(registered.revision);
-        await client.config.putValue({ scope: { service: "smoke" }, key: "greeting", value: "hello", contentType: "text/plain" });
-        const listed = await client.registry.listInstances({ service: "smoke" });
+        const address = `--address=${server.grpcAddress}`;
+        await cli(["config", "set", "greeting", "hello", "-s", "smoke", address]);
+        const listed = JSON.parse((await cli(["instances", "smoke", "--json", address])).stdout) as { instances: Instance[] };
         expect(listed.instances.map((i) => `${i.instanceId} ${i.address}:${i.port}`)).toEqual(["smoke-1 127.0.0.1:9100"]);
+
+        // `register` keeps an instance alive until SIGTERM, then deregisters it.
+        const registration = spawn(exe, ["register", "cli", "127.0.0.1:9200", "--id=cli-1", "--ttl=5", address], { cwd: dir, env });
+        const exited = new Promise<number | null>((resolve) => registration.once("exit", (code) => resolve(code)));
+        const serviceNames = async () =>
+          (JSON.parse((await cli(["services", "--json", address])).stdout) as { services: Array<{ service: string }> }).services.map((x) => x.service);
+        await waitFor(async () => (await serviceNames()).includes("cli"), 10_000, "the CLI registration");
+        registration.kill("SIGTERM");
+        expect(await exited).toBe(0);
+        expect(await serviceNames()).toEqual(["smoke"]);
       } finally {
         client.close();
         channel.close();
@@ -94,8 +107,8 @@ describe("the switchboard single executable", () => {
       const listed = await client.registry.listInstances({ service: "smoke" });
       expect(listed.instances.map((i) => i.instanceId)).toEqual(["smoke-1"]);
       expect(Number(listed.revision)).toBeGreaterThan(firstRevision);
-      const value = await client.config.getValue({ scope: { service: "smoke" }, key: "greeting" });
-      expect(value.value?.value).toBe("hello");
+      const value = await cli(["config", "get", "greeting", "-s", "smoke", `--address=${server.grpcAddress}`]);
+      expect(value.stdout.trim()).toBe("hello");
       // Revisions continue from where they were, never restart.
       const again = await client.registry.register({ instance: { ...instance, port: 9101 }, ttlSeconds: 300 });
       expect(Number(again.revision)).toBeGreaterThan(Number(listed.revision));
@@ -105,3 +118,11 @@ describe("the switchboard single executable", () => {
     }
   }, 60_000);
 });
+
+async function waitFor(predicate: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
