@@ -632,6 +632,60 @@ describe.skipIf(!etcdBinary)("etcd store: connections", () => {
     }
   });
 
+  it("treats ending watches as normal, not as failures of etcd", async () => {
+    const store = createEtcdStore({ endpoints: server.endpoints });
+    try {
+      await store.get("/x");
+      const controller = new AbortController();
+      const watches = Array.from({ length: 4 }, (_, i) =>
+        (async () => {
+          for await (const batch of store.watch(`/ending/${i}/`, 0, controller.signal)) void batch;
+        })(),
+      );
+      await sleep(200);
+      controller.abort();
+      await Promise.all(watches);
+      // etcd3 counts a cancelled stream as a host failure (circuit breaker) unless it was ended first.
+      await expect(store.get("/x")).resolves.toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("re-opens a watch whose connection goes silent, with no gap", async () => {
+    const proxy = await startTcpProxy(server.endpoints[0]!);
+    const viaProxy = createEtcdStore({
+      endpoints: [proxy.endpoint],
+      watchLivenessProbeMs: 300,
+      watchBackoffMs: { min: 50, max: 200 },
+    });
+    const direct = createEtcdStore({ endpoints: server.endpoints });
+    const prefix = `/silent/${Date.now()}/`;
+    const controller = new AbortController();
+    try {
+      const start = (await direct.list(prefix)).revision + 1;
+      const seen: number[] = [];
+      const watching = (async () => {
+        for await (const batch of viaProxy.watch(prefix, start, controller.signal)) seen.push(batch.revision);
+      })();
+      const first = await direct.txn({ ops: [{ type: "put", key: `${prefix}a`, value: text("1") }] });
+      await waitFor(() => seen.length === 1);
+      proxy.freeze();
+      const second = await direct.txn({ ops: [{ type: "put", key: `${prefix}b`, value: text("2") }] });
+      const frozenAt = Date.now();
+      await waitFor(() => seen.length === 2, 5000);
+      expect(Date.now() - frozenAt).toBeLessThan(3000);
+      expect(seen).toEqual([first.revision, second.revision]);
+      controller.abort();
+      await watching;
+    } finally {
+      controller.abort();
+      await viaProxy.close();
+      await direct.close();
+      await proxy.close();
+    }
+  });
+
   it("answers StoreUnavailableError while etcd is unreachable, and recovers", async () => {
     const proxy = await startTcpProxy(server.endpoints[0]!);
     const store = createEtcdStore({

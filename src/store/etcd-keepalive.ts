@@ -2,6 +2,7 @@ import type { ILeaseKeepAliveRequest, ILeaseKeepAliveResponse, IDuplexStream, Le
 import type { Logger } from "pino";
 import { StoreUnavailableError } from "./errors.js";
 import { translateEtcdError } from "./etcd-errors.js";
+import { endStream } from "./etcd-values.js";
 
 type KeepAliveStream = IDuplexStream<ILeaseKeepAliveRequest, ILeaseKeepAliveResponse>;
 
@@ -56,7 +57,7 @@ export class KeepAliveMux {
 
   close(): void {
     this.closed = true;
-    this.stream?.cancel();
+    if (this.stream) endStream(this.stream);
     this.stream = undefined;
     this.failAll(new StoreUnavailableError("store is closed"));
   }
@@ -81,7 +82,7 @@ export class KeepAliveMux {
       .leaseKeepAlive()
       .then((stream) => {
         if (this.closed) {
-          stream.cancel();
+          endStream(stream);
           throw new StoreUnavailableError("store is closed");
         }
         stream.on("data", (response) => this.answer(response));

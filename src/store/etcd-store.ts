@@ -55,6 +55,11 @@ export interface EtcdStoreOptions {
   connectionKeepaliveMs?: number;
   /** Watch reconnect backoff, first and largest delay in ms. Default 100 and 2000. */
   watchBackoffMs?: { min: number; max: number };
+  /**
+   * Period of a watch's progress probe, in ms: a watch that answers nothing
+   * for a whole period (a frozen or cut-off member) is re-opened. Default 2000.
+   */
+  watchLivenessProbeMs?: number;
 }
 
 /** Keys per range page: bounds each response whatever the size of a prefix. */
@@ -181,7 +186,13 @@ class EtcdStore implements Store {
     this.assertOpen();
     const backoff = this.options.watchBackoffMs ?? { min: 100, max: 2000 };
     return watchEtcd(
-      { watchClient: this.etcd.watchClient, logger: this.logger, minBackoffMs: backoff.min, maxBackoffMs: backoff.max },
+      {
+        watchClient: this.etcd.watchClient,
+        logger: this.logger,
+        minBackoffMs: backoff.min,
+        maxBackoffMs: backoff.max,
+        livenessProbeMs: this.options.watchLivenessProbeMs ?? 2000,
+      },
       prefix,
       fromRevision,
       AbortSignal.any([signal, this.closing.signal]),

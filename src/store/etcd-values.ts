@@ -13,3 +13,14 @@ export function toKeyValue(kv: IKeyValue): KeyValue {
     lease: kv.lease || "0",
   };
 }
+
+/**
+ * Ends a stream we are done with. etcd3 counts a stream error on a still
+ * writable stream as a failure of its host (circuit breaker, client reset);
+ * half-closing first marks the cancel as ours. Cancel alone is kept for
+ * streams we give up on because the host stopped answering.
+ */
+export function endStream(stream: { writable?: boolean; end(): void; cancel(): void }): void {
+  if (stream.writable !== false) stream.end();
+  stream.cancel();
+}

@@ -2,11 +2,12 @@ import type { IDuplexStream, IEvent, IWatchRequest, IWatchResponse, WatchClient 
 import type { Logger } from "pino";
 import { CompactedError, StoreUnavailableError } from "./errors.js";
 import { translateEtcdError } from "./etcd-errors.js";
-import { toKeyValue } from "./etcd-values.js";
+import { endStream, toKeyValue } from "./etcd-values.js";
 import { prefixRangeEnd } from "./key-range.js";
 import type { StoreEvent, WatchBatch } from "./types.js";
 
-type WatchStream = IDuplexStream<IWatchRequest, IWatchResponse> & AsyncIterable<IWatchResponse>;
+type WatchStream = IDuplexStream<IWatchRequest, IWatchResponse> &
+  AsyncIterable<IWatchResponse> & { readonly writable: boolean };
 
 export interface EtcdWatchOptions {
   watchClient: WatchClient;
@@ -14,6 +15,12 @@ export interface EtcdWatchOptions {
   /** First delay before re-opening a broken watch, doubled up to maxBackoffMs. */
   minBackoffMs: number;
   maxBackoffMs: number;
+  /**
+   * A progress request goes out this often; a stream that answers nothing
+   * (events or progress) for a whole period is taken as stuck and re-opened.
+   * Catches a frozen or partitioned member long before TCP or HTTP/2 would.
+   */
+  livenessProbeMs: number;
 }
 
 /**
@@ -26,9 +33,9 @@ export interface EtcdWatchOptions {
  * compaction removed. Starting one early makes "fromRevision <= compact
  * revision" the CompactedError condition on both backends.
  *
- * When the stream breaks, it is re-opened from the last delivered revision
- * + 1, with backoff, until the signal aborts: while etcd is unreachable the
- * iterator simply waits.
+ * When the stream breaks or stops answering, it is re-opened from the last
+ * delivered revision + 1, with backoff, until the signal aborts: while etcd
+ * is unreachable the iterator simply waits.
  */
 export async function* watchEtcd(
   options: EtcdWatchOptions,
@@ -41,11 +48,27 @@ export async function* watchEtcd(
   let backoff = options.minBackoffMs;
   while (!signal.aborted) {
     let stream: WatchStream | undefined;
-    const cancel = (): void => stream?.cancel();
+    let liveness: NodeJS.Timeout | undefined;
+    let stalled = false;
+    const cancel = (): void => {
+      if (stream) endStream(stream);
+    };
     signal.addEventListener("abort", cancel, { once: true });
     try {
       stream = (await options.watchClient.watch()) as WatchStream;
       if (signal.aborted) return;
+      let heard = true;
+      const probed = stream;
+      liveness = setInterval(() => {
+        if (!heard) {
+          stalled = true;
+          probed.cancel();
+          return;
+        }
+        heard = false;
+        probed.write({ progress_request: {} });
+      }, options.livenessProbeMs);
+      liveness.unref();
       stream.write({
         create_request: {
           key: Buffer.from(prefix),
@@ -55,6 +78,7 @@ export async function* watchEtcd(
         },
       });
       for await (const response of stream) {
+        heard = true;
         if (response.compact_revision !== "0" && response.compact_revision !== "") {
           throw new CompactedError(Number(response.compact_revision));
         }
@@ -75,14 +99,17 @@ export async function* watchEtcd(
       throw new StoreUnavailableError("etcd closed the watch stream");
     } catch (error) {
       if (signal.aborted) return;
-      const translated = translateEtcdError(error);
+      const translated = stalled
+        ? new StoreUnavailableError(`etcd watch answered nothing for ${options.livenessProbeMs} ms`)
+        : translateEtcdError(error);
       if (!translated.retryable) throw translated;
       options.logger.warn({ err: translated, prefix, next, retryInMs: backoff }, "etcd watch broke; resuming");
       await sleep(backoff, signal);
       backoff = Math.min(backoff * 2, options.maxBackoffMs);
     } finally {
+      clearInterval(liveness);
       signal.removeEventListener("abort", cancel);
-      stream?.cancel();
+      cancel();
     }
   }
 }

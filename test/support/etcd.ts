@@ -248,6 +248,11 @@ export interface TcpProxy {
   readonly connections: number;
   /** Cuts every open connection (both directions), as a network failure would. */
   drop(): void;
+  /**
+   * Stops forwarding on every open connection without closing it, as a frozen
+   * peer or a silent partition would; new connections still work.
+   */
+  freeze(): void;
   /** While blocked, new connections are cut at once: the target looks down. */
   setBlocked(blocked: boolean): void;
   close(): Promise<void>;
@@ -287,6 +292,9 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
       return connections;
     },
     drop,
+    freeze: () => {
+      for (const socket of sockets) socket.pause();
+    },
     setBlocked: (value) => {
       blocked = value;
       if (value) drop();
