@@ -12,6 +12,7 @@ import { RegistryServiceDefinition } from "../../generated/switchboard/registry/
 import { createKeySpaceCache } from "../cache/index.js";
 import type { KeySpaceCache } from "../cache/index.js";
 import type { Store } from "../store/index.js";
+import { createRegistryView } from "../registry/index.js";
 import { createConfigServiceImpl } from "./config-service.js";
 import type { ServiceDeps } from "./deps.js";
 import { createErrorMiddleware } from "./error-middleware.js";
@@ -122,9 +123,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       .use(createLoggingMiddleware(logger.child({ component: "rpc" })))
       .use(createErrorMiddleware(logger))
       .use(createShutdownMiddleware(shutdown.signal));
-    grpcServer.add(registryServiceDefinition, createRegistryServiceImpl(deps));
+    // One decoded view of the instances for registry and health: the same routability and protection, decoded once.
+    const registryView = createRegistryView({ cache, prefix, logger });
+    cleanup.push({ step: "closing registry view", run: () => registryView.close() });
+    grpcServer.add(registryServiceDefinition, createRegistryServiceImpl(deps, { view: registryView }));
     grpcServer.add(ConfigServiceDefinition, createConfigServiceImpl(deps));
-    const healthService = createHealthService(deps);
+    const healthService = createHealthService(deps, { view: registryView });
     // Released before the cache and store: it leaves replicas/ while the store is still open.
     cleanup.push({ step: "stopping health checks", run: () => healthService.close() });
     grpcServer.add(HealthServiceDefinition, healthService.impl);
