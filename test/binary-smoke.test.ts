@@ -21,6 +21,7 @@ import { prepareBinary } from "./support/binary.js";
 import type { TestBinary } from "./support/binary.js";
 import { createReflectionClient } from "./support/reflection-client.js";
 import { spawnServer } from "./support/server.js";
+import { eventually } from "./support/eventually.js";
 
 const run = promisify(execFile);
 const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
@@ -90,7 +91,7 @@ describe("the switchboard single executable", () => {
         const exited = new Promise<number | null>((resolve) => registration.once("exit", (code) => resolve(code)));
         const serviceNames = async () =>
           (JSON.parse((await cli(["services", "--json", address])).stdout) as { services: Array<{ service: string }> }).services.map((x) => x.service);
-        await waitFor(async () => (await serviceNames()).includes("cli"), 10_000, "the CLI registration");
+        await eventually(async () => (await serviceNames()).includes("cli"), 10_000, "the CLI registration");
         registration.kill("SIGTERM");
         expect(await exited).toBe(0);
         expect(await serviceNames()).toEqual(["smoke"]);
@@ -118,11 +119,3 @@ describe("the switchboard single executable", () => {
     }
   }, 60_000);
 });
-
-async function waitFor(predicate: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}

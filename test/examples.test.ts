@@ -21,6 +21,7 @@ import { prepareBinary } from "./support/binary.js";
 import type { TestBinary } from "./support/binary.js";
 import { startTestServer } from "./support/server.js";
 import type { TestServer } from "./support/server.js";
+import { eventually } from "./support/eventually.js";
 
 interface ExampleProcess {
   readonly pid: number;
@@ -149,13 +150,13 @@ describe("examples: orders calls payments through switchboard:///payments", () =
     const port = Number((await caller.logged("orders serving")).port);
 
     // Registered, and healthy by Switchboard's HTTP checks (the default list shows routable ones only).
-    await waitFor(async () => (await routable("payments")).length === 2 && (await routable("orders")).length === 1, 10_000, "registrations");
+    await eventually(async () => (await routable("payments")).length === 2 && (await routable("orders")).length === 1, 10_000, "registrations");
     const { instances } = await client.registry.listInstances({ service: "payments" });
     expect(instances.map((i) => i.healthChecks[0]?.target?.$case)).toEqual(["http", "http"]);
 
     // Calls spread over both payments instances.
     const served = new Set<string>();
-    await waitFor(async () => {
+    await eventually(async () => {
       const order = await placeOrder(port);
       expect(order.status).toBe(201);
       expect(order.body.payment).toMatchObject({ total_cents: 1100, currency: "EUR" });
@@ -177,7 +178,7 @@ describe("examples: orders calls payments through switchboard:///payments", () =
     const killedAt = Date.now();
     await payA.exited;
     // Switchboard's HTTP check (1 s interval, 2 failures) takes it out of the registry.
-    await waitFor(async () => (await routable("payments")).join() === "pay-b", 8_000, "pay-a removed by its health check");
+    await eventually(async () => (await routable("payments")).join() === "pay-b", 8_000, "pay-a removed by its health check");
     const removedMs = Date.now() - killedAt;
     await new Promise((resolve) => setTimeout(resolve, 500));
     sending = false;
@@ -201,11 +202,3 @@ describe("examples: orders calls payments through switchboard:///payments", () =
     expect(all.instances.map((i) => i.instanceId)).not.toContain("pay-b");
   }, 90_000);
 });
-
-async function waitFor(predicate: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}

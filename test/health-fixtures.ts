@@ -11,15 +11,7 @@ import type { WatchHealthResponse } from "../generated/switchboard/health/v1/hea
 import type { DeepPartial, Instance, WatchResponse } from "../generated/switchboard/registry/v1/registry.js";
 import type { SwitchboardClient } from "../src/client/index.js";
 
-/** Polls check every 50 ms until it holds; resolves with the time it took, fails after timeoutMs. */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs: number, what = "condition"): Promise<number> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`${what} not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return Date.now() - started;
-}
+export { eventually } from "./support/eventually.js";
 
 export type HttpMode = "ok" | "503" | "down-json" | "up-json";
 

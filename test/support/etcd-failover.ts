@@ -11,6 +11,7 @@ import { requireEtcd, startEtcdCluster } from "./etcd.js";
 import type { EtcdCluster, EtcdServer } from "./etcd.js";
 import { spawnServer } from "./server.js";
 import type { SpawnedServer } from "./server.js";
+import { eventually } from "./eventually.js";
 
 const SERVICE = "cluster-probe";
 /** The default TTL: it has to outlast etcd's leader election plus the store's 5 s request and keepalive deadlines. */
@@ -70,7 +71,7 @@ export function describeEtcdFailover(fault: EtcdFault): void {
       const watch = collect(viaSecond, watchAbort.signal);
 
       const first = await agentFor(viaFirst, 9001);
-      await waitFor(() => ids(watch.current()).includes("probe-9001"), 10_000, "first instance in the watch");
+      await eventually(() => ids(watch.current()).includes("probe-9001"), 10_000, "first instance in the watch");
 
       const leader = await findLeader(cluster);
       await fault.inflict(leader);
@@ -78,7 +79,7 @@ export function describeEtcdFailover(fault: EtcdFault): void {
 
       // Registration through another replica while etcd elects a new leader (the agent retries).
       const second = await agentFor(viaThird, 9002);
-      await waitFor(() => ids(watch.current()).includes("probe-9002"), fault.recoveryBoundMs, "second instance in the watch");
+      await eventually(() => ids(watch.current()).includes("probe-9002"), fault.recoveryBoundMs, "second instance in the watch");
       expect(Date.now() - faultAt).toBeLessThan(fault.recoveryBoundMs);
 
       // Heartbeats keep the first instance alive for more than a TTL on the two surviving members.
@@ -91,7 +92,7 @@ export function describeEtcdFailover(fault: EtcdFault): void {
       const listed = await viaFirst.registry.listInstances({ service: SERVICE });
       expect(ids(listed.instances)).toEqual(["probe-9001", "probe-9002"]);
       await second.stop();
-      await waitFor(() => removedIds(watch.updates).includes("probe-9002"), 10_000, "deregistration in the watch");
+      await eventually(() => removedIds(watch.updates).includes("probe-9002"), 10_000, "deregistration in the watch");
       expect(ids(watch.current())).toEqual(["probe-9001"]);
 
       // Across the leader change the watcher's revisions only increase: no replay.
@@ -125,13 +126,6 @@ function removedIds(updates: readonly WatchUpdate[]): string[] {
   return updates.filter((u) => u.event?.kind === "removed").map((u) => u.event!.instance.instanceId);
 }
 
-async function waitFor(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** The member that is the Raft leader, asked through etcd's JSON gateway. */
 async function findLeader(cluster: EtcdCluster): Promise<EtcdServer> {

@@ -1,0 +1,9 @@
+/** Polls check every 50 ms until it holds; resolves with the time it took, fails after timeoutMs. */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs: number, what = "condition"): Promise<number> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > timeoutMs) throw new Error(`${what} not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return Date.now() - started;
+}
