@@ -3,7 +3,7 @@
  * embedded store in memory and with a data directory. What types.ts promises
  * is checked here, identically for each.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { appendFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -534,6 +534,53 @@ describe("embedded store: durability across restarts", () => {
     await third.close();
   });
 
+  it("keeps every acknowledged write when its process is killed mid-stream", async () => {
+    const dataDir = tempDir();
+    const script = join(tempDir(), "writer.mts");
+    const storeModule = new URL("../src/store/index.ts", import.meta.url).href;
+    writeFileSync(
+      script,
+      `import { createEmbeddedStore } from ${JSON.stringify(storeModule)};
+const store = await createEmbeddedStore({ dataDir: ${JSON.stringify(dataDir)}, snapshotAfterBytes: 4096 });
+const lease = await store.grantLease(30);
+for (let i = 0; ; i++) {
+  const ops = [{ type: "put", key: "/crash/" + (i % 20), value: new TextEncoder().encode(String(i)), lease: i % 2 ? lease.id : undefined }];
+  const result = await store.txn({ ops });
+  process.stdout.write(i + " " + result.revision + "\\n");
+}
+`,
+    );
+    const child = spawn(process.execPath, ["--import", "tsx", script], { stdio: ["ignore", "pipe", "inherit"] });
+    const acked: [number, number][] = [];
+    let buffered = "";
+    child.stdout.setEncoding("utf8");
+    child.stdout.on("data", (chunk: string) => {
+      buffered += chunk;
+      const lines = buffered.split("\n");
+      buffered = lines.pop()!;
+      for (const line of lines) acked.push(line.split(" ").map(Number) as [number, number]);
+    });
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    await waitFor(() => acked.length >= 300, 20_000);
+    child.kill("SIGKILL");
+    await exited;
+
+    const store = await createEmbeddedStore({ dataDir });
+    try {
+      const [lastIndex, lastRevision] = acked.at(-1)!;
+      const { kvs, revision } = await store.list("/crash/");
+      expect(revision).toBeGreaterThanOrEqual(lastRevision);
+      // Each key holds its last acknowledged value or a later one, never an older one.
+      for (let key = 0; key < 20; key++) {
+        const lastAckedForKey = lastIndex - ((lastIndex - key + 20) % 20);
+        const kv = kvs.find((entry) => entry.key === `/crash/${key}`)!;
+        expect(Number(str(kv.value))).toBeGreaterThanOrEqual(lastAckedForKey);
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
   it("refuses a data directory another store holds, and takes over a dead owner's lock", async () => {
     const dataDir = tempDir();
     const first = await createEmbeddedStore({ dataDir });
@@ -682,6 +729,28 @@ describe.skipIf(!etcdBinary)("etcd store: connections", () => {
       controller.abort();
       await viaProxy.close();
       await direct.close();
+      await proxy.close();
+    }
+  });
+
+  it("fails keepalives and reads on a silent connection within their deadlines, then recovers", async () => {
+    const proxy = await startTcpProxy(server.endpoints[0]!);
+    const store = createEtcdStore({ endpoints: [proxy.endpoint], keepAliveTimeoutMs: 500, requestTimeoutMs: 500 });
+    try {
+      const lease = await store.grantLease(10);
+      expect(await store.keepAlive(lease.id)).toBe(10);
+      proxy.freeze();
+      const frozenAt = Date.now();
+      // Both the unary call and the stream are on the frozen connection.
+      const [read, renewal] = await Promise.allSettled([store.get("/x"), store.keepAlive(lease.id)]);
+      expect(read).toMatchObject({ status: "rejected", reason: expect.any(StoreUnavailableError) });
+      expect(renewal).toMatchObject({ status: "rejected", reason: expect.any(StoreUnavailableError) });
+      expect(Date.now() - frozenAt).toBeLessThan(3000);
+      // Fresh connections carry on (the frozen one is never used again).
+      await waitFor(async () => (await store.keepAlive(lease.id).catch(() => 0)) === 10, 10_000);
+      await waitFor(async () => store.get("/x").then(() => true, () => false), 10_000);
+    } finally {
+      await store.close();
       await proxy.close();
     }
   });
