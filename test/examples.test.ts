@@ -179,7 +179,6 @@ describe("examples: orders calls payments through switchboard:///payments", () =
     await payA.exited;
     // Switchboard's HTTP check (1 s interval, 2 failures) takes it out of the registry.
     await eventually(async () => (await routable("payments")).join() === "pay-b", 8_000, "pay-a removed by its health check");
-    const removedMs = Date.now() - killedAt;
     await new Promise((resolve) => setTimeout(resolve, 500));
     sending = false;
     await load;
@@ -189,7 +188,6 @@ describe("examples: orders calls payments through switchboard:///payments", () =
     const afterKill = results.filter((r) => r.sentAt > killedAt);
     expect(afterKill.length).toBeGreaterThan(10);
     expect(new Set(afterKill.map((r) => r.body.payment?.instance_id))).toEqual(new Set(["pay-b"]));
-    expect(removedMs).toBeLessThan(8_000);
 
     // SIGTERM: drain, deregister, exit 0.
     caller.kill("SIGTERM");
