@@ -20,6 +20,11 @@
  * breaks (control plane restarting, network) the agent reopens it and renews
  * at once; if the lease expired meanwhile, that renewal answers 0 and the
  * agent registers again. No response for a whole TTL counts as a broken stream.
+ *
+ * Because of that, an operator's Deregister of an instance whose agent still
+ * runs is undone at the next renewal (as with Eureka clients). To take a live
+ * instance out of routing, set its state to OUT_OF_SERVICE (UpdateInstance)
+ * or stop the process.
  */
 import { randomUUID } from "node:crypto";
 import { InstanceState } from "../../generated/switchboard/registry/v1/registry.js";
