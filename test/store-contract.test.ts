@@ -733,6 +733,32 @@ describe.skipIf(!etcdBinary)("etcd store: connections", () => {
     }
   });
 
+  it("does not mistake a slow consumer for a silent watch", async () => {
+    const store = createEtcdStore({ endpoints: server.endpoints, watchLivenessProbeMs: 100 });
+    const prefix = `/slow/${Date.now()}/`;
+    const watchesStarted = (): Promise<number> =>
+      etcdMetric(server.endpoints[0]!, "grpc_server_started_total", { grpc_method: "Watch" });
+    try {
+      const before = await watchesStarted();
+      const start = (await store.list(prefix)).revision + 1;
+      const written: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        written.push((await store.txn({ ops: [{ type: "put", key: `${prefix}${i}`, value: text("1") }] })).revision);
+      }
+      const seen: number[] = [];
+      const controller = new AbortController();
+      for await (const batch of store.watch(prefix, start, controller.signal)) {
+        seen.push(batch.revision);
+        if (seen.length === 3) break;
+        await sleep(500); // five probe periods
+      }
+      expect(seen).toEqual(written);
+      expect((await watchesStarted()) - before).toBe(1);
+    } finally {
+      await store.close();
+    }
+  });
+
   it("fails keepalives and reads on a silent connection within their deadlines, then recovers", async () => {
     const proxy = await startTcpProxy(server.endpoints[0]!);
     const store = createEtcdStore({ endpoints: [proxy.endpoint], keepAliveTimeoutMs: 500, requestTimeoutMs: 500 });

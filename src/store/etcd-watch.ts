@@ -57,9 +57,13 @@ export async function* watchEtcd(
     try {
       stream = (await options.watchClient.watch()) as WatchStream;
       if (signal.aborted) return;
+      // Probed only while we wait on etcd: a consumer that holds a batch for
+      // long leaves responses buffered, which is not a stall.
+      let waiting = false;
       let heard = true;
       const probed = stream;
       liveness = setInterval(() => {
+        if (!waiting) return;
         if (!heard) {
           stalled = true;
           probed.cancel();
@@ -77,8 +81,13 @@ export async function* watchEtcd(
           start_revision: next === undefined ? 0 : Math.max(next - 1, 1),
         },
       });
-      for await (const response of stream) {
+      const responses = stream[Symbol.asyncIterator]();
+      for (;;) {
+        waiting = true;
+        const { value: response, done } = await responses.next();
+        waiting = false;
         heard = true;
+        if (done) break;
         if (response.compact_revision !== "0" && response.compact_revision !== "") {
           throw new CompactedError(Number(response.compact_revision));
         }
