@@ -12,13 +12,13 @@
  * a keepalive stream and timer per lease, and watchers attach one round trip
  * at a time. Every error leaves through translateEtcdError.
  */
-import { circuitBreaker, ConsecutiveBreaker, handleWhen, isBrokenCircuitError, noop, retry } from "cockatiel";
-import { Etcd3, GRPCUnavailableError, isRecoverableError } from "etcd3";
+import { Etcd3 } from "etcd3";
 import type { IRequestOp } from "etcd3";
 import { pino } from "pino";
 import type { Logger } from "pino";
 import { CompactedError, LeaseNotFoundError, StoreError, StoreUnavailableError } from "./errors.js";
 import { translateEtcdError } from "./etcd-errors.js";
+import { etcdFaultHandling } from "./etcd-fault-handling.js";
 import type { ErrorContext } from "./etcd-errors.js";
 import { KeepAliveMux } from "./etcd-keepalive.js";
 import { toKeyValue } from "./etcd-values.js";
@@ -93,24 +93,7 @@ class EtcdStore implements Store {
         // One revision can carry many events (a delete-prefix), and watch responses are not paged.
         "grpc.max_receive_message_length": 256 * 1024 * 1024,
       },
-      faultHandling: {
-        // etcd3's default keeps a failed member out for 5 s; 1 s brings a restarted etcd back sooner.
-        host: () =>
-          circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(3) }),
-        // Retry on another member only when the call never reached etcd: etcd's own
-        // UNAVAILABLE answers ("etcdserver: request timed out") may have applied the write.
-        global:
-          options.endpoints.length > 1
-            ? retry(
-                handleWhen(
-                  (error) =>
-                    isBrokenCircuitError(error) ||
-                    (error instanceof GRPCUnavailableError && !error.message.includes("etcdserver:")),
-                ),
-                { maxAttempts: options.endpoints.length - 1 },
-              )
-            : noop,
-      },
+      faultHandling: etcdFaultHandling(options.endpoints.length),
     });
     this.keepAlives = new KeepAliveMux({
       leaseClient: this.etcd.leaseClient,
@@ -120,7 +103,7 @@ class EtcdStore implements Store {
   }
 
   async get(key: string): Promise<KeyValue | undefined> {
-    const response = await this.call(() => this.etcd.kv.range({ key: Buffer.from(key) }));
+    const response = await this.idempotentCall(() => this.etcd.kv.range({ key: Buffer.from(key) }));
     const kv = response.kvs[0];
     return kv ? toKeyValue(kv) : undefined;
   }
@@ -176,7 +159,7 @@ class EtcdStore implements Store {
 
   async revokeLease(leaseId: string): Promise<void> {
     try {
-      await this.call(() => this.etcd.leaseClient.leaseRevoke({ ID: leaseId }), { leaseId });
+      await this.idempotentCall(() => this.etcd.leaseClient.leaseRevoke({ ID: leaseId }), { leaseId });
     } catch (error) {
       if (!(error instanceof LeaseNotFoundError)) throw error; // unknown leases are ignored
     }
@@ -201,7 +184,7 @@ class EtcdStore implements Store {
 
   async compact(revision: number): Promise<void> {
     try {
-      await this.call(() => this.etcd.kv.compact({ revision, physical: false }));
+      await this.idempotentCall(() => this.etcd.kv.compact({ revision, physical: false }));
     } catch (error) {
       // Compacting at or below the current compaction point is a no-op, as in the embedded store.
       if (!(error instanceof CompactedError)) throw error;
@@ -210,7 +193,7 @@ class EtcdStore implements Store {
 
   async ping(signal?: AbortSignal): Promise<void> {
     const timeoutMs = this.options.pingTimeoutMs ?? 2000;
-    const read = this.call(() =>
+    const read = this.idempotentCall(() =>
       this.etcd.kv.range({ key: PING_KEY, count_only: true }, { deadline: Date.now() + timeoutMs }),
     );
     if (!signal) {
@@ -233,7 +216,7 @@ class EtcdStore implements Store {
     let from = Buffer.from(prefix);
     let revision = 0; // the first page reads the current revision; later pages read at it
     for (;;) {
-      const page = await this.call(() =>
+      const page = await this.idempotentCall(() =>
         this.etcd.kv.range({ key: from, range_end: end, limit: LIST_PAGE_SIZE, revision }),
       );
       if (revision === 0) revision = Number(page.header.revision);
@@ -245,12 +228,24 @@ class EtcdStore implements Store {
   }
 
   /** Runs one etcd call with every failure translated. */
-  private async call<T>(run: () => Promise<T>, context?: ErrorContext): Promise<T> {
+  private call<T>(run: () => Promise<T>, context?: ErrorContext): Promise<T> {
     this.assertOpen();
-    try {
-      return await run();
-    } catch (error) {
+    return run().catch((error: unknown) => {
       throw translateEtcdError(error, context);
+    });
+  }
+
+  /**
+   * A call that may safely run twice (reads, revoke, compact): when the
+   * member it went to did not answer, it gets one more try, which the
+   * circuit breakers and the random member order send elsewhere.
+   */
+  private async idempotentCall<T>(run: () => Promise<T>, context?: ErrorContext): Promise<T> {
+    try {
+      return await this.call(run, context);
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError) || this.closing.signal.aborted) throw error;
+      return this.call(run, context);
     }
   }
 

@@ -229,12 +229,12 @@ async function freePorts(count: number): Promise<number[]> {
   return ports;
 }
 
-/** A counter from etcd's Prometheus metrics, e.g. streams started per gRPC method. */
+/** A metric from etcd's Prometheus endpoint (summed over matching labels), e.g. streams started per gRPC method. */
 export async function etcdMetric(endpoint: string, name: string, labels: Record<string, string>): Promise<number> {
   const text = await (await fetch(`${endpoint}/metrics`)).text();
   let total = 0;
   for (const line of text.split("\n")) {
-    if (!line.startsWith(`${name}{`)) continue;
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
     const matches = Object.entries(labels).every(([key, value]) => line.includes(`${key}="${value}"`));
     if (matches) total += Number(line.slice(line.lastIndexOf(" ") + 1));
   }
