@@ -72,11 +72,19 @@ describe.skipIf(!etcdBinary)("health checks shared by replicas (real etcd)", () 
       await eventually(async () => new Set((await owners()).values()).size === 2, REPLICA_TTL_MS, "both replicas own instances");
       const split = await owners();
       expect([...split.values()].every((o) => o === "replica-a" || o === "replica-b")).toBe(true);
-      // Both replicas agree on who checks what.
+      // Both replicas come to agree on who checks what (each learns of the other through its own watch).
       const clientB = createSwitchboardClient({ address: b.grpcAddress });
       try {
-        const fromB = await clientB.health.getHealth({ service: "shared" });
-        expect(new Map(fromB.instances.map((i) => [i.instanceId, i.checkedBy]))).toEqual(split);
+        const ownersFromB = async () => {
+          const fromB = await clientB.health.getHealth({ service: "shared" });
+          return new Map(fromB.instances.map((i) => [i.instanceId, i.checkedBy]));
+        };
+        await eventually(
+          async () => JSON.stringify([...(await ownersFromB())]) === JSON.stringify([...(await owners())]),
+          REPLICA_TTL_MS,
+          "replicas agree on owners",
+        );
+        expect(await ownersFromB()).toEqual(await owners());
       } finally {
         clientB.close();
       }
