@@ -125,7 +125,7 @@ export class DurableLog {
           ? this.capture?.()
           : undefined;
       try {
-        await this.segment!.write(batch);
+        await this.segment!.writeFile(batch); // writeFile loops over short writes
         await this.segment!.datasync();
         if (snapshot) await this.rotate(snapshot);
       } catch (error) {
@@ -162,11 +162,11 @@ export class DurableLog {
       for (const line of encodeSnapshot(state, walSeq)) {
         chunk.push(line);
         if (chunk.length >= 2000) {
-          await file.write(chunk.join(""));
+          await file.writeFile(chunk.join(""));
           chunk = [];
         }
       }
-      await file.write(chunk.join(""));
+      await file.writeFile(chunk.join(""));
       await file.sync();
     } finally {
       await file.close();

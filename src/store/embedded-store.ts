@@ -219,7 +219,6 @@ class EmbeddedStore implements Store {
     this.history.publish(batch.revision);
   }
 
-
   private expand(ops: readonly Operation[]): Change[] {
     const changes: Change[] = [];
     for (const op of ops) {
@@ -240,14 +239,13 @@ class EmbeddedStore implements Store {
     this.keyspace.leases.delete(lease.id);
     const changes: Change[] = [...lease.keys].map((key) => ({ type: "delete", key }));
     const events = this.keyspace.apply(changes);
-    const records: LogRecord[] = [{ type: "revoke", id: lease.id }];
+    const revoke: LogRecord = { type: "revoke", id: lease.id };
     if (events.length === 0) {
-      await this.log?.append(records[0]!);
+      await this.log?.append(revoke);
       return;
     }
     const revision = this.keyspace.revision;
-    records.unshift({ type: "txn", revision, changes });
-    await this.commit({ revision, events }, records);
+    await this.commit({ revision, events }, [{ type: "txn", revision, changes }, revoke]);
   }
 
   private expireLeases(): void {
@@ -276,9 +274,7 @@ class EmbeddedStore implements Store {
 
   private restoreSnapshot(snapshot: SnapshotState): void {
     this.keyspace.revision = snapshot.revision;
-    for (const { id, ttlSeconds } of snapshot.leases) {
-      this.keyspace.leases.set(id, { id, ttlSeconds, expiresAt: 0, keys: new Set() });
-    }
+    for (const { id, ttlSeconds } of snapshot.leases) this.restoreLease(id, ttlSeconds);
     for (const kv of snapshot.kvs) this.keyspace.restore(kv);
   }
 
@@ -288,10 +284,15 @@ class EmbeddedStore implements Store {
       this.keyspace.apply(record.changes);
       this.keyspace.revision = record.revision;
     } else if (record.type === "grant") {
-      this.keyspace.leases.set(record.id, { id: record.id, ttlSeconds: record.ttlSeconds, expiresAt: 0, keys: new Set() });
+      this.restoreLease(record.id, record.ttlSeconds);
     } else {
       this.keyspace.leases.delete(record.id);
     }
+  }
+
+  /** Its deadline is set once loading is done: restored leases get their full TTL from then. */
+  private restoreLease(id: string, ttlSeconds: number): void {
+    this.keyspace.leases.set(id, { id, ttlSeconds, expiresAt: 0, keys: new Set() });
   }
 
   private captureState(): SnapshotState {
