@@ -24,7 +24,7 @@ export interface Profile {
 }
 
 export const FULL: Profile = {
-  register: { count: 10_000, concurrency: 64, rounds: 2 },
+  register: { count: 5_000, concurrency: 64, rounds: 2 },
   resolve: { instances: 10, durationMs: 5_000, warmupMs: 1_000, concurrency: 64, channels: 4, rounds: 2 },
   rawWatch: { count: 300, intervalMs: 5 },
   watch: [
@@ -32,7 +32,7 @@ export const FULL: Profile = {
     { watchers: 1_000, events: 50, intervalMs: 100, loadgens: 1 },
     { watchers: 10_000, events: 20, intervalMs: 500, loadgens: 2 },
   ],
-  heartbeat: { instances: 10_000, services: 100, ttlSeconds: 10, windowSeconds: 30 },
+  heartbeat: { instances: 10_000, services: 100, ttlSeconds: 10, windowSeconds: 20 },
   failure: {
     ttlSeconds: 3,
     levels: [

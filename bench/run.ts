@@ -10,6 +10,7 @@ import { cpus, loadavg, release, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { killAllStarted } from "./lib/child.js";
+import { removeEtcdDataDirs } from "./lib/etcd.js";
 import type { BenchOptions } from "./lib/env.js";
 import { markdownTable, type Row } from "./lib/report.js";
 import { FULL, QUICK, type Profile } from "./profile.js";
@@ -37,6 +38,7 @@ const { values } = parseArgs({
     "from-dist": { type: "boolean", default: false },
     out: { type: "string" },
     "server-log-level": { type: "string", default: "warn" },
+    profile: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
 });
@@ -44,7 +46,8 @@ const { values } = parseArgs({
 if (values.help) {
   process.stdout.write(
     [
-      "Usage: npm run bench -- [--quick] [--only a,b] [--from-dist] [--out file.json] [--server-log-level warn]",
+      "Usage: npm run bench -- [--quick] [--only a,b] [--from-dist] [--profile] [--out file.json] [--server-log-level warn]",
+      "  --profile  write a V8 CPU profile of every server process to bench/results/profiles/<start time>/",
       `Scenarios: ${Object.keys(SCENARIOS).join(", ")}`,
       "",
     ].join("\n"),
@@ -60,7 +63,10 @@ const log = (line: string): void => {
   const t = ((Date.now() - startedAt.getTime()) / 1000).toFixed(0).padStart(4);
   process.stderr.write(`[${t}s] ${line}\n`);
 };
-const options: BenchOptions = { quick: values.quick, fromDist: values["from-dist"], serverLogLevel: values["server-log-level"], log };
+const cpuProfileDir = values.profile
+  ? fileURLToPath(new URL(`./results/profiles/${startedAt.toISOString().replace(/[:.]/g, "-")}/`, import.meta.url))
+  : undefined;
+const options: BenchOptions = { quick: values.quick, fromDist: values["from-dist"], serverLogLevel: values["server-log-level"], cpuProfileDir, log };
 const profile = values.quick ? QUICK : FULL;
 
 function command(cmd: string, args: string[]): string {
@@ -85,7 +91,10 @@ const git = { commit: command("git", ["rev-parse", "--short", "HEAD"]), dirty: c
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
     killAllStarted();
-    process.exit(130);
+    setTimeout(() => {
+      removeEtcdDataDirs();
+      process.exit(130);
+    }, 500);
   });
 }
 

@@ -10,6 +10,8 @@ export interface BenchOptions {
   quick: boolean;
   fromDist: boolean;
   serverLogLevel: string;
+  /** When set, every server process writes a CPU profile here (bench --profile). */
+  cpuProfileDir?: string;
   log: (line: string) => void;
 }
 
@@ -53,6 +55,7 @@ export class BenchEnv {
       etcdEndpoint: this.etcd.endpoint,
       fromDist: this.options.fromDist,
       logLevel: this.options.serverLogLevel,
+      cpuProfileDir: this.options.cpuProfileDir,
     });
     return this.server;
   }

@@ -7,6 +7,14 @@ import { join } from "node:path";
 import { freePort } from "./ports.js";
 import { startProcess, stopProcess, waitFor, type Started } from "./child.js";
 
+const liveDataDirs = new Set<string>();
+
+/** Removes the data dirs of etcds that were not stopped (after killAllStarted, on Ctrl-C). */
+export function removeEtcdDataDirs(): void {
+  for (const dir of liveDataDirs) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+  liveDataDirs.clear();
+}
+
 export interface EtcdOptions {
   /** etcd binary. Default: env ETCD_BIN or "etcd" on PATH. */
   binary?: string;
@@ -25,6 +33,7 @@ export interface EtcdProcess {
 export async function startEtcd(options: EtcdOptions = {}): Promise<EtcdProcess> {
   const binary = options.binary ?? process.env.ETCD_BIN ?? "etcd";
   const dataDir = mkdtempSync(join(options.baseDir ?? process.env.BENCH_ETCD_DIR ?? tmpdir(), "switchboard-bench-etcd-"));
+  liveDataDirs.add(dataDir);
   const clientPort = await freePort();
   const peerPort = await freePort();
   const client = `http://127.0.0.1:${clientPort}`;
@@ -46,6 +55,7 @@ export async function startEtcd(options: EtcdOptions = {}): Promise<EtcdProcess>
     ]);
   } catch (error) {
     rmSync(dataDir, { recursive: true, force: true });
+    liveDataDirs.delete(dataDir);
     throw error;
   }
   const metrics = async (): Promise<string> => {
@@ -55,6 +65,7 @@ export async function startEtcd(options: EtcdOptions = {}): Promise<EtcdProcess>
   const stop = async (): Promise<void> => {
     await stopProcess(started.child);
     rmSync(dataDir, { recursive: true, force: true });
+    liveDataDirs.delete(dataDir);
   };
   try {
     await waitFor("etcd", async () => (await fetch(`${client}/health`)).ok, 20_000, started.tail);

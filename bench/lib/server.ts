@@ -20,6 +20,8 @@ export interface ServerProcessOptions {
   /** Load the compiled server from dist/ instead of src/ through tsx. */
   fromDist?: boolean;
   logLevel?: string;
+  /** Write a V8 CPU profile of the server (node --cpu-prof) into this directory when it exits. */
+  cpuProfileDir?: string;
 }
 
 export async function startServerProcess(options: ServerProcessOptions): Promise<ServerProcess> {
@@ -29,6 +31,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
       // --expose-gc lets the memory scenario measure live heap after a full collection.
       "--expose-gc",
       "--max-old-space-size=4096",
+      ...(options.cpuProfileDir ? ["--cpu-prof", "--cpu-prof-dir", options.cpuProfileDir] : []),
       "--import",
       "tsx",
       entry,

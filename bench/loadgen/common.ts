@@ -115,3 +115,55 @@ export async function runForDuration(
   );
   return { latencies: Float64Array.from(latencies), seconds: (performance.now() - started) / 1000, errors, firstError };
 }
+
+/**
+ * Renews leases every intervalMs, each on its own phase (first renewal one
+ * interval after add(), as an agent renews after registering): what N
+ * independent agents would send, from one process.
+ */
+export class RenewalSchedule {
+  private leases: string[] = [];
+  private due: number[] = [];
+  private head = 0;
+
+  constructor(
+    private readonly intervalMs: number,
+    private readonly send: (lease: string) => void,
+  ) {}
+
+  add(lease: string): void {
+    this.leases.push(lease);
+    this.due.push(performance.now() + this.intervalMs);
+  }
+
+  get size(): number {
+    return this.leases.length - this.head;
+  }
+
+  /** Sends every renewal that is due. Renewals keep the order of add(), since every interval is the same. */
+  tick(now = performance.now()): void {
+    while (this.head < this.due.length && (this.due[this.head] as number) <= now) {
+      const lease = this.leases[this.head] as string;
+      const due = this.due[this.head] as number;
+      this.head++;
+      this.send(lease);
+      this.leases.push(lease);
+      // Never schedule into the past (after a stall): that would send bursts.
+      this.due.push(Math.max(due + this.intervalMs, now + 1));
+    }
+    if (this.head > 65_536 && this.head * 2 > this.leases.length) {
+      this.leases = this.leases.slice(this.head);
+      this.due = this.due.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  /** Ticks every tickMs until signal aborts. */
+  async run(signal: AbortSignal, tickMs = 25, onTick?: () => void): Promise<void> {
+    while (!signal.aborted) {
+      this.tick();
+      onTick?.();
+      await new Promise((resolve) => setTimeout(resolve, tickMs));
+    }
+  }
+}

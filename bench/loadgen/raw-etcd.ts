@@ -2,7 +2,7 @@
 // client, with no Switchboard in between.
 import { Etcd3 } from "etcd3";
 import { setTimeout as sleep } from "node:timers/promises";
-import { runClosedLoop } from "./common.js";
+import { RenewalSchedule, runClosedLoop } from "./common.js";
 import { instanceKey, sampleInstanceBytes } from "./fixtures.js";
 import { monoMs, summarize } from "../lib/stats.js";
 
@@ -81,150 +81,84 @@ async function rawWatchLatency(p: RawWatchParams) {
   return { fromAck: summarize(fromAck), fromStart: summarize(fromStart) };
 }
 
-const keepAlive = { leases: [] as string[] };
-
-export interface RawLeasesParams {
+export interface RawAgentsParams {
   endpoint: string;
   count: number;
-  ttlSeconds: number;
   concurrency: number;
-}
-
-/** Grants the leases the raw keepalive baseline will renew. */
-async function rawGrantLeases(p: RawLeasesParams) {
-  const c = etcd(p.endpoint);
-  const leases: string[] = new Array(p.count);
-  const run = await runClosedLoop(p.count, p.concurrency, async (i) => {
-    leases[i] = (await c.leaseClient.leaseGrant({ TTL: p.ttlSeconds })).ID;
-  });
-  keepAlive.leases = leases;
-  return { granted: p.count, seconds: run.seconds, errors: run.errors };
-}
-
-export interface RawKeepAliveParams {
-  endpoint: string;
+  ttlSeconds: number;
   intervalMs: number;
+  /** Also put one key `${keyPrefix}${i}` on each lease (failure-detection reference). */
+  keyPrefix?: string;
+  /** Tell the parent which leases each tick's responses renewed. */
+  reportHeartbeats?: boolean;
 }
 
-const rawRun = { sent: 0, responses: 0, expired: 0, stop: new AbortController(), done: Promise.resolve() as Promise<unknown> };
+const rawRun = { sent: 0, responses: 0, expired: 0, stop: new AbortController(), done: Promise.resolve() as Promise<unknown>, leases: [] as string[] };
 
 /**
- * Starts renewing every granted lease each intervalMs over ONE
- * LeaseKeepAlive stream, spread evenly over the interval; returns once every
- * lease has been renewed once.
+ * Grants `count` leases (`concurrency` in flight) and renews each every
+ * intervalMs from its grant on, all over ONE LeaseKeepAlive stream. Returns
+ * once every lease has been renewed once.
  */
-async function rawKeepAliveStart(p: RawKeepAliveParams) {
+async function rawAgentsStart(p: RawAgentsParams) {
   const c = etcd(p.endpoint);
   const stream = await c.leaseClient.leaseKeepAlive();
   const stop = new AbortController();
   Object.assign(rawRun, { sent: 0, responses: 0, expired: 0, stop });
   const renewed = new Set<string>();
+  let batch: string[] = [];
   stream.on("data", (res: { ID: string; TTL: string }) => {
     rawRun.responses++;
-    renewed.add(res.ID);
-    if (Number(res.TTL) <= 0) rawRun.expired++;
-  });
-  stream.on("error", () => undefined);
-  const leases = keepAlive.leases;
-  const tickMs = 50;
-  const perTick = leases.length / (p.intervalMs / tickMs);
-  rawRun.done = (async () => {
-    let cursor = 0;
-    let carry = 0;
-    let nextTick = performance.now();
-    while (!stop.signal.aborted) {
-      carry += perTick;
-      while (carry >= 1) {
-        carry -= 1;
-        stream.write({ ID: leases[cursor] as string });
-        cursor = (cursor + 1) % leases.length;
-        rawRun.sent++;
-      }
-      nextTick += tickMs;
-      await sleep(Math.max(0, nextTick - performance.now()));
+    if (Number(res.TTL) <= 0) {
+      rawRun.expired++;
+      return;
     }
-    await sleep(100);
-    stream.end();
-  })();
-  const deadline = performance.now() + p.intervalMs * 3 + 10_000;
-  while (renewed.size < leases.length && performance.now() < deadline) await sleep(50);
-  return { renewedOnce: renewed.size, leases: leases.length };
-}
-
-async function rawKeepAliveCounters(_: Record<string, never>) {
-  return { sent: rawRun.sent, responses: rawRun.responses, expired: rawRun.expired };
-}
-
-async function rawKeepAliveStop(_: Record<string, never>) {
-  rawRun.stop.abort();
-  await rawRun.done;
-  return { sent: rawRun.sent, responses: rawRun.responses, expired: rawRun.expired };
-}
-
-/** Ends the baseline's leases so they do not expire during the next phase. */
-async function rawRevokeLeases(p: { endpoint: string }) {
-  const c = etcd(p.endpoint);
-  const leases = keepAlive.leases;
-  await runClosedLoop(leases.length, 64, (i) => c.leaseClient.leaseRevoke({ ID: leases[i] as string }));
-  keepAlive.leases = [];
-  return { revoked: leases.length };
-}
-
-export interface RawHostParams {
-  endpoint: string;
-  count: number;
-  ttlSeconds: number;
-  intervalMs: number;
-  prefix: string;
-}
-
-/**
- * Failure-detection reference: grants `count` leases, puts one key on each
- * and renews them over one LeaseKeepAlive stream every intervalMs, telling
- * the parent which leases each response renewed. The parent SIGKILLs this
- * process.
- */
-async function rawHostLeases(p: RawHostParams) {
-  const c = etcd(p.endpoint);
-  const leases: Array<{ lease: string; key: string }> = new Array(p.count);
-  await runClosedLoop(p.count, 16, async (i) => {
-    const lease = (await c.leaseClient.leaseGrant({ TTL: p.ttlSeconds })).ID;
-    const key = `${p.prefix}${i}`;
-    await c.put(key).value("x").lease(lease);
-    leases[i] = { lease, key };
-  });
-  const stream = await c.leaseClient.leaseKeepAlive();
-  let batch: string[] = [];
-  const renewed = new Set<string>();
-  stream.on("data", (res: { ID: string }) => {
-    batch.push(res.ID);
     renewed.add(res.ID);
+    if (p.reportHeartbeats) batch.push(res.ID);
   });
   stream.on("error", () => undefined);
-  const tickMs = 50;
-  const perTick = p.count / (p.intervalMs / tickMs);
-  void (async () => {
-    let cursor = 0;
-    let carry = 0;
-    let nextTick = performance.now();
-    for (;;) {
-      carry += perTick;
-      while (carry >= 1) {
-        carry -= 1;
-        stream.write({ ID: leases[cursor]!.lease });
-        cursor = (cursor + 1) % leases.length;
-      }
+  const schedule = new RenewalSchedule(p.intervalMs, (lease) => {
+    stream.write({ ID: lease });
+    rawRun.sent++;
+  });
+  rawRun.done = schedule
+    .run(stop.signal, 25, () => {
       if (batch.length > 0 && process.send) {
         process.send({ event: "heartbeats", at: monoMs(), leases: batch });
         batch = [];
       }
-      nextTick += tickMs;
-      await sleep(Math.max(0, nextTick - performance.now()));
+    })
+    .finally(() => stream.end());
+  const leases: string[] = new Array(p.count);
+  const keys: string[] = new Array(p.count);
+  const granting = await runClosedLoop(p.count, p.concurrency, async (i) => {
+    const lease = (await c.leaseClient.leaseGrant({ TTL: p.ttlSeconds })).ID;
+    if (p.keyPrefix !== undefined) {
+      keys[i] = `${p.keyPrefix}${i}`;
+      await c.put(keys[i]).value("x").lease(lease);
     }
-  })();
-  const deadline = performance.now() + p.intervalMs * 3 + 10_000;
-  while (renewed.size < p.count && performance.now() < deadline) await sleep(50);
-  return { leases, renewedOnce: renewed.size };
+    leases[i] = lease;
+    schedule.add(lease);
+  });
+  rawRun.leases = leases;
+  const deadline = performance.now() + p.intervalMs * 2 + 10_000;
+  while (renewed.size < schedule.size && performance.now() < deadline) await sleep(50);
+  return { granted: schedule.size, grantSeconds: granting.seconds, grantErrors: granting.errors, firstGrantError: granting.firstError, renewedOnce: renewed.size, expired: rawRun.expired, leases, keys };
+}
+
+async function rawAgentsCounters(_: Record<string, never>) {
+  return { sent: rawRun.sent, responses: rawRun.responses, expired: rawRun.expired };
+}
+
+/** Stops renewing and revokes the leases, so they do not expire during the next phase. */
+async function rawAgentsStop(p: { endpoint: string }) {
+  rawRun.stop.abort();
+  await rawRun.done;
+  const c = etcd(p.endpoint);
+  const leases = rawRun.leases;
+  await runClosedLoop(leases.length, 64, (i) => c.leaseClient.leaseRevoke({ ID: leases[i] as string }));
+  rawRun.leases = [];
+  return { sent: rawRun.sent, responses: rawRun.responses, expired: rawRun.expired };
 }
 
 const rawWatchers = new Map<string, { deletes: Map<string, number>; cancel: () => Promise<void> }>();
@@ -250,14 +184,11 @@ async function rawWatcherDeletes(p: { name: string; close?: boolean }) {
 }
 
 export const rawEtcdTasks = {
-  rawHostLeases,
-  rawOpenWatcher,
-  rawWatcherDeletes,
   rawRegister,
   rawWatchLatency,
-  rawGrantLeases,
-  rawKeepAliveStart,
-  rawKeepAliveCounters,
-  rawKeepAliveStop,
-  rawRevokeLeases,
+  rawAgentsStart,
+  rawAgentsCounters,
+  rawAgentsStop,
+  rawOpenWatcher,
+  rawWatcherDeletes,
 };

@@ -10,7 +10,7 @@ import {
 } from "../../generated/switchboard/registry/v1/registry.js";
 import { ConfigServiceDefinition } from "../../generated/switchboard/config/v1/config.js";
 import { EchoServiceDefinition, type MemoryReport } from "../server/echo.js";
-import { clientsFor, closeChannels, openChannels, PushQueue, runClosedLoop, runForDuration } from "./common.js";
+import { clientsFor, closeChannels, openChannels, PushQueue, RenewalSchedule, runClosedLoop, runForDuration } from "./common.js";
 import { NAMESPACE, sampleInstance } from "./fixtures.js";
 import { monoMs, summarize } from "../lib/stats.js";
 
@@ -30,11 +30,7 @@ export interface RegisterParams {
   services?: number;
   service: string;
   idPrefix: string;
-  /** Keep the lease ids under this name for sbKeepAliveStart. */
-  keepAs?: string;
 }
-
-const leaseSets = new Map<string, string[]>();
 
 function serviceName(p: { service: string; services?: number }, i: number): string {
   return (p.services ?? 1) > 1 ? `${p.service}-${i % (p.services ?? 1)}` : p.service;
@@ -44,17 +40,14 @@ function serviceName(p: { service: string; services?: number }, i: number): stri
 async function sbRegister(p: RegisterParams) {
   const channels = openChannels(p.address, p.channels);
   const clients = clientsFor(RegistryServiceDefinition, channels);
-  const leases: string[] = new Array(p.count);
   try {
     // Warm each connection (handshake, first-call costs) outside the measurement.
     await Promise.all(clients.map((c) => c.listServices({ namespace: NAMESPACE }).catch(() => undefined)));
     const run = await runClosedLoop(p.count, p.concurrency, async (i, worker) => {
       const client = clients[worker % clients.length] as RegistryClient;
       const instanceId = `${p.idPrefix}-${i}`;
-      const response = await client.register({ instance: sampleInstance(serviceName(p, i), instanceId, i), ttlSeconds: p.ttlSeconds });
-      leases[i] = response.leaseId;
+      await client.register({ instance: sampleInstance(serviceName(p, i), instanceId, i), ttlSeconds: p.ttlSeconds });
     });
-    if (p.keepAs) leaseSets.set(p.keepAs, leases);
     return {
       ops: p.count,
       seconds: run.seconds,
@@ -294,18 +287,26 @@ async function sbRegisterSequential(p: SequentialParams) {
   const keys: string[] = [];
   const sent: number[] = [];
   const acked: number[] = [];
+  let errors = 0;
+  let firstError: string | undefined;
   try {
     await client.listServices({ namespace: NAMESPACE });
     for (let i = 0; i < p.count; i++) {
       const instanceId = `${p.idPrefix}-${i}`;
       const t0 = monoMs();
-      await client.register({ instance: sampleInstance(p.service, instanceId, i), ttlSeconds: p.ttlSeconds });
-      acked.push(monoMs());
-      sent.push(t0);
-      keys.push(`ADDED:${instanceId}`);
+      try {
+        await client.register({ instance: sampleInstance(p.service, instanceId, i), ttlSeconds: p.ttlSeconds });
+        acked.push(monoMs());
+        sent.push(t0);
+        keys.push(`ADDED:${instanceId}`);
+      } catch (error) {
+        // A failed write is reported, not fatal: the other writes still measure propagation.
+        errors++;
+        firstError ??= errorText(error);
+      }
       await sleep(p.intervalMs);
     }
-    return { keys, sent, acked };
+    return { keys, sent, acked, errors, firstError };
   } finally {
     channel.close();
   }
@@ -328,25 +329,32 @@ async function cfgPutSequential(p: ConfigSequentialParams) {
   const keys: string[] = [];
   const sent: number[] = [];
   const acked: number[] = [];
+  let errors = 0;
+  let firstError: string | undefined;
   try {
     for (let i = 0; i < p.count; i++) {
       const value = `${p.idPrefix}-${i}`;
       const t0 = monoMs();
-      await client!.putValue({ scope: { namespace: NAMESPACE, service: p.service, profile: "" }, key: p.key, value, author: "bench" });
-      acked.push(monoMs());
-      sent.push(t0);
-      keys.push(value);
+      try {
+        await client!.putValue({ scope: { namespace: NAMESPACE, service: p.service, profile: "" }, key: p.key, value, author: "bench" });
+        acked.push(monoMs());
+        sent.push(t0);
+        keys.push(value);
+      } catch (error) {
+        errors++;
+        firstError ??= errorText(error);
+      }
       await sleep(p.intervalMs);
     }
-    return { keys, sent, acked };
+    return { keys, sent, acked, errors, firstError };
   } finally {
     channel.close();
   }
 }
 
-// ---------------------------------------------------------------- keepalive
+// ---------------------------------------------------------------- agents: register + keepalive
 
-interface KeepAliveRun {
+interface AgentRun {
   sent: number;
   responses: number;
   expired: number;
@@ -357,47 +365,56 @@ interface KeepAliveRun {
   channels: Channel[];
 }
 
-const keepAlives = new Map<string, KeepAliveRun>();
+const agentRuns = new Map<string, AgentRun>();
 
-export interface KeepAliveParams {
+export interface AgentsParams {
   name: string;
   address: string;
-  /** Lease set kept by sbRegister({keepAs}). */
-  leases: string;
-  /** Each lease is renewed every intervalMs (the SDK renews at TTL / 3). */
+  count: number;
+  /** Registrations in flight. */
+  concurrency: number;
+  ttlSeconds: number;
+  service: string;
+  /** Spread over this many services `${service}-${n}`; 1 = just `service`. */
+  services?: number;
+  idPrefix: string;
+  /** Each lease is renewed every intervalMs after its registration (the SDK renews at TTL / 3). */
   intervalMs: number;
-  /** KeepAlive streams; leases are spread over them. count = one stream per instance, as separate agents would. */
+  /** KeepAlive streams; instance i renews over stream i % streams (count = one per instance, as separate agents hold). */
   streams: number;
   channels: number;
-  /** Report each tick's acknowledged leases to the parent (failure-detection hosts). */
+  /** Tell the parent which leases each tick's responses renewed (failure-detection hosts). */
   reportHeartbeats?: boolean;
 }
 
 /**
- * Starts renewing a lease set over KeepAlive streams, spread evenly over the
- * interval, and returns once every lease has been renewed once.
+ * Acts as `count` agents: registers them (`concurrency` in flight) and keeps
+ * each alive over KeepAlive from its registration on. Returns once every
+ * instance has been renewed once; renewals go on until sbAgentsStop.
  */
-async function sbKeepAliveStart(p: KeepAliveParams) {
-  const leases = leaseSets.get(p.leases);
-  if (!leases) throw new Error(`no lease set ${p.leases}`);
+async function sbAgentsStart(p: AgentsParams) {
   const channels = openChannels(p.address, p.channels);
+  const clients = clientsFor(RegistryServiceDefinition, channels);
   const stop = new AbortController();
   setMaxListeners(0, stop.signal);
-  const run: KeepAliveRun = { sent: 0, responses: 0, expired: 0, errors: 0, stop, channels, done: Promise.resolve() };
-  keepAlives.set(p.name, run);
-  const streamCount = Math.min(p.streams, leases.length);
+  const run: AgentRun = { sent: 0, responses: 0, expired: 0, errors: 0, stop, channels, done: Promise.resolve() };
+  agentRuns.set(p.name, run);
+  const streamCount = Math.max(1, Math.min(p.streams, p.count));
   const queues = Array.from({ length: streamCount }, () => new PushQueue<KeepAliveRequest>());
-  const acked = new Set<string>();
+  const streamOf = new Map<string, number>();
+  const renewed = new Set<string>();
   let ackBatch: string[] = [];
-  run.done = Promise.all(
+  const streams = Promise.all(
     queues.map(async (queue, s) => {
-      const [client] = clientsFor(RegistryServiceDefinition, [channels[s % channels.length] as Channel]) as [RegistryClient];
+      const client = clients[s % clients.length] as RegistryClient;
       try {
         for await (const response of client.keepAlive(queue, { signal: stop.signal })) {
           run.responses++;
           if (response.ttlSeconds === 0) run.expired++;
-          acked.add(response.leaseId);
-          if (p.reportHeartbeats) ackBatch.push(response.leaseId);
+          else {
+            renewed.add(response.leaseId);
+            if (p.reportHeartbeats) ackBatch.push(response.leaseId);
+          }
         }
       } catch (error) {
         if (stop.signal.aborted) return;
@@ -406,54 +423,57 @@ async function sbKeepAliveStart(p: KeepAliveParams) {
       }
     }),
   );
-  const tickMs = 50;
-  const perTick = leases.length / (p.intervalMs / tickMs);
-  void (async () => {
-    let cursor = 0;
-    let carry = 0;
-    let nextTick = performance.now();
-    while (!stop.signal.aborted) {
-      carry += perTick;
-      while (carry >= 1) {
-        carry -= 1;
-        const lease = leases[cursor] as string;
-        (queues[cursor % streamCount] as PushQueue<KeepAliveRequest>).push({ leaseId: lease });
-        cursor = (cursor + 1) % leases.length;
-        run.sent++;
-      }
-      if (p.reportHeartbeats && ackBatch.length > 0 && process.send) {
-        process.send({ event: "heartbeats", at: monoMs(), leases: ackBatch });
-        ackBatch = [];
-      }
-      nextTick += tickMs;
-      await sleep(Math.max(0, nextTick - performance.now()));
+  const schedule = new RenewalSchedule(p.intervalMs, (lease) => {
+    (queues[streamOf.get(lease) as number] as PushQueue<KeepAliveRequest>).push({ leaseId: lease });
+    run.sent++;
+  });
+  const ticking = schedule.run(stop.signal, 25, () => {
+    if (p.reportHeartbeats && ackBatch.length > 0 && process.send) {
+      process.send({ event: "heartbeats", at: monoMs(), leases: ackBatch });
+      ackBatch = [];
     }
-    for (const queue of queues) queue.close();
-  })();
-  const deadline = performance.now() + p.intervalMs * 3 + 10_000;
-  while (acked.size < leases.length && performance.now() < deadline && run.errors === 0) await sleep(50);
-  return { streams: streamCount, renewedOnce: acked.size, leases: leases.length, errors: run.errors, firstError: run.firstError };
+  });
+  run.done = Promise.all([streams, ticking]).finally(() => queues.forEach((q) => q.close()));
+
+  const leases: string[] = new Array(p.count);
+  const registration = await runClosedLoop(p.count, p.concurrency, async (i, worker) => {
+    const client = clients[worker % clients.length] as RegistryClient;
+    const response = await client.register({ instance: sampleInstance(serviceName(p, i), `${p.idPrefix}-${i}`, i), ttlSeconds: p.ttlSeconds });
+    leases[i] = response.leaseId;
+    streamOf.set(response.leaseId, i % streamCount);
+    schedule.add(response.leaseId);
+  });
+  const deadline = performance.now() + p.intervalMs * 2 + 10_000;
+  while (renewed.size < schedule.size && performance.now() < deadline && run.errors === 0) await sleep(50);
+  return {
+    registered: schedule.size,
+    registerSeconds: registration.seconds,
+    registerErrors: registration.errors,
+    firstRegisterError: registration.firstError,
+    renewedOnce: renewed.size,
+    expired: run.expired,
+    streams: streamCount,
+    errors: run.errors,
+    firstError: run.firstError,
+    /** leases[i] belongs to instance `${idPrefix}-${i}`. */
+    leases,
+  };
 }
 
-async function sbKeepAliveCounters(p: { name: string }) {
-  const run = keepAlives.get(p.name);
-  if (!run) throw new Error(`no keepalive run ${p.name}`);
+async function sbAgentsCounters(p: { name: string }) {
+  const run = agentRuns.get(p.name);
+  if (!run) throw new Error(`no agents ${p.name}`);
   return { sent: run.sent, responses: run.responses, expired: run.expired, errors: run.errors, firstError: run.firstError };
 }
 
-async function sbKeepAliveStop(p: { name: string }) {
-  const run = keepAlives.get(p.name);
-  if (!run) throw new Error(`no keepalive run ${p.name}`);
+async function sbAgentsStop(p: { name: string }) {
+  const run = agentRuns.get(p.name);
+  if (!run) throw new Error(`no agents ${p.name}`);
   run.stop.abort();
   await Promise.race([run.done, sleep(5000)]);
   closeChannels(run.channels);
-  keepAlives.delete(p.name);
+  agentRuns.delete(p.name);
   return { sent: run.sent, responses: run.responses, expired: run.expired, errors: run.errors, firstError: run.firstError };
-}
-
-/** Lease id → instance id of a registered set (failure detection maps heartbeats to instances). */
-async function sbLeaseIds(p: { leases: string }) {
-  return { leases: leaseSets.get(p.leases) ?? [] };
 }
 
 // ---------------------------------------------------------------- memory
@@ -482,9 +502,8 @@ export const switchboardTasks = {
   closeStreams,
   sbRegisterSequential,
   cfgPutSequential,
-  sbKeepAliveStart,
-  sbKeepAliveCounters,
-  sbKeepAliveStop,
-  sbLeaseIds,
+  sbAgentsStart,
+  sbAgentsCounters,
+  sbAgentsStop,
   serverMemory,
 };

@@ -56,6 +56,8 @@ async function killHosts(
     for (const host of hosts) env.extra.set(host.label, host.pid);
     // Let the renewals run a full TTL so the lease phases are spread as in steady state.
     await sleep(Math.max(ttlMs, 1000));
+    const early = (await removedAt(items, false)).size;
+    if (early > 0) throw new Error(`${early} of ${items.length} were removed before the kill (renewals too late on a busy machine?)`);
     const measured = await env.measure(async () => {
       const killedAt = monoMs();
       for (const host of hosts) host.kill();
@@ -109,15 +111,17 @@ export async function failureScenario(options: BenchOptions, profile: Profile["f
         level,
         ttlMs,
         async (host, h, count) => {
-          const { leases, renewedOnce } = await host.call("rawHostLeases", {
+          const started = await host.call("rawAgentsStart", {
             endpoint: env.etcd.endpoint,
             count,
+            concurrency: 16,
             ttlSeconds: profile.ttlSeconds,
             intervalMs,
-            prefix: `${rawPrefix}h${h}-`,
+            keyPrefix: `${rawPrefix}h${h}-`,
+            reportHeartbeats: true,
           });
-          if (renewedOnce !== count) throw new Error(`raw host renewed ${renewedOnce} of ${count}`);
-          return new Map(leases.map((l) => [l.lease, l.key]));
+          if (started.renewedOnce !== count) throw new Error(`raw host renewed ${started.renewedOnce} of ${count} (${started.expired} expired)`);
+          return new Map(started.leases.map((lease, i) => [lease, started.keys[i]!]));
         },
         async (items, final) => {
           const { deletes } = await watcher!.call("rawWatcherDeletes", { name: rawPrefix, close: final });
@@ -136,20 +140,22 @@ export async function failureScenario(options: BenchOptions, profile: Profile["f
         ttlMs,
         async (host, h, count) => {
           const idPrefix = `host${h + 1}`;
-          const reg = await host.call("sbRegister", { address: env.address, count, concurrency: 16, channels: 1, ttlSeconds: profile.ttlSeconds, service, idPrefix, keepAs: "mine" });
-          if (reg.errors) throw new Error(`host register failed: ${reg.firstError}`);
-          const { leases } = await host.call("sbLeaseIds", { leases: "mine" });
-          const ka = await host.call("sbKeepAliveStart", {
+          const started = await host.call("sbAgentsStart", {
             name: "mine",
             address: env.address,
-            leases: "mine",
+            count,
+            concurrency: 16,
+            ttlSeconds: profile.ttlSeconds,
+            service,
+            idPrefix,
             intervalMs,
             streams: count,
             channels: Math.ceil(count / 100),
             reportHeartbeats: true,
           });
-          if (ka.renewedOnce !== count) throw new Error(`host keepalive failed: ${ka.firstError}`);
-          return new Map(leases.map((lease, i) => [lease, `${idPrefix}-${i}`]));
+          if (started.registerErrors) throw new Error(`host register failed: ${started.firstRegisterError}`);
+          if (started.renewedOnce !== count) throw new Error(`host keepalive renewed ${started.renewedOnce} of ${count} (${started.expired} expired): ${started.firstError}`);
+          return new Map(started.leases.map((lease, i) => [lease, `${idPrefix}-${i}`]));
         },
         async (items, final) => {
           const keys = items.map((id) => `REMOVED:${id}`);

@@ -23,11 +23,14 @@ async function etcdKeepAlives(env: BenchEnv) {
 
 export async function heartbeatScenario(options: BenchOptions, profile: Profile["heartbeat"]): Promise<Row[]> {
   const intervalMs = Math.round((profile.ttlSeconds * 1000) / 3);
+  // A whole number of renewal intervals, so that every lease is renewed the same number of times in the window
+  // whatever its phase.
+  const windowMs = Math.max(1, Math.round((profile.windowSeconds * 1000) / intervalMs)) * intervalMs;
   return withEnv(options, async (env) => {
     const [loadgen] = await env.loadgen(1);
     const window = async () => {
       const before = await etcdKeepAlives(env);
-      const measured = await env.measure(() => sleep(profile.windowSeconds * 1000));
+      const measured = await env.measure(() => sleep(windowMs));
       const after = await etcdKeepAlives(env);
       return {
         usage: measured.usage,
@@ -38,58 +41,65 @@ export async function heartbeatScenario(options: BenchOptions, profile: Profile[
     };
 
     // Baseline: raw etcd3, one stream.
-    await loadgen!.call("rawGrantLeases", { endpoint: env.etcd.endpoint, count: profile.instances, ttlSeconds: profile.ttlSeconds, concurrency: 64 });
-    const rawStart = await loadgen!.call("rawKeepAliveStart", { endpoint: env.etcd.endpoint, intervalMs });
-    if (rawStart.renewedOnce !== profile.instances) throw new Error(`raw keepalive renewed ${rawStart.renewedOnce} of ${profile.instances}`);
-    const rawBefore = await loadgen!.call("rawKeepAliveCounters", {});
+    const rawStart = await loadgen!.call("rawAgentsStart", {
+      endpoint: env.etcd.endpoint,
+      count: profile.instances,
+      concurrency: 64,
+      ttlSeconds: profile.ttlSeconds,
+      intervalMs,
+    });
+    if (rawStart.renewedOnce !== profile.instances) throw new Error(`raw keepalive renewed ${rawStart.renewedOnce} of ${profile.instances} (${rawStart.expired} expired)`);
+    const rawBefore = await loadgen!.call("rawAgentsCounters", {});
     const raw = await window();
-    const rawAfter = await loadgen!.call("rawKeepAliveStop", {});
-    await loadgen!.call("rawRevokeLeases", { endpoint: env.etcd.endpoint });
+    const rawAfter = await loadgen!.call("rawAgentsCounters", {});
+    await loadgen!.call("rawAgentsStop", { endpoint: env.etcd.endpoint });
     const rawClientCores = (raw.usage.processes.loadgen?.cpuSeconds ?? 0) / raw.usage.wallSeconds;
-    options.log(`  raw keepalive: ${(raw.etcdMessages / raw.usage.wallSeconds).toFixed(0)} msgs/s at etcd, client ${rawClientCores.toFixed(3)} cores`);
+    options.log(
+      `  raw keepalive: granted in ${rawStart.grantSeconds.toFixed(1)} s; ${(raw.etcdMessages / raw.usage.wallSeconds).toFixed(0)} msgs/s at etcd, client ${rawClientCores.toFixed(3)} cores`,
+    );
 
-    // Switchboard.
-    const registered = await loadgen!.call("sbRegister", {
+    // Switchboard: the same number of agents, each with its own KeepAlive stream.
+    const started = await loadgen!.call("sbAgentsStart", {
+      name: "hb",
       address: env.address,
       count: profile.instances,
       concurrency: 64,
-      channels: 1,
       ttlSeconds: profile.ttlSeconds,
       services: profile.services,
       service: "hb",
       idPrefix: "h",
-      keepAs: "hb",
-    });
-    if (registered.errors) throw new Error(`register failed: ${registered.firstError}`);
-    const started = await loadgen!.call("sbKeepAliveStart", {
-      name: "hb",
-      address: env.address,
-      leases: "hb",
       intervalMs,
       streams: profile.instances,
       channels: Math.ceil(profile.instances / STREAMS_PER_CHANNEL),
     });
-    if (started.renewedOnce !== profile.instances) throw new Error(`KeepAlive renewed ${started.renewedOnce} of ${profile.instances}: ${started.firstError}`);
-    const sbBefore = await loadgen!.call("sbKeepAliveCounters", { name: "hb" });
+    // A server that cannot keep up is a result, not a crash of the bench: measure the window anyway.
+    const setupProblem =
+      started.registerErrors || started.renewedOnce !== profile.instances
+        ? `registered ${started.registered} of ${profile.instances} (${started.registerErrors} errors: ${started.firstRegisterError ?? "-"}), renewed ${started.renewedOnce} once, ${started.expired} expired answers, ${started.errors} stream errors (${started.firstError ?? "-"})`
+        : undefined;
+    if (setupProblem) options.log(`  Switchboard could not set up every agent: ${setupProblem}`);
+    const sbBefore = await loadgen!.call("sbAgentsCounters", { name: "hb" });
     const sb = await window();
-    const sbAfter = await loadgen!.call("sbKeepAliveCounters", { name: "hb" });
+    const sbAfter = await loadgen!.call("sbAgentsCounters", { name: "hb" });
     const alive = await loadgen!.call("sbCountInstances", { address: env.address, service: "hb", services: profile.services });
-    await loadgen!.call("sbKeepAliveStop", { name: "hb" });
+    await loadgen!.call("sbAgentsStop", { name: "hb" });
     const serverCores = (sb.usage.processes.server?.cpuSeconds ?? 0) / sb.usage.wallSeconds;
     const clientHeartbeats = sbAfter.responses - sbBefore.responses;
     options.log(
-      `  Switchboard: server ${serverCores.toFixed(3)} cores; etcd got ${(sb.etcdMessages / sb.usage.wallSeconds).toFixed(0)} keepalive msgs/s on ${sb.etcdStreamsTotal} stream(s) for ${(clientHeartbeats / sb.usage.wallSeconds).toFixed(0)} client heartbeats/s; ${alive.instances} of ${profile.instances} alive; expired answers ${sbAfter.expired - sbBefore.expired}`,
+      `  Switchboard: registered in ${started.registerSeconds.toFixed(1)} s; server ${serverCores.toFixed(3)} cores; etcd got ${(sb.etcdMessages / sb.usage.wallSeconds).toFixed(0)} keepalive msgs/s on ${sb.etcdStreamsTotal} stream(s) for ${(clientHeartbeats / sb.usage.wallSeconds).toFixed(0)} client heartbeats/s; ${alive.instances} of ${profile.instances} alive; expired answers ${sbAfter.expired - sbBefore.expired}`,
     );
-    const allAlive = alive.instances === profile.instances && sbAfter.expired === 0 && sbAfter.errors === 0;
+    const allAlive = !setupProblem && alive.instances === profile.instances && sbAfter.expired === sbBefore.expired && sbAfter.errors === 0;
     const details = {
       instances: profile.instances,
       ttlSeconds: profile.ttlSeconds,
       renewIntervalMs: intervalMs,
-      windowSeconds: profile.windowSeconds,
+      windowSeconds: windowMs / 1000,
       raw: { clientSent: rawAfter.sent - rawBefore.sent, etcdMessages: raw.etcdMessages, clientCores: rawClientCores },
       switchboard: {
+        setupProblem,
+        registerSeconds: started.registerSeconds,
         clientHeartbeats,
-        expiredAnswers: sbAfter.expired,
+        expiredAnswersInWindow: sbAfter.expired - sbBefore.expired,
         streamErrors: sbAfter.errors,
         firstError: sbAfter.firstError,
         etcdMessages: sb.etcdMessages,
@@ -105,7 +115,7 @@ export async function heartbeatScenario(options: BenchOptions, profile: Profile[
         baseline: { label: "raw etcd3 client renewing over 1 stream", value: rawClientCores, unit: "cores" },
         result: { label: "Switchboard server", value: serverCores, unit: "cores" },
         ratio: ratio(serverCores, rawClientCores),
-        target: { text: `server < 0.5 core${allAlive ? "" : "; instances EXPIRED"}`, met: serverCores < 0.5 && allAlive },
+        target: { text: `server < 0.5 core${allAlive ? "" : ", every instance kept alive: NOT SO (see details)"}`, met: serverCores < 0.5 && allAlive },
         usage: { baseline: raw.usage, result: sb.usage },
         details,
       },

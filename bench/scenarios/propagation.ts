@@ -23,6 +23,7 @@ interface LevelResult {
   expected: number;
   missing: number;
   streamErrors: number;
+  writeErrors: number;
   openSeconds: number;
   firstError?: string;
 }
@@ -115,8 +116,9 @@ async function runLevel(env: BenchEnv, kind: Kind, level: StreamLevel) {
     expected: level.watchers * level.events,
     missing,
     streamErrors: closed.reduce((n, c) => n + c.errors, 0),
+    writeErrors: measured.value.errors,
     openSeconds,
-    firstError: closed.find((c) => c.firstError)?.firstError,
+    firstError: measured.value.firstError ?? closed.find((c) => c.firstError)?.firstError,
   };
   return { result, usage: measured.usage };
 }
@@ -125,7 +127,7 @@ function targetFor(kind: Kind, watchers: number, rawP99: number, p99: number, co
   const limit = watchers <= 1 ? rawP99 + 5 : watchers <= 1_000 ? 50 : 250;
   const text = watchers <= 1 ? "p99 ≤ raw etcd p99 + 5 ms" : `p99 ≤ ${limit} ms`;
   const prefix = kind === "config" ? "(as watch) " : "";
-  return { text: `${prefix}${text}${complete ? "" : "; events were LOST"}`, met: complete && p99 <= limit };
+  return { text: `${prefix}${text}${complete ? "" : "; writes FAILED or events LOST"}`, met: complete && p99 <= limit };
 }
 
 export async function propagationScenario(options: BenchOptions, kind: Kind, profile: Profile): Promise<Row[]> {
@@ -142,7 +144,8 @@ export async function propagationScenario(options: BenchOptions, kind: Kind, pro
       options.log(
         `  ${kind} × ${level.watchers}: p50 ${result.fromAck.p50} p99 ${result.fromAck.p99} max ${result.fromAck.max} ms; missing ${result.missing} of ${result.expected}; opened in ${result.openSeconds.toFixed(1)} s`,
       );
-      const complete = result.missing === 0 && result.streamErrors === 0;
+      const complete = result.missing === 0 && result.streamErrors === 0 && result.writeErrors === 0;
+      if (!complete) options.log(`  ${kind} × ${level.watchers}: ${result.writeErrors} failed writes, ${result.streamErrors} stream errors: ${result.firstError}`);
       rows.push({
         scenario:
           kind === "watch"
@@ -166,6 +169,7 @@ export async function propagationScenario(options: BenchOptions, kind: Kind, pro
           expected: result.expected,
           missing: result.missing,
           streamErrors: result.streamErrors,
+          writeErrors: result.writeErrors,
           firstError: result.firstError,
           openSeconds: result.openSeconds,
           fromSend: result.fromSend,

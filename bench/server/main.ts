@@ -9,7 +9,8 @@
 // With BENCH_SERVER_FROM=dist it loads the compiled server from dist/ (run
 // `npm run build` first) instead of src/ through tsx. It prints one JSON line
 // {"benchServer":{"grpcAddress":…,"httpAddress":…,"pid":…}} when serving, and
-// shuts down gracefully on SIGTERM.
+// shuts down gracefully on SIGTERM. BENCH_SERVER_MODULE=/abs/path/src/server/index.ts
+// loads the server from elsewhere (an A/B run against a patched copy).
 import { pino } from "pino";
 import type * as ServerModule from "../../src/server/index.js";
 import { createEchoServiceImpl, EchoServiceDefinition } from "./echo.js";
@@ -20,7 +21,9 @@ function flag(name: string, fallback: string): string {
   return value ?? fallback;
 }
 
-const from = process.env.BENCH_SERVER_FROM === "dist" ? "../../dist/src/server/index.js" : "../../src/server/index.js";
+// BENCH_SERVER_MODULE benchmarks another build of the server (e.g. a patched copy of src/ for an A/B run).
+const from =
+  process.env.BENCH_SERVER_MODULE ?? (process.env.BENCH_SERVER_FROM === "dist" ? "../../dist/src/server/index.js" : "../../src/server/index.js");
 const { startServer } = (await import(from)) as typeof ServerModule;
 
 const etcdEndpoints = flag("etcd-endpoints", "")
