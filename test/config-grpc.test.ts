@@ -396,3 +396,41 @@ describe("WatchConfig and server shutdown", () => {
     }
   });
 });
+
+describe.skipIf(!etcdBinary)("ConfigService read-your-writes across replicas", () => {
+  it("a read on another replica with min_revision reflects the write; an unreachable revision answers UNAVAILABLE", async () => {
+    const etcd = await startEtcd();
+    const a = await startTestServer({ etcdEndpoints: etcd.endpoints });
+    const b = await startTestServer({ etcdEndpoints: etcd.endpoints });
+    const channels = [createChannel(a.grpcAddress), createChannel(b.grpcAddress)];
+    try {
+      const [viaA, viaB] = channels.map((channel) => createClient(ConfigServiceDefinition, channel));
+      for (let i = 0; i < 20; i++) {
+        const scope = { namespace: "ryw", service: "orders" };
+        const { revision } = await viaA!.putValue({ scope, key: "round", value: String(i) });
+        const [view, value, list] = await Promise.all([
+          viaB!.getConfig({ namespace: "ryw", service: "orders", minRevision: revision }),
+          viaB!.getValue({ scope, key: "round", minRevision: revision }),
+          viaB!.listValues({ scope, minRevision: revision }),
+        ]);
+        expect(view.entries.find((e) => e.key === "round")?.value).toBe(String(i));
+        expect(Number(view.revision)).toBeGreaterThanOrEqual(Number(revision));
+        expect(value.value?.value).toBe(String(i));
+        expect(list.values.map((v) => v.value)).toEqual([String(i)]);
+      }
+      const error = await viaB!
+        .getConfig({ namespace: "ryw", minRevision: "999999999" }, { signal: AbortSignal.timeout(20_000) })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ClientError);
+      expect((error as ClientError).code).toBe(Status.UNAVAILABLE);
+      const bad = await viaB!.getValue({ scope: { namespace: "ryw" }, key: "round", minRevision: "-1" }).catch((e: unknown) => e);
+      expect((bad as ClientError).code).toBe(Status.INVALID_ARGUMENT);
+      expect((bad as ClientError).details).toContain("min_revision");
+    } finally {
+      for (const channel of channels) channel.close();
+      await a.close();
+      await b.close();
+      await etcd.stop();
+    }
+  });
+});

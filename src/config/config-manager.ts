@@ -74,16 +74,26 @@ export interface ConfigManagerOptions {
  * ConflictError with the current revision.
  */
 export interface ConfigManager {
-  getConfig(selector: Partial<ViewSelector>): Promise<ResolvedView>;
-  getValue(scope: Partial<Scope> | undefined, key: string): Promise<ConfigValue>;
-  listValues(scope: Partial<Scope> | undefined): Promise<{ values: ConfigValue[]; revision: number }>;
+  getConfig(selector: Partial<ViewSelector>, read?: ReadOptions): Promise<ResolvedView>;
+  getValue(scope: Partial<Scope> | undefined, key: string, read?: ReadOptions): Promise<ConfigValue>;
+  listValues(scope: Partial<Scope> | undefined, read?: ReadOptions): Promise<{ values: ConfigValue[]; revision: number }>;
   putValue(input: PutValueInput): Promise<{ value: ConfigValue; revision: number }>;
   deleteValue(input: DeleteValueInput): Promise<{ revision: number }>;
   importValues(input: ImportValuesInput): Promise<ImportResult>;
   /** Newest first; limit 0 means 50, at most 1000. */
-  getHistory(scope: Partial<Scope> | undefined, key: string, limit?: number): Promise<ConfigVersion[]>;
+  getHistory(scope: Partial<Scope> | undefined, key: string, limit?: number, read?: ReadOptions): Promise<ConfigVersion[]>;
   /** See ConfigService.WatchConfig in the proto; throws an AbortError when signal aborts. */
   watchConfig(selector: Partial<ViewSelector>, sinceRevision: number, signal: AbortSignal): AsyncGenerator<ConfigViewUpdate>;
+}
+
+/** Options of every read. */
+export interface ReadOptions {
+  /**
+   * Read-your-writes across replicas: answer only once this replica's cache
+   * has reached this revision (e.g. one a write answered on another replica).
+   * Default 0: whatever the cache holds once loaded.
+   */
+  minRevision?: number;
 }
 
 export const DEFAULT_HISTORY_LIMIT = 100;
@@ -101,8 +111,8 @@ export function createConfigManager(options: ConfigManagerOptions): ConfigManage
   const maxWriteAttempts = options.maxWriteAttempts ?? 10;
   const layout = createConfigLayout(options.prefix);
 
-  /** The cache has loaded (or UNAVAILABLE after its wait timeout). */
-  const ready = () => cache.waitForRevision(0);
+  /** The cache has loaded and reached minRevision (or UNAVAILABLE after its wait timeout). */
+  const ready = (read: ReadOptions = {}) => cache.waitForRevision(read.minRevision ?? 0);
 
   /** Read-your-writes on this replica: answer once the cache shows the write. */
   async function settle(revision: number): Promise<void> {
@@ -276,9 +286,9 @@ export function createConfigManager(options: ConfigManagerOptions): ConfigManage
   }
 
   return {
-    async getConfig(selector) {
+    async getConfig(selector, read) {
       const normalized = normalizeScope(selector, "");
-      await ready();
+      await ready(read);
       const layers = layersFor(normalized).map((source) => {
         const values = new Map<string, StoredEntry>();
         for (const kv of cache.list(layout.scopePrefix(source.scope))) {
@@ -291,19 +301,19 @@ export function createConfigManager(options: ConfigManagerOptions): ConfigManage
       return { entries: resolveLayers(layers), revision: cache.revision };
     },
 
-    async getValue(scopeInput, key) {
+    async getValue(scopeInput, key, read) {
       const scope = normalizeScope(scopeInput, "scope.");
       validateKey("key", key);
-      await ready();
+      await ready(read);
       const kv = cache.get(layout.valueKey(scope, key));
       const record = kv && decodeRecord(kv.value);
       if (!kv || !record) throw new NotFoundError(`key "${key}" not found in ${describeScope(scope)}`);
       return toConfigValue(scope, key, kv, record);
     },
 
-    async listValues(scopeInput) {
+    async listValues(scopeInput, read) {
       const scope = normalizeScope(scopeInput, "scope.");
-      await ready();
+      await ready(read);
       const revision = cache.revision;
       const values: ConfigValue[] = [];
       for (const kv of cache.list(layout.scopePrefix(scope))) {
@@ -357,12 +367,12 @@ export function createConfigManager(options: ConfigManagerOptions): ConfigManage
 
     importValues,
 
-    async getHistory(scopeInput, key, limit = 0) {
+    async getHistory(scopeInput, key, limit = 0, read) {
       const scope = normalizeScope(scopeInput, "scope.");
       validateKey("key", key);
       if (!Number.isInteger(limit) || limit < 0) throw new InvalidArgumentError("limit", "must be >= 0");
       const page = limit === 0 ? DEFAULT_HISTORY_PAGE : Math.min(limit, MAX_HISTORY_PAGE);
-      await ready();
+      await ready(read);
       const versions: ConfigVersion[] = [];
       for (const kv of historyOf(scope, key).reverse()) {
         const record = decodeRecord(kv.value);

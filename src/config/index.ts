@@ -1,5 +1,5 @@
 export { createConfigManager, describeScope, DEFAULT_HISTORY_LIMIT } from "./config-manager.js";
-export type { ConfigManager, ConfigManagerOptions } from "./config-manager.js";
+export type { ConfigManager, ConfigManagerOptions, ReadOptions } from "./config-manager.js";
 export { CONTENT_TYPES, LAYERS } from "./types.js";
 export type {
   ConfigValue,

@@ -10,8 +10,9 @@ import type {
   WatchConfigResponse,
 } from "../../generated/switchboard/config/v1/config.js";
 import { createConfigManager } from "../config/index.js";
-import type { ConfigManagerOptions, ConfigValue, ConfigVersion, Layer as DomainLayer, ResolvedEntry, Scope } from "../config/index.js";
+import type { ConfigManagerOptions, ReadOptions, ConfigValue, ConfigVersion, Layer as DomainLayer, ResolvedEntry, Scope } from "../config/index.js";
 import { ConflictError, InvalidArgumentError } from "../errors.js";
+import { parseRevision } from "../registry/index.js";
 import type { ServiceDeps } from "./deps.js";
 
 /** Tuning of the config service; every field defaults as documented on ConfigManagerOptions. */
@@ -49,24 +50,24 @@ export function createConfigServiceImpl(deps: ServiceDeps, options: ConfigServic
   return {
     async getConfig(request) {
       metrics.reads.inc({ method: "GetConfig" });
-      const view = await manager.getConfig(request);
+      const view = await manager.getConfig(request, readOptions(request));
       return { entries: view.entries.map(toResolvedEntry), revision: String(view.revision) };
     },
 
     async getValue(request) {
       metrics.reads.inc({ method: "GetValue" });
-      return { value: toConfigValue(await manager.getValue(request.scope, request.key)) };
+      return { value: toConfigValue(await manager.getValue(request.scope, request.key, readOptions(request))) };
     },
 
     async listValues(request) {
       metrics.reads.inc({ method: "ListValues" });
-      const { values, revision } = await manager.listValues(request.scope);
+      const { values, revision } = await manager.listValues(request.scope, readOptions(request));
       return { values: values.map(toConfigValue), revision: String(revision) };
     },
 
     async getHistory(request) {
       metrics.reads.inc({ method: "GetHistory" });
-      const versions = await manager.getHistory(request.scope, request.key, request.limit);
+      const versions = await manager.getHistory(request.scope, request.key, request.limit, readOptions(request));
       return { versions: versions.map(toConfigVersion) };
     },
 
@@ -77,7 +78,7 @@ export function createConfigServiceImpl(deps: ServiceDeps, options: ConfigServic
           key: request.key,
           value: request.value,
           contentType: request.contentType,
-          expectedRevision: parseRevision("expected_revision", request.expectedRevision),
+          expectedRevision: optionalRevision(request.expectedRevision, "expected_revision"),
           author: request.author,
         });
         return { value: toConfigValue(value), revision: String(revision) };
@@ -89,7 +90,7 @@ export function createConfigServiceImpl(deps: ServiceDeps, options: ConfigServic
         const { revision } = await manager.deleteValue({
           scope: request.scope,
           key: request.key,
-          expectedRevision: parseRevision("expected_revision", request.expectedRevision),
+          expectedRevision: optionalRevision(request.expectedRevision, "expected_revision"),
           author: request.author,
         });
         return { revision: String(revision) };
@@ -109,7 +110,7 @@ export function createConfigServiceImpl(deps: ServiceDeps, options: ConfigServic
     },
 
     async *watchConfig(request, context) {
-      const since = parseRevision("since_revision", request.sinceRevision) ?? 0;
+      const since = parseRevision(request.sinceRevision, "since_revision");
       // Ends on client cancel and on server shutdown (the shutdown middleware does this too; this keeps it true without it).
       const controller = new AbortController();
       const abort = () => controller.abort();
@@ -138,12 +139,13 @@ export function createConfigServiceImpl(deps: ServiceDeps, options: ConfigServic
   };
 }
 
-/** int64 fields arrive as decimal strings; undefined stays undefined. */
-function parseRevision(field: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const revision = Number(value);
-  if (!Number.isSafeInteger(revision) || revision < 0) throw new InvalidArgumentError(field, "must be a revision >= 0");
-  return revision;
+/** Compare-and-set revisions are optional: unset means an unconditional write. */
+function optionalRevision(value: string | undefined, field: string): number | undefined {
+  return value === undefined ? undefined : parseRevision(value, field);
+}
+
+function readOptions(request: { minRevision: string }): ReadOptions {
+  return { minRevision: parseRevision(request.minRevision, "min_revision") };
 }
 
 function toScope(scope: Scope): ScopeMessage {

@@ -114,6 +114,12 @@ export interface GetConfigRequest {
   service: string;
   /** Profile; empty resolves default layers only. */
   profile: string;
+  /**
+   * Read-your-writes across replicas: wait (briefly) until this replica has
+   * seen this revision, e.g. the revision a PutValue answered; UNAVAILABLE if
+   * it cannot catch up in time.
+   */
+  minRevision: string;
 }
 
 export interface GetConfigResponse {
@@ -126,6 +132,8 @@ export interface GetConfigResponse {
 export interface GetValueRequest {
   scope: Scope | undefined;
   key: string;
+  /** Read-your-writes, as in GetConfigRequest. */
+  minRevision: string;
 }
 
 export interface GetValueResponse {
@@ -174,7 +182,11 @@ export interface DeleteValueResponse {
 }
 
 export interface ListValuesRequest {
-  scope: Scope | undefined;
+  scope:
+    | Scope
+    | undefined;
+  /** Read-your-writes, as in GetConfigRequest. */
+  minRevision: string;
 }
 
 export interface ListValuesResponse {
@@ -211,6 +223,8 @@ export interface GetHistoryRequest {
   key: string;
   /** At most this many versions, newest first. Default 50, at most 1000. */
   limit: number;
+  /** Read-your-writes, as in GetConfigRequest. */
+  minRevision: string;
 }
 
 /** ConfigVersion is one write of a key. */
@@ -711,7 +725,7 @@ export const ResolvedEntry: MessageFns<ResolvedEntry> = {
 };
 
 function createBaseGetConfigRequest(): GetConfigRequest {
-  return { namespace: "", service: "", profile: "" };
+  return { namespace: "", service: "", profile: "", minRevision: "0" };
 }
 
 export const GetConfigRequest: MessageFns<GetConfigRequest> = {
@@ -724,6 +738,9 @@ export const GetConfigRequest: MessageFns<GetConfigRequest> = {
     }
     if (message.profile !== "") {
       writer.uint32(26).string(message.profile);
+    }
+    if (message.minRevision !== "0") {
+      writer.uint32(32).int64(message.minRevision);
     }
     return writer;
   },
@@ -765,6 +782,14 @@ export const GetConfigRequest: MessageFns<GetConfigRequest> = {
             message.profile = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.minRevision = reader.int64().toString();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -782,6 +807,11 @@ export const GetConfigRequest: MessageFns<GetConfigRequest> = {
       namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
       service: isSet(object.service) ? globalThis.String(object.service) : "",
       profile: isSet(object.profile) ? globalThis.String(object.profile) : "",
+      minRevision: isSet(object.minRevision)
+        ? globalThis.String(object.minRevision)
+        : isSet(object.min_revision)
+        ? globalThis.String(object.min_revision)
+        : "0",
     };
   },
 
@@ -796,6 +826,9 @@ export const GetConfigRequest: MessageFns<GetConfigRequest> = {
     if (message.profile !== "") {
       obj.profile = message.profile;
     }
+    if (message.minRevision !== "0") {
+      obj.minRevision = message.minRevision;
+    }
     return obj;
   },
 
@@ -807,6 +840,7 @@ export const GetConfigRequest: MessageFns<GetConfigRequest> = {
     message.namespace = object.namespace ?? "";
     message.service = object.service ?? "";
     message.profile = object.profile ?? "";
+    message.minRevision = object.minRevision ?? "0";
     return message;
   },
 };
@@ -899,7 +933,7 @@ export const GetConfigResponse: MessageFns<GetConfigResponse> = {
 };
 
 function createBaseGetValueRequest(): GetValueRequest {
-  return { scope: undefined, key: "" };
+  return { scope: undefined, key: "", minRevision: "0" };
 }
 
 export const GetValueRequest: MessageFns<GetValueRequest> = {
@@ -909,6 +943,9 @@ export const GetValueRequest: MessageFns<GetValueRequest> = {
     }
     if (message.key !== "") {
       writer.uint32(18).string(message.key);
+    }
+    if (message.minRevision !== "0") {
+      writer.uint32(24).int64(message.minRevision);
     }
     return writer;
   },
@@ -942,6 +979,14 @@ export const GetValueRequest: MessageFns<GetValueRequest> = {
             message.key = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.minRevision = reader.int64().toString();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -958,6 +1003,11 @@ export const GetValueRequest: MessageFns<GetValueRequest> = {
     return {
       scope: isSet(object.scope) ? Scope.fromJSON(object.scope) : undefined,
       key: isSet(object.key) ? globalThis.String(object.key) : "",
+      minRevision: isSet(object.minRevision)
+        ? globalThis.String(object.minRevision)
+        : isSet(object.min_revision)
+        ? globalThis.String(object.min_revision)
+        : "0",
     };
   },
 
@@ -969,6 +1019,9 @@ export const GetValueRequest: MessageFns<GetValueRequest> = {
     if (message.key !== "") {
       obj.key = message.key;
     }
+    if (message.minRevision !== "0") {
+      obj.minRevision = message.minRevision;
+    }
     return obj;
   },
 
@@ -979,6 +1032,7 @@ export const GetValueRequest: MessageFns<GetValueRequest> = {
     const message = createBaseGetValueRequest();
     message.scope = (object.scope !== undefined && object.scope !== null) ? Scope.fromPartial(object.scope) : undefined;
     message.key = object.key ?? "";
+    message.minRevision = object.minRevision ?? "0";
     return message;
   },
 };
@@ -1485,13 +1539,16 @@ export const DeleteValueResponse: MessageFns<DeleteValueResponse> = {
 };
 
 function createBaseListValuesRequest(): ListValuesRequest {
-  return { scope: undefined };
+  return { scope: undefined, minRevision: "0" };
 }
 
 export const ListValuesRequest: MessageFns<ListValuesRequest> = {
   encode(message: ListValuesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.scope !== undefined) {
       Scope.encode(message.scope, writer.uint32(10).fork()).join();
+    }
+    if (message.minRevision !== "0") {
+      writer.uint32(16).int64(message.minRevision);
     }
     return writer;
   },
@@ -1517,6 +1574,14 @@ export const ListValuesRequest: MessageFns<ListValuesRequest> = {
             message.scope = Scope.decode(reader, reader.uint32());
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.minRevision = reader.int64().toString();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1530,13 +1595,23 @@ export const ListValuesRequest: MessageFns<ListValuesRequest> = {
   },
 
   fromJSON(object: any): ListValuesRequest {
-    return { scope: isSet(object.scope) ? Scope.fromJSON(object.scope) : undefined };
+    return {
+      scope: isSet(object.scope) ? Scope.fromJSON(object.scope) : undefined,
+      minRevision: isSet(object.minRevision)
+        ? globalThis.String(object.minRevision)
+        : isSet(object.min_revision)
+        ? globalThis.String(object.min_revision)
+        : "0",
+    };
   },
 
   toJSON(message: ListValuesRequest): unknown {
     const obj: any = {};
     if (message.scope !== undefined) {
       obj.scope = Scope.toJSON(message.scope);
+    }
+    if (message.minRevision !== "0") {
+      obj.minRevision = message.minRevision;
     }
     return obj;
   },
@@ -1547,6 +1622,7 @@ export const ListValuesRequest: MessageFns<ListValuesRequest> = {
   fromPartial(object: DeepPartial<ListValuesRequest>): ListValuesRequest {
     const message = createBaseListValuesRequest();
     message.scope = (object.scope !== undefined && object.scope !== null) ? Scope.fromPartial(object.scope) : undefined;
+    message.minRevision = object.minRevision ?? "0";
     return message;
   },
 };
@@ -1960,7 +2036,7 @@ export const ImportValuesResponse: MessageFns<ImportValuesResponse> = {
 };
 
 function createBaseGetHistoryRequest(): GetHistoryRequest {
-  return { scope: undefined, key: "", limit: 0 };
+  return { scope: undefined, key: "", limit: 0, minRevision: "0" };
 }
 
 export const GetHistoryRequest: MessageFns<GetHistoryRequest> = {
@@ -1973,6 +2049,9 @@ export const GetHistoryRequest: MessageFns<GetHistoryRequest> = {
     }
     if (message.limit !== 0) {
       writer.uint32(24).uint32(message.limit);
+    }
+    if (message.minRevision !== "0") {
+      writer.uint32(32).int64(message.minRevision);
     }
     return writer;
   },
@@ -2014,6 +2093,14 @@ export const GetHistoryRequest: MessageFns<GetHistoryRequest> = {
             message.limit = reader.uint32();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.minRevision = reader.int64().toString();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2031,6 +2118,11 @@ export const GetHistoryRequest: MessageFns<GetHistoryRequest> = {
       scope: isSet(object.scope) ? Scope.fromJSON(object.scope) : undefined,
       key: isSet(object.key) ? globalThis.String(object.key) : "",
       limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      minRevision: isSet(object.minRevision)
+        ? globalThis.String(object.minRevision)
+        : isSet(object.min_revision)
+        ? globalThis.String(object.min_revision)
+        : "0",
     };
   },
 
@@ -2045,6 +2137,9 @@ export const GetHistoryRequest: MessageFns<GetHistoryRequest> = {
     if (message.limit !== 0) {
       obj.limit = Math.round(message.limit);
     }
+    if (message.minRevision !== "0") {
+      obj.minRevision = message.minRevision;
+    }
     return obj;
   },
 
@@ -2056,6 +2151,7 @@ export const GetHistoryRequest: MessageFns<GetHistoryRequest> = {
     message.scope = (object.scope !== undefined && object.scope !== null) ? Scope.fromPartial(object.scope) : undefined;
     message.key = object.key ?? "";
     message.limit = object.limit ?? 0;
+    message.minRevision = object.minRevision ?? "0";
     return message;
   },
 };
