@@ -48,14 +48,8 @@ describe.skipIf(!etcdBinary).concurrent("active health checks (real etcd, real e
     await client.registry.register({ instance: instanceSpec(service, id, port, check), ttlSeconds: 60 });
   }
 
-  /**
-   * Two instances without checks beside the one under test: one failure in
-   * three stays below the protection threshold (more than half), so the
-   * failing instance is routed around instead of kept by protection.
-   */
-  async function companions(service: string) {
-    for (const id of ["c1", "c2"]) await register(service, id, 1, []);
-  }
+  // Each service below but "panic" has one UP instance: fewer than protectionMinInstances (3), so
+  // protection never applies and a failing instance always leaves routing.
 
   /** Waits for HEALTHY (stored), then checks the routable views agree. */
   async function healthy(service: string, id: string, watch?: { present: Set<string> }) {
@@ -108,7 +102,6 @@ describe.skipIf(!etcdBinary).concurrent("active health checks (real etcd, real e
       }
     })();
     try {
-      await companions("web");
       await register("web", "w1", endpoint.port, [{ target: { $case: "http", value: { path: "/health" } }, intervalMs: INTERVAL_MS }]);
       await healthy("web", "w1", watch);
       await picker.pick("web");
@@ -165,7 +158,6 @@ describe.skipIf(!etcdBinary).concurrent("active health checks (real etcd, real e
     endpoint.state.setStatus("healthy", "orders.v1.Orders");
     const watch = collectWatch(client, "grpc-svc");
     try {
-      await companions("grpc-svc");
       await register("grpc-svc", "g1", endpoint.port, [
         { target: { $case: "grpc", value: { service: "orders.v1.Orders" } }, intervalMs: INTERVAL_MS },
       ]);
@@ -188,7 +180,6 @@ describe.skipIf(!etcdBinary).concurrent("active health checks (real etcd, real e
     const endpoint = await startTcpEndpoint();
     const watch = collectWatch(client, "tcp-svc");
     try {
-      await companions("tcp-svc");
       await register("tcp-svc", "t1", endpoint.port, [{ target: { $case: "tcp", value: {} }, intervalMs: INTERVAL_MS }]);
       await healthy("tcp-svc", "t1", watch);
       await endpoint.close();
@@ -207,7 +198,6 @@ describe.skipIf(!etcdBinary).concurrent("active health checks (real etcd, real e
     const endpoint = await startHttpEndpoint();
     const watch = collectWatch(client, "flaky");
     try {
-      await companions("flaky");
       await register("flaky", "f1", endpoint.port, [{ target: { $case: "http", value: { path: "/health" } }, intervalMs: INTERVAL_MS }]);
       await healthy("flaky", "f1", watch);
       const before = endpoint.hits.get("/health") ?? 0;
@@ -217,7 +207,7 @@ describe.skipIf(!etcdBinary).concurrent("active health checks (real etcd, real e
       const until = Date.now() + LEAVE_BOUND_MS + 1_000;
       let sawFailure = false;
       while (Date.now() < until) {
-        expect(await routableIds(client, "flaky")).toEqual(["c1", "c2", "f1"]);
+        expect(await routableIds(client, "flaky")).toEqual(["f1"]);
         expect(watch.present.has("f1")).toBe(true);
         const check = (await client.health.getHealth({ service: "flaky", instanceId: "f1" })).instances[0]!.checks[0]!;
         if (check.consecutiveFailures === 1) sawFailure = true;
@@ -271,7 +261,6 @@ describe.skipIf(!etcdBinary).concurrent("active health checks (real etcd, real e
   });
 
   it("self-reports with a TTL: unhealthy when reports stop", async () => {
-    await companions("reporting");
     await client.registry.register({ instance: instanceSpec("reporting", "r1", 1, []), ttlSeconds: 60 });
     const first = await client.health.reportHealth({ service: "reporting", instanceId: "r1", status: HealthStatus.HEALTH_STATUS_HEALTHY, output: "ready", ttlMs: 1_500 });
     expect(Number(first.revision)).toBeGreaterThan(0);

@@ -59,6 +59,8 @@ export interface HealthMonitorOptions {
   view?: RegistryView;
   /** Used only when the view is created here. Default: the registry's default (0.5). */
   protectionThreshold?: number;
+  /** Used only when the view is created here. Default: the registry's default (3). */
+  protectionMinInstances?: number;
   /** Default: HTTP and TCP only (gRPC probes fail, saying why); the server passes one with gRPC. */
   checkerFactory?: CheckerFactory;
   /** Default: the system clock. */
@@ -142,7 +144,13 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
   const ownView = options.view === undefined;
   const view =
     options.view ??
-    createRegistryView({ cache, prefix, logger: options.logger, protectionThreshold: options.protectionThreshold });
+    createRegistryView({
+      cache,
+      prefix,
+      logger: options.logger,
+      protectionThreshold: options.protectionThreshold,
+      protectionMinInstances: options.protectionMinInstances,
+    });
   const membership: ReplicaMembership = createReplicaMembership({
     store,
     cache,
@@ -408,7 +416,7 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
     if (active) {
       protectedServices.add(id);
       log.warn(
-        { namespace, service, up: svc?.counts.up, unhealthy: svc?.counts.unhealthyUp, threshold: view.protectionThreshold },
+        { namespace, service, up: svc?.counts.up, unhealthy: svc?.counts.unhealthyUp, threshold: view.protectionThreshold, minInstances: view.protectionMinInstances },
         "health protection active: more than the threshold share of the service's UP instances are unhealthy; " +
           "keeping all of them routable (the checker itself may be cut off)",
       );

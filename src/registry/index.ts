@@ -25,11 +25,13 @@ export type { WatchHub, WatchMetrics, WatchOptions } from "./watch-hub.js";
 export {
   compileFilter,
   countHealth,
+  DEFAULT_PROTECTION_MIN_INSTANCES,
   DEFAULT_PROTECTION_THRESHOLD,
   isProtectionActive,
   isRoutable,
   isUnhealthy,
   isUp,
+  validateProtection,
 } from "./routing.js";
 export type { HealthCounts, InstanceFilter } from "./routing.js";
 export { decodeInstance, encodeInstance } from "./codec.js";

@@ -5,7 +5,16 @@ import { StoreUnavailableError } from "../store/errors.js";
 import type { WatchBatch } from "../store/types.js";
 import { decodeInstance } from "./codec.js";
 import { instancesPrefix, parseInstanceKey } from "./keys.js";
-import { DEFAULT_PROTECTION_THRESHOLD, type HealthCounts, isProtectionActive, isRoutable, isUnhealthy, isUp } from "./routing.js";
+import {
+  DEFAULT_PROTECTION_MIN_INSTANCES,
+  DEFAULT_PROTECTION_THRESHOLD,
+  type HealthCounts,
+  isProtectionActive,
+  isRoutable,
+  isUnhealthy,
+  isUp,
+  validateProtection,
+} from "./routing.js";
 
 export interface RegistryViewOptions {
   cache: KeySpaceCache;
@@ -14,6 +23,8 @@ export interface RegistryViewOptions {
   logger: Logger;
   /** Share of UP instances that must be UNHEALTHY before protection starts; 0 disables. Default 0.5. */
   protectionThreshold?: number;
+  /** UP instances a service needs before protection can apply; with fewer, unhealthy ones always leave routing. Integer >= 1. Default 3. */
+  protectionMinInstances?: number;
   /** Revisions with instance changes kept for resuming watches. Default 10,000. */
   historyLimit?: number;
 }
@@ -26,7 +37,7 @@ export interface ServiceView {
   readonly instances: ReadonlyMap<string, Instance>;
   /** UP and unhealthy UP counts, as protection is decided on. */
   readonly counts: Readonly<HealthCounts>;
-  /** More than the threshold of the UP instances are unhealthy: every UP instance is routable. */
+  /** At least protectionMinInstances UP instances and more than the threshold of them unhealthy: every UP instance is routable. */
   readonly protectionActive: boolean;
   isRoutable(instance: Instance): boolean;
 }
@@ -86,6 +97,7 @@ export interface RegistryView {
   readonly loaded: boolean;
   readonly revision: number;
   readonly protectionThreshold: number;
+  readonly protectionMinInstances: number;
   service(namespace: string, service: string): ServiceView | undefined;
   /** Services with at least one instance, sorted by namespace then service; one namespace when given. */
   services(namespace?: string): ServiceView[];
@@ -124,7 +136,8 @@ export function createRegistryView(options: RegistryViewOptions): RegistryView {
   const { cache, prefix } = options;
   const log = options.logger.child({ component: "registry-view" });
   const threshold = options.protectionThreshold ?? DEFAULT_PROTECTION_THRESHOLD;
-  if (!(threshold >= 0 && threshold <= 1)) throw new RangeError("protectionThreshold must be within [0, 1]");
+  const minInstances = options.protectionMinInstances ?? DEFAULT_PROTECTION_MIN_INSTANCES;
+  validateProtection(threshold, minInstances);
   const historyLimit = options.historyLimit ?? 10_000;
   const root = instancesPrefix(prefix);
   // namespace → service → state
@@ -205,7 +218,7 @@ export function createRegistryView(options: RegistryViewOptions): RegistryView {
       state.add(instance, 1);
     }
     for (const services of namespaces.values()) {
-      for (const state of services.values()) state.protectionActive = isProtectionActive(state.counts, threshold);
+      for (const state of services.values()) state.protectionActive = isProtectionActive(state.counts, threshold, minInstances);
     }
     revision = at;
     history = [];
@@ -244,7 +257,7 @@ export function createRegistryView(options: RegistryViewOptions): RegistryView {
     const services: ServiceChange[] = [];
     for (const [state, record] of touched) {
       const { protectionBefore } = record;
-      const protectionAfter = isProtectionActive(state.counts, threshold);
+      const protectionAfter = isProtectionActive(state.counts, threshold, minInstances);
       state.protectionActive = protectionAfter;
       const changes: InstanceChange[] = [];
       for (const [instanceId, before] of record.before) {
@@ -345,6 +358,7 @@ export function createRegistryView(options: RegistryViewOptions): RegistryView {
       return revision;
     },
     protectionThreshold: threshold,
+    protectionMinInstances: minInstances,
     service: (namespace, service) => getService(namespace, service, false),
     services(namespace) {
       const out: ServiceView[] = [];

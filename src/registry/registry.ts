@@ -43,7 +43,8 @@ export interface RegistryOptions {
   /**
    * A view to share (e.g. with src/health, so both see the same routability
    * and protection); the caller closes it. Default: one created here from
-   * the cache, with protectionThreshold and historyLimit, closed by close().
+   * the cache, with protectionThreshold, protectionMinInstances and
+   * historyLimit, closed by close().
    */
   view?: RegistryView;
   /** Where to register the registry metrics; none when absent. */
@@ -54,6 +55,12 @@ export interface RegistryOptions {
    * protection. Default 0.5. Ignored when a view is given (it has its own).
    */
   protectionThreshold?: number;
+  /**
+   * UP instances a service needs before protection can apply; with fewer,
+   * unhealthy instances always leave routing. Integer >= 1. Default 3.
+   * Ignored when a view is given.
+   */
+  protectionMinInstances?: number;
   /** Per-stream Watch queue limit in messages. Default 1,000. */
   watchQueueLimit?: number;
   /** Bookmark interval of idle Watch streams. Default 10,000 ms. */
@@ -176,6 +183,7 @@ export function createRegistry(options: RegistryOptions): Registry {
       prefix,
       logger: options.logger,
       ...(options.protectionThreshold !== undefined && { protectionThreshold: options.protectionThreshold }),
+      ...(options.protectionMinInstances !== undefined && { protectionMinInstances: options.protectionMinInstances }),
       ...(options.historyLimit !== undefined && { historyLimit: options.historyLimit }),
     });
   const metrics = options.metrics === undefined ? undefined : createRegistryMetrics(options.metrics, view);

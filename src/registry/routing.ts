@@ -14,10 +14,28 @@ import { type Instance, InstanceState } from "../../generated/switchboard/regist
  *
  * threshold is a share in [0, 1]; 0 disables protection (unhealthy instances
  * always leave routing). Default 0.5: protection starts when more than half
- * of the UP instances are unhealthy. Declared states (DRAINING, STARTING,
- * OUT_OF_SERVICE) are always honoured.
+ * of the UP instances are unhealthy.
+ *
+ * minInstances is the number of UP instances (healthy or not) a service
+ * needs before protection can apply at all. Default 3: a service with one or
+ * two UP instances is too small for "most of it failed at once" to say
+ * anything about the checker, and keeping its only, failing instance in
+ * routing would mean a single-instance service is never routed around. With
+ * fewer UP instances, unhealthy ones always leave routing. 1 lets protection
+ * apply to any service.
+ *
+ * Declared states (DRAINING, STARTING, OUT_OF_SERVICE) are always honoured.
  */
 export const DEFAULT_PROTECTION_THRESHOLD = 0.5;
+export const DEFAULT_PROTECTION_MIN_INSTANCES = 3;
+
+/** Throws a RangeError naming the option when the protection settings are out of range. */
+export function validateProtection(threshold: number, minInstances: number): void {
+  if (!(threshold >= 0 && threshold <= 1)) throw new RangeError(`protectionThreshold must be within [0, 1], got ${threshold}`);
+  if (!Number.isSafeInteger(minInstances) || minInstances < 1) {
+    throw new RangeError(`protectionMinInstances must be an integer >= 1, got ${minInstances}`);
+  }
+}
 
 export function isUp(instance: Instance): boolean {
   return instance.state === InstanceState.INSTANCE_STATE_UP || instance.state === InstanceState.INSTANCE_STATE_UNSPECIFIED;
@@ -47,16 +65,17 @@ export function countHealth(instances: Iterable<Instance>): HealthCounts {
 }
 
 /**
- * True when more than `threshold` of the UP instances are unhealthy
- * (threshold 0 disables protection). Accepts the counts or the instances of
- * one service.
+ * True when the service has at least `minInstances` UP instances and more
+ * than `threshold` of them are unhealthy (threshold 0 disables protection).
+ * Accepts the counts or the instances of one service.
  */
 export function isProtectionActive(
   service: HealthCounts | Iterable<Instance>,
   threshold: number = DEFAULT_PROTECTION_THRESHOLD,
+  minInstances: number = DEFAULT_PROTECTION_MIN_INSTANCES,
 ): boolean {
   const counts = isCounts(service) ? service : countHealth(service);
-  if (threshold <= 0 || counts.up === 0 || counts.unhealthyUp === 0) return false;
+  if (threshold <= 0 || counts.up === 0 || counts.up < minInstances || counts.unhealthyUp === 0) return false;
   return counts.unhealthyUp / counts.up > threshold;
 }
 

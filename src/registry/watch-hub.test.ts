@@ -88,7 +88,7 @@ afterEach(() => {
   for (const fn of cleanup.splice(0)) fn();
 });
 
-async function setup(hubOptions: Partial<WatchHubOptions> = {}, viewOptions: { protectionThreshold?: number; historyLimit?: number } = {}) {
+async function setup(hubOptions: Partial<WatchHubOptions> = {}, viewOptions: { protectionThreshold?: number; protectionMinInstances?: number; historyLimit?: number } = {}) {
   const cache = new FakeCache(10);
   const view: RegistryView = createRegistryView({ cache, prefix: PREFIX, logger, ...viewOptions });
   await view.ready;
@@ -189,6 +189,29 @@ describe("watch hub", () => {
     const r1 = put(instance("a", { healthStatus: HealthStatus.HEALTH_STATUS_UNHEALTHY }));
     await stream.until(() => stream.messages.length === 2);
     expect(events(stream.messages)).toEqual(["snapshot@11[a]", `REMOVED a@${r1}`]);
+  });
+
+  it("removes a service's only instance when it fails: too few UP instances for protection (default minimum 3)", async () => {
+    const { put, view, watch } = await setup();
+    put(instance("a"));
+    const stream = watch();
+    await stream.until(() => stream.messages.length === 1);
+    const r1 = put(instance("a", { healthStatus: HealthStatus.HEALTH_STATUS_UNHEALTHY }));
+    await stream.until(() => stream.messages.length === 2);
+    expect(events(stream.messages)).toEqual(["snapshot@11[a]", `REMOVED a@${r1}`]);
+    expect(view.service("default", "orders")!.protectionActive).toBe(false);
+    expect(view.protectionMinInstances).toBe(3);
+  });
+
+  it("protects a single instance when protectionMinInstances is 1", async () => {
+    const { put, view, watch } = await setup({}, { protectionMinInstances: 1 });
+    put(instance("a"));
+    const stream = watch();
+    await stream.until(() => stream.messages.length === 1);
+    const r1 = put(instance("a", { healthStatus: HealthStatus.HEALTH_STATUS_UNHEALTHY }));
+    await stream.until(() => stream.messages.length === 2);
+    expect(events(stream.messages)).toEqual(["snapshot@11[a]", `UPDATED a@${r1}`]);
+    expect(view.service("default", "orders")!.protectionActive).toBe(true);
   });
 
   it("delivers the changes of one revision together, with that revision", async () => {

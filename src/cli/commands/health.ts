@@ -13,8 +13,9 @@ The health the control plane decides for each instance of a service: status
 (HEALTHY, UNHEALTHY, or - while no check has decided), age of the last probe,
 the replica that runs the checks, and the checks' output (failing ones
 first). Unhealthy instances leave default resolves and watches, unless the
-service is in protection (more than the threshold share failed at once: all
-stay routable, and this command prints a warning).
+service is in protection (at least the minimum of UP instances, default 3, and
+more than the threshold share of them failed at once: all stay routable, and
+this command prints a warning).
 
 Flags:
   -n, --namespace NAME             namespace (default "default")
