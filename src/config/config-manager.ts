@@ -97,6 +97,12 @@ export interface ReadOptions {
 }
 
 export const DEFAULT_HISTORY_LIMIT = 100;
+/** Default of ConfigManagerOptions.maxTxnOps (etcd's default --max-txn-ops). */
+export const DEFAULT_MAX_TXN_OPS = 128;
+/** Default of ConfigManagerOptions.maxImportBytes: 640 KiB. */
+export const DEFAULT_MAX_IMPORT_BYTES = 640 * 1024;
+/** Default of ConfigManagerOptions.watchQueueLimit, in views. */
+export const DEFAULT_CONFIG_WATCH_QUEUE_LIMIT = 256;
 const DEFAULT_HISTORY_PAGE = 50;
 const MAX_HISTORY_PAGE = 1000;
 
@@ -105,8 +111,8 @@ export function createConfigManager(options: ConfigManagerOptions): ConfigManage
   const log = options.logger.child({ component: "config" });
   const now = options.now ?? (() => new Date());
   const historyLimit = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
-  const maxTxnOps = options.maxTxnOps ?? 128;
-  const maxImportBytes = options.maxImportBytes ?? 640 * 1024;
+  const maxTxnOps = options.maxTxnOps ?? DEFAULT_MAX_TXN_OPS;
+  const maxImportBytes = options.maxImportBytes ?? DEFAULT_MAX_IMPORT_BYTES;
   const settleTimeoutMs = options.settleTimeoutMs ?? 5_000;
   const maxWriteAttempts = options.maxWriteAttempts ?? 10;
   const layout = createConfigLayout(options.prefix);
@@ -394,7 +400,7 @@ export function createConfigManager(options: ConfigManagerOptions): ConfigManage
           layout,
           historyLimit,
           bookmarkIntervalMs: options.bookmarkIntervalMs ?? 10_000,
-          queueLimit: options.watchQueueLimit ?? 256,
+          queueLimit: options.watchQueueLimit ?? DEFAULT_CONFIG_WATCH_QUEUE_LIMIT,
         },
         normalized,
         sinceRevision,

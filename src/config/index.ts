@@ -1,4 +1,11 @@
-export { createConfigManager, describeScope, DEFAULT_HISTORY_LIMIT } from "./config-manager.js";
+export {
+  createConfigManager,
+  describeScope,
+  DEFAULT_CONFIG_WATCH_QUEUE_LIMIT,
+  DEFAULT_HISTORY_LIMIT,
+  DEFAULT_MAX_IMPORT_BYTES,
+  DEFAULT_MAX_TXN_OPS,
+} from "./config-manager.js";
 export type { ConfigManager, ConfigManagerOptions, ReadOptions } from "./config-manager.js";
 export { CONTENT_TYPES, LAYERS } from "./types.js";
 export type {

@@ -6,6 +6,7 @@ import type {
 } from "../../generated/switchboard/health/v1/health.js";
 import type { Instance } from "../../generated/switchboard/registry/v1/registry.js";
 import { ResourceExhaustedError } from "../errors.js";
+import { DEFAULT_BOOKMARK_INTERVAL_MS, DEFAULT_WATCH_QUEUE_LIMIT } from "../registry/index.js";
 import type { RegistryView, RevisionChanges, ViewUpdate } from "../registry/index.js";
 import type { Clock } from "./clock.js";
 
@@ -55,8 +56,8 @@ export const REMOVED_OUTPUT = "instance removed (deregistered or lease expired)"
  */
 export function createHealthWatch(options: HealthWatchOptions): HealthWatch {
   const { view, clock } = options;
-  const queueLimit = options.queueLimit ?? 1_000;
-  const bookmarkIntervalMs = options.bookmarkIntervalMs ?? 10_000;
+  const queueLimit = options.queueLimit ?? DEFAULT_WATCH_QUEUE_LIMIT;
+  const bookmarkIntervalMs = options.bookmarkIntervalMs ?? DEFAULT_BOOKMARK_INTERVAL_MS;
   const catchUpTimeoutMs = options.catchUpTimeoutMs ?? 5_000;
 
   const matches = (req: HealthWatchRequest, namespace: string, service: string) =>

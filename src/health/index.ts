@@ -14,7 +14,7 @@ export { CHECK_DEFAULTS, SELF_CHECK_NAME, resolveChecks } from "./check-spec.js"
 export type { CheckHost, CheckTarget, ResolvedCheck } from "./check-spec.js";
 export { createHealthWatch, REMOVED_OUTPUT } from "./health-watch.js";
 export type { HealthWatch, HealthWatchOptions, HealthWatchRequest } from "./health-watch.js";
-export { createReplicaMembership } from "./replica-membership.js";
+export { createReplicaMembership, DEFAULT_REPLICA_TTL_SECONDS } from "./replica-membership.js";
 export type { ReplicaMembership, ReplicaMembershipOptions, ReplicaRecord } from "./replica-membership.js";
 export { rendezvousOwner } from "./rendezvous.js";
 export { healthKey, replicaKey, replicasPrefix, reportKey } from "./keys.js";

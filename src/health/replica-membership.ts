@@ -5,6 +5,9 @@ import type { Clock } from "./clock.js";
 import { replicaKey, replicasPrefix } from "./keys.js";
 import { rendezvousOwner } from "./rendezvous.js";
 
+/** Default TTL of a replica's membership lease, in seconds. */
+export const DEFAULT_REPLICA_TTL_SECONDS = 5;
+
 export interface ReplicaMembershipOptions {
   store: Store;
   cache: KeySpaceCache;
@@ -44,7 +47,7 @@ export interface ReplicaMembership {
 export function createReplicaMembership(options: ReplicaMembershipOptions): ReplicaMembership {
   const { store, cache, prefix, replicaId, clock } = options;
   const log = options.logger.child({ component: "replicas" });
-  const ttlSeconds = Math.max(2, options.ttlSeconds ?? 5);
+  const ttlSeconds = Math.max(2, options.ttlSeconds ?? DEFAULT_REPLICA_TTL_SECONDS);
   const key = replicaKey(prefix, replicaId);
   const record: ReplicaRecord = { replicaId, startedAt: new Date(clock.now()).toISOString() };
   const value = new TextEncoder().encode(JSON.stringify(record));

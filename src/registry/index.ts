@@ -21,6 +21,7 @@ export type {
   ServiceView,
   ViewUpdate,
 } from "./registry-view.js";
+export { DEFAULT_BOOKMARK_INTERVAL_MS, DEFAULT_WATCH_QUEUE_LIMIT } from "./watch-hub.js";
 export type { WatchHub, WatchMetrics, WatchOptions } from "./watch-hub.js";
 export {
   compileFilter,

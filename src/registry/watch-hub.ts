@@ -26,6 +26,11 @@ export interface WatchMetrics {
   queueOverflow(): void;
 }
 
+/** Default per-stream queue limit of Watch (and WatchHealth) streams, in messages. */
+export const DEFAULT_WATCH_QUEUE_LIMIT = 1_000;
+/** Default bookmark interval of idle Watch (and WatchHealth) streams, in ms. */
+export const DEFAULT_BOOKMARK_INTERVAL_MS = 10_000;
+
 export interface WatchHubOptions {
   view: RegistryView;
   logger: Logger;
@@ -110,8 +115,8 @@ interface Stream {
 export function createWatchHub(options: WatchHubOptions): WatchHub {
   const { view } = options;
   const log = options.logger.child({ component: "watch-hub" });
-  const queueLimit = options.queueLimit ?? 1_000;
-  const bookmarkIntervalMs = options.bookmarkIntervalMs ?? 10_000;
+  const queueLimit = options.queueLimit ?? DEFAULT_WATCH_QUEUE_LIMIT;
+  const bookmarkIntervalMs = options.bookmarkIntervalMs ?? DEFAULT_BOOKMARK_INTERVAL_MS;
   const catchUpTimeoutMs = options.catchUpTimeoutMs ?? 5_000;
   const now = options.now ?? Date.now;
   const metrics = options.metrics;

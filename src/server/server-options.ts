@@ -1,14 +1,43 @@
 import type { CompatServiceDefinition } from "nice-grpc";
 import type { Logger } from "pino";
+import {
+  DEFAULT_CONFIG_WATCH_QUEUE_LIMIT,
+  DEFAULT_HISTORY_LIMIT,
+  DEFAULT_MAX_IMPORT_BYTES,
+  DEFAULT_MAX_TXN_OPS,
+} from "../config/index.js";
+import { DEFAULT_REPLICA_TTL_SECONDS } from "../health/index.js";
+import {
+  DEFAULT_BOOKMARK_INTERVAL_MS,
+  DEFAULT_PROTECTION_MIN_INSTANCES,
+  DEFAULT_PROTECTION_THRESHOLD,
+  DEFAULT_WATCH_QUEUE_LIMIT,
+} from "../registry/index.js";
 import type { Store } from "../store/types.js";
+import type { ConfigServiceOptions } from "./config-service.js";
+import type { HealthServiceOptions } from "./health-service.js";
+import type { RegistryServiceOptions } from "./registry-service.js";
 
-/** Defaults shared by startServer and the `serve` command (and its help text). */
+/**
+ * Defaults shared by startServer and the `serve` command (and its help text).
+ * The tuning defaults are the domain's own (RegistryOptions,
+ * HealthMonitorOptions, ConfigManagerOptions), gathered here for the help.
+ */
 export const SERVER_DEFAULTS = {
   listen: "0.0.0.0:7000",
   httpListen: "0.0.0.0:7001",
   dataDir: ".data",
   prefix: "/switchboard/",
   logLevel: "info",
+  protectionThreshold: DEFAULT_PROTECTION_THRESHOLD,
+  protectionMinInstances: DEFAULT_PROTECTION_MIN_INSTANCES,
+  /** Watch and WatchHealth queues count messages; WatchConfig queues count whole resolved views. */
+  watchQueueLimit: { registry: DEFAULT_WATCH_QUEUE_LIMIT, health: DEFAULT_WATCH_QUEUE_LIMIT, config: DEFAULT_CONFIG_WATCH_QUEUE_LIMIT },
+  bookmarkIntervalMs: DEFAULT_BOOKMARK_INTERVAL_MS,
+  replicaTtlSeconds: DEFAULT_REPLICA_TTL_SECONDS,
+  configHistoryLimit: DEFAULT_HISTORY_LIMIT,
+  configMaxTxnOps: DEFAULT_MAX_TXN_OPS,
+  configMaxImportBytes: DEFAULT_MAX_IMPORT_BYTES,
 } as const;
 
 /** Largest request message accepted, in bytes (1 MiB). Larger ones get RESOURCE_EXHAUSTED. */
@@ -40,6 +69,21 @@ export interface ServerOptions {
   startupTimeoutMs?: number;
   /** How long close() lets open calls finish before cancelling them. Default 10,000 ms. */
   shutdownTimeoutMs?: number;
+  /**
+   * RegistryService tuning (defaults on RegistryOptions): Watch queue limit
+   * and bookmark interval, read timeouts, and the protection settings and
+   * history limit of the instance view that RegistryService and
+   * HealthService share (protectionThreshold, protectionMinInstances,
+   * historyLimit).
+   */
+  registry?: Omit<RegistryServiceOptions, "view">;
+  /**
+   * HealthService tuning (defaults on HealthMonitorOptions): replica lease
+   * TTL, WatchHealth limits. Protection is set once, in `registry`.
+   */
+  health?: Omit<HealthServiceOptions, "view" | "protectionThreshold" | "protectionMinInstances">;
+  /** ConfigService tuning (defaults on ConfigManagerOptions): history, import and WatchConfig limits. */
+  config?: ConfigServiceOptions;
   /** Descriptor set for reflection. Default: generated/switchboard.binpb read from disk. */
   descriptorSet?: Uint8Array;
   /**

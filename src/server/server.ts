@@ -124,11 +124,19 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       .use(createErrorMiddleware(logger))
       .use(createShutdownMiddleware(shutdown.signal));
     // One decoded view of the instances for registry and health: the same routability and protection, decoded once.
-    const registryView = createRegistryView({ cache, prefix, logger });
+    const registryOptions = options.registry ?? {};
+    const registryView = createRegistryView({
+      cache,
+      prefix,
+      logger,
+      protectionThreshold: registryOptions.protectionThreshold,
+      protectionMinInstances: registryOptions.protectionMinInstances,
+      historyLimit: registryOptions.historyLimit,
+    });
     cleanup.push({ step: "closing registry view", run: () => registryView.close() });
-    grpcServer.add(registryServiceDefinition, createRegistryServiceImpl(deps, { view: registryView }));
-    grpcServer.add(ConfigServiceDefinition, createConfigServiceImpl(deps));
-    const healthService = createHealthService(deps, { view: registryView });
+    grpcServer.add(registryServiceDefinition, createRegistryServiceImpl(deps, { ...registryOptions, view: registryView }));
+    grpcServer.add(ConfigServiceDefinition, createConfigServiceImpl(deps, options.config));
+    const healthService = createHealthService(deps, { ...options.health, view: registryView });
     // Released before the cache and store: it leaves replicas/ while the store is still open.
     cleanup.push({ step: "stopping health checks", run: () => healthService.close() });
     grpcServer.add(HealthServiceDefinition, healthService.impl);

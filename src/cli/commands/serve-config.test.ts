@@ -1,6 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../command.js";
-import { parseServeConfig } from "./serve-config.js";
+import { parseServeConfig, SERVE_SETTINGS, serverOptionsFrom } from "./serve-config.js";
+
+const TUNING_DEFAULTS = {
+  protectionThreshold: 0.5,
+  protectionMinInstances: 3,
+  watchQueueLimit: undefined,
+  bookmarkIntervalMs: 10_000,
+  replicaTtlSeconds: 5,
+  configHistoryLimit: 100,
+  configMaxTxnOps: 128,
+  configMaxImportBytes: 655_360,
+};
 
 describe("parseServeConfig", () => {
   it("uses the documented defaults", () => {
@@ -12,7 +23,88 @@ describe("parseServeConfig", () => {
       prefix: "/switchboard/",
       replicaId: undefined,
       logLevel: "info",
+      ...TUNING_DEFAULTS,
     });
+  });
+
+  it("documents in the help the defaults it applies", () => {
+    const shown = Object.fromEntries(SERVE_SETTINGS.map((s) => [s.flag, s.default]));
+    expect(shown).toMatchObject({
+      "protection-threshold": "0.5",
+      "protection-min-instances": "3",
+      "watch-queue-limit": "",
+      "bookmark-interval": "10000",
+      "replica-ttl": "5",
+      "config-history-limit": "100",
+      "config-max-txn-ops": "128",
+      "config-max-import-bytes": "655360",
+    });
+    const queue = SERVE_SETTINGS.find((s) => s.flag === "watch-queue-limit")!;
+    expect(queue.description).toContain("default 1000 messages for Watch and WatchHealth, 256 views for WatchConfig");
+  });
+
+  it("reads the tuning flags and their SWITCHBOARD_* variables", () => {
+    const env = {
+      SWITCHBOARD_PROTECTION_THRESHOLD: "0.75",
+      SWITCHBOARD_PROTECTION_MIN_INSTANCES: "5",
+      SWITCHBOARD_WATCH_QUEUE_LIMIT: "64",
+      SWITCHBOARD_BOOKMARK_INTERVAL: "2500",
+      SWITCHBOARD_REPLICA_TTL: "10",
+      SWITCHBOARD_CONFIG_HISTORY_LIMIT: "20",
+      SWITCHBOARD_CONFIG_MAX_TXN_OPS: "256",
+      SWITCHBOARD_CONFIG_MAX_IMPORT_BYTES: "1048576",
+    };
+    expect(parseServeConfig([], env)).toMatchObject({
+      protectionThreshold: 0.75,
+      protectionMinInstances: 5,
+      watchQueueLimit: 64,
+      bookmarkIntervalMs: 2_500,
+      replicaTtlSeconds: 10,
+      configHistoryLimit: 20,
+      configMaxTxnOps: 256,
+      configMaxImportBytes: 1_048_576,
+    });
+    const flags = [
+      "--protection-threshold", "0",
+      "--protection-min-instances=1",
+      "--watch-queue-limit", "10",
+      "--bookmark-interval", "100",
+      "--replica-ttl", "2",
+      "--config-history-limit", "1",
+      "--config-max-txn-ops", "2",
+      "--config-max-import-bytes", "1",
+    ];
+    expect(parseServeConfig(flags, env)).toMatchObject({
+      protectionThreshold: 0,
+      protectionMinInstances: 1,
+      watchQueueLimit: 10,
+      bookmarkIntervalMs: 100,
+      replicaTtlSeconds: 2,
+      configHistoryLimit: 1,
+      configMaxTxnOps: 2,
+      configMaxImportBytes: 1,
+    });
+    expect(parseServeConfig(["--protection-threshold", "1"], {}).protectionThreshold).toBe(1);
+    expect(parseServeConfig(["--protection-threshold", ".25"], {}).protectionThreshold).toBe(0.25);
+  });
+
+  it("hands each tuning setting to every service it concerns", () => {
+    const defaults = serverOptionsFrom(parseServeConfig([], {}));
+    expect(defaults).toMatchObject({
+      registry: { protectionThreshold: 0.5, protectionMinInstances: 3, bookmarkIntervalMs: 10_000 },
+      health: { replicaTtlSeconds: 5, watch: { bookmarkIntervalMs: 10_000 } },
+      config: { historyLimit: 100, maxTxnOps: 128, maxImportBytes: 655_360, bookmarkIntervalMs: 10_000 },
+    });
+    // Unset queue limit: each stream kind keeps its own default.
+    expect(defaults.registry).not.toHaveProperty("watchQueueLimit");
+    expect(defaults.health!.watch).not.toHaveProperty("queueLimit");
+    expect(defaults.config).not.toHaveProperty("watchQueueLimit");
+
+    const tuned = serverOptionsFrom(parseServeConfig(["--watch-queue-limit", "50", "--bookmark-interval", "500", "--replica-ttl", "7"], {}));
+    expect(tuned.registry).toMatchObject({ watchQueueLimit: 50, bookmarkIntervalMs: 500 });
+    expect(tuned.health).toEqual({ replicaTtlSeconds: 7, watch: { queueLimit: 50, bookmarkIntervalMs: 500 } });
+    expect(tuned.config).toMatchObject({ watchQueueLimit: 50, bookmarkIntervalMs: 500 });
+    expect(tuned).toMatchObject({ listen: "0.0.0.0:7000", httpListen: "0.0.0.0:7001", dataDir: ".data", prefix: "/switchboard/" });
   });
 
   it("reads SWITCHBOARD_* variables, and flags win over them", () => {
@@ -33,6 +125,7 @@ describe("parseServeConfig", () => {
       prefix: "/sb/",
       replicaId: "replica-a",
       logLevel: "debug",
+      ...TUNING_DEFAULTS,
     });
     const config = parseServeConfig(["--listen", "[::1]:7100", "--log-level=warn", "--etcd-endpoints", ""], env);
     expect(config.listen).toBe("[::1]:7100");
@@ -56,6 +149,20 @@ describe("parseServeConfig", () => {
     [["--replica-id", "a b"], {}, "--replica-id: letters, digits"],
     [["--log-level", "verbose"], {}, '--log-level: expected one of fatal, error, warn, info, debug, trace, silent, got "verbose"'],
     [["--data-dir", " "], {}, "--data-dir: must not be empty"],
+    [["--protection-threshold", "1.5"], {}, '--protection-threshold: expected a share from 0 to 1 (e.g. 0.5), got "1.5"'],
+    [["--protection-threshold=-0.1"], {}, "--protection-threshold: expected a share from 0 to 1"],
+    [[], { SWITCHBOARD_PROTECTION_THRESHOLD: "half" }, 'SWITCHBOARD_PROTECTION_THRESHOLD: expected a share from 0 to 1 (e.g. 0.5), got "half"'],
+    [["--protection-min-instances", "0"], {}, '--protection-min-instances: expected a whole number from 1 to 1000000, got "0"'],
+    [["--protection-min-instances", "2.5"], {}, "--protection-min-instances: expected a whole number"],
+    [["--watch-queue-limit", "0"], {}, '--watch-queue-limit: expected a whole number from 1 to 1000000, got "0"'],
+    [[], { SWITCHBOARD_WATCH_QUEUE_LIMIT: "1e3" }, "SWITCHBOARD_WATCH_QUEUE_LIMIT: expected a whole number"],
+    [["--bookmark-interval", "10s"], {}, '--bookmark-interval: expected a whole number of milliseconds from 100 to 3600000, got "10s"'],
+    [["--bookmark-interval", "50"], {}, "--bookmark-interval: expected a whole number of milliseconds from 100"],
+    [["--replica-ttl", "1"], {}, '--replica-ttl: expected a whole number of seconds from 2 to 300, got "1"'],
+    [[], { SWITCHBOARD_REPLICA_TTL: "301" }, "SWITCHBOARD_REPLICA_TTL: expected a whole number of seconds from 2 to 300"],
+    [["--config-history-limit", "0"], {}, "--config-history-limit: expected a whole number from 1 to 10000"],
+    [["--config-max-txn-ops", "1"], {}, "--config-max-txn-ops: expected a whole number from 2 to 100000"],
+    [["--config-max-import-bytes", "640KiB"], {}, '--config-max-import-bytes: expected a whole number from 1 to 1073741824, got "640KiB"'],
     [["--port", "1"], {}, "Unknown option '--port'"],
     [["extra"], {}, "Unexpected argument 'extra'"],
   ])("rejects %j %j", (argv, env, message) => {

@@ -7,9 +7,12 @@ import { UsageError } from "../command.js";
 export interface ServeSetting {
   flag: string;
   env: string;
+  /** Parsed like a given value when neither flag nor env is set; "" means unset. */
   default: string;
   description: string;
 }
+
+const QUEUE_DEFAULTS = SERVER_DEFAULTS.watchQueueLimit;
 
 export const SERVE_SETTINGS = [
   { flag: "listen", env: "SWITCHBOARD_LISTEN", default: SERVER_DEFAULTS.listen, description: "gRPC listen address (host:port)" },
@@ -19,6 +22,56 @@ export const SERVE_SETTINGS = [
   { flag: "prefix", env: "SWITCHBOARD_PREFIX", default: SERVER_DEFAULTS.prefix, description: "root key prefix in the store, ending with /" },
   { flag: "replica-id", env: "SWITCHBOARD_REPLICA_ID", default: "", description: "unique id of this replica; default: hostname-<random>" },
   { flag: "log-level", env: "SWITCHBOARD_LOG_LEVEL", default: SERVER_DEFAULTS.logLevel, description: "fatal, error, warn, info, debug, trace or silent" },
+  {
+    flag: "protection-threshold",
+    env: "SWITCHBOARD_PROTECTION_THRESHOLD",
+    default: String(SERVER_DEFAULTS.protectionThreshold),
+    description: "share (0..1) of a service's UP instances that must be unhealthy before all stay routable (protection); 0 disables",
+  },
+  {
+    flag: "protection-min-instances",
+    env: "SWITCHBOARD_PROTECTION_MIN_INSTANCES",
+    default: String(SERVER_DEFAULTS.protectionMinInstances),
+    description: "UP instances a service needs before protection can apply; in smaller services unhealthy instances always leave routing (integer >= 1)",
+  },
+  {
+    flag: "watch-queue-limit",
+    env: "SWITCHBOARD_WATCH_QUEUE_LIMIT",
+    default: "",
+    description:
+      "queue of one Watch, WatchHealth or WatchConfig stream; a consumer further behind is ended with RESOURCE_EXHAUSTED " +
+      `(1..1000000; default ${QUEUE_DEFAULTS.registry} messages for Watch and WatchHealth, ${QUEUE_DEFAULTS.config} views for WatchConfig)`,
+  },
+  {
+    flag: "bookmark-interval",
+    env: "SWITCHBOARD_BOOKMARK_INTERVAL",
+    default: String(SERVER_DEFAULTS.bookmarkIntervalMs),
+    description: "milliseconds (100..3600000) before an idle Watch, WatchHealth or WatchConfig stream gets a bookmark",
+  },
+  {
+    flag: "replica-ttl",
+    env: "SWITCHBOARD_REPLICA_TTL",
+    default: String(SERVER_DEFAULTS.replicaTtlSeconds),
+    description: "seconds (2..300) of this replica's membership lease; a dead replica's health checks move within it",
+  },
+  {
+    flag: "config-history-limit",
+    env: "SWITCHBOARD_CONFIG_HISTORY_LIMIT",
+    default: String(SERVER_DEFAULTS.configHistoryLimit),
+    description: "versions kept per config key (1..10000)",
+  },
+  {
+    flag: "config-max-txn-ops",
+    env: "SWITCHBOARD_CONFIG_MAX_TXN_OPS",
+    default: String(SERVER_DEFAULTS.configMaxTxnOps),
+    description: "most operations in one ConfigService store transaction (2..100000; at most etcd's --max-txn-ops); one ImportValues changes at most half as many keys",
+  },
+  {
+    flag: "config-max-import-bytes",
+    env: "SWITCHBOARD_CONFIG_MAX_IMPORT_BYTES",
+    default: String(SERVER_DEFAULTS.configMaxImportBytes),
+    description: "bytes of changed values one ImportValues may write (1..1073741824; each is written twice: keep 2x below etcd's --max-request-bytes)",
+  },
 ] as const satisfies readonly ServeSetting[];
 
 type Flag = (typeof SERVE_SETTINGS)[number]["flag"];
@@ -31,6 +84,15 @@ export interface ServeConfig extends Required<Pick<ServerOptions, "listen" | "ht
   etcdEndpoints: string[];
   replicaId: string | undefined;
   logLevel: LogLevel;
+  protectionThreshold: number;
+  protectionMinInstances: number;
+  /** Undefined: each stream kind keeps its own default. */
+  watchQueueLimit: number | undefined;
+  bookmarkIntervalMs: number;
+  replicaTtlSeconds: number;
+  configHistoryLimit: number;
+  configMaxTxnOps: number;
+  configMaxImportBytes: number;
 }
 
 /** Reads flags, then SWITCHBOARD_* env, then defaults; throws UsageError naming the setting at fault. */
@@ -81,6 +143,59 @@ export function parseServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
       if (!level) throw new Error(`${source}: expected one of ${LOG_LEVELS.join(", ")}, got "${v}"`);
       return level;
     }),
+    protectionThreshold: validate(get("protection-threshold"), (v, source) => {
+      const share = /^(\d+(\.\d*)?|\.\d+)$/.test(v.trim()) ? Number(v) : Number.NaN;
+      if (!(share >= 0 && share <= 1)) throw new Error(`${source}: expected a share from 0 to 1 (e.g. 0.5), got "${v}"`);
+      return share;
+    }),
+    protectionMinInstances: validate(get("protection-min-instances"), integerIn(1, 1_000_000)),
+    watchQueueLimit: validate(get("watch-queue-limit"), (v, source) => (v === "" ? undefined : integerIn(1, 1_000_000)(v, source))),
+    bookmarkIntervalMs: validate(get("bookmark-interval"), integerIn(100, 3_600_000, "milliseconds")),
+    replicaTtlSeconds: validate(get("replica-ttl"), integerIn(2, 300, "seconds")),
+    configHistoryLimit: validate(get("config-history-limit"), integerIn(1, 10_000)),
+    configMaxTxnOps: validate(get("config-max-txn-ops"), integerIn(2, 100_000)),
+    configMaxImportBytes: validate(get("config-max-import-bytes"), integerIn(1, 1024 * 1024 * 1024)),
+  };
+}
+
+/** What `switchboard serve` passes to startServer (besides the logger): each tuning flag goes to every service it concerns. */
+export function serverOptionsFrom(config: ServeConfig): ServerOptions {
+  const queueLimit = config.watchQueueLimit;
+  return {
+    listen: config.listen,
+    httpListen: config.httpListen,
+    etcdEndpoints: config.etcdEndpoints,
+    dataDir: config.dataDir,
+    prefix: config.prefix,
+    replicaId: config.replicaId,
+    registry: {
+      protectionThreshold: config.protectionThreshold,
+      protectionMinInstances: config.protectionMinInstances,
+      bookmarkIntervalMs: config.bookmarkIntervalMs,
+      ...(queueLimit !== undefined && { watchQueueLimit: queueLimit }),
+    },
+    health: {
+      replicaTtlSeconds: config.replicaTtlSeconds,
+      watch: { bookmarkIntervalMs: config.bookmarkIntervalMs, ...(queueLimit !== undefined && { queueLimit }) },
+    },
+    config: {
+      historyLimit: config.configHistoryLimit,
+      maxTxnOps: config.configMaxTxnOps,
+      maxImportBytes: config.configMaxImportBytes,
+      bookmarkIntervalMs: config.bookmarkIntervalMs,
+      ...(queueLimit !== undefined && { watchQueueLimit: queueLimit }),
+    },
+  };
+}
+
+/** A check for a whole number in [min, max], digits only (no units, signs or exponents). */
+function integerIn(min: number, max: number, unit?: string): (value: string, source: string) => number {
+  return (value, source) => {
+    const n = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      throw new Error(`${source}: expected a whole number${unit ? ` of ${unit}` : ""} from ${min} to ${max}, got "${value}"`);
+    }
+    return n;
   };
 }
 

@@ -2,7 +2,7 @@ import { pino } from "pino";
 import { startServer } from "../../server/index.js";
 import type { Command, CliContext } from "../command.js";
 import { EXIT } from "../command.js";
-import { SERVE_SETTINGS, parseServeConfig } from "./serve-config.js";
+import { SERVE_SETTINGS, parseServeConfig, serverOptionsFrom } from "./serve-config.js";
 
 const SIGNALS = ["SIGTERM", "SIGINT"] as const;
 
@@ -22,15 +22,7 @@ async function serve(context: CliContext): Promise<number> {
   const logger = pino({ level: config.logLevel });
   let server;
   try {
-    server = await startServer({
-      listen: config.listen,
-      httpListen: config.httpListen,
-      etcdEndpoints: config.etcdEndpoints,
-      dataDir: config.dataDir,
-      prefix: config.prefix,
-      replicaId: config.replicaId,
-      logger,
-    });
+    server = await startServer({ ...serverOptionsFrom(config), logger });
   } catch (error) {
     logger.fatal({ err: error }, "switchboard failed to start");
     return EXIT.failure;
@@ -57,11 +49,9 @@ async function serve(context: CliContext): Promise<number> {
 }
 
 function usage(): string {
-  const width = Math.max(...SERVE_SETTINGS.map((s) => s.flag.length + s.env.length)) + 6;
-  const rows = SERVE_SETTINGS.map((s) => {
-    const names = `--${s.flag}, ${s.env}`.padEnd(width);
+  const rows = SERVE_SETTINGS.flatMap((s) => {
     const defaultText = s.default === "" ? "" : ` (default ${s.default})`;
-    return `  ${names}  ${s.description}${defaultText}`;
+    return [`  --${s.flag}, ${s.env}`, ...wrap(`${s.description}${defaultText}`, 72).map((line) => `      ${line}`)];
   });
   return [
     "Usage: switchboard serve [flags]",
@@ -77,4 +67,20 @@ function usage(): string {
     "Exit codes: 0 after a graceful shutdown (SIGTERM, SIGINT), 1 on failure, 2 on bad configuration.",
     "",
   ].join("\n");
+}
+
+/** Splits text into lines of at most width characters, at spaces. */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line !== "" && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === "" ? word : `${line} ${word}`;
+    }
+  }
+  if (line !== "") lines.push(line);
+  return lines;
 }
