@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { HealthStatus } from "../../generated/switchboard/health/v1/check.js";
-import type { ResolvedCheck } from "./check-spec.js";
+import type { ResolvedCheck } from "../registry/index.js";
 import type { CheckState } from "./check-runner.js";
 import { startCheckRunner } from "./check-runner.js";
 import type { Checker, ProbeResult } from "./checker.js";

@@ -1,5 +1,5 @@
 import { HealthStatus } from "../../generated/switchboard/health/v1/check.js";
-import type { ResolvedCheck } from "./check-spec.js";
+import type { ResolvedCheck } from "../registry/index.js";
 import type { Checker, ProbeResult } from "./checker.js";
 import { errorText, truncateOutput } from "./checker.js";
 import type { Clock } from "./clock.js";

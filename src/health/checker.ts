@@ -1,4 +1,4 @@
-import type { CheckTarget } from "./check-spec.js";
+import type { CheckTarget } from "../registry/index.js";
 
 /** Outcome of one probe. */
 export interface ProbeResult {

@@ -1,4 +1,4 @@
-import type { CheckTarget } from "./check-spec.js";
+import type { CheckTarget } from "../registry/index.js";
 import type { Checker, CheckerFactory } from "./checker.js";
 import { createHttpChecker } from "./http-checker.js";
 import { createTcpChecker } from "./tcp-checker.js";

@@ -9,7 +9,7 @@ import { InvalidArgumentError, NotFoundError } from "../errors.js";
 import { encodeInstance, instanceKey } from "../registry/index.js";
 import { createEmbeddedStore } from "../store/index.js";
 import type { Store } from "../store/index.js";
-import type { CheckTarget } from "./check-spec.js";
+import type { CheckTarget } from "../registry/index.js";
 import type { Checker } from "./checker.js";
 import { createHealthMonitor, type HealthMonitor } from "./health-monitor.js";
 import { healthKey } from "./keys.js";

@@ -22,11 +22,12 @@ import {
   isDnsLabel,
   parseInstanceKey,
   parseRevision,
+  resolveChecks,
+  SELF_CHECK_NAME,
 } from "../registry/index.js";
-import type { InstanceName, RegistryView, ViewUpdate } from "../registry/index.js";
+import type { CheckTarget, InstanceName, RegistryView, ResolvedCheck, ViewUpdate } from "../registry/index.js";
 import { LeaseNotFoundError, StoreError } from "../store/index.js";
 import type { KeyValue, Store } from "../store/index.js";
-import { type CheckTarget, type ResolvedCheck, resolveChecks, SELF_CHECK_NAME } from "./check-spec.js";
 import type { CheckerFactory } from "./checker.js";
 import { type Clock, systemClock } from "./clock.js";
 import { createCheckerFactory } from "./default-checkers.js";

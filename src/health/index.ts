@@ -10,8 +10,6 @@ export { errorText, truncateOutput } from "./checker.js";
 export type { Checker, CheckerFactory, ProbeResult } from "./checker.js";
 export { startCheckRunner } from "./check-runner.js";
 export type { CheckNotifier, CheckRunner, CheckRunnerOptions, CheckState } from "./check-runner.js";
-export { CHECK_DEFAULTS, SELF_CHECK_NAME, resolveChecks } from "./check-spec.js";
-export type { CheckHost, CheckTarget, ResolvedCheck } from "./check-spec.js";
 export { createHealthWatch, REMOVED_OUTPUT } from "./health-watch.js";
 export type { HealthWatch, HealthWatchOptions, HealthWatchRequest } from "./health-watch.js";
 export { createReplicaMembership, DEFAULT_REPLICA_TTL_SECONDS } from "./replica-membership.js";

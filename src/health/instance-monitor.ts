@@ -1,7 +1,7 @@
 import { HealthStatus } from "../../generated/switchboard/health/v1/check.js";
 import type { CheckResult } from "../../generated/switchboard/health/v1/health.js";
-import type { ResolvedCheck } from "./check-spec.js";
-import { SELF_CHECK_NAME } from "./check-spec.js";
+import { SELF_CHECK_NAME } from "../registry/index.js";
+import type { ResolvedCheck } from "../registry/index.js";
 import type { CheckState } from "./check-runner.js";
 import { startCheckRunner } from "./check-runner.js";
 import type { CheckRunner } from "./check-runner.js";

@@ -12,6 +12,7 @@ import { AlreadyExistsError, ConflictError, InvalidArgumentError, NotFoundError,
 import { LeaseNotFoundError, StoreUnavailableError } from "../store/errors.js";
 import type { KeyValue, Store } from "../store/types.js";
 import { decodeInstance, encodeInstance } from "./codec.js";
+import { validateHealthChecks } from "./health-check-spec.js";
 import { instanceKey, parseInstanceKey } from "./keys.js";
 import { createRegistryMetrics } from "./metrics.js";
 import { createRegistryView, type RegistryView } from "./registry-view.js";
@@ -19,7 +20,6 @@ import { compileFilter } from "./routing.js";
 import {
   generateInstanceId,
   validateAddress,
-  validateHealthChecks,
   validateLeaseId,
   validateMetadata,
   validateName,

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import type { HealthCheck } from "../../generated/switchboard/health/v1/check.js";
 import { InstanceState } from "../../generated/switchboard/registry/v1/registry.js";
 import { InvalidArgumentError } from "../errors.js";
 import {
@@ -7,7 +6,6 @@ import {
   isDnsLabel,
   parseRevision,
   validateAddress,
-  validateHealthChecks,
   validateLeaseId,
   validateMetadata,
   validateName,
@@ -27,18 +25,6 @@ function fieldOf(fn: () => unknown): string | undefined {
     throw error;
   }
   return undefined;
-}
-
-function check(partial: Partial<HealthCheck>): HealthCheck {
-  return {
-    name: "",
-    target: { $case: "tcp", value: { port: 0 } },
-    intervalMs: 0,
-    timeoutMs: 0,
-    unhealthyThreshold: 0,
-    healthyThreshold: 0,
-    ...partial,
-  };
 }
 
 describe("names", () => {
@@ -111,21 +97,6 @@ describe("instance fields", () => {
     expect(fieldOf(() => validateState(InstanceState.INSTANCE_STATE_UNSPECIFIED, "state", false))).toBe("state");
     expect(fieldOf(() => validateState(9 as InstanceState, "instance.state", true))).toBe("instance.state");
     expect(validateState(InstanceState.INSTANCE_STATE_DRAINING, "s", false)).toBe(InstanceState.INSTANCE_STATE_DRAINING);
-  });
-
-  it("checks health checks: count, one target, interval, thresholds, URL", () => {
-    const f = "instance.health_checks";
-    expect(validateHealthChecks([check({})], f)).toHaveLength(1);
-    expect(fieldOf(() => validateHealthChecks(Array.from({ length: 9 }, () => check({})), f))).toBe(f);
-    expect(fieldOf(() => validateHealthChecks([check({}), check({ target: undefined })], f))).toBe(`${f}[1]`);
-    expect(fieldOf(() => validateHealthChecks([check({ intervalMs: 999 })], f))).toBe(`${f}[0].interval_ms`);
-    expect(validateHealthChecks([check({ intervalMs: 1000 })], f)).toHaveLength(1);
-    expect(fieldOf(() => validateHealthChecks([check({ unhealthyThreshold: 101 })], f))).toBe(`${f}[0].unhealthy_threshold`);
-    expect(fieldOf(() => validateHealthChecks([check({ target: { $case: "tcp", value: { port: 70000 } } })], f))).toBe(`${f}[0].tcp.port`);
-    const http = (url: string) => check({ target: { $case: "http", value: { url, path: "", port: 0, headers: {} } } });
-    expect(validateHealthChecks([http("http://127.0.0.1:8080/health")], f)).toHaveLength(1);
-    expect(fieldOf(() => validateHealthChecks([http("ftp://x")], f))).toBe(`${f}[0].http.url`);
-    expect(fieldOf(() => validateHealthChecks([http("not a url")], f))).toBe(`${f}[0].http.url`);
   });
 });
 

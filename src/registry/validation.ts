@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import type { HealthCheck } from "../../generated/switchboard/health/v1/check.js";
 import { InstanceState } from "../../generated/switchboard/registry/v1/registry.js";
 import { InvalidArgumentError } from "../errors.js";
 
@@ -9,6 +8,7 @@ import { InvalidArgumentError } from "../errors.js";
  * "instance.metadata"), thrown before anything is written.
  */
 
+/** Bounds of an instance's fields; health checks have theirs in health-check-spec.ts (CHECK_LIMITS). */
 export const LIMITS = {
   addressLength: 253,
   metadataPairs: 64,
@@ -24,23 +24,15 @@ export const LIMITS = {
   minTtlSeconds: 2,
   maxTtlSeconds: 300,
   defaultTtlSeconds: 10,
-  healthChecks: 8,
-  checkNameLength: 63,
-  minCheckIntervalMs: 1_000,
-  maxCheckIntervalMs: 3_600_000,
-  maxCheckThreshold: 100,
-  checkPathLength: 1_024,
-  grpcCheckServiceLength: 256,
 } as const;
 
 export const DEFAULT_NAMESPACE = "default";
 
 const DNS_1123_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const METADATA_KEY = /^[A-Za-z0-9._/-]+$/;
-const HTTP_HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // Control characters and whitespace never belong in addresses, tags or zones.
-const CONTROL_OR_SPACE = /[\s\u0000-\u001f\u007f]/;
-const CONTROL = /[\u0000-\u001f\u007f]/;
+export const CONTROL_OR_SPACE = /[\s\u0000-\u001f\u007f]/;
+export const CONTROL = /[\u0000-\u001f\u007f]/;
 const POSITIVE_INT64 = /^[1-9][0-9]{0,18}$/;
 const NON_NEGATIVE_INT64 = /^(0|[1-9][0-9]{0,18})$/;
 const MAX_INT64 = 9223372036854775807n;
@@ -181,62 +173,6 @@ export function validateOwner(owner: string, field: string): string {
   return owner;
 }
 
-/**
- * Declared health checks: at most 8, exactly one target each, intervals 0
- * (default) or 1000..3600000 ms, timeouts at most 3600000 ms, thresholds at
- * most 100, ports at most 65535, http URLs http(s) only. Defaults are applied
- * by the checker (src/health), not stored.
- */
-export function validateHealthChecks(checks: readonly HealthCheck[], field: string): HealthCheck[] {
-  if (checks.length > LIMITS.healthChecks) throw new InvalidArgumentError(field, `at most ${LIMITS.healthChecks} checks`);
-  checks.forEach((check, i) => {
-    const f = `${field}[${i}]`;
-    if (check.name.length > LIMITS.checkNameLength || CONTROL.test(check.name)) {
-      throw new InvalidArgumentError(`${f}.name`, `at most ${LIMITS.checkNameLength} printable characters`);
-    }
-    const target = check.target;
-    if (target === undefined) throw new InvalidArgumentError(f, "exactly one of http, grpc or tcp must be set");
-    if (!Number.isInteger(target.value.port) || target.value.port < 0 || target.value.port > 65_535) {
-      throw new InvalidArgumentError(`${f}.${target.$case}.port`, "must be 1..65535 (0 for the instance port)");
-    }
-    if (target.$case === "http") {
-      const { url, path, headers } = target.value;
-      if (url !== "") {
-        let parsed: URL;
-        try {
-          parsed = new URL(url);
-        } catch {
-          throw new InvalidArgumentError(`${f}.http.url`, "not a valid URL");
-        }
-        if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-          throw new InvalidArgumentError(`${f}.http.url`, "must be http:// or https://");
-        }
-      }
-      if (path.length > LIMITS.checkPathLength || CONTROL_OR_SPACE.test(path)) {
-        throw new InvalidArgumentError(`${f}.http.path`, `at most ${LIMITS.checkPathLength} characters without spaces`);
-      }
-      for (const [name, value] of Object.entries(headers)) {
-        if (!HTTP_HEADER_NAME.test(name)) throw new InvalidArgumentError(`${f}.http.headers`, `invalid header name ${JSON.stringify(truncate(name))}`);
-        if (/[\r\n\0]/.test(value)) throw new InvalidArgumentError(`${f}.http.headers`, `invalid value for ${name}`);
-      }
-    }
-    if (target.$case === "grpc" && target.value.service.length > LIMITS.grpcCheckServiceLength) {
-      throw new InvalidArgumentError(`${f}.grpc.service`, `at most ${LIMITS.grpcCheckServiceLength} characters`);
-    }
-    if (check.intervalMs !== 0 && (check.intervalMs < LIMITS.minCheckIntervalMs || check.intervalMs > LIMITS.maxCheckIntervalMs)) {
-      throw new InvalidArgumentError(`${f}.interval_ms`, `must be ${LIMITS.minCheckIntervalMs}..${LIMITS.maxCheckIntervalMs} (0 for the default)`);
-    }
-    if (check.timeoutMs > LIMITS.maxCheckIntervalMs) throw new InvalidArgumentError(`${f}.timeout_ms`, `at most ${LIMITS.maxCheckIntervalMs}`);
-    if (check.unhealthyThreshold > LIMITS.maxCheckThreshold) {
-      throw new InvalidArgumentError(`${f}.unhealthy_threshold`, `at most ${LIMITS.maxCheckThreshold}`);
-    }
-    if (check.healthyThreshold > LIMITS.maxCheckThreshold) {
-      throw new InvalidArgumentError(`${f}.healthy_threshold`, `at most ${LIMITS.maxCheckThreshold}`);
-    }
-  });
-  return [...checks];
-}
-
 /** A random instance id: 16 characters of [a-z0-9], starting with a letter (a DNS-1123 label). */
 export function generateInstanceId(): string {
   const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -246,6 +182,7 @@ export function generateInstanceId(): string {
   return id;
 }
 
-function truncate(value: string): string {
+/** A value cut for error messages. */
+export function truncate(value: string): string {
   return value.length > 70 ? `${value.slice(0, 64)}...` : value;
 }
