@@ -197,8 +197,11 @@ export function createRegistry(options: RegistryOptions): Registry {
     ...(metrics !== undefined && { metrics }),
   });
   let closed = false;
-  // Aborted by close(): wakes KeepAlive streams so they end.
-  const lifetime = new AbortController();
+  // Wake-ups of the open KeepAlive streams; close() calls each so they end.
+  // A Set rather than one 'abort' listener per stream on a registry-wide
+  // signal: that would pile up listeners (and MaxListenersExceededWarning)
+  // with every connected agent.
+  const openKeepAlives = new Set<() => void>();
 
   /** Store errors → domain errors; everything else passes. */
   function translate(error: unknown): unknown {
@@ -365,7 +368,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     };
     const nextChange = () => new Promise<void>((resolve) => waiters.add(resolve));
     signal.addEventListener("abort", changed);
-    lifetime.signal.addEventListener("abort", changed);
+    openKeepAlives.add(changed);
     void (async () => {
       try {
         for await (const leaseId of leaseIds) {
@@ -406,7 +409,7 @@ export function createRegistry(options: RegistryOptions): Registry {
       }
     } finally {
       signal.removeEventListener("abort", changed);
-      lifetime.signal.removeEventListener("abort", changed);
+      openKeepAlives.delete(changed);
       changed();
     }
   }
@@ -550,7 +553,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     close() {
       if (closed) return;
       closed = true;
-      lifetime.abort();
+      for (const wake of openKeepAlives) wake();
       hub.close();
       if (ownsView) view.close();
     },

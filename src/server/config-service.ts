@@ -14,6 +14,7 @@ import type { ConfigManagerOptions, ReadOptions, ConfigValue, ConfigVersion, Lay
 import { ConflictError, InvalidArgumentError } from "../errors.js";
 import { parseRevision } from "../registry/index.js";
 import type { ServiceDeps } from "./deps.js";
+import { createShutdownFanOut } from "./shutdown-fan-out.js";
 
 /** Tuning of the config service; every field defaults as documented on ConfigManagerOptions. */
 export type ConfigServiceOptions = Omit<ConfigManagerOptions, "store" | "cache" | "prefix" | "logger">;
@@ -33,6 +34,7 @@ const LAYER_TO_PROTO: Record<DomainLayer, Layer> = {
 export function createConfigServiceImpl(deps: ServiceDeps, options: ConfigServiceOptions = {}): ConfigServiceImplementation {
   const manager = createConfigManager({ ...options, store: deps.store, cache: deps.cache, prefix: deps.prefix, logger: deps.logger });
   const metrics = configMetrics(deps.metrics);
+  const shutdown = createShutdownFanOut(deps.shutdownSignal);
 
   /** Counts a write by outcome. */
   async function write<T>(method: string, run: () => Promise<T>): Promise<T> {
@@ -112,14 +114,10 @@ export function createConfigServiceImpl(deps: ServiceDeps, options: ConfigServic
     async *watchConfig(request, context) {
       const since = parseRevision(request.sinceRevision, "since_revision");
       // Ends on client cancel and on server shutdown (the shutdown middleware does this too; this keeps it true without it).
-      const controller = new AbortController();
-      const abort = () => controller.abort();
-      context.signal.addEventListener("abort", abort);
-      deps.shutdownSignal.addEventListener("abort", abort);
-      if (context.signal.aborted || deps.shutdownSignal.aborted) abort();
+      const link = shutdown.link(context.signal);
       metrics.streams.inc();
       try {
-        for await (const update of manager.watchConfig(request, since, controller.signal)) {
+        for await (const update of manager.watchConfig(request, since, link.signal)) {
           metrics.pushes.inc({ kind: update.bookmark ? "bookmark" : update.reset ? "reset" : update.changedKeys.length ? "change" : "initial" });
           const message: WatchConfigResponse = {
             entries: update.entries.map(toResolvedEntry),
@@ -132,8 +130,7 @@ export function createConfigServiceImpl(deps: ServiceDeps, options: ConfigServic
         }
       } finally {
         metrics.streams.dec();
-        context.signal.removeEventListener("abort", abort);
-        deps.shutdownSignal.removeEventListener("abort", abort);
+        link.release();
       }
     },
   };

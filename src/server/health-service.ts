@@ -5,6 +5,7 @@ import type { HealthServiceImplementation } from "../../generated/switchboard/he
 import { createCheckerFactory, createHealthMonitor } from "../health/index.js";
 import type { HealthMetrics, HealthMonitor, HealthMonitorOptions } from "../health/index.js";
 import type { ServiceDeps } from "./deps.js";
+import { createShutdownFanOut } from "./shutdown-fan-out.js";
 import { createGrpcHealthChecker } from "./grpc-health-checker.js";
 
 /** Tuning of the health subsystem; every field defaults as documented on HealthMonitorOptions. */
@@ -45,13 +46,18 @@ export function createHealthService(deps: ServiceDeps, options: HealthServiceOpt
     if (!deps.shutdownSignal.aborted) log.error({ err: error }, "health monitor failed to start");
   });
   deps.shutdownSignal.addEventListener("abort", () => void close(), { once: true });
+  const shutdown = createShutdownFanOut(deps.shutdownSignal);
 
   const impl: HealthServiceImplementation = {
     reportHealth: (request) => monitor.reportHealth(request),
     getHealth: (request) => monitor.getHealth(request),
     async *watchHealth(request, context) {
-      const signal = AbortSignal.any([context.signal, deps.shutdownSignal]);
-      yield* monitor.watchHealth(request, signal);
+      const link = shutdown.link(context.signal);
+      try {
+        yield* monitor.watchHealth(request, link.signal);
+      } finally {
+        link.release();
+      }
     },
   };
   return { impl, monitor, close };

@@ -1,6 +1,7 @@
 import { ServerError, Status } from "nice-grpc";
 import type { CallContext, ServerMiddlewareCall } from "nice-grpc-common";
 import { isAbortError } from "./abort.js";
+import { createShutdownFanOut } from "./shutdown-fan-out.js";
 
 /**
  * Makes every call's `context.signal` also abort when the server shuts down,
@@ -9,23 +10,21 @@ import { isAbortError } from "./abort.js";
  * "retry, possibly on another replica".
  */
 export function createShutdownMiddleware(shutdownSignal: AbortSignal) {
+  // One listener on the shutdown signal for all calls (see shutdown-fan-out.ts).
+  const fanOut = createShutdownFanOut(shutdownSignal);
   return async function* shutdownMiddleware<Request, Response>(
     call: ServerMiddlewareCall<Request, Response>,
     context: CallContext,
   ) {
     if (shutdownSignal.aborted) throw shuttingDown();
-    const controller = new AbortController();
-    const abort = () => controller.abort();
-    context.signal.addEventListener("abort", abort);
-    shutdownSignal.addEventListener("abort", abort);
+    const link = fanOut.link(context.signal);
     try {
-      return yield* call.next(call.request, { ...context, signal: controller.signal });
+      return yield* call.next(call.request, { ...context, signal: link.signal });
     } catch (error) {
       if (isAbortError(error) && shutdownSignal.aborted && !context.signal.aborted) throw shuttingDown();
       throw error;
     } finally {
-      context.signal.removeEventListener("abort", abort);
-      shutdownSignal.removeEventListener("abort", abort);
+      link.release();
     }
   };
 }
