@@ -24,8 +24,8 @@ export interface Profile {
 }
 
 export const FULL: Profile = {
-  register: { count: 5_000, concurrency: 64, rounds: 2 },
-  resolve: { instances: 10, durationMs: 5_000, warmupMs: 1_000, concurrency: 64, channels: 4, rounds: 2 },
+  register: { count: 4_000, concurrency: 64, rounds: 3 },
+  resolve: { instances: 10, durationMs: 3_000, warmupMs: 500, concurrency: 64, channels: 4, rounds: 3 },
   rawWatch: { count: 300, intervalMs: 5 },
   watch: [
     { watchers: 1, events: 300, intervalMs: 5, loadgens: 1 },

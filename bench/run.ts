@@ -39,6 +39,7 @@ const { values } = parseArgs({
     out: { type: "string" },
     "server-log-level": { type: "string", default: "warn" },
     profile: { type: "boolean", default: false },
+    levels: { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
@@ -48,6 +49,7 @@ if (values.help) {
     [
       "Usage: npm run bench -- [--quick] [--only a,b] [--from-dist] [--profile] [--out file.json] [--server-log-level warn]",
       "  --profile  write a V8 CPU profile of every server process to bench/results/profiles/<start time>/",
+      "  --levels   only these stream counts (watch, config) and instance counts (failure), e.g. --levels 10000",
       `Scenarios: ${Object.keys(SCENARIOS).join(", ")}`,
       "",
     ].join("\n"),
@@ -67,7 +69,16 @@ const cpuProfileDir = values.profile
   ? fileURLToPath(new URL(`./results/profiles/${startedAt.toISOString().replace(/[:.]/g, "-")}/`, import.meta.url))
   : undefined;
 const options: BenchOptions = { quick: values.quick, fromDist: values["from-dist"], serverLogLevel: values["server-log-level"], cpuProfileDir, log };
-const profile = values.quick ? QUICK : FULL;
+const levels = values.levels?.split(",").map(Number);
+const baseProfile = values.quick ? QUICK : FULL;
+const profile: Profile = levels
+  ? {
+      ...baseProfile,
+      watch: baseProfile.watch.filter((l) => levels.includes(l.watchers)),
+      config: baseProfile.config.filter((l) => levels.includes(l.watchers)),
+      failure: { ...baseProfile.failure, levels: baseProfile.failure.levels.filter((l) => levels.includes(l.instances)) },
+    }
+  : baseProfile;
 
 function command(cmd: string, args: string[]): string {
   try {

@@ -37,3 +37,14 @@ export function round(value: number, digits = 3): number {
 export function monoMs(): number {
   return Number(process.hrtime.bigint()) / 1e6;
 }
+
+/**
+ * Of alternating baseline/result rounds, the one whose ratio is the median
+ * (the lower middle for an even count): its figures are reported together,
+ * so that baseline, result and ratio stay consistent and a round disturbed by
+ * the rest of the machine does not decide the outcome.
+ */
+export function medianRound<T>(rounds: T[], ratioOf: (round: T) => number): T {
+  const sorted = [...rounds].sort((a, b) => ratioOf(a) - ratioOf(b));
+  return sorted[Math.floor((sorted.length - 1) / 2)] as T;
+}

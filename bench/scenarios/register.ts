@@ -1,7 +1,9 @@
 // 1. Register throughput, 64 in flight: Switchboard Register vs raw etcd3
-// lease grant + put (of the same Instance bytes) from a Node process.
+// lease grant + put (of the same Instance bytes) from a Node process. Rounds
+// alternate both; the round with the median ratio is reported.
 import { withEnv, type BenchOptions, type PhaseUsage } from "../lib/env.js";
 import { ratio, type Row } from "../lib/report.js";
+import { medianRound } from "../lib/stats.js";
 import type { Profile } from "../profile.js";
 
 interface Throughput {
@@ -44,10 +46,7 @@ export async function registerScenario(options: BenchOptions, profile: Profile["
       }
       rounds.push({ raw, sb });
     }
-    // Best round of each: the one least disturbed by whatever else the machine did.
-    const best = <K extends "raw" | "sb">(k: K) => rounds.map((r) => r[k]).sort((a, b) => b.value.opsPerSecond - a.value.opsPerSecond)[0]!;
-    const raw = best("raw");
-    const sb = best("sb");
+    const { raw, sb } = medianRound(rounds, (r) => r.sb.value.opsPerSecond / r.raw.value.opsPerSecond);
     return [
       {
         scenario: `1. Register, ${profile.concurrency} in flight`,

@@ -1,7 +1,9 @@
 // 2. Resolve: ListInstances of a 10-instance service, served from the
-// server's cache, vs a null unary echo RPC on the same server process.
+// server's cache, vs a null unary echo RPC on the same server process. Rounds
+// alternate both; the round with the median ratio is reported.
 import { withEnv, type BenchOptions } from "../lib/env.js";
 import { ratio, type Row } from "../lib/report.js";
+import { medianRound } from "../lib/stats.js";
 import type { Profile } from "../profile.js";
 
 export async function resolveScenario(options: BenchOptions, profile: Profile["resolve"]): Promise<Row[]> {
@@ -39,9 +41,8 @@ export async function resolveScenario(options: BenchOptions, profile: Profile["r
       echoRuns.push(echo);
       resolveRuns.push(resolve);
     }
-    const best = <T extends { value: { opsPerSecond: number } }>(runs: T[]) => [...runs].sort((a, b) => b.value.opsPerSecond - a.value.opsPerSecond)[0]!;
-    const echo = best(echoRuns);
-    const resolve = best(resolveRuns);
+    const pairs = echoRuns.map((echo, i) => ({ echo, resolve: resolveRuns[i]! }));
+    const { echo, resolve } = medianRound(pairs, (p) => p.resolve.value.opsPerSecond / p.echo.value.opsPerSecond);
     return [
       {
         scenario: `2. Resolve (ListInstances, ${profile.instances} instances), ${profile.concurrency} in flight`,
