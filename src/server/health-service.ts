@@ -4,6 +4,7 @@ import { HealthStatus } from "../../generated/switchboard/health/v1/check.js";
 import type { HealthServiceImplementation } from "../../generated/switchboard/health/v1/health.js";
 import { createCheckerFactory, createHealthMonitor } from "../health/index.js";
 import type { HealthMetrics, HealthMonitor, HealthMonitorOptions } from "../health/index.js";
+import { UnavailableError } from "../errors.js";
 import type { ServiceDeps } from "./deps.js";
 import { createShutdownFanOut } from "./shutdown-fan-out.js";
 import { createGrpcHealthChecker } from "./grpc-health-checker.js";
@@ -58,6 +59,10 @@ export function createHealthService(deps: ServiceDeps, options: HealthServiceOpt
       } finally {
         link.release();
       }
+      // The watch ends quietly when its signal aborts. A shutdown must not look
+      // like a finished stream to the client but, as for Watch and WatchConfig,
+      // UNAVAILABLE: resume elsewhere. (A client that cancelled gets nothing either way.)
+      if (deps.shutdownSignal.aborted) throw new UnavailableError("server is shutting down; resume with since_revision");
     },
   };
   return { impl, monitor, close };
