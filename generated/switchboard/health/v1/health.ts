@@ -73,8 +73,12 @@ export interface GetHealthRequest {
 export interface GetHealthResponse {
   instances: InstanceHealth[];
   /**
-   * True when more than the protection share of the service failed at once:
-   * its instances are kept routable and the failure is reported loudly.
+   * True while the service is in protection: it has at least the minimum
+   * number of UP instances (server flag --protection-min-instances, default 3)
+   * and more than the protection share of them (--protection-threshold,
+   * default 0.5) are unhealthy. Its UP instances are then all kept routable,
+   * on the grounds that the checker may be the one cut off, and the failure
+   * is reported loudly (log, metric).
    */
   protectionActive: boolean;
   revision: string;
