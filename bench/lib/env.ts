@@ -103,3 +103,8 @@ export async function withEnv<T>(options: BenchOptions, fn: (env: BenchEnv) => P
     await env.stop();
   }
 }
+
+/** CPU microseconds per operation of each process during a phase. */
+export function cpuMicrosPerOp(usage: PhaseUsage, ops: number): Record<string, number> {
+  return Object.fromEntries(Object.entries(usage.processes).map(([label, u]) => [label, ops > 0 ? Math.round((u.cpuSeconds * 1e6) / ops) : Number.NaN]));
+}

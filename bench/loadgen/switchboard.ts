@@ -5,6 +5,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Channel, Client } from "nice-grpc";
 import {
   EventType,
+  ListInstancesRequest,
   RegistryServiceDefinition,
   type KeepAliveRequest,
 } from "../../generated/switchboard/registry/v1/registry.js";
@@ -92,13 +93,41 @@ async function unaryLoad(p: UnaryLoadParams, make: (channel: Channel) => () => P
   }
 }
 
+/**
+ * ListInstances with the response left undecoded: the load generator shares
+ * the two cores with the server, so it does the same work per call for resolve
+ * and for echo, and the difference between them is the server's.
+ */
+const RawListInstances = {
+  listInstances: {
+    path: "/switchboard.registry.v1.RegistryService/ListInstances",
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (request: ListInstancesRequest) => ListInstancesRequest.encode(request).finish(),
+    requestDeserialize: (bytes: Uint8Array) => ListInstancesRequest.decode(bytes),
+    responseSerialize: (bytes: Uint8Array) => bytes,
+    responseDeserialize: (bytes: Uint8Array) => bytes,
+    options: {},
+  },
+} as const;
+
 /** ListInstances of one service, served from the server's cache. */
 async function sbResolve(p: UnaryLoadParams) {
+  const request = ListInstancesRequest.fromPartial({ namespace: NAMESPACE, service: p.service });
+  // Check once, decoded, that the service resolves to its instances.
+  const [check] = openChannels(p.address, 1) as [Channel];
+  try {
+    const [client] = clientsFor(RegistryServiceDefinition, [check]) as [RegistryClient];
+    const response = await client.listInstances(request);
+    if (response.instances.length === 0) throw new Error(`resolve of ${p.service} returned no instances`);
+  } finally {
+    check.close();
+  }
   return unaryLoad(p, (channel) => {
-    const [client] = clientsFor(RegistryServiceDefinition, [channel]) as [RegistryClient];
+    const [client] = clientsFor(RawListInstances, [channel]);
     return async () => {
-      const response = await client.listInstances({ namespace: NAMESPACE, service: p.service });
-      if (response.instances.length === 0) throw new Error(`resolve of ${p.service} returned no instances`);
+      const bytes = await client!.listInstances(request);
+      if (bytes.length === 0) throw new Error(`resolve of ${p.service} returned nothing`);
     };
   });
 }

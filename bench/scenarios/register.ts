@@ -1,7 +1,7 @@
 // 1. Register throughput, 64 in flight: Switchboard Register vs raw etcd3
 // lease grant + put (of the same Instance bytes) from a Node process. Rounds
 // alternate both; the round with the median ratio is reported.
-import { withEnv, type BenchOptions, type PhaseUsage } from "../lib/env.js";
+import { cpuMicrosPerOp, withEnv, type BenchOptions, type PhaseUsage } from "../lib/env.js";
 import { ratio, type Row } from "../lib/report.js";
 import { medianRound } from "../lib/stats.js";
 import type { Profile } from "../profile.js";
@@ -47,15 +47,19 @@ export async function registerScenario(options: BenchOptions, profile: Profile["
       rounds.push({ raw, sb });
     }
     const { raw, sb } = medianRound(rounds, (r) => r.sb.value.opsPerSecond / r.raw.value.opsPerSecond);
+    // CPU per operation is steadier than throughput on a busy machine.
+    const rawCpu = cpuMicrosPerOp(raw.usage, profile.count);
+    const sbCpu = cpuMicrosPerOp(sb.usage, profile.count);
+    options.log(`  register CPU µs/op: raw client ${rawCpu.loadgen}, etcd ${rawCpu.etcd}; Switchboard server ${sbCpu.server}, etcd ${sbCpu.etcd}, client ${sbCpu.loadgen}`);
     return [
       {
         scenario: `1. Register, ${profile.concurrency} in flight`,
         baseline: { label: "raw etcd3 lease grant + put", value: raw.value.opsPerSecond, unit: "ops/s", ...raw.value.latency },
-        result: { label: "Switchboard Register", value: sb.value.opsPerSecond, unit: "ops/s", ...sb.value.latency },
+        result: { label: `Switchboard Register; server ${sbCpu.server} µs CPU/op, raw client ${rawCpu.loadgen}`, value: sb.value.opsPerSecond, unit: "ops/s", ...sb.value.latency },
         ratio: ratio(sb.value.opsPerSecond, raw.value.opsPerSecond),
         target: { text: "≥ 0.75× raw etcd3", met: sb.value.opsPerSecond >= 0.75 * raw.value.opsPerSecond },
         usage: { baseline: raw.usage, result: sb.usage },
-        details: { count: profile.count, rounds: rounds.map((r) => ({ raw: r.raw.value.opsPerSecond, switchboard: r.sb.value.opsPerSecond })) },
+        details: { count: profile.count, cpuMicrosPerOp: { baseline: rawCpu, result: sbCpu }, rounds: rounds.map((r) => ({ raw: r.raw.value.opsPerSecond, switchboard: r.sb.value.opsPerSecond })) },
       },
     ];
   });
