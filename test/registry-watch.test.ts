@@ -268,15 +268,17 @@ describe.skipIf(!etcdBinary)("watch correctness on etcd", () => {
     await sleep(2_000);
     stop = true;
     await Promise.all(workers);
-    // Unheartbeated leases (TTL 2) expire; the kept ones (TTL 4) survive on heartbeats.
+    // Unheartbeated leases (TTL 2) expire; the kept ones (TTL 4) survive on heartbeats, which go on until
+    // the final comparisons are done so that no expiry lands between a resolve and the watch it is compared to.
+    let comparing = true;
+    const keepUntil = Date.now() + 30_000; // bounded, in case an assertion below ends the test early
     const keepAlive = (async () => {
-      for (let i = 0; i < 6; i++) {
+      while (comparing && Date.now() < keepUntil) {
         await Promise.all([...kept].map((leaseId) => client.heartbeat({ leaseId }).catch(() => kept.delete(leaseId))));
         await sleep(600);
       }
     })();
     await sleep(3_500);
-    await keepAlive;
     await heartbeats;
 
     const final = await client.listInstances({ service: "orders", includeUnroutable: true });
@@ -315,6 +317,8 @@ describe.skipIf(!etcdBinary)("watch correctness on etcd", () => {
       );
     }
     expect(checked).toBeGreaterThan(100);
+    comparing = false;
+    await keepAlive;
 
     // Resume from a middle revision: exactly the events after it.
     const full = watches[1]!.watch; // include_unroutable: sees every change
