@@ -19,13 +19,11 @@
  * `signal` (or breaking out of the loop) ends it without an error.
  */
 import type { ResolvedEntry, WatchConfigResponse } from "../../generated/switchboard/config/v1/config.js";
-import { createBackoff, sleep } from "./backoff.js";
 import type { BackoffOptions } from "./backoff.js";
 import type { ConfigClient, SwitchboardClient } from "./client.js";
-import { isAbortError, isRetryableError } from "./errors.js";
 import { toRevision } from "./instances.js";
-import { silentLogger } from "./logger.js";
 import type { SdkLogger } from "./logger.js";
+import { resumingStream } from "./resuming-stream.js";
 
 export interface ConfigWatchOptions {
   /** Default "default". */
@@ -66,52 +64,34 @@ export async function* watchConfig(
   signal?: AbortSignal,
 ): AsyncGenerator<ConfigWatchUpdate, void, undefined> {
   const config: ConfigClient = "config" in client ? client.config : client;
-  const logger = options.logger ?? silentLogger;
-  const backoff = createBackoff(options.backoff);
   let revision = options.sinceRevision ?? 0;
   let entries: ResolvedEntry[] = [];
   const target = `${options.namespace || "default"}/${options.service || "_"}/${options.profile || "_"}`;
 
-  while (!isAborted(signal)) {
-    const attempt = new AbortController();
-    const onAbort = (): void => attempt.abort();
-    signal?.addEventListener("abort", onAbort);
-    let failure: unknown;
-    try {
-      const stream = config.watchConfig(
-        {
-          namespace: options.namespace ?? "",
-          service: options.service ?? "",
-          profile: options.profile ?? "",
-          sinceRevision: String(revision),
-        },
-        { signal: attempt.signal },
-      );
-      for await (const message of stream) {
-        backoff.reset();
+  yield* resumingStream(
+    {
+      open: (attempt) =>
+        config.watchConfig(
+          {
+            namespace: options.namespace ?? "",
+            service: options.service ?? "",
+            profile: options.profile ?? "",
+            sinceRevision: String(revision),
+          },
+          { signal: attempt },
+        ),
+      apply: (message) => {
         const update = apply(message);
-        if (update !== undefined && (update.type !== "bookmark" || options.bookmarks === true)) yield update;
-      }
-      logger.debug({ target, revision }, "config watch ended by the server; resuming");
-    } catch (error) {
-      if (isAborted(signal) || isAbortError(error)) return;
-      if (!isRetryableError(error)) throw error;
-      failure = error;
-    } finally {
-      signal?.removeEventListener("abort", onAbort);
-      attempt.abort();
-    }
-    const delay = backoff.next();
-    if (failure !== undefined) {
-      logger.warn({ target, err: failure, revision, delayMs: delay }, "config watch interrupted; resuming");
-      options.onRetry?.(failure, delay);
-    }
-    try {
-      await sleep(delay, signal);
-    } catch {
-      return;
-    }
-  }
+        return update?.type === "bookmark" && options.bookmarks !== true ? undefined : update;
+      },
+      name: "config watch",
+      logFields: () => ({ target, revision }),
+      backoff: options.backoff,
+      logger: options.logger,
+      onRetry: options.onRetry,
+    },
+    signal,
+  );
 
   function apply(message: WatchConfigResponse): ConfigWatchUpdate | undefined {
     const messageRevision = toRevision(message.revision);
@@ -141,9 +121,4 @@ export function diffKeys(before: readonly ResolvedEntry[], after: readonly Resol
     }
   }
   return [...changed, ...previous.keys()].sort();
-}
-
-/** Reads the flag through a call so TypeScript does not keep a narrowing across awaits. */
-function isAborted(signal: AbortSignal | undefined): boolean {
-  return signal?.aborted === true;
 }

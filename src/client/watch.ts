@@ -21,13 +21,11 @@
  */
 import { EventType } from "../../generated/switchboard/registry/v1/registry.js";
 import type { Instance, WatchResponse } from "../../generated/switchboard/registry/v1/registry.js";
-import { createBackoff, sleep } from "./backoff.js";
 import type { BackoffOptions } from "./backoff.js";
 import type { RegistryClient, SwitchboardClient } from "./client.js";
-import { isAbortError, isRetryableError } from "./errors.js";
 import { instanceKey, sortInstances, toRevision } from "./instances.js";
-import { silentLogger } from "./logger.js";
 import type { SdkLogger } from "./logger.js";
+import { resumingStream } from "./resuming-stream.js";
 
 export interface WatchServiceOptions {
   /** Default "default". */
@@ -83,8 +81,6 @@ export async function* watchService(
   signal?: AbortSignal,
 ): AsyncGenerator<WatchUpdate, void, undefined> {
   const registry: RegistryClient = "registry" in client ? client.registry : client;
-  const logger = options.logger ?? silentLogger;
-  const backoff = createBackoff(options.backoff);
   const state = new Map<string, Instance>();
   // lastRevision: newest revision seen. completeRevision: newest revision known to
   // be fully delivered (events of one revision may come in several messages), the
@@ -96,48 +92,32 @@ export async function* watchService(
 
   const list = (): Instance[] => sortInstances(state.values());
 
-  while (!isAborted(signal)) {
-    const attempt = new AbortController();
-    const onAbort = (): void => attempt.abort();
-    signal?.addEventListener("abort", onAbort);
-    let failure: unknown;
-    try {
-      const stream = registry.watch(
-        {
-          namespace: options.namespace ?? "",
-          service: options.service,
-          includeUnroutable: options.includeUnroutable ?? false,
-          tags: options.tags ?? [],
-          zone: options.zone ?? "",
-          sinceRevision: String(completeRevision),
-        },
-        { signal: attempt.signal },
-      );
-      for await (const message of stream) {
-        backoff.reset();
+  yield* resumingStream(
+    {
+      open: (attempt) =>
+        registry.watch(
+          {
+            namespace: options.namespace ?? "",
+            service: options.service,
+            includeUnroutable: options.includeUnroutable ?? false,
+            tags: options.tags ?? [],
+            zone: options.zone ?? "",
+            sinceRevision: String(completeRevision),
+          },
+          { signal: attempt },
+        ),
+      apply: (message) => {
         const update = apply(message);
-        if (update !== undefined && (update.type !== "bookmark" || options.bookmarks === true)) yield update;
-      }
-      logger.debug({ target, revision: completeRevision }, "watch stream ended by the server; resuming");
-    } catch (error) {
-      if (isAborted(signal) || isAbortError(error)) return;
-      if (!isRetryableError(error)) throw error;
-      failure = error;
-    } finally {
-      signal?.removeEventListener("abort", onAbort);
-      attempt.abort();
-    }
-    const delay = backoff.next();
-    if (failure !== undefined) {
-      logger.warn({ target, err: failure, revision: completeRevision, delayMs: delay }, "watch interrupted; resuming");
-      options.onRetry?.(failure, delay);
-    }
-    try {
-      await sleep(delay, signal);
-    } catch {
-      return;
-    }
-  }
+        return update?.type === "bookmark" && options.bookmarks !== true ? undefined : update;
+      },
+      name: "watch",
+      logFields: () => ({ target, revision: completeRevision }),
+      backoff: options.backoff,
+      logger: options.logger,
+      onRetry: options.onRetry,
+    },
+    signal,
+  );
 
   function apply(message: WatchResponse): WatchUpdate | undefined {
     const kind = message.kind;
@@ -177,9 +157,4 @@ export async function* watchService(
       }
     }
   }
-}
-
-/** Reads the flag through a call so TypeScript does not keep a narrowing across awaits. */
-function isAborted(signal: AbortSignal | undefined): boolean {
-  return signal?.aborted === true;
 }
