@@ -17,10 +17,6 @@ export function reportKey(prefix: string, namespace: string, service: string, in
   return `${prefix}health-reports/${namespace}/${service}/${instanceId}`;
 }
 
-export function healthPrefix(prefix: string): string {
-  return `${prefix}health/`;
-}
-
 export function reportsPrefix(prefix: string): string {
   return `${prefix}health-reports/`;
 }

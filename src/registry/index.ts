@@ -36,7 +36,7 @@ export {
 } from "./routing.js";
 export type { HealthCounts, InstanceFilter } from "./routing.js";
 export { decodeInstance, encodeInstance } from "./codec.js";
-export { instanceKey, instancesPrefix, parseInstanceKey, serviceInstancesPrefix } from "./keys.js";
+export { instanceKey, instancesPrefix, parseInstanceKey } from "./keys.js";
 export type { InstanceName } from "./keys.js";
 export { DEFAULT_NAMESPACE, LIMITS, isDnsLabel, parseRevision } from "./validation.js";
 export { CHECK_DEFAULTS, CHECK_LIMITS, SELF_CHECK_NAME, resolveChecks, validateHealthChecks } from "./health-check-spec.js";

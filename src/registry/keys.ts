@@ -12,11 +12,6 @@ export function instancesPrefix(prefix: string): string {
   return `${prefix}instances/`;
 }
 
-/** Prefix of the instance keys of one service. */
-export function serviceInstancesPrefix(prefix: string, namespace: string, service: string): string {
-  return `${prefix}instances/${namespace}/${service}/`;
-}
-
 export function instanceKey(prefix: string, namespace: string, service: string, instanceId: string): string {
   return `${prefix}instances/${namespace}/${service}/${instanceId}`;
 }

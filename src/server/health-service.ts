@@ -68,11 +68,6 @@ export function createHealthService(deps: ServiceDeps, options: HealthServiceOpt
   return { impl, monitor, close };
 }
 
-/** What the composition root registers; see createHealthService to also await the shutdown. */
-export function createHealthServiceImpl(deps: ServiceDeps): HealthServiceImplementation {
-  return createHealthService(deps).impl;
-}
-
 function healthMetrics(registry: Registry): HealthMetrics {
   const registers = [registry];
   const checks = new Counter({
