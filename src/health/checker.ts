@@ -37,3 +37,39 @@ export function errorText(error: unknown): string {
   }
   return String(error);
 }
+
+/** What a callback-style probe tells settleProbe. */
+export interface ProbeHooks {
+  /** Stops the probe's I/O and gives the result when the signal aborts first. */
+  onAbort(): ProbeResult;
+  /** Runs once the probe has settled, either way (e.g. closes a socket). */
+  release?(): void;
+}
+
+/**
+ * Settles a callback-style probe exactly once: with the first result `start`
+ * reports through `finish`, or with `onAbort()` when `signal` aborts first.
+ * The abort listener is removed when it settles.
+ */
+export function settleProbe(
+  signal: AbortSignal,
+  start: (finish: (result: ProbeResult) => void) => ProbeHooks,
+): Promise<ProbeResult> {
+  return new Promise<ProbeResult>((resolve) => {
+    let settled = false;
+    let hooks: ProbeHooks | undefined;
+    const finish = (result: ProbeResult): void => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener("abort", abort);
+      hooks?.release?.();
+      resolve(result);
+    };
+    const abort = (): void => {
+      if (hooks !== undefined) finish(hooks.onAbort());
+    };
+    hooks = start(finish);
+    if (signal.aborted) abort();
+    else if (!settled) signal.addEventListener("abort", abort, { once: true });
+  });
+}

@@ -1,7 +1,7 @@
 import http from "node:http";
 import https from "node:https";
 import type { Checker, ProbeResult } from "./checker.js";
-import { errorText, truncateOutput } from "./checker.js";
+import { errorText, settleProbe, truncateOutput } from "./checker.js";
 
 /** Body bytes read from a health endpoint; the rest is ignored. */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -24,18 +24,7 @@ export function createHttpChecker(options: HttpCheckerOptions): Checker {
   const headers = { "user-agent": "switchboard-health-check", accept: "application/json, */*", ...options.headers };
   return {
     probe: (signal) =>
-      new Promise<ProbeResult>((resolve) => {
-        let settled = false;
-        const finish = (result: ProbeResult) => {
-          if (settled) return;
-          settled = true;
-          signal.removeEventListener("abort", onAbort);
-          resolve(result);
-        };
-        const onAbort = () => {
-          req.destroy();
-          finish({ ok: false, output: "timed out" });
-        };
+      settleProbe(signal, (finish) => {
         const req = client.get(url, { headers, agent: false }, (res) => {
           const chunks: Buffer[] = [];
           let size = 0;
@@ -50,8 +39,12 @@ export function createHttpChecker(options: HttpCheckerOptions): Checker {
           res.on("error", (error) => finish({ ok: false, output: `HTTP ${res.statusCode}: ${errorText(error)}` }));
         });
         req.on("error", (error) => finish({ ok: false, output: errorText(error) }));
-        if (signal.aborted) onAbort();
-        else signal.addEventListener("abort", onAbort, { once: true });
+        return {
+          onAbort: () => {
+            req.destroy();
+            return { ok: false, output: "timed out" };
+          },
+        };
       }),
     close: () => {},
   };

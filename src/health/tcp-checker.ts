@@ -1,6 +1,6 @@
 import net from "node:net";
-import type { Checker, ProbeResult } from "./checker.js";
-import { errorText } from "./checker.js";
+import type { Checker } from "./checker.js";
+import { errorText, settleProbe } from "./checker.js";
 
 export interface TcpCheckerOptions {
   host: string;
@@ -12,21 +12,14 @@ export function createTcpChecker(options: TcpCheckerOptions): Checker {
   const where = `${options.host}:${options.port}`;
   return {
     probe: (signal) =>
-      new Promise<ProbeResult>((resolve) => {
-        let settled = false;
-        const finish = (result: ProbeResult) => {
-          if (settled) return;
-          settled = true;
-          signal.removeEventListener("abort", onAbort);
-          socket.destroy();
-          resolve(result);
-        };
-        const onAbort = () => finish({ ok: false, output: `connect ${where}: timed out` });
+      settleProbe(signal, (finish) => {
         const socket = net.connect({ host: options.host, port: options.port });
         socket.once("connect", () => finish({ ok: true, output: `connected to ${where}` }));
         socket.once("error", (error) => finish({ ok: false, output: errorText(error) }));
-        if (signal.aborted) onAbort();
-        else signal.addEventListener("abort", onAbort, { once: true });
+        return {
+          onAbort: () => ({ ok: false, output: `connect ${where}: timed out` }),
+          release: () => socket.destroy(),
+        };
       }),
     close: () => {},
   };
