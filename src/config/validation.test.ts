@@ -1,16 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { InvalidArgumentError } from "../errors.js";
+import { fieldOf } from "../../test/support/invalid-argument.js";
 import { MAX_VALUE_BYTES, normalizeContentType, normalizeScope, validateKey, validateValue } from "./validation.js";
-
-function fieldOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof InvalidArgumentError) return error.field;
-    throw error;
-  }
-  throw new Error("expected an InvalidArgumentError");
-}
 
 describe("normalizeScope", () => {
   it("defaults the namespace and keeps empty service and profile", () => {

@@ -1,17 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { HealthCheck } from "../../generated/switchboard/health/v1/check.js";
-import { InvalidArgumentError } from "../errors.js";
+import { fieldOf } from "../../test/support/invalid-argument.js";
 import { CHECK_DEFAULTS, resolveChecks, validateHealthChecks } from "./health-check-spec.js";
-
-function fieldOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof InvalidArgumentError) return error.field;
-    throw error;
-  }
-  return undefined;
-}
 
 function check(partial: Partial<HealthCheck>): HealthCheck {
   return {

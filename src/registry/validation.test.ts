@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { InstanceState } from "../../generated/switchboard/registry/v1/registry.js";
-import { InvalidArgumentError } from "../errors.js";
+import { fieldOf } from "../../test/support/invalid-argument.js";
 import {
   generateInstanceId,
   isDnsLabel,
@@ -16,16 +16,6 @@ import {
   validateTtl,
   validateWeight,
 } from "./validation.js";
-
-function fieldOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof InvalidArgumentError) return error.field;
-    throw error;
-  }
-  return undefined;
-}
 
 describe("names", () => {
   it("accepts DNS-1123 labels and rejects the rest", () => {
