@@ -1,30 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { HealthStatus } from "../../generated/switchboard/health/v1/check.js";
-import { type Instance, InstanceState } from "../../generated/switchboard/registry/v1/registry.js";
+import { InstanceState } from "../../generated/switchboard/registry/v1/registry.js";
+import { testInstance } from "../../test/support/instances.js";
 import { compileFilter, isProtectionActive, isRoutable, validateProtection } from "./routing.js";
 
-function instance(partial: Partial<Instance> = {}): Instance {
-  return {
-    namespace: "default",
-    service: "orders",
-    instanceId: "a",
-    address: "127.0.0.1",
-    port: 1,
-    metadata: {},
-    tags: [],
-    zone: "",
-    weight: 100,
-    state: InstanceState.INSTANCE_STATE_UP,
-    healthStatus: HealthStatus.HEALTH_STATUS_UNSPECIFIED,
-    healthChecks: [],
-    registeredAt: undefined,
-    revision: "0",
-    leaseId: "0",
-    ttlSeconds: 10,
-    owner: "",
-    ...partial,
-  };
-}
+const instance = testInstance;
 
 const unhealthy = { healthStatus: HealthStatus.HEALTH_STATUS_UNHEALTHY };
 

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { HealthStatus } from "../../generated/switchboard/health/v1/check.js";
 import { EventType, type Instance, InstanceState, type WatchResponse } from "../../generated/switchboard/registry/v1/registry.js";
 import { FakeCache } from "../../test/support/fake-cache.js";
+import { testInstance } from "../../test/support/instances.js";
 import { ResourceExhaustedError, UnavailableError } from "../errors.js";
 import { encodeInstance } from "./codec.js";
 import { instanceKey } from "./keys.js";
@@ -13,26 +14,7 @@ const PREFIX = "/sb/";
 const logger = pino({ level: "silent" });
 
 function instance(id: string, partial: Partial<Instance> = {}): Instance {
-  return {
-    namespace: "default",
-    service: "orders",
-    instanceId: id,
-    address: "127.0.0.1",
-    port: 8000,
-    metadata: {},
-    tags: [],
-    zone: "",
-    weight: 100,
-    state: InstanceState.INSTANCE_STATE_UP,
-    healthStatus: HealthStatus.HEALTH_STATUS_UNSPECIFIED,
-    healthChecks: [],
-    registeredAt: undefined,
-    revision: "0",
-    leaseId: "0",
-    ttlSeconds: 10,
-    owner: "",
-    ...partial,
-  };
+  return testInstance({ instanceId: id, ...partial });
 }
 
 function keyOf(i: Instance): string {
