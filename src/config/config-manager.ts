@@ -26,7 +26,7 @@ import {
   validateKey,
   validateValue,
 } from "./validation.js";
-import { watchConfigView } from "./watch.js";
+import { createConfigWatchHub } from "./watch.js";
 
 export interface ConfigManagerOptions {
   store: Store;
@@ -116,6 +116,14 @@ export function createConfigManager(options: ConfigManagerOptions): ConfigManage
   const settleTimeoutMs = options.settleTimeoutMs ?? 5_000;
   const maxWriteAttempts = options.maxWriteAttempts ?? 10;
   const layout = createConfigLayout(options.prefix);
+  // One cache subscription (while streams are open) and one resolve per selector for all watch streams.
+  const watchHub = createConfigWatchHub({
+    cache,
+    layout,
+    historyLimit,
+    bookmarkIntervalMs: options.bookmarkIntervalMs ?? 10_000,
+    queueLimit: options.watchQueueLimit ?? DEFAULT_CONFIG_WATCH_QUEUE_LIMIT,
+  });
 
   /** The cache has loaded and reached minRevision (or UNAVAILABLE after its wait timeout). */
   const ready = (read: ReadOptions = {}) => cache.waitForRevision(read.minRevision ?? 0);
@@ -394,18 +402,7 @@ export function createConfigManager(options: ConfigManagerOptions): ConfigManage
       if (!Number.isSafeInteger(sinceRevision) || sinceRevision < 0) {
         throw new InvalidArgumentError("since_revision", "must be a revision >= 0");
       }
-      return watchConfigView(
-        {
-          cache,
-          layout,
-          historyLimit,
-          bookmarkIntervalMs: options.bookmarkIntervalMs ?? 10_000,
-          queueLimit: options.watchQueueLimit ?? DEFAULT_CONFIG_WATCH_QUEUE_LIMIT,
-        },
-        normalized,
-        sinceRevision,
-        signal,
-      );
+      return watchHub.watch(normalized, sinceRevision, signal);
     },
   };
 }

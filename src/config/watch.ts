@@ -1,6 +1,6 @@
-import type { KeySpaceCache } from "../cache/index.js";
+import type { CacheUpdate, KeySpaceCache } from "../cache/index.js";
 import { ResourceExhaustedError } from "../errors.js";
-import type { KeyValue, StoreEvent, WatchBatch } from "../store/index.js";
+import type { KeyValue, WatchBatch } from "../store/index.js";
 import { decodeRecord } from "./layout.js";
 import type { ConfigLayout } from "./layout.js";
 import { changedKeys, LayeredState, layersFor } from "./resolve.js";
@@ -12,12 +12,21 @@ export interface WatchContext {
   layout: ConfigLayout;
   /** Versions kept per key: a key with this many may have lost older ones. */
   historyLimit: number;
+  /** A stream with nothing queued for this long gets a bookmark (0: never). */
   bookmarkIntervalMs: number;
   queueLimit: number;
+  /** Clock for bookmark idleness. Default Date.now. */
+  now?: () => number;
 }
 
 /**
- * The resolved view of one selector as a stream, served from the cache.
+ * Every config watch stream of one manager, served from ONE cache
+ * subscription. Streams with the same selector (namespace + service +
+ * profile) share one group: one LayeredState, resolved and diffed once per
+ * batch, and the same immutable ConfigViewUpdate object queued on each of
+ * their streams. Each stream keeps its own bounded queue.
+ *
+ * The stream guarantees (ConfigService.WatchConfig in config.proto):
  *
  * - since 0: the current view first (revision R = the cache's), then a new
  *   view each time a batch changes the resolved view (value, content type or
@@ -27,181 +36,330 @@ export interface WatchContext {
  *   view the client had at S is rebuilt from the explicit config history; when
  *   that is impossible (the cache's window no longer reaches S, history of a
  *   touched key was pruned, or more views than the queue holds) the stream
- *   starts with the current view flagged reset.
+ *   starts with the current view flagged reset. The replay is computed and the
+ *   stream joins its group in one synchronous stretch at the cache's revision,
+ *   so the live feed continues exactly after the replay.
  * - A cache relist (etcd compaction or outage) is diffed against the last view
  *   sent, so the client sees an ordinary change, never a gap.
- * - Idle for bookmarkIntervalMs: a bookmark at the cache's revision.
+ * - Nothing queued for bookmarkIntervalMs: a bookmark at the cache's revision
+ *   (one shared interval timer checks every stream).
  * - More than queueLimit views waiting for a slow consumer: ResourceExhaustedError.
  * - signal aborts: an AbortError.
+ *
+ * Batches without config value keys (registry, health, history writes) cost
+ * one prefix check per event and wake no stream.
  */
-export async function* watchConfigView(
-  ctx: WatchContext,
-  selector: ViewSelector,
-  sinceRevision: number,
-  signal: AbortSignal,
-): AsyncGenerator<ConfigViewUpdate> {
+export interface ConfigWatchHub {
+  watch(selector: ViewSelector, sinceRevision: number, signal: AbortSignal): AsyncGenerator<ConfigViewUpdate>;
+  /** Streams attached to the live feed. */
+  readonly streamCount: number;
+  /** Distinct selectors with attached streams. */
+  readonly groupCount: number;
+}
+
+/** The shared state of every stream of one selector. */
+interface Group {
+  readonly id: string;
+  readonly state: LayeredState;
+  /** Scope prefix of each layer, by layer index. */
+  readonly layerPrefixes: readonly string[];
+  /** The resolved view at the cache's revision (the state resolved after the last batch that touched it). */
+  view: ResolvedEntry[];
+  /** The first message for since-0 streams joining at this revision, shared while the revision stays. */
+  initial: ConfigViewUpdate | undefined;
+  readonly streams: Set<Stream>;
+}
+
+interface Stream {
+  queue: ConfigViewUpdate[];
+  head: number;
+  overflowed: boolean;
+  lastEnqueueAt: number;
+  wake: (() => void) | undefined;
+}
+
+export function createConfigWatchHub(ctx: WatchContext): ConfigWatchHub {
   const { cache, layout } = ctx;
-  // Also waits for the first load; a resume token from a replica that is ahead waits for this one to catch up.
-  await cache.waitForRevision(sinceRevision, { signal });
+  const now = ctx.now ?? Date.now;
+  const root = layout.valuesRoot;
+  /** Groups by selector id. */
+  const groups = new Map<string, Group>();
+  /** Which groups a scope prefix feeds, and as which layer. */
+  const feeds = new Map<string, Map<Group, number>>();
+  const all = new Set<Stream>();
+  let unsubscribe: (() => void) | undefined;
+  let ticker: ReturnType<typeof setInterval> | undefined;
 
-  const state = new LayeredState(layersFor(selector));
-  const layerPrefixes = state.layers.map((source) => layout.scopePrefix(source.scope));
-  const queue: ConfigViewUpdate[] = [];
-  let overflowed = false;
-  let lastView: ResolvedEntry[] = [];
-  let wake: (() => void) | undefined;
+  function onCacheUpdate(update: CacheUpdate): void {
+    if (update.type === "batch") applyBatch(update.batch);
+    else if (update.type === "reset") reloadAll(update.revision);
+  }
 
-  function push(update: ConfigViewUpdate): void {
-    if (overflowed) return;
-    if (queue.length >= ctx.queueLimit) {
-      overflowed = true;
-      queue.length = 0;
-    } else {
-      queue.push(update);
+  function applyBatch(batch: WatchBatch): void {
+    let touched: Set<Group> | undefined;
+    for (const event of batch.events) {
+      const key = event.type === "put" ? event.kv.key : event.key;
+      if (!key.startsWith(root)) continue;
+      // A value key is root + ns/svc/profile/ + key: its scope prefix is everything up to the last "/".
+      const slash = key.lastIndexOf("/");
+      const name = key.slice(slash + 1);
+      if (name === "") continue;
+      const fed = feeds.get(key.slice(0, slash + 1));
+      if (fed === undefined) continue;
+      const entry = event.type === "put" ? storedEntry(event.kv) : undefined;
+      for (const [group, index] of fed) {
+        group.state.set(index, name, entry);
+        (touched ??= new Set()).add(group);
+      }
     }
-    wake?.();
+    if (touched === undefined) return;
+    for (const group of touched) publish(group, batch.revision);
   }
 
-  /** Applies the events of our layers; true when any touched them. */
-  function apply(events: readonly StoreEvent[]): boolean {
-    let touched = false;
-    for (const event of events) {
-      const parsed = layout.parseValueKey(event.type === "put" ? event.kv.key : event.key);
-      if (!parsed) continue;
-      const index = state.layerOf(parsed.scope);
-      if (index < 0) continue;
-      touched = true;
-      state.set(index, parsed.key, event.type === "put" ? storedEntry(event.kv) : undefined);
+  function reloadAll(revision: number): void {
+    for (const group of groups.values()) {
+      load(group.state, group.layerPrefixes);
+      publish(group, revision);
     }
-    return touched;
   }
 
-  /** The next view when it differs from the last one. */
-  function next(revision: number): ConfigViewUpdate | undefined {
-    const view = state.resolve();
-    const changed = changedKeys(lastView, view);
-    if (changed.length === 0) return undefined;
-    lastView = view;
-    return { entries: view, changedKeys: changed, revision, reset: false, bookmark: false };
+  /** Resolves the group once; a change is queued, as one object, on every stream of the group. */
+  function publish(group: Group, revision: number): void {
+    const view = group.state.resolve();
+    const changed = changedKeys(group.view, view);
+    group.view = view;
+    if (changed.length === 0) return;
+    group.initial = undefined;
+    const update: ConfigViewUpdate = { entries: view, changedKeys: changed, revision, reset: false, bookmark: false };
+    for (const stream of group.streams) push(stream, update);
   }
 
-  function loadCurrent(): void {
+  /** Sets the state to the cache's current values of its layers. */
+  function load(state: LayeredState, layerPrefixes: readonly string[]): void {
     state.clear();
     layerPrefixes.forEach((prefix, index) => {
       for (const kv of cache.list(prefix)) {
-        const parsed = layout.parseValueKey(kv.key);
-        if (parsed) state.set(index, parsed.key, storedEntry(kv));
+        const name = kv.key.slice(prefix.length);
+        if (name !== "" && !name.includes("/")) state.set(index, name, storedEntry(kv));
       }
     });
   }
 
+  /** The group of a selector, created (loaded at the cache's revision) when it has none. */
+  function groupOf(selector: ViewSelector): Group {
+    const id = `${selector.namespace}/${selector.service}/${selector.profile}`;
+    let group = groups.get(id);
+    if (group !== undefined) return group;
+    const state = new LayeredState(layersFor(selector));
+    group = {
+      id,
+      state,
+      layerPrefixes: state.layers.map((source) => layout.scopePrefix(source.scope)),
+      view: [],
+      initial: undefined,
+      streams: new Set(),
+    };
+    load(state, group.layerPrefixes);
+    group.view = state.resolve();
+    groups.set(id, group);
+    group.layerPrefixes.forEach((prefix, index) => {
+      let fed = feeds.get(prefix);
+      if (fed === undefined) feeds.set(prefix, (fed = new Map()));
+      fed.set(group!, index);
+    });
+    return group;
+  }
+
+  function dropIfEmpty(group: Group): void {
+    if (group.streams.size > 0 || groups.get(group.id) !== group) return;
+    groups.delete(group.id);
+    for (const prefix of group.layerPrefixes) {
+      const fed = feeds.get(prefix);
+      fed?.delete(group);
+      if (fed?.size === 0) feeds.delete(prefix);
+    }
+  }
+
+  function attach(group: Group, stream: Stream): void {
+    group.streams.add(stream);
+    all.add(stream);
+    unsubscribe ??= cache.subscribe(onCacheUpdate);
+    if (ticker === undefined && ctx.bookmarkIntervalMs > 0) {
+      ticker = setInterval(sendBookmarks, Math.max(5, Math.floor(ctx.bookmarkIntervalMs / 4)));
+      ticker.unref();
+    }
+  }
+
+  function detach(group: Group, stream: Stream): void {
+    if (!group.streams.delete(stream)) return;
+    all.delete(stream);
+    dropIfEmpty(group);
+    if (all.size === 0) {
+      unsubscribe?.();
+      unsubscribe = undefined;
+      if (ticker !== undefined) clearInterval(ticker);
+      ticker = undefined;
+    }
+  }
+
+  function push(stream: Stream, update: ConfigViewUpdate): void {
+    if (stream.overflowed) return;
+    if (stream.queue.length - stream.head >= ctx.queueLimit) {
+      stream.overflowed = true;
+      stream.queue = [];
+      stream.head = 0;
+    } else {
+      stream.queue.push(update);
+      stream.lastEnqueueAt = now();
+    }
+    wake(stream);
+  }
+
+  function take(stream: Stream): ConfigViewUpdate | undefined {
+    if (stream.head >= stream.queue.length) return undefined;
+    const update = stream.queue[stream.head]!;
+    stream.head++;
+    if (stream.head === stream.queue.length) {
+      stream.queue = [];
+      stream.head = 0;
+    }
+    return update;
+  }
+
+  function wake(stream: Stream): void {
+    const resolve = stream.wake;
+    stream.wake = undefined;
+    resolve?.();
+  }
+
+  function sendBookmarks(): void {
+    const due = now() - ctx.bookmarkIntervalMs;
+    let bookmark: ConfigViewUpdate | undefined;
+    for (const stream of all) {
+      if (!stream.overflowed && stream.head >= stream.queue.length && stream.lastEnqueueAt <= due) {
+        push(stream, (bookmark ??= { entries: [], changedKeys: [], revision: cache.revision, reset: false, bookmark: true }));
+      }
+    }
+  }
+
   /**
-   * Sets the state to what it was at `since`, for the keys the batches touch,
-   * from the history records (written with each value, so their modRevision
-   * is the write's revision). False when some key's history may be pruned.
+   * The first messages of a stream and its attachment to the group, in one
+   * synchronous stretch at the cache's revision: the group's state is at that
+   * revision too, so the live feed continues right after what is queued here.
    */
-  function rewindTo(since: number, batches: readonly WatchBatch[]): boolean {
-    loadCurrent();
-    const touched = new Map<string, { index: number; key: string }>();
+  function start(selector: ViewSelector, sinceRevision: number, stream: Stream): Group {
+    const group = groupOf(selector);
+    const current = cache.revision;
+    const pushReset = () => push(stream, { entries: group.view, changedKeys: [], revision: current, reset: true, bookmark: false });
+    if (sinceRevision === 0) {
+      if (group.initial?.revision !== current) {
+        group.initial = { entries: group.view, changedKeys: [], revision: current, reset: false, bookmark: false };
+      }
+      push(stream, group.initial);
+    } else if (sinceRevision < current) {
+      const replay = replayFrom(selector, sinceRevision);
+      if (replay === undefined || replay.length > ctx.queueLimit) pushReset();
+      else for (const update of replay) push(stream, update);
+    }
+    attach(group, stream);
+    return group;
+  }
+
+  /**
+   * The views a live stream would have sent after `since`, rebuilt on a
+   * private state: the current state rewound to `since` for the keys the
+   * retained batches touch (from the history records, written with each
+   * value, so their modRevision is the write's revision), then the batches
+   * replayed. Undefined when the cache's window or some key's history no
+   * longer reaches back to `since`.
+   */
+  function replayFrom(selector: ViewSelector, since: number): ConfigViewUpdate[] | undefined {
+    const batches = cache.changesSince(layout.namespacePrefix(selector.namespace), since);
+    if (batches === undefined) return undefined;
+    const state = new LayeredState(layersFor(selector));
+    load(state, state.layers.map((source) => layout.scopePrefix(source.scope)));
+    const touchedKeys = new Map<string, { index: number; key: string }>();
     for (const batch of batches) {
       for (const event of batch.events) {
         const parsed = layout.parseValueKey(event.type === "put" ? event.kv.key : event.key);
         const index = parsed ? state.layerOf(parsed.scope) : -1;
-        if (parsed && index >= 0) touched.set(`${index}/${parsed.key}`, { index, key: parsed.key });
+        if (parsed && index >= 0) touchedKeys.set(`${index}/${parsed.key}`, { index, key: parsed.key });
       }
     }
-    for (const { index, key } of touched.values()) {
+    for (const { index, key } of touchedKeys.values()) {
       const history = cache.list(layout.historyPrefix(state.layers[index]!.scope, key));
       let atSince: KeyValue | undefined;
       for (const kv of history) {
         if (kv.modRevision <= since && (atSince === undefined || kv.modRevision > atSince.modRevision)) atSince = kv;
       }
       if (atSince === undefined) {
-        if (history.length >= ctx.historyLimit) return false;
+        if (history.length >= ctx.historyLimit) return undefined;
         state.set(index, key, undefined);
         continue;
       }
       const record = decodeRecord(atSince.value);
-      if (record === undefined) return false;
+      if (record === undefined) return undefined;
       state.set(index, key, record.deleted ? undefined : { value: record.value, contentType: record.contentType, revision: atSince.modRevision });
     }
-    return true;
-  }
-
-  function pushReset(revision: number): void {
-    loadCurrent();
-    lastView = state.resolve();
-    push({ entries: lastView, changedKeys: [], revision, reset: true, bookmark: false });
-  }
-
-  // Subscribing and reading the cache in the same synchronous stretch: nothing can fall between them.
-  const unsubscribe = cache.subscribe((update) => {
-    if (update.type === "batch") {
-      if (!apply(update.batch.events)) return;
-      const view = next(update.batch.revision);
-      if (view) push(view);
-    } else if (update.type === "reset") {
-      loadCurrent();
-      const view = next(update.revision);
-      if (view) push(view);
+    let view = state.resolve();
+    const replay: ConfigViewUpdate[] = [];
+    for (const batch of batches) {
+      let touched = false;
+      for (const event of batch.events) {
+        const parsed = layout.parseValueKey(event.type === "put" ? event.kv.key : event.key);
+        const index = parsed ? state.layerOf(parsed.scope) : -1;
+        if (!parsed || index < 0) continue;
+        touched = true;
+        state.set(index, parsed.key, event.type === "put" ? storedEntry(event.kv) : undefined);
+      }
+      if (!touched) continue;
+      const next = state.resolve();
+      const changed = changedKeys(view, next);
+      view = next;
+      if (changed.length > 0) replay.push({ entries: next, changedKeys: changed, revision: batch.revision, reset: false, bookmark: false });
     }
-  });
-  let timer: NodeJS.Timeout | undefined;
-  const onAbort = () => wake?.();
-  signal.addEventListener("abort", onAbort);
-  try {
-    const current = cache.revision;
-    if (sinceRevision === 0) {
-      loadCurrent();
-      lastView = state.resolve();
-      push({ entries: lastView, changedKeys: [], revision: current, reset: false, bookmark: false });
-    } else if (sinceRevision >= current) {
-      loadCurrent();
-      lastView = state.resolve();
-    } else {
-      const batches = cache.changesSince(layout.namespacePrefix(selector.namespace), sinceRevision);
-      if (batches === undefined || !rewindTo(sinceRevision, batches)) {
-        pushReset(current);
-      } else {
-        lastView = state.resolve();
-        const replay: ConfigViewUpdate[] = [];
-        for (const batch of batches) {
-          if (!apply(batch.events)) continue;
-          const view = next(batch.revision);
-          if (view) replay.push(view);
+    return replay;
+  }
+
+  async function* watch(selector: ViewSelector, sinceRevision: number, signal: AbortSignal): AsyncGenerator<ConfigViewUpdate> {
+    // Also waits for the first load; a resume token from a replica that is ahead waits for this one to catch up.
+    await cache.waitForRevision(sinceRevision, { signal });
+    if (signal.aborted) throw abortError(signal);
+    const stream: Stream = { queue: [], head: 0, overflowed: false, lastEnqueueAt: now(), wake: undefined };
+    const group = start(selector, sinceRevision, stream);
+    const onAbort = () => wake(stream);
+    signal.addEventListener("abort", onAbort);
+    try {
+      for (;;) {
+        if (signal.aborted) throw abortError(signal);
+        if (stream.overflowed) {
+          throw new ResourceExhaustedError(
+            `watch stream fell more than ${ctx.queueLimit} views behind; resume with since_revision`,
+          );
         }
-        if (replay.length > ctx.queueLimit) pushReset(current);
-        else for (const view of replay) push(view);
+        const update = take(stream);
+        if (update) {
+          yield update;
+          continue;
+        }
+        await new Promise<void>((resolve) => (stream.wake = resolve));
       }
+    } finally {
+      stream.wake = undefined;
+      detach(group, stream);
+      signal.removeEventListener("abort", onAbort);
     }
-
-    for (;;) {
-      if (signal.aborted) throw abortError(signal);
-      if (overflowed) {
-        throw new ResourceExhaustedError(
-          `watch stream fell more than ${ctx.queueLimit} views behind; resume with since_revision`,
-        );
-      }
-      const update = queue.shift();
-      if (update) {
-        yield update;
-        continue;
-      }
-      const woken = await new Promise<boolean>((resolve) => {
-        wake = () => resolve(true);
-        timer = setTimeout(() => resolve(false), ctx.bookmarkIntervalMs);
-      });
-      wake = undefined;
-      clearTimeout(timer);
-      if (!woken && queue.length === 0 && !overflowed && !signal.aborted) {
-        yield { entries: [], changedKeys: [], revision: cache.revision, reset: false, bookmark: true };
-      }
-    }
-  } finally {
-    unsubscribe();
-    clearTimeout(timer);
-    signal.removeEventListener("abort", onAbort);
   }
+
+  return {
+    watch,
+    get streamCount() {
+      return all.size;
+    },
+    get groupCount() {
+      return groups.size;
+    },
+  };
 }
 
 function storedEntry(kv: KeyValue): StoredEntry | undefined {
