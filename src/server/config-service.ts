@@ -10,7 +10,7 @@ import type {
   WatchConfigResponse,
 } from "../../generated/switchboard/config/v1/config.js";
 import { createConfigManager } from "../config/index.js";
-import type { ConfigManagerOptions, ReadOptions, ConfigValue, ConfigVersion, Layer as DomainLayer, ResolvedEntry, Scope } from "../config/index.js";
+import type { ConfigManagerOptions, ReadOptions, ConfigValue, ConfigVersion, ConfigViewUpdate, Layer as DomainLayer, ResolvedEntry, Scope } from "../config/index.js";
 import { ConflictError, InvalidArgumentError } from "../errors.js";
 import { parseRevision } from "../registry/index.js";
 import type { ServiceDeps } from "./deps.js";
@@ -119,14 +119,7 @@ export function createConfigServiceImpl(deps: ServiceDeps, options: ConfigServic
       try {
         for await (const update of manager.watchConfig(request, since, link.signal)) {
           metrics.pushes.inc({ kind: update.bookmark ? "bookmark" : update.reset ? "reset" : update.changedKeys.length ? "change" : "initial" });
-          const message: WatchConfigResponse = {
-            entries: update.entries.map(toResolvedEntry),
-            changedKeys: update.changedKeys,
-            revision: String(update.revision),
-            reset: update.reset,
-            bookmark: update.bookmark,
-          };
-          yield message;
+          yield toWatchConfigResponse(update);
         }
       } finally {
         metrics.streams.dec();
@@ -134,6 +127,26 @@ export function createConfigServiceImpl(deps: ServiceDeps, options: ConfigServic
       }
     },
   };
+}
+
+// Messages by update object: the config watch hub hands one immutable update
+// object to every stream of a selector, so it is converted once, not once per
+// stream; entries go with the objects.
+const watchConfigResponses = new WeakMap<ConfigViewUpdate, WatchConfigResponse>();
+
+function toWatchConfigResponse(update: ConfigViewUpdate): WatchConfigResponse {
+  let message = watchConfigResponses.get(update);
+  if (message === undefined) {
+    message = {
+      entries: update.entries.map(toResolvedEntry),
+      changedKeys: update.changedKeys,
+      revision: String(update.revision),
+      reset: update.reset,
+      bookmark: update.bookmark,
+    };
+    watchConfigResponses.set(update, message);
+  }
+  return message;
 }
 
 /** Compare-and-set revisions are optional: unset means an unconditional write. */
