@@ -10,7 +10,7 @@ import {
   UnavailableError,
 } from "../errors.js";
 
-/** Trailer in which the server sends the current revision with ABORTED (see src/server/error-middleware.ts). */
+/** Trailer in which the server sends the current revision with ABORTED (see src/server/error-status.ts). */
 const CURRENT_REVISION_TRAILER = "switchboard-current-revision";
 
 /**

@@ -15,15 +15,13 @@ import type { Store } from "../store/index.js";
 import { createRegistryView } from "../registry/index.js";
 import { createConfigServiceImpl } from "./config-service.js";
 import type { ServiceDeps } from "./deps.js";
-import { createErrorMiddleware } from "./error-middleware.js";
+import { createCallMiddleware } from "./call-middleware.js";
 import { createHealthService } from "./health-service.js";
 import { startHttpServer } from "./http-server.js";
 import type { RunningHttpServer } from "./http-server.js";
 import { formatAddress, parseListenAddress } from "./listen-address.js";
 import type { ListenAddress } from "./listen-address.js";
 import { openStore } from "./open-store.js";
-import { createLoggingMiddleware } from "./logging-middleware.js";
-import { createMetricsMiddleware } from "./metrics-middleware.js";
 import {
   REFLECTION_SERVICE_NAMES,
   ServerReflectionV1AlphaService,
@@ -33,7 +31,6 @@ import {
 import { createRegistryServiceImpl, registryServiceDefinition } from "./registry-service.js";
 import { MAX_RECEIVE_MESSAGE_BYTES, SERVER_DEFAULTS } from "./server-options.js";
 import type { RunningServer, ServerOptions } from "./server-options.js";
-import { createShutdownMiddleware } from "./shutdown-middleware.js";
 import { createStoreHealthMonitor } from "./store-health.js";
 import type { StoreHealthMonitor } from "./store-health.js";
 
@@ -119,10 +116,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     };
 
     const grpcServer = createServer({ "grpc.max_receive_message_length": MAX_RECEIVE_MESSAGE_BYTES })
-      .use(createMetricsMiddleware(metrics))
-      .use(createLoggingMiddleware(logger.child({ component: "rpc" })))
-      .use(createErrorMiddleware(logger))
-      .use(createShutdownMiddleware(shutdown.signal));
+      .use(createCallMiddleware({ metrics, logger: logger.child({ component: "rpc" }), shutdownSignal: shutdown.signal }));
     // One decoded view of the instances for registry and health: the same routability and protection, decoded once.
     const registryOptions = options.registry ?? {};
     const registryView = createRegistryView({

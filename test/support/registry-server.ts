@@ -14,10 +14,9 @@ import { pino } from "pino";
 import { Registry as MetricsRegistry } from "prom-client";
 import { createKeySpaceCache } from "../../src/cache/index.js";
 import type { KeySpaceCache } from "../../src/cache/index.js";
-import { createErrorMiddleware } from "../../src/server/error-middleware.js";
+import { createCallMiddleware } from "../../src/server/call-middleware.js";
 import type { RegistryServiceOptions } from "../../src/server/registry-service.js";
 import { createRegistryServiceImpl, registryServiceDefinition } from "../../src/server/registry-service.js";
-import { createShutdownMiddleware } from "../../src/server/shutdown-middleware.js";
 import type { Store } from "../../src/store/index.js";
 
 export interface RegistryServerOptions {
@@ -40,7 +39,7 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
   const cache = createKeySpaceCache({ store: options.store, prefix, logger });
   const metrics = new MetricsRegistry();
   const shutdown = new AbortController();
-  const server = createServer().use(createErrorMiddleware(logger)).use(createShutdownMiddleware(shutdown.signal));
+  const server = createServer().use(createCallMiddleware({ metrics, logger, shutdownSignal: shutdown.signal }));
   server.add(
     registryServiceDefinition,
     createRegistryServiceImpl(

@@ -13,9 +13,8 @@ import {
   UnavailableError,
 } from "../errors.js";
 import { StoreUnavailableError } from "../store/errors.js";
-import { CURRENT_REVISION_TRAILER, createErrorMiddleware } from "./error-middleware.js";
-import { createLoggingMiddleware } from "./logging-middleware.js";
-import { createMetricsMiddleware } from "./metrics-middleware.js";
+import { createCallMiddleware } from "./call-middleware.js";
+import { CURRENT_REVISION_TRAILER } from "./error-status.js";
 
 // grpc.health.v1.Health/Check stands in for any service: the requested
 // "service" name picks the error the handler throws.
@@ -32,7 +31,7 @@ const THROWN: Record<string, () => unknown> = {
   string: () => "a thrown string",
 };
 
-describe("error middleware", () => {
+describe("call middleware", () => {
   let server: Server;
   let channel: Channel;
   const metrics = new Registry();
@@ -40,10 +39,7 @@ describe("error middleware", () => {
 
   beforeAll(async () => {
     const logger = pino({ level: "warn" }, { write: (line: string) => void logged.push(line) });
-    server = createServer()
-      .use(createMetricsMiddleware(metrics))
-      .use(createLoggingMiddleware(logger))
-      .use(createErrorMiddleware(logger));
+    server = createServer().use(createCallMiddleware({ metrics, logger, shutdownSignal: new AbortController().signal }));
     server.add(HealthDefinition, {
       async check(request) {
         const make = THROWN[request.service];
@@ -114,5 +110,42 @@ describe("error middleware", () => {
       'grpc_server_handled_total{grpc_type="unary",grpc_service="grpc.health.v1.Health",grpc_method="Check",grpc_code="INTERNAL"}',
     );
     expect(text).toMatch(/grpc_server_handling_seconds_count\{[^}]*grpc_code="ABORTED"\} [1-9]/);
+  });
+});
+
+describe("call middleware on shutdown", () => {
+  it("ends open streams and refuses new calls with UNAVAILABLE once the shutdown signal aborts", async () => {
+    const shutdown = new AbortController();
+    const server = createServer().use(
+      createCallMiddleware({ metrics: new Registry(), logger: pino({ level: "silent" }), shutdownSignal: shutdown.signal }),
+    );
+    server.add(HealthDefinition, {
+      async check() {
+        return { status: 1 };
+      },
+      async *watch(_request, context) {
+        yield { status: 1 };
+        // Endless until the (linked) call signal aborts.
+        await new Promise((resolve) => context.signal.addEventListener("abort", resolve));
+        throw Object.assign(new Error("aborted"), { name: "AbortError" });
+      },
+    });
+    const port = await server.listen("127.0.0.1:0");
+    const channel = createChannel(`127.0.0.1:${port}`);
+    try {
+      const client = createClient(HealthDefinition, channel);
+      const stream = client.watch({ service: "" })[Symbol.asyncIterator]();
+      expect((await stream.next()).value?.status).toBe(1);
+      shutdown.abort();
+      const ended = await stream.next().catch((error: unknown) => error);
+      expect(ended).toBeInstanceOf(ClientError);
+      expect((ended as ClientError).code).toBe(Status.UNAVAILABLE);
+      const refused = await client.check({ service: "" }).catch((error: unknown) => error);
+      expect((refused as ClientError).code).toBe(Status.UNAVAILABLE);
+      expect((refused as ClientError).details).toBe("server is shutting down");
+    } finally {
+      channel.close();
+      await server.shutdown();
+    }
   });
 });

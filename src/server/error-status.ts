@@ -1,5 +1,5 @@
 import { ServerError, Status } from "nice-grpc";
-import type { CallContext, ServerMiddlewareCall } from "nice-grpc-common";
+import type { CallContext } from "nice-grpc-common";
 import type { Logger } from "pino";
 import {
   AlreadyExistsError,
@@ -40,7 +40,7 @@ export function statusForError(error: unknown): Status | undefined {
   return undefined;
 }
 
-/** Turns one thrown value into what the client may see. Exported for tests. */
+/** Turns one thrown value into what the client may see (used by call-middleware.ts). */
 export function toServerError(error: unknown, context: CallContext, logger: Logger, path: string): unknown {
   if (error instanceof ServerError || isAbortError(error)) return error;
   const status = statusForError(error);
@@ -52,18 +52,4 @@ export function toServerError(error: unknown, context: CallContext, logger: Logg
   }
   logger.error({ err: error, method: path }, "unexpected error in handler");
   return new ServerError(Status.INTERNAL, "internal error");
-}
-
-/** Server middleware mapping domain errors to statuses by the table above. */
-export function createErrorMiddleware(logger: Logger) {
-  return async function* errorMiddleware<Request, Response>(
-    call: ServerMiddlewareCall<Request, Response>,
-    context: CallContext,
-  ) {
-    try {
-      return yield* call.next(call.request, context);
-    } catch (error) {
-      throw toServerError(error, context, logger, call.method.path);
-    }
-  };
 }
