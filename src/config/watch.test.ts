@@ -1,7 +1,7 @@
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createKeySpaceCache } from "../cache/index.js";
-import type { KeySpaceCache } from "../cache/index.js";
+import type { CacheUpdate, KeySpaceCache } from "../cache/index.js";
 import { createEmbeddedStore } from "../store/index.js";
 import type { Store } from "../store/index.js";
 import { createConfigManager } from "./config-manager.js";
@@ -93,6 +93,50 @@ describe("config watch hub", () => {
     await cache.waitForRevision(revision);
     expect(await pending).toBe("none");
     expect(resolve).not.toHaveBeenCalled();
+  });
+
+  it("a resumed stream joins a live group right after its replay: no gap, no duplicate", async () => {
+    const selector = { namespace: "r", service: "s", profile: "" };
+    const scope = { namespace: "r", service: "s" };
+    const live = open(selector);
+    await live.next();
+    const r1 = await config.putValue({ scope, key: "a", value: "1" });
+    const r2 = await config.putValue({ scope, key: "b", value: "2" });
+    const resumed = open(selector, r1.revision);
+    const replayed = (await resumed.next()).value as ConfigViewUpdate;
+    expect(replayed).toMatchObject({ revision: r2.revision, changedKeys: ["b"], reset: false });
+    expect(hub.groupCount).toBe(1);
+    const r3 = await config.putValue({ scope, key: "c", value: "3" });
+    const next = (await resumed.next()).value as ConfigViewUpdate;
+    expect(next).toMatchObject({ revision: r3.revision, changedKeys: ["c"] });
+    expect(next.entries.map((entry) => entry.key)).toEqual(["a", "b", "c"]);
+    const liveViews = [(await live.next()).value, (await live.next()).value, (await live.next()).value] as ConfigViewUpdate[];
+    expect(liveViews.map((view) => view.revision)).toEqual([r1.revision, r2.revision, r3.revision]);
+    expect(liveViews[2]).toBe(next);
+    expect(await nextWithin(resumed, 50)).toBe("none");
+  });
+
+  it("a cache reset is diffed against the last view sent", async () => {
+    let listener: ((update: CacheUpdate) => void) | undefined;
+    let forward = true;
+    const original = cache.subscribe.bind(cache);
+    vi.spyOn(cache, "subscribe").mockImplementation((wrapped) => {
+      listener = wrapped;
+      // Batches are dropped while forward is false: as if the cache missed them and relisted.
+      return original((update) => (forward || update.type !== "batch" ? wrapped(update) : undefined));
+    });
+    const stream = open({ namespace: "z", service: "", profile: "" });
+    await stream.next();
+    forward = false;
+    await config.putValue({ scope: { namespace: "z" }, key: "k", value: "v" });
+    await config.putValue({ scope: { namespace: "z" }, key: "same", value: "v" });
+    const pending = stream.next();
+    expect(await Promise.race([pending, new Promise((resolve) => setTimeout(resolve, 50, "none"))])).toBe("none");
+    forward = true;
+    listener!({ type: "reset", revision: cache.revision });
+    expect((await pending).value).toMatchObject({ revision: cache.revision, changedKeys: ["k", "same"], reset: false });
+    listener!({ type: "reset", revision: cache.revision });
+    expect(await nextWithin(stream, 50)).toBe("none");
   });
 
   it("the last stream of a selector leaving drops its group and the cache subscription", async () => {
