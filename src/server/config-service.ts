@@ -1,6 +1,6 @@
 import { Counter, Gauge } from "prom-client";
 import type { Registry } from "prom-client";
-import { Layer } from "../../generated/switchboard/config/v1/config.js";
+import { ConfigServiceDefinition, Layer } from "../../generated/switchboard/config/v1/config.js";
 import type {
   ConfigServiceImplementation,
   ConfigValue as ConfigValueMessage,
@@ -14,9 +14,20 @@ import type { ConfigManagerOptions, ReadOptions, ConfigValue, ConfigVersion, Con
 import { ConflictError, InvalidArgumentError } from "../errors.js";
 import { parseRevision } from "../registry/index.js";
 import type { ServiceDeps } from "./deps.js";
+import { encodeResponsesOnce } from "./encode-once.js";
 import { createShutdownFanOut } from "./shutdown-fan-out.js";
 
 /** Tuning of the config service; every field defaults as documented on ConfigManagerOptions. */
+/**
+ * ConfigServiceDefinition with WatchConfig responses encoded once per message
+ * object (see encode-once.ts): every stream of one selector is handed the
+ * same WatchConfigResponse object. Serve ConfigService with this definition.
+ */
+export const configServiceDefinition = {
+  ...ConfigServiceDefinition,
+  methods: { ...ConfigServiceDefinition.methods, watchConfig: encodeResponsesOnce(ConfigServiceDefinition.methods.watchConfig) },
+} as const;
+
 export type ConfigServiceOptions = Omit<ConfigManagerOptions, "store" | "cache" | "prefix" | "logger">;
 
 const LAYER_TO_PROTO: Record<DomainLayer, Layer> = {

@@ -1,49 +1,22 @@
 import {
-  type DeepPartial,
   type KeepAliveRequest,
   RegistryServiceDefinition,
   type RegistryServiceImplementation,
-  WatchResponse,
 } from "../../generated/switchboard/registry/v1/registry.js";
 import { createRegistry, parseRevision } from "../registry/index.js";
 import type { RegistryOptions } from "../registry/index.js";
 import type { ServiceDeps } from "./deps.js";
-
-// Encoded Watch responses by message object. The registry fans one message
-// object out to every stream it concerns, so it is encoded once, not once per
-// stream; entries go with the objects.
-const encodedWatchResponses = new WeakMap<object, Uint8Array>();
+import { encodeResponsesOnce } from "./encode-once.js";
 
 /**
  * RegistryServiceDefinition with Watch responses encoded once per message
- * object instead of once per stream (nice-grpc otherwise deep-copies through
- * fromPartial and encodes for each stream). Serve RegistryService with this
- * definition: it relies on the registry yielding complete, never-mutated
- * WatchResponse objects, which it does.
+ * object instead of once per stream (see encode-once.ts). Serve
+ * RegistryService with this definition: the registry yields complete,
+ * never-mutated WatchResponse objects shared by every stream they concern.
  */
 export const registryServiceDefinition = {
   ...RegistryServiceDefinition,
-  methods: {
-    ...RegistryServiceDefinition.methods,
-    watch: {
-      ...RegistryServiceDefinition.methods.watch,
-      responseType: {
-        ...WatchResponse,
-        // Complete messages need no copy; the identity keeps the object for the cache below.
-        fromPartial: (object: DeepPartial<WatchResponse>): WatchResponse => object as WatchResponse,
-        encode: (message: WatchResponse) => ({
-          finish(): Uint8Array {
-            let bytes = encodedWatchResponses.get(message);
-            if (bytes === undefined) {
-              bytes = WatchResponse.encode(message).finish();
-              encodedWatchResponses.set(message, bytes);
-            }
-            return bytes;
-          },
-        }),
-      },
-    },
-  },
+  methods: { ...RegistryServiceDefinition.methods, watch: encodeResponsesOnce(RegistryServiceDefinition.methods.watch) },
 } as const;
 
 /** Registry tuning the composition root may pass (see RegistryOptions for defaults). */

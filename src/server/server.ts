@@ -13,7 +13,7 @@ import { createKeySpaceCache } from "../cache/index.js";
 import type { KeySpaceCache } from "../cache/index.js";
 import type { Store } from "../store/index.js";
 import { createRegistryView } from "../registry/index.js";
-import { createConfigServiceImpl } from "./config-service.js";
+import { configServiceDefinition, createConfigServiceImpl } from "./config-service.js";
 import type { ServiceDeps } from "./deps.js";
 import { createCallMiddleware } from "./call-middleware.js";
 import { createHealthService } from "./health-service.js";
@@ -129,7 +129,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     });
     cleanup.push({ step: "closing registry view", run: () => registryView.close() });
     grpcServer.add(registryServiceDefinition, createRegistryServiceImpl(deps, { ...registryOptions, view: registryView }));
-    grpcServer.add(ConfigServiceDefinition, createConfigServiceImpl(deps, options.config));
+    grpcServer.add(configServiceDefinition, createConfigServiceImpl(deps, options.config));
     const healthService = createHealthService(deps, { ...options.health, view: registryView });
     // Released before the cache and store: it leaves replicas/ while the store is still open.
     cleanup.push({ step: "stopping health checks", run: () => healthService.close() });

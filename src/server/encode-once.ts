@@ -1,0 +1,41 @@
+import type { BinaryWriter } from "@bufbuild/protobuf/wire";
+
+/** The parts of a ts-proto message type that nice-grpc uses to send a response. */
+interface ResponseType<Message> {
+  encode(message: Message, writer?: BinaryWriter): { finish(): Uint8Array };
+  fromPartial(object: never): Message;
+}
+
+/**
+ * A server-streaming method definition whose responses are encoded once per
+ * message object instead of once per stream. nice-grpc otherwise deep-copies
+ * each response through fromPartial and encodes it for every stream; watch
+ * fan-out hands one immutable message object to thousands of streams, so
+ * this turns N encodings into one. Only for methods whose handlers yield
+ * complete messages and never mutate one after yielding it.
+ */
+export function encodeResponsesOnce<Method extends { responseType: ResponseType<Message> }, Message extends object>(
+  method: Method,
+): Method {
+  // Entries go with the message objects.
+  const encoded = new WeakMap<Message, Uint8Array>();
+  const { responseType } = method;
+  return {
+    ...method,
+    responseType: {
+      ...responseType,
+      // Complete messages need no copy; keeping the identity keeps the cache below useful.
+      fromPartial: (object: Message) => object,
+      encode: (message: Message) => ({
+        finish(): Uint8Array {
+          let bytes = encoded.get(message);
+          if (bytes === undefined) {
+            bytes = responseType.encode(message).finish();
+            encoded.set(message, bytes);
+          }
+          return bytes;
+        },
+      }),
+    },
+  };
+}
