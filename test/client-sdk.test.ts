@@ -20,6 +20,7 @@ import { EchoDefinition, startEchoServer } from "./support/echo-server.js";
 import type { EchoServer } from "./support/echo-server.js";
 import { requireEtcd, startEtcd, startTcpProxy } from "./support/etcd.js";
 import type { EtcdServer } from "./support/etcd.js";
+import { eventually } from "./support/eventually.js";
 import { startTestServer } from "./support/server.js";
 import type { TestServer } from "./support/server.js";
 
@@ -28,13 +29,7 @@ const FAST = { initialMs: 50, maxMs: 300 };
 /** Reconnect quickly in tests (grpc-js defaults: 1 s doubling to 120 s). */
 const QUICK_RECONNECT = { "grpc.initial_reconnect_backoff_ms": 100, "grpc.max_reconnect_backoff_ms": 500 };
 
-async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const waitFor = (condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string) => eventually(condition, timeoutMs, what, 20);
 
 describe.skipIf(!etcdBinary)("SDK against real servers on etcd", () => {
   let etcd: EtcdServer;

@@ -17,6 +17,7 @@ import { createEmbeddedStore, createEtcdStore } from "../src/store/index.js";
 import type { Store } from "../src/store/index.js";
 import { requireEtcd, startEtcd } from "./support/etcd.js";
 import type { EtcdServer } from "./support/etcd.js";
+import { eventually } from "./support/eventually.js";
 
 const etcdBinary = requireEtcd();
 const silent = pino({ level: "silent" });
@@ -39,13 +40,7 @@ function recordingLogger() {
   return { logger, lines };
 }
 
-async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+const until = (check: () => boolean, timeoutMs = 10_000) => eventually(check, timeoutMs, "condition", 25);
 
 describe.each(backends)("bootstrap() on $name", ({ etcd: useEtcd }) => {
   let etcd: EtcdServer | undefined;

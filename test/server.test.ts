@@ -12,6 +12,7 @@ import { StoreUnavailableError, createEmbeddedStore, createStore } from "../src/
 import type { Store } from "../src/store/index.js";
 import { requireEtcd, startEtcd } from "./support/etcd.js";
 import type { EtcdServer } from "./support/etcd.js";
+import { eventually } from "./support/eventually.js";
 import { createReflectionClient } from "./support/reflection-client.js";
 import { spawnServer, startTestServer } from "./support/server.js";
 import type { TestServer } from "./support/server.js";
@@ -40,15 +41,6 @@ async function statusOf(call: Promise<unknown>): Promise<Status> {
   } catch (error) {
     if (error instanceof ClientError) return error.code;
     throw error;
-  }
-}
-
-/** Waits until check() holds, polling every 50 ms; fails after timeoutMs. */
-async function eventually(check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
@@ -178,7 +170,7 @@ describe("health follows the store", () => {
   it("reports NOT_SERVING (gRPC and /healthz 503) while the store is unreachable, and recovers", async () => {
     const health = createClient(HealthDefinition, channel);
     down = true;
-    await eventually(async () => (await health.check({ service: "" })).status === NOT_SERVING);
+    await eventually(async () => (await health.check({ service: "" })).status === NOT_SERVING, 5_000);
     const response = await httpGet(server.httpAddress, "/healthz");
     expect(response.status).toBe(503);
     expect(JSON.parse(response.body)).toMatchObject({
@@ -186,7 +178,7 @@ describe("health follows the store", () => {
       store: { backend: "injected", reachable: false, error: "store is down (test)" },
     });
     down = false;
-    await eventually(async () => (await health.check({ service: "" })).status === SERVING);
+    await eventually(async () => (await health.check({ service: "" })).status === SERVING, 5_000);
     expect((await httpGet(server.httpAddress, "/healthz")).status).toBe(200);
   });
 });
@@ -203,7 +195,7 @@ describe("graceful shutdown", () => {
         }
       })();
       const ended = stream.then(() => Status.OK, (error: unknown) => (error instanceof ClientError ? error.code : Status.UNKNOWN));
-      await eventually(async () => seen.length > 0);
+      await eventually(async () => seen.length > 0, 5_000);
       const started = Date.now();
       await server.close();
       expect(Date.now() - started).toBeLessThan(5_000);
@@ -227,7 +219,7 @@ describe("switchboard serve (child process)", () => {
       const ended = (async () => {
         for await (const response of health.watch({ service: "" })) seen.push(response.status);
       })().then(() => Status.OK, (error: unknown) => (error instanceof ClientError ? error.code : Status.UNKNOWN));
-      await eventually(async () => seen.length > 0);
+      await eventually(async () => seen.length > 0, 5_000);
 
       expect(await child.stop()).toEqual({ code: 0, signal: null });
       expect(await ended).toBe(Status.UNAVAILABLE);
@@ -303,7 +295,7 @@ describe.skipIf(!requireEtcd())("switchboard serve on etcd (child process)", () 
       const healthz = JSON.parse((await httpGet(child.httpAddress, "/healthz")).body) as { store: { backend: string }; replicaId: string };
       expect(healthz.store.backend).toBe("etcd");
       // The replica announces itself under replicas/ (health checks are shared out over these keys).
-      await eventually(async () => (await store.get(`/sb-test/replicas/${healthz.replicaId}`)) !== undefined);
+      await eventually(async () => (await store.get(`/sb-test/replicas/${healthz.replicaId}`)) !== undefined, 5_000);
       expect((await store.list("/switchboard/")).kvs).toEqual([]);
       expect(await child.stop()).toEqual({ code: 0, signal: null });
       // A graceful shutdown leaves replicas/ before closing the store, so others take over at once.

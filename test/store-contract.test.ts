@@ -20,6 +20,7 @@ import {
 import type { Store, TxnResult, WatchBatch } from "../src/store/index.js";
 import { etcdMetric, requireEtcd, startEtcd, startEtcdCluster, startTcpProxy } from "./support/etcd.js";
 import type { EtcdServer } from "./support/etcd.js";
+import { eventually } from "./support/eventually.js";
 
 const etcdBinary = requireEtcd();
 
@@ -460,13 +461,7 @@ describe.each(backends)("store contract: $name", (backend) => {
   });
 });
 
-async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await sleep(10);
-  }
-}
+const waitFor = (condition: () => boolean | Promise<boolean>, timeoutMs = 5000) => eventually(condition, timeoutMs, "condition", 10);
 
 describe("embedded store: durability across restarts", () => {
   const key = (name: string): string => `/durable/${name}`;

@@ -1,5 +1,6 @@
 import { Status } from "nice-grpc";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { eventually } from "../../test/support/eventually.js";
 import { startFakeRegistry } from "../../test/support/fake-registry.js";
 import type { FakeRegistry } from "../../test/support/fake-registry.js";
 import { InstanceState } from "../../generated/switchboard/registry/v1/registry.js";
@@ -24,13 +25,7 @@ afterEach(async () => {
   await fake.close();
 });
 
-async function waitFor(condition: () => boolean, timeoutMs = 8000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > until) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+const waitFor = (condition: () => boolean, timeoutMs = 8000) => eventually(condition, timeoutMs, "condition", 10);
 
 const instance = { service: "orders", address: "10.0.0.1", port: 8080, metadata: { version: "1" } };
 

@@ -1,5 +1,6 @@
 import { Status } from "nice-grpc";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { eventually } from "../../test/support/eventually.js";
 import { startFakeRegistry } from "../../test/support/fake-registry.js";
 import type { FakeRegistry } from "../../test/support/fake-registry.js";
 import { InvalidArgumentError } from "../errors.js";
@@ -40,13 +41,7 @@ function reader(iterable: AsyncIterable<WatchUpdate>) {
 
 const ids = (update: WatchUpdate) => update.instances.map((i) => i.instanceId);
 
-async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > until) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+const waitFor = (condition: () => boolean, timeoutMs = 5000) => eventually(condition, timeoutMs, "condition", 10);
 
 describe("watchService", () => {
   it("starts with a snapshot, then applies events to the full list", async () => {

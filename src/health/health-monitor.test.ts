@@ -1,5 +1,6 @@
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
+import { eventually } from "../../test/support/eventually.js";
 import { HealthStatus } from "../../generated/switchboard/health/v1/check.js";
 import { InstanceHealth, type WatchHealthResponse } from "../../generated/switchboard/health/v1/health.js";
 import { Instance, InstanceState } from "../../generated/switchboard/registry/v1/registry.js";
@@ -37,13 +38,7 @@ function switchboardOfPorts() {
   return { healthy, probes, factory };
 }
 
-async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+const waitFor = (condition: () => boolean | Promise<boolean>, timeoutMs = 5_000) => eventually(condition, timeoutMs, "condition", 10);
 
 async function register(store: Store, id: string, port: number, checks = true, service = "orders"): Promise<void> {
   const lease = await store.grantLease(30);
