@@ -22,10 +22,30 @@ import type { TestServer } from "./support/server.js";
 
 const etcdBinary = requireEtcd();
 
+/** A server and a store handle on the same data (for compaction). */
+interface Running {
+  store: Store;
+  server: TestServer;
+  stop(): Promise<void>;
+}
+
 interface Backend {
   name: string;
-  /** Starts what the server needs; returns a store handle on the same data (for compaction) and the server. */
-  start(): Promise<{ store: Store; server: TestServer; stop(): Promise<void> }>;
+  /** Starts what the server needs. */
+  start(): Promise<Running>;
+}
+
+/** stop() closes the server, then the store, then what `after` stops. */
+function started(store: Store, server: TestServer, after?: () => Promise<void>): Running {
+  return {
+    store,
+    server,
+    async stop() {
+      await server.close();
+      await store.close();
+      await after?.();
+    },
+  };
 }
 
 const backends: Backend[] = [
@@ -37,15 +57,7 @@ const backends: Backend[] = [
             const etcd: EtcdServer = await startEtcd();
             const server = await startTestServer({ etcdEndpoints: etcd.endpoints });
             const store = createEtcdStore({ endpoints: etcd.endpoints });
-            return {
-              store,
-              server,
-              async stop() {
-                await server.close();
-                await store.close();
-                await etcd.stop();
-              },
-            };
+            return started(store, server, () => etcd.stop());
           },
         },
       ]
@@ -55,14 +67,7 @@ const backends: Backend[] = [
     async start() {
       const store = await createEmbeddedStore();
       const server = await startTestServer({ store });
-      return {
-        store,
-        server,
-        async stop() {
-          await server.close();
-          await store.close();
-        },
-      };
+      return started(store, server);
     },
   },
 ];
@@ -126,7 +131,7 @@ function collect(stream: AsyncIterable<WatchConfigResponse>) {
 }
 
 describe.each(backends)("ConfigService over gRPC on $name", (backend) => {
-  let running: Awaited<ReturnType<Backend["start"]>>;
+  let running: Running;
   let channel: Channel;
   let client: ConfigServiceClient;
   let dir: string;
