@@ -163,36 +163,32 @@ describe("watch hub", () => {
     ]);
   });
 
-  it("does not protect when the threshold is 0", async () => {
-    const { put, watch } = await setup({}, { protectionThreshold: 0 });
+  /** A service whose only instance, a, turns unhealthy while watched: what the watch saw, and the view. */
+  async function soleInstanceFails(viewOptions: Parameters<typeof setup>[1] = {}) {
+    const { put, view, watch } = await setup({}, viewOptions);
     put(instance("a"));
     const stream = watch();
     await stream.until(() => stream.messages.length === 1);
-    const r1 = put(instance("a", { healthStatus: HealthStatus.HEALTH_STATUS_UNHEALTHY }));
+    const revision = put(instance("a", { healthStatus: HealthStatus.HEALTH_STATUS_UNHEALTHY }));
     await stream.until(() => stream.messages.length === 2);
-    expect(events(stream.messages)).toEqual(["snapshot@11[a]", `REMOVED a@${r1}`]);
+    return { seen: events(stream.messages), revision, view };
+  }
+
+  it("does not protect when the threshold is 0", async () => {
+    const { seen, revision } = await soleInstanceFails({ protectionThreshold: 0 });
+    expect(seen).toEqual(["snapshot@11[a]", `REMOVED a@${revision}`]);
   });
 
   it("removes a service's only instance when it fails: too few UP instances for protection (default minimum 3)", async () => {
-    const { put, view, watch } = await setup();
-    put(instance("a"));
-    const stream = watch();
-    await stream.until(() => stream.messages.length === 1);
-    const r1 = put(instance("a", { healthStatus: HealthStatus.HEALTH_STATUS_UNHEALTHY }));
-    await stream.until(() => stream.messages.length === 2);
-    expect(events(stream.messages)).toEqual(["snapshot@11[a]", `REMOVED a@${r1}`]);
+    const { seen, revision, view } = await soleInstanceFails();
+    expect(seen).toEqual(["snapshot@11[a]", `REMOVED a@${revision}`]);
     expect(view.service("default", "orders")!.protectionActive).toBe(false);
     expect(view.protectionMinInstances).toBe(3);
   });
 
   it("protects a single instance when protectionMinInstances is 1", async () => {
-    const { put, view, watch } = await setup({}, { protectionMinInstances: 1 });
-    put(instance("a"));
-    const stream = watch();
-    await stream.until(() => stream.messages.length === 1);
-    const r1 = put(instance("a", { healthStatus: HealthStatus.HEALTH_STATUS_UNHEALTHY }));
-    await stream.until(() => stream.messages.length === 2);
-    expect(events(stream.messages)).toEqual(["snapshot@11[a]", `UPDATED a@${r1}`]);
+    const { seen, revision, view } = await soleInstanceFails({ protectionMinInstances: 1 });
+    expect(seen).toEqual(["snapshot@11[a]", `UPDATED a@${revision}`]);
     expect(view.service("default", "orders")!.protectionActive).toBe(true);
   });
 
