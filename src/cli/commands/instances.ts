@@ -3,7 +3,16 @@ import { Instance } from "../../../generated/switchboard/registry/v1/registry.js
 import type { CliContext, Command } from "../command.js";
 import { EXIT, UsageError } from "../command.js";
 import { formatJson, formatTable } from "../output.js";
-import { CONNECTION_FLAGS, CONNECTION_USAGE, INSTANCE_HEADER, instanceRow, openClient, pairsFlag } from "./registry-common.js";
+import {
+  CONNECTION_FLAGS,
+  CONNECTION_USAGE,
+  INSTANCE_FILTER_FLAGS,
+  INSTANCE_HEADER,
+  instanceFilter,
+  instanceRow,
+  openClient,
+  pairsFlag,
+} from "./registry-common.js";
 
 const USAGE = `Usage: switchboard instances SERVICE [-n NAMESPACE] [--all] [filters] [flags]
 
@@ -36,9 +45,7 @@ async function runInstances(context: CliContext): Promise<number> {
     args: context.argv,
     options: {
       ...CONNECTION_FLAGS,
-      all: { type: "boolean", short: "a" },
-      tag: { type: "string", multiple: true },
-      zone: { type: "string" },
+      ...INSTANCE_FILTER_FLAGS,
       selector: { type: "string", multiple: true },
     },
     allowPositionals: true,
@@ -51,9 +58,7 @@ async function runInstances(context: CliContext): Promise<number> {
     const response = await client.registry.listInstances({
       namespace: values.namespace ?? "",
       service,
-      includeUnroutable: values.all ?? false,
-      tags: values.tag ?? [],
-      zone: values.zone ?? "",
+      ...instanceFilter(values),
       metadataSelector: selector,
     });
     const instances = [...response.instances].sort((a, b) => (a.instanceId < b.instanceId ? -1 : 1));

@@ -12,6 +12,22 @@ export const CONNECTION_FLAGS = {
   namespace: { type: "string", short: "n" },
 } as const;
 
+/** parseArgs options choosing which instances a listing or watch covers (instances, watch). */
+export const INSTANCE_FILTER_FLAGS = {
+  all: { type: "boolean", short: "a" },
+  tag: { type: "string", multiple: true },
+  zone: { type: "string" },
+} as const;
+
+/** The request fields set by {@link INSTANCE_FILTER_FLAGS}. */
+export function instanceFilter(values: { all?: boolean | undefined; tag?: string[] | undefined; zone?: string | undefined }): {
+  includeUnroutable: boolean;
+  tags: string[];
+  zone: string;
+} {
+  return { includeUnroutable: values.all ?? false, tags: values.tag ?? [], zone: values.zone ?? "" };
+}
+
 export const CONNECTION_USAGE = `Connection and output flags:
   --address HOST:PORT[,HOST:PORT]  control plane, replicas tried in turn
                                    (default $SWITCHBOARD_ADDRESS, else localhost:7000)

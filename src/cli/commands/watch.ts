@@ -8,9 +8,11 @@ import { formatJsonLine, formatTable } from "../output.js";
 import {
   CONNECTION_FLAGS,
   CONNECTION_USAGE,
+  INSTANCE_FILTER_FLAGS,
   INSTANCE_HEADER,
   hostPort,
   healthName,
+  instanceFilter,
   instanceRow,
   intFlag,
   openClient,
@@ -58,9 +60,7 @@ async function runWatch(context: CliContext): Promise<number> {
     args: context.argv,
     options: {
       ...CONNECTION_FLAGS,
-      all: { type: "boolean", short: "a" },
-      tag: { type: "string", multiple: true },
-      zone: { type: "string" },
+      ...INSTANCE_FILTER_FLAGS,
       since: { type: "string" },
       bookmarks: { type: "boolean" },
       count: { type: "string" },
@@ -84,9 +84,7 @@ async function runWatch(context: CliContext): Promise<number> {
       {
         namespace: values.namespace ?? "",
         service,
-        includeUnroutable: values.all ?? false,
-        tags: values.tag ?? [],
-        zone: values.zone ?? "",
+        ...instanceFilter(values),
         sinceRevision: since,
         bookmarks: values.bookmarks ?? false,
         onRetry: (error, delayMs) => {
