@@ -5,7 +5,7 @@ export const DEFAULT_ADDRESS = "localhost:7000";
 export const ADDRESS_ENV = "SWITCHBOARD_ADDRESS";
 
 /** Splits "a:7000, b:7000" into trimmed, non-empty addresses. */
-export function splitAddresses(value: string): string[] {
+function splitAddresses(value: string): string[] {
   return value
     .split(",")
     .map((part) => part.trim())

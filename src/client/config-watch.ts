@@ -110,7 +110,7 @@ export async function* watchConfig(
 }
 
 /** Keys added, removed, or with another value, content type or layer. */
-export function diffKeys(before: readonly ResolvedEntry[], after: readonly ResolvedEntry[]): string[] {
+function diffKeys(before: readonly ResolvedEntry[], after: readonly ResolvedEntry[]): string[] {
   const previous = new Map(before.map((entry) => [entry.key, entry]));
   const changed: string[] = [];
   for (const entry of after) {

@@ -94,7 +94,7 @@ export function parseSwitchboardTarget(
 }
 
 /** grpc-js endpoints for the routable instances, deduplicated by address and ordered. */
-export function toEndpoints(instances: readonly Instance[]): experimental.Endpoint[] {
+function toEndpoints(instances: readonly Instance[]): experimental.Endpoint[] {
   const seen = new Set<string>();
   const endpoints: experimental.Endpoint[] = [];
   for (const instance of instances) {

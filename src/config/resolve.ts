@@ -71,7 +71,7 @@ export function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-export function sameScope(a: Scope, b: Scope): boolean {
+function sameScope(a: Scope, b: Scope): boolean {
   return a.namespace === b.namespace && a.service === b.service && a.profile === b.profile;
 }
 

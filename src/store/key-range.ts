@@ -19,7 +19,7 @@ export function prefixRangeEnd(prefix: string): Buffer {
 }
 
 /** Key of a store event, whichever its type. */
-export function eventKey(event: StoreEvent): string {
+function eventKey(event: StoreEvent): string {
   return event.type === "put" ? event.kv.key : event.key;
 }
 

@@ -64,10 +64,10 @@ async function runHealth(context: CliContext): Promise<number> {
   }
 }
 
-export const HEALTH_HEADER = ["INSTANCE", "STATUS", "LAST CHECK", "CHECKED BY", "OUTPUT"] as const;
+const HEALTH_HEADER = ["INSTANCE", "STATUS", "LAST CHECK", "CHECKED BY", "OUTPUT"] as const;
 
-/** The human table (and the protection warning). Exported for tests. */
-export function renderHealth(namespace: string, service: string, response: GetHealthResponse, now: number): string {
+/** The human table (and the protection warning). */
+function renderHealth(namespace: string, service: string, response: GetHealthResponse, now: number): string {
   let text =
     response.instances.length === 0
       ? `no instances of ${namespace}/${service}\n`

@@ -54,7 +54,7 @@ const STATES: Record<string, InstanceState> = {
 };
 
 /** "host:port" or "[v6]:port". */
-export function parseHostPort(value: string): { address: string; port: number } {
+function parseHostPort(value: string): { address: string; port: number } {
   const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(value);
   const port = match ? Number(match[3]) : NaN;
   if (!match || port < 1 || port > 65_535) throw new UsageError(`expected HOST:PORT (e.g. 10.0.0.5:8080), got "${value}"`);
