@@ -263,6 +263,19 @@ export function createRegistry(options: RegistryOptions): Registry {
     return { draft, ttlSeconds };
   }
 
+  /**
+   * Read-your-writes on this replica: a write answers once this replica's view
+   * shows it, so a resolve or watch started here after the answer includes it
+   * (other replicas: min_revision). A view that cannot catch up in time does
+   * not fail a committed write; it is logged.
+   */
+  async function settle(revision: number): Promise<void> {
+    if (view.loaded && view.revision >= revision) return;
+    await view.waitForRevision(revision, { timeoutMs: readTimeoutMs }).catch((error: unknown) => {
+      log.warn({ err: error, revision }, "write committed but this replica's view has not caught up yet");
+    });
+  }
+
   async function ensureRevision(minRevision: number, signal?: AbortSignal): Promise<void> {
     if (view.loaded && view.revision >= minRevision) return;
     try {
@@ -304,6 +317,7 @@ export function createRegistry(options: RegistryOptions): Registry {
           // Same owner re-registering: the old lease (and anything else on it, e.g. health results) goes.
           if (existing !== undefined && existing.lease !== "0" && existing.lease !== lease.id) await revokeQuietly(existing.lease);
           log.debug({ key, leaseId: lease.id, revision: result.revision, replaced: existing !== undefined }, "registered");
+          await settle(result.revision);
           return {
             instance: { ...stored, revision: String(result.revision) },
             leaseId: lease.id,
@@ -424,6 +438,7 @@ export function createRegistry(options: RegistryOptions): Registry {
         const result = await store.txn({ compare: [{ key, modRevision: existing.modRevision }], ops: [{ type: "delete", key }] });
         if (result.succeeded) {
           if (existing.lease !== "0") await revokeQuietly(existing.lease);
+          await settle(result.revision);
           return result.revision;
         }
         existing = result.current[0];
@@ -471,6 +486,7 @@ export function createRegistry(options: RegistryOptions): Registry {
           throw error;
         }
         if (result.succeeded) {
+          await settle(result.revision);
           return { instance: { ...updated, revision: String(result.revision) }, revision: result.revision };
         }
         current = result.current[0];
