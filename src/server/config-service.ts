@@ -15,7 +15,6 @@ import { ConflictError, InvalidArgumentError } from "../errors.js";
 import { parseRevision } from "../registry/index.js";
 import type { ServiceDeps } from "./deps.js";
 import { encodeResponsesOnce } from "./encode-once.js";
-import { createShutdownFanOut } from "./shutdown-fan-out.js";
 
 /** Tuning of the config service; every field defaults as documented on ConfigManagerOptions. */
 /**
@@ -45,7 +44,6 @@ const LAYER_TO_PROTO: Record<DomainLayer, Layer> = {
 export function createConfigServiceImpl(deps: ServiceDeps, options: ConfigServiceOptions = {}): ConfigServiceImplementation {
   const manager = createConfigManager({ ...options, store: deps.store, cache: deps.cache, prefix: deps.prefix, logger: deps.logger });
   const metrics = configMetrics(deps.metrics);
-  const shutdown = createShutdownFanOut(deps.shutdownSignal);
 
   /** Counts a write by outcome. */
   async function write<T>(method: string, run: () => Promise<T>): Promise<T> {
@@ -124,17 +122,15 @@ export function createConfigServiceImpl(deps: ServiceDeps, options: ConfigServic
 
     async *watchConfig(request, context) {
       const since = parseRevision(request.sinceRevision, "since_revision");
-      // Ends on client cancel and on server shutdown (the shutdown middleware does this too; this keeps it true without it).
-      const link = shutdown.link(context.signal);
+      // context.signal aborts on client cancel and on server shutdown (call middleware).
       metrics.streams.inc();
       try {
-        for await (const update of manager.watchConfig(request, since, link.signal)) {
+        for await (const update of manager.watchConfig(request, since, context.signal)) {
           metrics.pushes.inc({ kind: update.bookmark ? "bookmark" : update.reset ? "reset" : update.changedKeys.length ? "change" : "initial" });
           yield toWatchConfigResponse(update);
         }
       } finally {
         metrics.streams.dec();
-        link.release();
       }
     },
   };

@@ -15,6 +15,9 @@ export interface ServiceDeps {
   logger: Logger;
   /** Register metrics here; served on GET /metrics. */
   metrics: Registry;
-  /** Aborted when the server shuts down: long-lived streams must end. */
+  /**
+   * Aborted when the server shuts down. Handlers need not watch it for their
+   * calls: the call middleware already aborts each call's context.signal then.
+   */
   shutdownSignal: AbortSignal;
 }

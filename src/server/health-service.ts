@@ -6,7 +6,6 @@ import { createCheckerFactory, createHealthMonitor } from "../health/index.js";
 import type { HealthMetrics, HealthMonitor, HealthMonitorOptions } from "../health/index.js";
 import { UnavailableError } from "../errors.js";
 import type { ServiceDeps } from "./deps.js";
-import { createShutdownFanOut } from "./shutdown-fan-out.js";
 import { createGrpcHealthChecker } from "./grpc-health-checker.js";
 
 /** Tuning of the health subsystem; every field defaults as documented on HealthMonitorOptions. */
@@ -47,18 +46,13 @@ export function createHealthService(deps: ServiceDeps, options: HealthServiceOpt
     if (!deps.shutdownSignal.aborted) log.error({ err: error }, "health monitor failed to start");
   });
   deps.shutdownSignal.addEventListener("abort", () => void close(), { once: true });
-  const shutdown = createShutdownFanOut(deps.shutdownSignal);
 
   const impl: HealthServiceImplementation = {
     reportHealth: (request) => monitor.reportHealth(request),
     getHealth: (request) => monitor.getHealth(request),
     async *watchHealth(request, context) {
-      const link = shutdown.link(context.signal);
-      try {
-        yield* monitor.watchHealth(request, link.signal);
-      } finally {
-        link.release();
-      }
+      // context.signal aborts on client cancel and on server shutdown (call middleware).
+      yield* monitor.watchHealth(request, context.signal);
       // The watch ends quietly when its signal aborts. A shutdown must not look
       // like a finished stream to the client but, as for Watch and WatchConfig,
       // UNAVAILABLE: resume elsewhere. (A client that cancelled gets nothing either way.)
