@@ -8,7 +8,7 @@
 # The build stage must use the same libc family as the runtime stage (Debian 12 / glibc) because
 # the binary is that stage's Node with our code injected.
 
-FROM node:20-bookworm AS build
+FROM node:24-bookworm AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -17,7 +17,8 @@ COPY generated generated
 COPY proto proto
 COPY src src
 COPY scripts scripts
-RUN npm run build:binary \
+# The runtime inside the binary is the Node that runs the build here (Node 24 LTS, the image's own).
+RUN npm run build:binary -- --node "$(command -v node)" \
  && ./dist/switchboard --version \
  && mkdir -p /out/data
 

@@ -3,18 +3,22 @@
 //
 //   node scripts/build-binary.mjs                       # src/cli/main.ts -> dist/switchboard
 //   node scripts/build-binary.mjs --entry examples/orders/main.ts --out dist/examples/orders
+//   node scripts/build-binary.mjs --node "$(command -v node)"   # on the Node running the build
 //
+// The runtime inside is the pinned Node LTS of scripts/node-runtime.mjs (Node 24), whatever Node
+// runs this script: the code targets Node 20 and later, what we ship runs on a supported LTS.
 // Steps: esbuild bundles the entry and everything it imports into one CommonJS file (a SEA main
 // script may require() only built-in modules, and CommonJS rules out top-level await: esbuild
 // fails the build naming the line if a module uses it); files that libraries read from disk at
 // load time are inlined by the plugins below; `node --experimental-sea-config` turns the bundle
-// into a blob; postject injects the blob into a copy of this Node binary and flips its fuse.
+// into a blob (run by the runtime being shipped: a blob only runs on the Node that made it); postject injects the blob into a copy of this Node binary and flips its fuse.
 import { execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { shippedNodeRuntime } from "./node-runtime.mjs";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const requireFromRepo = createRequire(join(repoRoot, "package.json"));
@@ -118,16 +122,12 @@ async function bundle(entry, bundleFile) {
 
 /**
  * Builds a single executable from `entry` at `outfile`. `nodeBinary` is the runtime copied into
- * it (--node; default: the Node running this script); `strip` drops its symbol tables first when
- * the `strip` tool is on PATH (before injecting: stripping an injected binary would break it).
+ * it (--node; default: the pinned LTS of node-runtime.mjs); `strip` drops its symbol tables first
+ * when the `strip` tool is on PATH (before injecting: stripping an injected binary would break it).
  */
 async function buildBinary({ entry, outfile, nodeBinary, strip }) {
   const started = Date.now();
-  // The blob (and its code cache) is made by the Node running this script: only that version can run it.
   const runtimeVersion = execFileSync(nodeBinary, ["--version"], { encoding: "utf8" }).trim();
-  if (runtimeVersion !== process.version) {
-    throw new Error(`${nodeBinary} is Node ${runtimeVersion}; build with that same version (this is ${process.version})`);
-  }
   const out = resolve(repoRoot, outfile);
   const work = join(dirname(out), ".sea", basename(out));
   rmSync(work, { recursive: true, force: true });
@@ -141,7 +141,8 @@ async function buildBinary({ entry, outfile, nodeBinary, strip }) {
     seaConfig,
     JSON.stringify({ main: bundleFile, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true }, null, 2),
   );
-  quietly(process.execPath, ["--experimental-sea-config", seaConfig]);
+  // The blob (and its code cache) is made by the runtime it will run on: only that version can run it.
+  quietly(nodeBinary, ["--experimental-sea-config", seaConfig]);
 
   rmSync(out, { force: true });
   copyFileSync(nodeBinary, out);
@@ -152,7 +153,7 @@ async function buildBinary({ entry, outfile, nodeBinary, strip }) {
   const postject = join(dirname(requireFromRepo.resolve("postject")), "cli.js");
   quietly(process.execPath, [postject, out, "NODE_SEA_BLOB", blob, "--sentinel-fuse", SEA_FUSE]);
   chmodSync(out, 0o755);
-  return { outfile: out, bundleFile, bytes: statSync(out).size, bundleBytes: statSync(bundleFile).size, ms: Date.now() - started };
+  return { outfile: out, runtimeVersion, bundleFile, bytes: statSync(out).size, bundleBytes: statSync(bundleFile).size, ms: Date.now() - started };
 }
 
 /** Runs a command, printing its output only if it fails. */
@@ -179,13 +180,14 @@ async function main() {
     options: {
       entry: { type: "string", default: "src/cli/main.ts" },
       out: { type: "string", default: "dist/switchboard" },
-      node: { type: "string", default: process.execPath },
+      node: { type: "string" },
       "no-strip": { type: "boolean", default: false },
     },
   });
-  const r = await buildBinary({ entry: values.entry, outfile: values.out, nodeBinary: values.node, strip: !values["no-strip"] });
+  const nodeBinary = values.node ?? shippedNodeRuntime();
+  const r = await buildBinary({ entry: values.entry, outfile: values.out, nodeBinary, strip: !values["no-strip"] });
   const mb = (n) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
-  console.log(`${r.outfile}: ${mb(r.bytes)} (bundle ${mb(r.bundleBytes)}) in ${(r.ms / 1000).toFixed(1)} s`);
+  console.log(`${r.outfile}: ${mb(r.bytes)} (bundle ${mb(r.bundleBytes)}, Node ${r.runtimeVersion}) in ${(r.ms / 1000).toFixed(1)} s`);
 }
 
 main().catch((err) => {
