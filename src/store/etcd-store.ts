@@ -60,6 +60,21 @@ export interface EtcdStoreOptions {
    * for a whole period (a frozen or cut-off member) is re-opened. Default 2000.
    */
   watchLivenessProbeMs?: number;
+  /**
+   * TLS to etcd: the CA that signed etcd's server certificate (PEM), and a
+   * client certificate and key for etcd's --client-cert-auth. Default: none;
+   * https:// endpoints then verify against the system CAs.
+   */
+  tls?: EtcdTlsMaterial;
+  /** etcd user and password (etcd's auth enable). Default: none. */
+  auth?: { username: string; password: string };
+}
+
+/** PEM contents for TLS to etcd (see EtcdStoreOptions.tls). */
+export interface EtcdTlsMaterial {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
 }
 
 /** Keys per range page: bounds each response whatever the size of a prefix. */
@@ -94,6 +109,15 @@ class EtcdStore implements Store {
         "grpc.max_receive_message_length": 256 * 1024 * 1024,
       },
       faultHandling: etcdFaultHandling(options.endpoints.length),
+      ...(options.tls && {
+        credentials: {
+          // etcd3 types the CA as required, but hands it to grpc-js createSsl, where none means the system CAs.
+          rootCertificate: options.tls.ca as Buffer,
+          ...(options.tls.key && { privateKey: options.tls.key }),
+          ...(options.tls.cert && { certChain: options.tls.cert }),
+        },
+      }),
+      ...(options.auth && { auth: { username: options.auth.username, password: options.auth.password } }),
     });
     this.keepAlives = new KeepAliveMux({
       leaseClient: this.etcd.leaseClient,
