@@ -107,16 +107,21 @@ describe.skipIf(!requireEtcd() || !requireOpenssl())("Switchboard against a secu
       passwordFile = join(pki.dir, "etcd-password");
       await writeFile(passwordFile, "s3cret-pass\n", { mode: 0o600 });
       await etcdctl(etcd.endpoints, ["user", "add", "root", "--new-user-password=root-pass"]);
+      // A least-privilege user: read-write on the prefix only (the health ping reads the prefix key).
+      await etcdctl(etcd.endpoints, ["role", "add", "switchboard"]);
+      await etcdctl(etcd.endpoints, ["role", "grant-permission", "switchboard", "--prefix=true", "readwrite", "/switchboard/"]);
       await etcdctl(etcd.endpoints, ["user", "add", "switchboard", "--new-user-password=s3cret-pass"]);
-      await etcdctl(etcd.endpoints, ["user", "grant-role", "switchboard", "root"]);
+      await etcdctl(etcd.endpoints, ["user", "grant-role", "switchboard", "switchboard"]);
       await etcdctl(etcd.endpoints, ["auth", "enable"]);
     });
     afterAll(() => etcd?.stop());
 
-    it("works with the user's password from a file", async () => {
+    it("works with the user's password from a file, with read-write on the prefix only", async () => {
       const server = await startTestServer({ etcdEndpoints: etcd.endpoints, etcdSecurity: { username: "switchboard", passwordFile } });
       try {
         expect(await roundTrip(server.grpcAddress, false, "with-password")).toContain("with-password");
+        const health = await fetch(`http://${server.httpAddress}/healthz`, { signal: AbortSignal.timeout(5_000) });
+        expect(await health.json()).toMatchObject({ status: "SERVING", store: { reachable: true } });
       } finally {
         await server.close();
       }

@@ -9,6 +9,8 @@ export interface OpenStoreOptions {
   etcdEndpoints: string[] | undefined;
   dataDir: string;
   logger: Logger;
+  /** The root key prefix: the store's health ping reads it, so an etcd user limited to the prefix may ping. */
+  prefix: string;
   /** TLS and user/password for etcd. Default none. */
   etcdSecurity?: EtcdSecurityOptions;
 }
@@ -19,7 +21,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     ? createStore({
         endpoints: options.etcdEndpoints,
         logger: options.logger,
-        etcd: await etcdStoreSecurity(options.etcdSecurity ?? {}),
+        etcd: { ...(await etcdStoreSecurity(options.etcdSecurity ?? {})), pingKey: options.prefix },
       })
     : createStore({ dataDir: options.dataDir, logger: options.logger });
 }

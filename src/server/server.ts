@@ -105,6 +105,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       options.store ?? (await openStore({
         etcdEndpoints,
         dataDir,
+        prefix,
         logger: logger.child({ component: "store" }),
         ...(options.etcdSecurity && { etcdSecurity: options.etcdSecurity }),
       }));
