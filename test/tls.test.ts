@@ -4,7 +4,7 @@ import { connect } from "node:tls";
 import { ChannelCredentials, ClientError, Metadata, Status, createChannel, createClient } from "nice-grpc";
 import { HealthDefinition } from "nice-grpc-server-health";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSwitchboardClient } from "../src/client/index.js";
+import { bootstrap, createSwitchboardClient, startAgent } from "../src/client/index.js";
 import type { SwitchboardClient } from "../src/client/index.js";
 import { peerIdentity } from "../src/server/index.js";
 import { createTestPki, requireOpenssl } from "./support/certs.js";
@@ -137,6 +137,34 @@ describe.skipIf(!requireOpenssl())("TLS on the gRPC and HTTP ports", () => {
         expect(instances.map((instance) => instance.instanceId)).toContain("tls-1");
       } finally {
         client.close();
+      }
+    });
+
+    it("bootstrap() and the agent work over TLS (bootstrap's tls from its env)", async () => {
+      const admin = createSwitchboardClient({ address: server.grpcAddress, tls: { caFile: pki.ca.certFile } });
+      try {
+        await admin.config.putValue({ scope: { namespace: "tls", service: "app", profile: "" }, key: "greeting", value: "hello", contentType: "", author: "test" });
+        const config = await bootstrap({
+          address: server.grpcAddress,
+          env: { SWITCHBOARD_NAMESPACE: "tls", SWITCHBOARD_SERVICE: "app", SWITCHBOARD_CA_FILE: pki.ca.certFile },
+          cacheFile: false,
+          logger: { info() {}, warn() {}, error() {}, debug() {} } as never,
+        });
+        try {
+          expect(config.source).toBe("control-plane");
+          expect(config.get("greeting")).toBe("hello");
+        } finally {
+          config.close();
+        }
+        const agent = await startAgent({ client: admin, instance: { namespace: "tls", service: "app", address: "127.0.0.1", port: 7777 }, ttlSeconds: 5 });
+        try {
+          const { instances } = await admin.registry.listInstances({ namespace: "tls", service: "app" });
+          expect(instances.map((instance) => instance.port)).toEqual([7777]);
+        } finally {
+          await agent.stop();
+        }
+      } finally {
+        admin.close();
       }
     });
   });
