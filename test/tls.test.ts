@@ -1,9 +1,9 @@
 import { once } from "node:events";
 import { request } from "node:https";
-import { connect } from "node:tls";
+import { TLSSocket, connect } from "node:tls";
 import { ChannelCredentials, ClientError, Metadata, Status, createChannel, createClient } from "nice-grpc";
 import { HealthDefinition } from "nice-grpc-server-health";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { bootstrap, createSwitchboardClient, startAgent } from "../src/client/index.js";
 import type { SwitchboardClient } from "../src/client/index.js";
 import { peerIdentity } from "../src/server/index.js";
@@ -183,6 +183,21 @@ describe.skipIf(!requireOpenssl())("TLS on the gRPC and HTTP ports", () => {
       expect(await healthStatus(server.grpcAddress, sslCredentials(pki, pki.client))).toBe(SERVING);
       expect(await whoAmI(server.grpcAddress, sslCredentials(pki, pki.client))).toBe("spiffe://switchboard/test-client");
       expect(await whoAmI(server.grpcAddress, sslCredentials(pki, pki.client), FORGED())).toBe("spiffe://switchboard/test-client");
+    });
+
+    it("decodes the client certificate once per connection, not once per call", async () => {
+      const spy = vi.spyOn(TLSSocket.prototype, "getPeerCertificate");
+      const channel = createChannel(server.grpcAddress, sslCredentials(pki, pki.client));
+      try {
+        const client = createClient(EchoDefinition, channel);
+        for (let i = 0; i < 5; i++) expect((await client.whoAmI({ text: "" })).text).toBe("spiffe://switchboard/test-client");
+        // Server side only: the client's own verification reads the server's certificate, not the peer's of a server socket.
+        const serverSideCalls = spy.mock.contexts.filter((socket) => (socket as TLSSocket & { server?: unknown }).server !== undefined);
+        expect(serverSideCalls.length).toBe(1);
+      } finally {
+        channel.close();
+        spy.mockRestore();
+      }
     });
 
     it("uses the common name when the certificate has no URI SAN", async () => {
