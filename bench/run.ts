@@ -20,6 +20,7 @@ import { memoryScenario } from "./scenarios/memory.js";
 import { propagationScenario } from "./scenarios/propagation.js";
 import { registerScenario } from "./scenarios/register.js";
 import { resolveScenario } from "./scenarios/resolve.js";
+import { securityScenario } from "./scenarios/security.js";
 
 const SCENARIOS: Record<string, (options: BenchOptions, profile: Profile) => Promise<Row[]>> = {
   register: (o, p) => registerScenario(o, p.register),
@@ -29,6 +30,7 @@ const SCENARIOS: Record<string, (options: BenchOptions, profile: Profile) => Pro
   failure: (o, p) => failureScenario(o, p.failure),
   memory: (o, p) => memoryScenario(o, p.memory),
   config: (o, p) => propagationScenario(o, "config", p),
+  security: (o, p) => securityScenario(o, { register: p.register, resolve: p.resolve }),
 };
 
 const { values } = parseArgs({

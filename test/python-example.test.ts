@@ -13,6 +13,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestPki, requireOpenssl } from "./support/certs.js";
+import type { TestPki } from "./support/certs.js";
 import { requireEtcd, startEtcd } from "./support/etcd.js";
 import type { EtcdServer } from "./support/etcd.js";
 import { startTestServer } from "./support/server.js";
@@ -41,11 +43,23 @@ function requirePythonTooling(): boolean {
 
 const etcdBinary = requireEtcd();
 const pythonReady = requirePythonTooling();
+const opensslReady = requireOpenssl();
+
+async function runExample(address: string, stubs: string, extraEnv: Record<string, string> = {}) {
+  return run(PYTHON, ["examples/python/registry_example.py", "--address", address], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, PYTHONPATH: stubs, PYTHONDONTWRITEBYTECODE: "1", ...extraEnv },
+    timeout: 60_000,
+  }).catch((error: { stdout?: string; stderr?: string; message: string }) => {
+    throw new Error(`registry_example.py failed:\n${error.stdout ?? ""}\n${error.stderr ?? error.message}`);
+  });
+}
 
 describe.skipIf(!etcdBinary || !pythonReady)("examples/python against a real server on etcd", () => {
   let etcd: EtcdServer;
   let server: TestServer;
   let stubs: string;
+  let pki: TestPki | undefined;
 
   beforeAll(async () => {
     stubs = await mkdtemp(join(tmpdir(), "switchboard-python-"));
@@ -57,23 +71,37 @@ describe.skipIf(!etcdBinary || !pythonReady)("examples/python against a real ser
   afterAll(async () => {
     await server?.close();
     await etcd?.stop();
+    await pki?.remove();
     if (stubs) await rm(stubs, { recursive: true, force: true });
   });
 
   it("registers, heartbeats, watches (expiry within TTL + 1 s) and resumes by revision", async () => {
     await run(PYTHON, ["-c", "import grpc, google.protobuf"]); // python3-grpcio / python3-protobuf present
-    const { stdout, stderr } = await run(PYTHON, ["examples/python/registry_example.py", "--address", server.grpcAddress], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, PYTHONPATH: stubs, PYTHONDONTWRITEBYTECODE: "1" },
-      timeout: 60_000,
-    }).catch((error: { stdout?: string; stderr?: string; message: string }) => {
-      throw new Error(`registry_example.py failed:\n${error.stdout ?? ""}\n${error.stderr ?? error.message}`);
-    });
+    const { stdout, stderr } = await runExample(server.grpcAddress, stubs);
     expect(stderr).toBe("");
     const lines = stdout.trim().split("\n");
     expect(lines.at(-1)).toBe("OK");
     expect(stdout).toMatch(/doomed \(no heartbeat\) removed \d+\.\d+ s after registering with ttl 2 s/);
     expect(stdout).toContain("heartbeat on the expired lease: NOT_FOUND");
     expect(stdout).toContain("resumed after revision");
+  }, 90_000);
+
+  it.skipIf(!opensslReady)("works against an mTLS server with the CA and client certificate from SWITCHBOARD_* variables", async () => {
+    pki = await createTestPki();
+    const secure = await startTestServer({
+      etcdEndpoints: etcd.endpoints,
+      tls: { certFile: pki.server.certFile, keyFile: pki.server.keyFile, clientCaFile: pki.ca.certFile },
+    });
+    try {
+      const { stdout, stderr } = await runExample(secure.grpcAddress, stubs, {
+        SWITCHBOARD_CA_FILE: pki.ca.certFile,
+        SWITCHBOARD_CERT_FILE: pki.client.certFile,
+        SWITCHBOARD_KEY_FILE: pki.client.keyFile,
+      });
+      expect(stderr).toBe("");
+      expect(stdout.trim().split("\n").at(-1)).toBe("OK");
+    } finally {
+      await secure.close();
+    }
   }, 90_000);
 });

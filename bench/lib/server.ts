@@ -22,6 +22,8 @@ export interface ServerProcessOptions {
   logLevel?: string;
   /** Write a V8 CPU profile of the server (node --cpu-prof) into this directory when it exits. */
   cpuProfileDir?: string;
+  /** More flags for bench/server/main.ts (e.g. --tls-cert-file). */
+  args?: string[];
 }
 
 export async function startServerProcess(options: ServerProcessOptions): Promise<ServerProcess> {
@@ -43,6 +45,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
       options.etcdEndpoint,
       "--log-level",
       options.logLevel ?? "warn",
+      ...(options.args ?? []),
     ],
     {
       cwd: repoRoot,

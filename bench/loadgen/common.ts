@@ -1,13 +1,25 @@
-import { createChannel, createClientFactory, type Channel } from "nice-grpc";
+import { ChannelCredentials, Metadata, createChannel, createClientFactory, type Channel } from "nice-grpc";
 import type { CompatServiceDefinition } from "nice-grpc";
+
+/** TLS of the load generator's channels, as PEM text (parameters cross the IPC as JSON). */
+export interface LoadTls {
+  ca: string;
+  /** Client certificate and key, for servers that require one. */
+  cert?: string;
+  key?: string;
+}
 
 /**
  * Opens n channels that each have their own TCP connection (grpc-js shares
- * connections between channels with equal options unless told otherwise).
+ * connections between channels with equal options unless told otherwise);
+ * over TLS when tls is given.
  */
-export function openChannels(address: string, n: number): Channel[] {
+export function openChannels(address: string, n: number, tls?: LoadTls): Channel[] {
+  const credentials = tls
+    ? ChannelCredentials.createSsl(Buffer.from(tls.ca), tls.key ? Buffer.from(tls.key) : null, tls.cert ? Buffer.from(tls.cert) : null)
+    : undefined;
   return Array.from({ length: Math.max(1, n) }, () =>
-    createChannel(address, undefined, {
+    createChannel(address, credentials, {
       "grpc.use_local_subchannel_pool": 1,
       "grpc.max_receive_message_length": 64 * 1024 * 1024,
     }),
@@ -18,9 +30,11 @@ export function closeChannels(channels: Channel[]): void {
   for (const channel of channels) channel.close();
 }
 
-export function clientsFor<S extends CompatServiceDefinition>(definition: S, channels: Channel[]) {
+/** Clients on each channel; with token, every call carries `authorization: Bearer <token>` (the security scenario). */
+export function clientsFor<S extends CompatServiceDefinition>(definition: S, channels: Channel[], token?: string) {
   const factory = createClientFactory();
-  return channels.map((channel) => factory.create(definition, channel));
+  const defaults = token ? { "*": { metadata: Metadata({ authorization: `Bearer ${token}` }) } } : {};
+  return channels.map((channel) => factory.create(definition, channel, defaults));
 }
 
 /** An async iterable fed by push(): the request side of a bidirectional stream. */

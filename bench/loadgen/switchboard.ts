@@ -11,6 +11,7 @@ import {
 } from "../../generated/switchboard/registry/v1/registry.js";
 import { ConfigServiceDefinition } from "../../generated/switchboard/config/v1/config.js";
 import { EchoServiceDefinition, type MemoryReport } from "../server/echo.js";
+import type { LoadTls } from "./common.js";
 import { clientsFor, closeChannels, openChannels, PushQueue, RenewalSchedule, runClosedLoop, runForDuration } from "./common.js";
 import { NAMESPACE, sampleInstance } from "./fixtures.js";
 import { monoMs, summarize } from "../lib/stats.js";
@@ -31,6 +32,10 @@ export interface RegisterParams {
   services?: number;
   service: string;
   idPrefix: string;
+  /** Connect over TLS (the security scenario). Default plaintext. */
+  tls?: LoadTls;
+  /** Bearer token sent with every call (the security scenario with auth). Default none. */
+  token?: string;
 }
 
 function serviceName(p: { service: string; services?: number }, i: number): string {
@@ -39,8 +44,8 @@ function serviceName(p: { service: string; services?: number }, i: number): stri
 
 /** Register, `concurrency` in flight over `channels` connections. */
 async function sbRegister(p: RegisterParams) {
-  const channels = openChannels(p.address, p.channels);
-  const clients = clientsFor(RegistryServiceDefinition, channels);
+  const channels = openChannels(p.address, p.channels, p.tls);
+  const clients = clientsFor(RegistryServiceDefinition, channels, p.token);
   try {
     // Warm each connection (handshake, first-call costs) outside the measurement.
     await Promise.all(clients.map((c) => c.listServices({ namespace: NAMESPACE }).catch(() => undefined)));
@@ -71,10 +76,14 @@ export interface UnaryLoadParams {
   concurrency: number;
   channels: number;
   service: string;
+  /** Connect over TLS (the security scenario). Default plaintext. */
+  tls?: LoadTls;
+  /** Bearer token sent with every call (the security scenario with auth). Default none. */
+  token?: string;
 }
 
 async function unaryLoad(p: UnaryLoadParams, make: (channel: Channel) => () => Promise<unknown>) {
-  const channels = openChannels(p.address, p.channels);
+  const channels = openChannels(p.address, p.channels, p.tls);
   try {
     const calls = channels.map(make);
     const call = (worker: number) => (calls[worker % calls.length] as () => Promise<unknown>)();
@@ -115,16 +124,16 @@ const RawListInstances = {
 async function sbResolve(p: UnaryLoadParams) {
   const request = ListInstancesRequest.fromPartial({ namespace: NAMESPACE, service: p.service });
   // Check once, decoded, that the service resolves to its instances.
-  const [check] = openChannels(p.address, 1) as [Channel];
+  const [check] = openChannels(p.address, 1, p.tls) as [Channel];
   try {
-    const [client] = clientsFor(RegistryServiceDefinition, [check]) as [RegistryClient];
+    const [client] = clientsFor(RegistryServiceDefinition, [check], p.token) as [RegistryClient];
     const response = await client.listInstances(request);
     if (response.instances.length === 0) throw new Error(`resolve of ${p.service} returned no instances`);
   } finally {
     check.close();
   }
   return unaryLoad(p, (channel) => {
-    const [client] = clientsFor(RawListInstances, [channel]);
+    const [client] = clientsFor(RawListInstances, [channel], p.token);
     return async () => {
       const bytes = await client!.listInstances(request);
       if (bytes.length === 0) throw new Error(`resolve of ${p.service} returned nothing`);
@@ -136,7 +145,7 @@ async function sbResolve(p: UnaryLoadParams) {
 async function sbEcho(p: UnaryLoadParams) {
   const payload = new Uint8Array(24).fill(7);
   return unaryLoad(p, (channel) => {
-    const [client] = clientsFor(EchoServiceDefinition, [channel]);
+    const [client] = clientsFor(EchoServiceDefinition, [channel], p.token);
     return () => client!.echo(payload);
   });
 }

@@ -15,6 +15,11 @@ import { pino } from "pino";
 import type * as ServerModule from "../../src/server/index.js";
 import { createEchoServiceImpl, EchoServiceDefinition } from "./echo.js";
 
+function optionalFlag(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   const value = i >= 0 ? process.argv[i + 1] : undefined;
@@ -39,6 +44,14 @@ const server = await startServer({
   dataDir: flag("data-dir", ".data-bench"),
   logger,
   extraServices: [{ definition: EchoServiceDefinition, implementation: createEchoServiceImpl() }],
+  // The security scenario's secured server: same flags as `serve`.
+  ...(optionalFlag("tls-cert-file") && {
+    tls: {
+      certFile: optionalFlag("tls-cert-file")!,
+      keyFile: optionalFlag("tls-key-file") ?? "",
+      ...(optionalFlag("tls-client-ca-file") && { clientCaFile: optionalFlag("tls-client-ca-file")! }),
+    },
+  }),
 });
 
 process.stdout.write(

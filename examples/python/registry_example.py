@@ -15,6 +15,8 @@ a non-Node service would, and asserts what the contract promises:
 
 Run (stubs on PYTHONPATH):
   PYTHONPATH=OUT /usr/bin/python3 examples/python/registry_example.py --address 127.0.0.1:7000
+Against a TLS server add --ca-file CA.crt (and --cert-file/--key-file under mTLS), or set
+SWITCHBOARD_CA_FILE, SWITCHBOARD_CERT_FILE and SWITCHBOARD_KEY_FILE.
 
 Prints one line per step and "OK" at the end; exits non-zero on the first failed check.
 """
@@ -79,16 +81,41 @@ class Watcher:
         self.thread.join(timeout=5)
 
 
+def read_file(path):
+    if not path:
+        return None
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def open_channel(args):
+    """A plaintext channel, or TLS when a CA, certificate or key file is given."""
+    if not (args.ca_file or args.cert_file or args.key_file):
+        return grpc.insecure_channel(args.address)
+    if bool(args.cert_file) != bool(args.key_file):
+        raise SystemExit("--cert-file and --key-file go together")
+    credentials = grpc.ssl_channel_credentials(
+        root_certificates=read_file(args.ca_file),
+        private_key=read_file(args.key_file),
+        certificate_chain=read_file(args.cert_file),
+    )
+    return grpc.secure_channel(args.address, credentials)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--address", default=os.environ.get("SWITCHBOARD_ADDRESS", "localhost:7000"))
     parser.add_argument("--namespace", default="py-" + uuid.uuid4().hex[:8])
     parser.add_argument("--ttl", type=int, default=2, help="short TTL for the expiry check (etcd's floor is 2)")
+    # TLS, with the same variables as the Switchboard CLI and SDK; any of them turns TLS on.
+    parser.add_argument("--ca-file", default=os.environ.get("SWITCHBOARD_CA_FILE"), help="PEM CA of the server certificate")
+    parser.add_argument("--cert-file", default=os.environ.get("SWITCHBOARD_CERT_FILE"), help="PEM client certificate (mTLS)")
+    parser.add_argument("--key-file", default=os.environ.get("SWITCHBOARD_KEY_FILE"), help="PEM key of --cert-file")
     args = parser.parse_args()
     ns = args.namespace
     service = "inventory"
 
-    channel = grpc.insecure_channel(args.address)
+    channel = open_channel(args)
     grpc.channel_ready_future(channel).result(timeout=15)
     stub = pb_grpc.RegistryServiceStub(channel)
 

@@ -43,10 +43,11 @@ import { InvalidArgumentError, UnavailableError } from "../errors.js";
 import type { BackoffOptions } from "./backoff.js";
 import { ADDRESS_ENV, DEFAULT_ADDRESS } from "./addresses.js";
 import { createSwitchboardClient } from "./client.js";
-import type { SwitchboardClient } from "./client.js";
+import type { SwitchboardClient, SwitchboardClientOptions } from "./client.js";
 import { watchConfig } from "./config-watch.js";
 import { isRetryableError } from "./errors.js";
 import { toRevision } from "./instances.js";
+import { clientTlsFromEnv } from "./tls.js";
 import type { SdkLogger } from "./logger.js";
 
 export const NAMESPACE_ENV = "SWITCHBOARD_NAMESPACE";
@@ -59,7 +60,13 @@ export const CONFIG_ENV_PREFIX = "SWITCHBOARD_CONFIG_";
 export interface BootstrapOptions {
   /** Control-plane address(es). Default $SWITCHBOARD_ADDRESS, else localhost:7000. Ignored when `client` is given. */
   address?: string;
-  /** Use this client (not closed by close()). Default: one created from `address`. */
+  /**
+   * TLS to the control plane for the client bootstrap creates (see
+   * SwitchboardClientOptions.tls). Ignored when `client` is given. Default:
+   * SWITCHBOARD_CA_FILE, SWITCHBOARD_CERT_FILE and SWITCHBOARD_KEY_FILE from `env`, else plaintext.
+   */
+  tls?: SwitchboardClientOptions["tls"];
+  /** Use this client (not closed by close()). Default: one created from `address` and `tls`. */
   client?: SwitchboardClient;
   /** Default $SWITCHBOARD_NAMESPACE, else "default". */
   namespace?: string;
@@ -187,7 +194,8 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<Bootstr
   const target = { namespace, service, profile };
   const ownClient = options.client === undefined;
   const address = options.address ?? env[ADDRESS_ENV];
-  const client = options.client ?? createSwitchboardClient(address ? { address } : { address: DEFAULT_ADDRESS });
+  const tls = options.tls ?? clientTlsFromEnv(env) ?? false;
+  const client = options.client ?? createSwitchboardClient({ address: address || DEFAULT_ADDRESS, tls });
 
   let entries: ResolvedEntry[];
   let revision: number;

@@ -23,6 +23,8 @@ import { resolveAddresses } from "./addresses.js";
 import { deadlineMiddleware, deadlineToTime } from "./deadline.js";
 import type { DeadlineOptions } from "./deadline.js";
 import { errorMappingMiddleware, isUnavailableError } from "./errors.js";
+import { clientTlsFromEnv, createClientCredentials } from "./tls.js";
+import type { ClientTlsOptions } from "./tls.js";
 
 export type RegistryClient = Client<typeof RegistryServiceDefinition, DeadlineOptions>;
 export type ConfigClient = Client<typeof ConfigServiceDefinition, DeadlineOptions>;
@@ -36,7 +38,15 @@ export interface SwitchboardClientOptions {
   address?: string;
   /** Several control-plane replicas; calls move to the next one on UNAVAILABLE. Wins over `address`. */
   addresses?: readonly string[];
-  /** Default: insecure (plaintext). */
+  /**
+   * TLS to the control plane: CA, and a client certificate for mTLS, as files
+   * (see ClientTlsOptions); true uses the system's CAs; false forces plaintext.
+   * Ignored when `credentials` is given. Default: $SWITCHBOARD_CA_FILE,
+   * $SWITCHBOARD_CERT_FILE and $SWITCHBOARD_KEY_FILE when any is set, else plaintext.
+   */
+  tls?: ClientTlsOptions | boolean;
+  // Authentication options (a bearer token) belong here too, next to tls.
+  /** Channel credentials built by the caller; wins over `tls`. Default: from `tls`. */
   credentials?: ChannelCredentials;
   /**
    * grpc-js channel options, merged over Switchboard's defaults (keepalive
@@ -71,7 +81,7 @@ type CallOptionsLike = DeadlineOptions & { signal?: AbortSignal; metadata?: Meta
 
 export function createSwitchboardClient(options: SwitchboardClientOptions = {}): SwitchboardClient {
   const addresses = resolveAddresses(options);
-  const credentials = options.credentials ?? ChannelCredentials.createInsecure();
+  const credentials = options.credentials ?? channelCredentials(options.tls);
   const channelOptions = { ...DEFAULT_CHANNEL_OPTIONS, ...options.channelOptions };
   const defaultTimeoutMs = options.defaultTimeoutMs ?? 10_000;
   // The error mapping runs outermost so the deadline middleware's DEADLINE_EXCEEDED is seen as a ClientError.
@@ -165,6 +175,11 @@ export function createSwitchboardClient(options: SwitchboardClientOptions = {}):
       for (const channel of channels) channel.close();
     },
   };
+}
+
+function channelCredentials(tls: ClientTlsOptions | boolean | undefined): ChannelCredentials {
+  const settings = tls ?? clientTlsFromEnv();
+  return settings === undefined || settings === false ? ChannelCredentials.createInsecure() : createClientCredentials(settings);
 }
 
 /** Fixes a relative deadline once (so retries on other addresses share it) and adds default metadata. */

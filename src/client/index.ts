@@ -1,6 +1,8 @@
 // The Switchboard SDK. Services join the platform with these, no sidecar needed.
 export { createSwitchboardClient } from "./client.js";
 export type { SwitchboardClient, SwitchboardClientOptions, RegistryClient, ConfigClient, HealthClient } from "./client.js";
+export { CA_FILE_ENV, CERT_FILE_ENV, KEY_FILE_ENV, clientTlsFromEnv, createClientCredentials } from "./tls.js";
+export type { ClientTlsOptions } from "./tls.js";
 export { createAgent, startAgent } from "./agent.js";
 export type { Agent, AgentEvent, AgentInstance, AgentOptions, AgentStatus } from "./agent.js";
 export { watchService } from "./watch.js";

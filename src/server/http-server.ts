@@ -1,15 +1,20 @@
 import { createServer } from "node:http";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import type { Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { ListenAddress } from "./listen-address.js";
 import type { HealthReport } from "./store-health.js";
+import type { ServerTls } from "./tls.js";
 
 export interface HttpServerOptions {
   metrics: Registry;
   health: () => HealthReport;
   logger: Logger;
+  /** HTTPS with these certificates (and client certificates required under mTLS), following their reloads. Default: plain HTTP. */
+  tls?: ServerTls;
 }
 
 export interface RunningHttpServer {
@@ -36,7 +41,7 @@ export async function startHttpServer(address: ListenAddress, options: HttpServe
     },
   };
 
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     const route = routes[path];
     if (!route) {
@@ -52,16 +57,37 @@ export async function startHttpServer(address: ListenAddress, options: HttpServe
       if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
       res.end("internal error\n");
     });
-  });
+  };
 
-  await listen(server, address);
+  const tls = options.tls;
+  let server: Server | HttpsServer;
+  let stopFollowing = () => {};
+  if (tls) {
+    const requireCert = tls.requireClientCertificate;
+    const secure = createHttpsServer({ ...tls.current(), requestCert: requireCert, rejectUnauthorized: requireCert }, handler);
+    // New connections get reloaded certificates; open ones keep theirs.
+    stopFollowing = tls.onReload((material) => secure.setSecureContext({ ...material }));
+    server = secure;
+  } else {
+    server = createServer(handler);
+  }
+
+  try {
+    await listen(server, address);
+  } catch (error) {
+    stopFollowing();
+    throw error;
+  }
   return {
     port: (server.address() as AddressInfo).port,
-    close: () => closeServer(server),
+    close: async () => {
+      stopFollowing();
+      await closeServer(server);
+    },
   };
 }
 
-function listen(server: Server, address: ListenAddress): Promise<void> {
+function listen(server: Server | HttpsServer, address: ListenAddress): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: Error) => reject(error);
     server.once("error", onError);
@@ -72,7 +98,7 @@ function listen(server: Server, address: ListenAddress): Promise<void> {
   });
 }
 
-function closeServer(server: Server): Promise<void> {
+function closeServer(server: Server | HttpsServer): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
     // Scrapers keep connections alive; do not wait for them.

@@ -7,3 +7,8 @@ export type { ListenAddress } from "./listen-address.js";
 export { REFLECTION_SERVICE_NAMES, ServerReflectionV1AlphaService } from "./reflection.js";
 export type { HealthReport, ServingStatus } from "./store-health.js";
 export type { ServiceDeps } from "./deps.js";
+export { peerIdentity } from "./peer-identity.js";
+export { insecureExposureWarning } from "./insecure-warning.js";
+export type { ExposureSettings } from "./insecure-warning.js";
+export type { ServerTlsOptions } from "./tls.js";
+export type { EtcdSecurityOptions } from "./etcd-security.js";

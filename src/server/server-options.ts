@@ -17,6 +17,8 @@ import type { Store } from "../store/types.js";
 import type { ConfigServiceOptions } from "./config-service.js";
 import type { HealthServiceOptions } from "./health-service.js";
 import type { RegistryServiceOptions } from "./registry-service.js";
+import type { ServerTlsOptions } from "./tls.js";
+import type { EtcdSecurityOptions } from "./etcd-security.js";
 
 /**
  * Defaults shared by startServer and the `serve` command (and its help text).
@@ -92,6 +94,13 @@ export interface ServerOptions {
    * bench/ for its null-echo baseline on the same process.
    */
   extraServices?: ReadonlyArray<ExtraService>;
+  /**
+   * TLS on the gRPC and HTTP ports, optionally requiring client certificates
+   * (mTLS). Default: unset, plaintext. Certificates are re-read when their files change.
+   */
+  tls?: ServerTlsOptions;
+  /** TLS (CA, client certificate) and user/password for etcd, as files. Default: none. */
+  etcdSecurity?: EtcdSecurityOptions;
 }
 
 /** A service to serve next to Switchboard's (see ServerOptions.extraServices). */
@@ -108,6 +117,13 @@ export interface RunningServer {
   /** HTTP address as host:port with the bound port. */
   readonly httpAddress: string;
   readonly replicaId: string;
+  /**
+   * Re-reads the TLS certificate files now (`serve` calls it on SIGHUP); new
+   * connections get the new certificates, open ones keep theirs. Resolves
+   * true when new certificates were installed; false without TLS, when the
+   * files did not change, or when they are unusable (the old ones stay, with a warning).
+   */
+  reloadCertificates(): Promise<boolean>;
   /**
    * Graceful shutdown: NOT_SERVING, stop accepting calls, end open streams,
    * wait up to shutdownTimeoutMs, then cancel what is left; close HTTP, cache

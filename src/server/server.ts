@@ -33,6 +33,10 @@ import { MAX_RECEIVE_MESSAGE_BYTES, SERVER_DEFAULTS } from "./server-options.js"
 import type { RunningServer, ServerOptions } from "./server-options.js";
 import { createStoreHealthMonitor } from "./store-health.js";
 import type { StoreHealthMonitor } from "./store-health.js";
+import { insecureExposureWarning } from "./insecure-warning.js";
+import { createPeerIdentityInterceptor } from "./peer-identity.js";
+import { createServerTls } from "./tls.js";
+import type { ServerTls } from "./tls.js";
 
 const SWITCHBOARD_SERVICES = [
   RegistryServiceDefinition.fullName,
@@ -80,9 +84,31 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     cleanup.length = 0;
   };
 
+  const exposureWarning = insecureExposureWarning({
+    listen: options.listen ?? SERVER_DEFAULTS.listen,
+    tls: options.tls !== undefined,
+    // ServerOptions.auth is the authentication switch (serve --auth).
+    auth: Boolean((options as { auth?: unknown }).auth),
+  });
+  if (exposureWarning) logger.warn(exposureWarning);
+
   try {
+    // First: unusable certificate files fail the start before anything else opens.
+    let tls: ServerTls | undefined;
+    if (options.tls) {
+      tls = await createServerTls(options.tls, logger.child({ component: "tls" }));
+      const watched = tls;
+      cleanup.push({ step: "stopping certificate watch", run: () => watched.close() });
+    }
+
     const store: Store =
-      options.store ?? (await openStore({ etcdEndpoints, dataDir, logger: logger.child({ component: "store" }) }));
+      options.store ?? (await openStore({
+        etcdEndpoints,
+        dataDir,
+        prefix,
+        logger: logger.child({ component: "store" }),
+        ...(options.etcdSecurity && { etcdSecurity: options.etcdSecurity }),
+      }));
     if (!options.store) cleanup.push({ step: "closing store", run: () => store.close() });
 
     const cache: KeySpaceCache = createKeySpaceCache({ store, prefix, logger });
@@ -115,7 +141,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       shutdownSignal: shutdown.signal,
     };
 
-    const grpcServer = createServer({ "grpc.max_receive_message_length": MAX_RECEIVE_MESSAGE_BYTES })
+    const grpcServer = createServer({
+      "grpc.max_receive_message_length": MAX_RECEIVE_MESSAGE_BYTES,
+      interceptors: [createPeerIdentityInterceptor(tls?.requireClientCertificate ?? false)],
+    })
       .use(createCallMiddleware({ metrics, logger: logger.child({ component: "rpc" }), shutdownSignal: shutdown.signal }));
     // One decoded view of the instances for registry and health: the same routability and protection, decoded once.
     const registryOptions = options.registry ?? {};
@@ -150,12 +179,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
     // HTTP first so that, in reverse on close, /healthz keeps answering 503 while gRPC drains.
     const http: RunningHttpServer = await listening("HTTP", httpListen, () =>
-      startHttpServer(httpListen, { metrics, health: () => monitor.report(), logger }),
+      startHttpServer(httpListen, { metrics, health: () => monitor.report(), logger, tls }),
     );
     cleanup.push({ step: "closing HTTP server", run: () => http.close() });
 
     const grpcPort = await listening("gRPC", grpcListen, () =>
-      grpcServer.listen(formatAddress(grpcListen.host, grpcListen.port)),
+      grpcServer.listen(formatAddress(grpcListen.host, grpcListen.port), tls?.grpcCredentials),
     );
     cleanup.push({
       step: "stopping gRPC server",
@@ -164,13 +193,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
     const grpcAddress = formatAddress(grpcListen.host, grpcPort);
     const httpAddress = formatAddress(httpListen.host, http.port);
-    logger.info({ grpcAddress, httpAddress, status: monitor.status }, "switchboard serving");
+    logger.info({ grpcAddress, httpAddress, status: monitor.status, tls: tls !== undefined, mtls: tls?.requireClientCertificate ?? false }, "switchboard serving");
 
     let closing: Promise<void> | undefined;
     return {
       grpcAddress,
       httpAddress,
       replicaId,
+      reloadCertificates: () => tls?.reload() ?? Promise.resolve(false),
       close: () =>
         (closing ??= (async () => {
           logger.info("shutdown: reporting NOT_SERVING");

@@ -60,11 +60,32 @@ export interface EtcdStoreOptions {
    * for a whole period (a frozen or cut-off member) is re-opened. Default 2000.
    */
   watchLivenessProbeMs?: number;
+  /**
+   * TLS to etcd: the CA that signed etcd's server certificate (PEM), and a
+   * client certificate and key for etcd's --client-cert-auth. Default: none;
+   * https:// endpoints then verify against the system CAs.
+   */
+  tls?: EtcdTlsMaterial;
+  /** etcd user and password (etcd's auth enable). Default: none. */
+  auth?: { username: string; password: string };
+  /**
+   * Key ping() reads (count only, a linearizable read). With etcd auth the
+   * user must be allowed to read it: give a key inside the user's prefix.
+   * Default "\0".
+   */
+  pingKey?: string;
+}
+
+/** PEM contents for TLS to etcd (see EtcdStoreOptions.tls). */
+export interface EtcdTlsMaterial {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
 }
 
 /** Keys per range page: bounds each response whatever the size of a prefix. */
 const LIST_PAGE_SIZE = 5000;
-const PING_KEY = Buffer.from([0]);
+const DEFAULT_PING_KEY = Buffer.from([0]);
 
 export function createEtcdStore(options: EtcdStoreOptions): Store {
   return new EtcdStore(options);
@@ -77,11 +98,13 @@ class EtcdStore implements Store {
   /** Aborted by close(): ends every watch. */
   private readonly closing = new AbortController();
   private readonly requestTimeoutMs: number;
+  private readonly pingKey: Buffer;
 
   constructor(private readonly options: EtcdStoreOptions) {
     if (options.endpoints.length === 0) throw new StoreError("etcd store needs at least one endpoint");
     this.logger = options.logger ?? pino({ level: "silent" });
     this.requestTimeoutMs = options.requestTimeoutMs ?? 5000;
+    this.pingKey = options.pingKey === undefined ? DEFAULT_PING_KEY : Buffer.from(options.pingKey);
     const keepaliveMs = options.connectionKeepaliveMs ?? 10_000;
     this.etcd = new Etcd3({
       hosts: options.endpoints,
@@ -94,6 +117,15 @@ class EtcdStore implements Store {
         "grpc.max_receive_message_length": 256 * 1024 * 1024,
       },
       faultHandling: etcdFaultHandling(options.endpoints.length),
+      ...(options.tls && {
+        credentials: {
+          // etcd3 types the CA as required, but hands it to grpc-js createSsl, where none means the system CAs.
+          rootCertificate: options.tls.ca as Buffer,
+          ...(options.tls.key && { privateKey: options.tls.key }),
+          ...(options.tls.cert && { certChain: options.tls.cert }),
+        },
+      }),
+      ...(options.auth && { auth: { username: options.auth.username, password: options.auth.password } }),
     });
     this.keepAlives = new KeepAliveMux({
       leaseClient: this.etcd.leaseClient,
@@ -194,7 +226,7 @@ class EtcdStore implements Store {
   async ping(signal?: AbortSignal): Promise<void> {
     const timeoutMs = this.options.pingTimeoutMs ?? 2000;
     const read = this.idempotentCall(() =>
-      this.etcd.kv.range({ key: PING_KEY, count_only: true }, { deadline: Date.now() + timeoutMs }),
+      this.etcd.kv.range({ key: this.pingKey, count_only: true }, { deadline: Date.now() + timeoutMs }),
     );
     if (!signal) {
       await read;

@@ -13,9 +13,10 @@
  *
  * Auto-compaction is off: tests compact explicitly.
  */
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { accessSync, constants, mkdtempSync, rmSync } from "node:fs";
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { request as httpsRequest } from "node:https";
 import { connect, createServer } from "node:net";
 import type { AddressInfo, Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -34,6 +35,17 @@ export interface EtcdServer {
   stop(): Promise<void>;
 }
 
+export interface EtcdTlsFiles {
+  certFile: string;
+  keyFile: string;
+  /** CA of client certificates (--trusted-ca-file); also what the readiness probe trusts. */
+  caFile: string;
+  /** Require client certificates (--client-cert-auth). Needs client for the readiness probe. */
+  clientCertAuth?: boolean;
+  /** The client certificate the readiness probe presents under clientCertAuth. */
+  client?: { certFile: string; keyFile: string };
+}
+
 export interface EtcdCluster {
   /** Client URLs of every member. */
   endpoints: string[];
@@ -45,6 +57,12 @@ export interface EtcdCluster {
 export interface StartEtcdOptions {
   /** Extra etcd flags. */
   args?: string[];
+  /**
+   * Serve clients over TLS (https:// endpoints) with these files, e.g. from
+   * ./certs.ts; with clientCertAuth etcd also requires client certificates
+   * signed by caFile (--client-cert-auth). Peers stay on plain http.
+   */
+  tls?: EtcdTlsFiles;
   /** Ms to wait for /health. Default 20,000. */
   startTimeoutMs?: number;
 }
@@ -119,9 +137,10 @@ async function tryStartMembers(size: number, options: StartEtcdOptions): Promise
   if (!binary) throw new Error("etcd is not installed");
   const ports = await freePorts(size * 2);
   const token = `test-${process.pid}-${Date.now()}`;
+  const clientScheme = options.tls ? "https" : "http";
   const specs = Array.from({ length: size }, (_, i) => ({
     name: `m${i}`,
-    client: `http://127.0.0.1:${ports[2 * i]}`,
+    client: `${clientScheme}://127.0.0.1:${ports[2 * i]}`,
     peer: `http://127.0.0.1:${ports[2 * i + 1]}`,
   }));
   const initialCluster = specs.map((spec) => `${spec.name}=${spec.peer}`).join(",");
@@ -140,9 +159,17 @@ async function tryStartMembers(size: number, options: StartEtcdOptions): Promise
       "--auto-compaction-retention=0",
       "--logger=zap",
       "--log-level=error",
+      ...(options.tls
+        ? [
+            `--cert-file=${options.tls.certFile}`,
+            `--key-file=${options.tls.keyFile}`,
+            `--trusted-ca-file=${options.tls.caFile}`,
+            ...(options.tls.clientCertAuth ? ["--client-cert-auth"] : []),
+          ]
+        : []),
       ...(options.args ?? []),
     ];
-    return launch(binary, args, spec.client, dataDir);
+    return launch(binary, args, spec.client, dataDir, options.tls);
   });
   try {
     await Promise.all(members.map((member) => member.ready(options.startTimeoutMs ?? 20_000)));
@@ -158,6 +185,7 @@ function launch(
   args: string[],
   client: string,
   dataDir: string,
+  tls: EtcdTlsFiles | undefined,
 ): { server: EtcdServer; ready: (timeoutMs: number) => Promise<void> } {
   const child = spawn(binary, args, { stdio: ["ignore", "ignore", "pipe"] });
   running.add(child);
@@ -194,8 +222,9 @@ function launch(
         throw new Error(`etcd exited early (${child.exitCode ?? child.signalCode}):\n${stderrTail}`);
       }
       try {
-        const response = await fetch(`${client}/health`, { signal: AbortSignal.timeout(1000) });
-        const body = (await response.json()) as { health?: string };
+        const body = (tls ? JSON.parse(await httpsGet(`${client}/health`, tls)) : await (await fetch(`${client}/health`, { signal: AbortSignal.timeout(1000) })).json()) as {
+          health?: string;
+        };
         if (body.health === "true") return;
       } catch {
         // Not listening yet.
@@ -205,6 +234,43 @@ function launch(
     throw new Error(`etcd at ${client} not healthy after ${timeoutMs} ms:\n${stderrTail}`);
   };
   return { server, ready };
+}
+
+/**
+ * Runs etcdctl (v3 API) against endpoints; resolves with stdout, rejects with
+ * its stderr. Extra flags (e.g. --user, --cacert) go in args before the command.
+ */
+export async function etcdctl(endpoints: string[], args: string[]): Promise<string> {
+  const binary = findEtcd()?.replace(/etcd$/, "etcdctl") ?? "etcdctl";
+  return new Promise((resolve, reject) => {
+    execFile(binary, [`--endpoints=${endpoints.join(",")}`, ...args], { env: { ...process.env, ETCDCTL_API: "3" } }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`etcdctl ${args.join(" ")} failed: ${stderr || error.message}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+/** GET over https trusting tls.caFile (and presenting tls.client); fetch cannot take a CA. */
+function httpsGet(url: string, tls: EtcdTlsFiles): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      url,
+      {
+        ca: readFileSync(tls.caFile),
+        ...(tls.client && { cert: readFileSync(tls.client.certFile), key: readFileSync(tls.client.keyFile) }),
+        signal: AbortSignal.timeout(1000),
+      },
+      (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => (body += chunk));
+        res.on("end", () => resolve(body));
+        res.on("error", reject);
+      },
+    );
+    req.on("error", reject);
+    req.end();
+  });
 }
 
 /** Ports the OS just handed out on 127.0.0.1 (all held at once, so distinct). */

@@ -59,6 +59,7 @@ export async function startTestServer(options: Omit<ServerOptions, "listen" | "h
       grpcAddress: server.grpcAddress,
       httpAddress: server.httpAddress,
       replicaId: server.replicaId,
+      reloadCertificates: () => server.reloadCertificates(),
       dataDir,
       async close() {
         await server.close();

@@ -9,6 +9,7 @@ import type { CliContext, Command } from "../command.js";
 import { EXIT, UsageError } from "../command.js";
 import { ConfigFileError, formatOfFile, parseScopeFile, serializeScopeFile } from "./config-file.js";
 import type { FileFormat } from "./config-file.js";
+import { TLS_FLAGS, TLS_USAGE, tlsFrom } from "./tls-flags.js";
 
 const USAGE = `Usage: switchboard config <subcommand> [flags]
 
@@ -38,6 +39,7 @@ Scope and connection flags (every subcommand):
   --json                 machine-readable output (one JSON document; watch: one per line)
   --author TEXT          recorded in history by writes (default $USER, else "cli")
 
+${TLS_USAGE}
 Content types: text/plain (default), application/json, application/yaml (must
 parse). --file picks JSON or YAML from a .json/.yaml/.yml extension.
 --expect-revision 0 means "only if the key does not exist yet"; a mismatch
@@ -83,6 +85,7 @@ const FLAGS = {
   replace: { type: "boolean" },
   output: { type: "string", short: "o" },
   format: { type: "string" },
+  ...TLS_FLAGS,
 } as const;
 
 type FlagName = keyof typeof FLAGS;
@@ -99,7 +102,7 @@ const SUBCOMMANDS: Record<string, { flags: FlagName[]; positionals: [min: number
   import: { flags: ["replace", "author", "format"], positionals: [1, 1], run: importFile },
   export: { flags: ["output", "format"], positionals: [0, 0], run: exportFile },
 };
-const COMMON: FlagName[] = ["address", "namespace", "service", "profile", "timeout", "json"];
+const COMMON: FlagName[] = ["address", "namespace", "service", "profile", "timeout", "json", ...(Object.keys(TLS_FLAGS) as FlagName[])];
 
 interface Invocation {
   context: CliContext;
@@ -140,7 +143,8 @@ async function runConfig(context: CliContext): Promise<number> {
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new UsageError(`--timeout: expected a positive integer, got "${String(flags.timeout)}"`);
   const address = (flags.address as string | undefined) ?? context.env.SWITCHBOARD_ADDRESS;
 
-  const client = createSwitchboardClient({ ...(address ? { address } : { address: "localhost:7000" }), defaultTimeoutMs: timeoutMs });
+  const tls = tlsFrom(flags as Parameters<typeof tlsFrom>[0], context.env);
+  const client = createSwitchboardClient({ ...(address ? { address } : { address: "localhost:7000" }), defaultTimeoutMs: timeoutMs, tls });
   try {
     return await subcommand.run({
       context,

@@ -1,8 +1,10 @@
 import { parseArgs } from "node:util";
-import { ClientError, createChannel, createClient } from "nice-grpc";
+import { ChannelCredentials, ClientError, createChannel, createClient } from "nice-grpc";
+import { createClientCredentials } from "../../client/index.js";
 import { HealthDefinition } from "nice-grpc-server-health";
 import type { CliContext, Command } from "../command.js";
 import { EXIT, UsageError } from "../command.js";
+import { TLS_FLAGS, TLS_USAGE, tlsFrom } from "./tls-flags.js";
 
 const DEFAULT_ADDRESS = "127.0.0.1:7000";
 const DEFAULT_TIMEOUT_MS = 2000;
@@ -20,7 +22,7 @@ export const healthCheckCommand: Command = {
   name: "health-check",
   summary: "probe a gRPC server's grpc.health.v1 status (exit 0 when SERVING)",
   usage: [
-    "Usage: switchboard health-check [--address host:port] [--service name] [--timeout ms]",
+    "Usage: switchboard health-check [--address host:port] [--service name] [--timeout ms] [TLS flags]",
     "",
     "Calls grpc.health.v1.Health/Check once and prints the status. Exit 0 when",
     "SERVING, 1 otherwise (NOT_SERVING, unreachable, timeout, unknown service).",
@@ -30,13 +32,21 @@ export const healthCheckCommand: Command = {
     "  --service  service name to ask about (default \"\": the whole server)",
     `  --timeout  deadline in milliseconds (default ${DEFAULT_TIMEOUT_MS})`,
     "",
+    TLS_USAGE,
   ].join("\n"),
   run: healthCheck,
 };
 
 async function healthCheck(context: CliContext): Promise<number> {
-  const { address, service, timeoutMs } = parseFlags(context.argv);
-  const channel = createChannel(address);
+  const { address, service, timeoutMs, tls } = parseFlags(context.argv, context.env);
+  let credentials: ChannelCredentials;
+  try {
+    credentials = tls ? createClientCredentials(tls) : ChannelCredentials.createInsecure();
+  } catch (error) {
+    context.stderr.write(`${address}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return EXIT.failure;
+  }
+  const channel = createChannel(address, credentials);
   try {
     const client = createClient(HealthDefinition, channel);
     const { status } = await client.check({ service }, { signal: AbortSignal.timeout(timeoutMs) });
@@ -52,12 +62,12 @@ async function healthCheck(context: CliContext): Promise<number> {
   }
 }
 
-function parseFlags(argv: string[]): { address: string; service: string; timeoutMs: number } {
+function parseFlags(argv: string[], env: NodeJS.ProcessEnv): { address: string; service: string; timeoutMs: number; tls: ReturnType<typeof tlsFrom> } {
   let values;
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { address: { type: "string" }, service: { type: "string" }, timeout: { type: "string" } },
+      options: { address: { type: "string" }, service: { type: "string" }, timeout: { type: "string" }, ...TLS_FLAGS },
       strict: true,
       allowPositionals: false,
     }));
@@ -68,5 +78,5 @@ function parseFlags(argv: string[]): { address: string; service: string; timeout
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new UsageError(`--timeout: expected a positive integer, got "${values.timeout}"`);
   const address = values.address ?? DEFAULT_ADDRESS;
   if (!/^[^\s:]+:\d+$|^\[[0-9a-fA-F:]+\]:\d+$/.test(address)) throw new UsageError(`--address: expected host:port, got "${address}"`);
-  return { address, service: values.service ?? "", timeoutMs };
+  return { address, service: values.service ?? "", timeoutMs, tls: tlsFrom(values, env) };
 }

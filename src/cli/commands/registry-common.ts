@@ -3,6 +3,7 @@ import { HealthStatus, InstanceState, createSwitchboardClient } from "../../clie
 import type { Instance, SwitchboardClient } from "../../client/index.js";
 import { UsageError } from "../command.js";
 import { formatPairs } from "../output.js";
+import { TLS_FLAGS, TLS_USAGE, tlsFrom } from "./tls-flags.js";
 
 /** parseArgs options every registry command takes. */
 export const CONNECTION_FLAGS = {
@@ -10,6 +11,7 @@ export const CONNECTION_FLAGS = {
   timeout: { type: "string" },
   json: { type: "boolean" },
   namespace: { type: "string", short: "n" },
+  ...TLS_FLAGS,
 } as const;
 
 /** parseArgs options choosing which instances a listing or watch covers (instances, watch). */
@@ -33,10 +35,11 @@ export const CONNECTION_USAGE = `Connection and output flags:
                                    (default $SWITCHBOARD_ADDRESS, else localhost:7000)
   --timeout MS                     deadline of each call (default 10000)
   --json                           machine-readable output
-`;
+
+${TLS_USAGE}`;
 
 export function openClient(
-  flags: { address?: string | undefined; timeout?: string | undefined },
+  flags: { address?: string | undefined; timeout?: string | undefined } & Parameters<typeof tlsFrom>[0],
   env: NodeJS.ProcessEnv,
 ): SwitchboardClient {
   const timeoutMs = flags.timeout === undefined ? 10_000 : Number(flags.timeout);
@@ -44,7 +47,7 @@ export function openClient(
     throw new UsageError(`--timeout: expected a positive integer of milliseconds, got "${flags.timeout}"`);
   }
   const address = flags.address ?? env.SWITCHBOARD_ADDRESS;
-  return createSwitchboardClient({ address: address || "localhost:7000", defaultTimeoutMs: timeoutMs });
+  return createSwitchboardClient({ address: address || "localhost:7000", defaultTimeoutMs: timeoutMs, tls: tlsFrom(flags, env) });
 }
 
 /** Parses an integer flag within bounds, or throws a UsageError naming it. */

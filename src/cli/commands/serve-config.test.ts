@@ -11,6 +11,8 @@ const TUNING_DEFAULTS = {
   configHistoryLimit: 100,
   configMaxTxnOps: 128,
   configMaxImportBytes: 655_360,
+  tls: undefined,
+  etcdSecurity: { caFile: undefined, certFile: undefined, keyFile: undefined, username: undefined, passwordFile: undefined },
 };
 
 describe("parseServeConfig", () => {
@@ -135,6 +137,36 @@ describe("parseServeConfig", () => {
     expect(config.prefix).toBe("/sb/");
   });
 
+  it("reads the TLS and etcd security files from flags and SWITCHBOARD_* variables", () => {
+    const env = {
+      SWITCHBOARD_TLS_CERT_FILE: "/tls/server.crt",
+      SWITCHBOARD_TLS_KEY_FILE: "/tls/server.key",
+      SWITCHBOARD_TLS_CLIENT_CA_FILE: "/tls/clients.crt",
+      SWITCHBOARD_ETCD_CA_FILE: "/etcd/ca.crt",
+      SWITCHBOARD_ETCD_CERT_FILE: "/etcd/client.crt",
+      SWITCHBOARD_ETCD_KEY_FILE: "/etcd/client.key",
+      SWITCHBOARD_ETCD_USERNAME: "switchboard",
+      SWITCHBOARD_ETCD_PASSWORD_FILE: "/etcd/password",
+    };
+    const config = parseServeConfig(["--tls-client-ca-file", "/other/ca.crt"], env);
+    expect(config.tls).toEqual({ certFile: "/tls/server.crt", keyFile: "/tls/server.key", clientCaFile: "/other/ca.crt" });
+    expect(config.etcdSecurity).toEqual({
+      caFile: "/etcd/ca.crt",
+      certFile: "/etcd/client.crt",
+      keyFile: "/etcd/client.key",
+      username: "switchboard",
+      passwordFile: "/etcd/password",
+    });
+    expect(serverOptionsFrom(config)).toMatchObject({
+      tls: { certFile: "/tls/server.crt", keyFile: "/tls/server.key", clientCaFile: "/other/ca.crt" },
+      etcdSecurity: config.etcdSecurity,
+    });
+    const plainTls = serverOptionsFrom(parseServeConfig(["--tls-cert-file", "a.crt", "--tls-key-file", "a.key"], {}));
+    expect(plainTls.tls).toEqual({ certFile: "a.crt", keyFile: "a.key" });
+    expect(plainTls.etcdSecurity).toEqual({});
+    expect(serverOptionsFrom(parseServeConfig([], {}))).not.toHaveProperty("tls");
+  });
+
   it("treats empty environment variables as unset", () => {
     expect(parseServeConfig([], { SWITCHBOARD_LISTEN: "", SWITCHBOARD_ETCD_ENDPOINTS: "" }).listen).toBe("0.0.0.0:7000");
   });
@@ -163,6 +195,11 @@ describe("parseServeConfig", () => {
     [["--config-history-limit", "0"], {}, "--config-history-limit: expected a whole number from 1 to 10000"],
     [["--config-max-txn-ops", "1"], {}, "--config-max-txn-ops: expected a whole number from 2 to 100000"],
     [["--config-max-import-bytes", "640KiB"], {}, '--config-max-import-bytes: expected a whole number from 1 to 1073741824, got "640KiB"'],
+    [["--tls-cert-file", "a.crt"], {}, "--tls-cert-file and --tls-key-file go together"],
+    [[], { SWITCHBOARD_TLS_KEY_FILE: "a.key" }, "--tls-cert-file and --tls-key-file go together"],
+    [["--tls-client-ca-file", "ca.crt"], {}, "--tls-client-ca-file needs --tls-cert-file and --tls-key-file"],
+    [["--etcd-key-file", "k"], {}, "--etcd-cert-file and --etcd-key-file go together"],
+    [["--etcd-username", "root"], {}, "--etcd-username and --etcd-password-file go together"],
     [["--port", "1"], {}, "Unknown option '--port'"],
     [["extra"], {}, "Unexpected argument 'extra'"],
   ])("rejects %j %j", (argv, env, message) => {

@@ -72,6 +72,14 @@ export const SERVE_SETTINGS = [
     default: String(SERVER_DEFAULTS.configMaxImportBytes),
     description: "bytes of changed values one ImportValues may write (1..1073741824; each is written twice: keep 2x below etcd's --max-request-bytes)",
   },
+  { flag: "tls-cert-file", env: "SWITCHBOARD_TLS_CERT_FILE", default: "", description: "PEM certificate (chain) for TLS on the gRPC and HTTP ports; re-read when it changes or on SIGHUP; needs --tls-key-file" },
+  { flag: "tls-key-file", env: "SWITCHBOARD_TLS_KEY_FILE", default: "", description: "PEM private key of --tls-cert-file" },
+  { flag: "tls-client-ca-file", env: "SWITCHBOARD_TLS_CLIENT_CA_FILE", default: "", description: "PEM CA bundle: both ports then require client certificates signed by it (mTLS); needs --tls-cert-file" },
+  { flag: "etcd-ca-file", env: "SWITCHBOARD_ETCD_CA_FILE", default: "", description: "PEM CA that signed etcd's server certificate (use https:// endpoints)" },
+  { flag: "etcd-cert-file", env: "SWITCHBOARD_ETCD_CERT_FILE", default: "", description: "PEM client certificate for etcd (--client-cert-auth); needs --etcd-key-file" },
+  { flag: "etcd-key-file", env: "SWITCHBOARD_ETCD_KEY_FILE", default: "", description: "PEM private key of --etcd-cert-file" },
+  { flag: "etcd-username", env: "SWITCHBOARD_ETCD_USERNAME", default: "", description: "etcd user (etcd auth enabled); needs --etcd-password-file" },
+  { flag: "etcd-password-file", env: "SWITCHBOARD_ETCD_PASSWORD_FILE", default: "", description: "file holding the password of --etcd-username" },
 ] as const satisfies readonly ServeSetting[];
 
 type Flag = (typeof SERVE_SETTINGS)[number]["flag"];
@@ -93,6 +101,16 @@ export interface ServeConfig extends Required<Pick<ServerOptions, "listen" | "ht
   configHistoryLimit: number;
   configMaxTxnOps: number;
   configMaxImportBytes: number;
+  /** Files of the serving certificate; undefined: plaintext. */
+  tls: { certFile: string; keyFile: string; clientCaFile: string | undefined } | undefined;
+  /** Files and user for etcd; each undefined when not set. */
+  etcdSecurity: {
+    caFile: string | undefined;
+    certFile: string | undefined;
+    keyFile: string | undefined;
+    username: string | undefined;
+    passwordFile: string | undefined;
+  };
 }
 
 /** Reads flags, then SWITCHBOARD_* env, then defaults; throws UsageError naming the setting at fault. */
@@ -155,7 +173,40 @@ export function parseServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
     configHistoryLimit: validate(get("config-history-limit"), integerIn(1, 10_000)),
     configMaxTxnOps: validate(get("config-max-txn-ops"), integerIn(2, 100_000)),
     configMaxImportBytes: validate(get("config-max-import-bytes"), integerIn(1, 1024 * 1024 * 1024)),
+    tls: serveTls(optional(get("tls-cert-file")), optional(get("tls-key-file")), optional(get("tls-client-ca-file"))),
+    etcdSecurity: etcdSecurity({
+      caFile: optional(get("etcd-ca-file")),
+      certFile: optional(get("etcd-cert-file")),
+      keyFile: optional(get("etcd-key-file")),
+      username: optional(get("etcd-username")),
+      passwordFile: optional(get("etcd-password-file")),
+    }),
   };
+}
+
+/** A setting whose default is unset: undefined when empty. */
+function optional(input: { value: string }): string | undefined {
+  return input.value.trim() === "" ? undefined : input.value;
+}
+
+function serveTls(certFile: string | undefined, keyFile: string | undefined, clientCaFile: string | undefined): ServeConfig["tls"] {
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new UsageError("--tls-cert-file and --tls-key-file go together: give both or neither");
+  }
+  if (clientCaFile !== undefined && certFile === undefined) {
+    throw new UsageError("--tls-client-ca-file needs --tls-cert-file and --tls-key-file (client certificates are checked over TLS)");
+  }
+  return certFile !== undefined && keyFile !== undefined ? { certFile, keyFile, clientCaFile } : undefined;
+}
+
+function etcdSecurity(settings: ServeConfig["etcdSecurity"]): ServeConfig["etcdSecurity"] {
+  if ((settings.certFile === undefined) !== (settings.keyFile === undefined)) {
+    throw new UsageError("--etcd-cert-file and --etcd-key-file go together: give both or neither");
+  }
+  if ((settings.username === undefined) !== (settings.passwordFile === undefined)) {
+    throw new UsageError("--etcd-username and --etcd-password-file go together: give both or neither");
+  }
+  return settings;
 }
 
 /** What `switchboard serve` passes to startServer (besides the logger): each tuning flag goes to every service it concerns. */
@@ -168,6 +219,14 @@ export function serverOptionsFrom(config: ServeConfig): ServerOptions {
     dataDir: config.dataDir,
     prefix: config.prefix,
     replicaId: config.replicaId,
+    ...(config.tls && {
+      tls: {
+        certFile: config.tls.certFile,
+        keyFile: config.tls.keyFile,
+        ...(config.tls.clientCaFile !== undefined && { clientCaFile: config.tls.clientCaFile }),
+      },
+    }),
+    etcdSecurity: withoutUnset(config.etcdSecurity),
     registry: {
       protectionThreshold: config.protectionThreshold,
       protectionMinInstances: config.protectionMinInstances,
@@ -186,6 +245,10 @@ export function serverOptionsFrom(config: ServeConfig): ServerOptions {
       ...(queueLimit !== undefined && { watchQueueLimit: queueLimit }),
     },
   };
+}
+
+function withoutUnset<T extends object>(value: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
 }
 
 /** A check for a whole number in [min, max], digits only (no units, signs or exponents). */

@@ -28,9 +28,14 @@ async function serve(context: CliContext): Promise<number> {
     return EXIT.failure;
   }
 
+  // SIGHUP re-reads the TLS certificate files (they are also watched); without TLS it does nothing.
+  const running = server;
+  const onHangUp = () => void running.reloadCertificates();
+  process.on("SIGHUP", onHangUp);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     for (const name of SIGNALS) process.once(name, () => resolve(name));
   });
+  process.off("SIGHUP", onHangUp);
   logger.info({ signal }, "shutdown: signal received");
   const forceExit = () => {
     logger.warn("shutdown: second signal, exiting now");
@@ -64,6 +69,7 @@ function usage(): string {
     "Flags and environment variables:",
     ...rows,
     "",
+    "Signals: SIGTERM and SIGINT shut down gracefully; SIGHUP re-reads the TLS certificate files.",
     "Exit codes: 0 after a graceful shutdown (SIGTERM, SIGINT), 1 on failure, 2 on bad configuration.",
     "",
   ].join("\n");

@@ -1,0 +1,40 @@
+/** The client TLS flags every command that talks to a server takes (--ca-file, --cert-file, --key-file). */
+import { CA_FILE_ENV, CERT_FILE_ENV, KEY_FILE_ENV, clientTlsFromEnv } from "../../client/index.js";
+import type { ClientTlsOptions } from "../../client/index.js";
+import { UsageError } from "../command.js";
+
+/** parseArgs options for TLS to the control plane. */
+export const TLS_FLAGS = {
+  "ca-file": { type: "string" },
+  "cert-file": { type: "string" },
+  "key-file": { type: "string" },
+} as const;
+
+export const TLS_USAGE = `TLS flags (any of them turns TLS on):
+  --ca-file FILE     PEM CA that signed the server's certificate ($${CA_FILE_ENV})
+  --cert-file FILE   PEM client certificate, for servers requiring one ($${CERT_FILE_ENV})
+  --key-file FILE    PEM private key of --cert-file ($${KEY_FILE_ENV})
+`;
+
+/**
+ * TLS settings from the flags, each falling back to its variable; false
+ * (plaintext) when none is set. Throws a UsageError when only one of the
+ * certificate and key is given.
+ */
+export function tlsFrom(
+  flags: { "ca-file"?: string | undefined; "cert-file"?: string | undefined; "key-file"?: string | undefined },
+  env: NodeJS.ProcessEnv,
+): ClientTlsOptions | false {
+  const fromEnv = clientTlsFromEnv(env) ?? {};
+  const tls: ClientTlsOptions = {};
+  const caFile = flags["ca-file"] || fromEnv.caFile;
+  const certFile = flags["cert-file"] || fromEnv.certFile;
+  const keyFile = flags["key-file"] || fromEnv.keyFile;
+  if (caFile) tls.caFile = caFile;
+  if (certFile) tls.certFile = certFile;
+  if (keyFile) tls.keyFile = keyFile;
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new UsageError(`--cert-file and --key-file go together (or ${CERT_FILE_ENV} and ${KEY_FILE_ENV}): give both or neither`);
+  }
+  return Object.keys(tls).length > 0 ? tls : false;
+}
