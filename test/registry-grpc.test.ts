@@ -118,6 +118,11 @@ describe.each(backends)("registry over gRPC on the $name store", ({ skip, open }
       [client.register({ instance: instance({ namespace: "a/b" }) }), "instance.namespace"],
       [client.register({ instance: instance({ instanceId: "-a" }) }), "instance.instance_id"],
       [client.register({ instance: instance({ address: "" }) }), "instance.address"],
+      // Neither an IP literal nor a DNS name (found by the fuzz run; see src/registry/address.ts).
+      [client.register({ instance: instance({ address: "\ufffd27.0.0.1" }) }), "instance.address"],
+      [client.register({ instance: instance({ address: "a%zz" }) }), "instance.address"],
+      [client.register({ instance: instance({ address: "xn--" }) }), "instance.address"],
+      [client.register({ instance: instance({ address: "ex@mple" }) }), "instance.address"],
       [client.register({ instance: instance({ port: 0 }) }), "instance.port"],
       [client.register({ instance: instance({ port: 70000 }) }), "instance.port"],
       [client.register({ instance: instance({ tags: Array.from({ length: 65 }, (_, i) => `t${i}`) }) }), "instance.tags"],

@@ -3,6 +3,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { CompactedError, StoreUnavailableError } from "../store/errors.js";
 import { createEmbeddedStore } from "../store/index.js";
 import type { Store } from "../store/types.js";
+import { gateWatches } from "../../test/support/gated-store.js";
+import type { GatedStore } from "../../test/support/gated-store.js";
 import { createKeySpaceCache } from "./key-space-cache.js";
 import type { CacheUpdate, KeySpaceCache } from "./types.js";
 
@@ -53,6 +55,41 @@ describe("KeySpaceCache on the embedded store", () => {
     const waiting = cache.waitForRevision(revision + 100, { signal: aborted.signal });
     aborted.abort(new Error("gone"));
     await expect(waiting).rejects.toThrow("gone");
+  });
+
+  it("resume: a revision the store has not reached answers false at once; one only this cache lags behind waits", async () => {
+    let gated: GatedStore | undefined;
+    const { store, cache } = await start((inner) => (gated = gateWatches(inner)).store);
+    const { revision } = await put(store, "/sb/k");
+    await cache.waitForRevision(revision);
+    expect(await cache.waitForResume(revision)).toBe(true);
+    // Ahead of the store (a token kept across a restore from backup): no wait, nothing written.
+    expect(await cache.waitForResume(revision + 1_000, { timeoutMs: 60_000 })).toBe(false);
+    expect(await cache.waitForResume(revision + 1, { timeoutMs: 60_000 })).toBe(false);
+    expect((await store.txn({ ops: [] })).revision).toBe(revision);
+
+    // This cache lags (its watch is held) behind a write the store has: the resume waits for it.
+    gated!.hold();
+    const next = (await put(store, "/sb/k", "2")).revision;
+    let answer: boolean | undefined;
+    const resuming = cache.waitForResume(next, { timeoutMs: 60_000 }).then((value) => (answer = value));
+    await put(store, "/other/x"); // a round trip to the store: the resume has asked it by now
+    expect(answer).toBeUndefined();
+    expect(cache.revision).toBe(revision);
+    gated!.release();
+    await resuming;
+    expect(answer).toBe(true);
+    expect(cache.revision).toBeGreaterThanOrEqual(next);
+
+    // Held past the timeout: rejected as waitForRevision is, never answered false.
+    gated!.hold();
+    const later = (await put(store, "/sb/k", "3")).revision;
+    await expect(cache.waitForResume(later, { timeoutMs: 100 })).rejects.toBeInstanceOf(StoreUnavailableError);
+    const aborted = new AbortController();
+    const waiting = cache.waitForResume(later, { signal: aborted.signal });
+    aborted.abort(new Error("gone"));
+    await expect(waiting).rejects.toThrow("gone");
+    gated!.release();
   });
 
   it("reloads with a reset when its watch reports compaction, keeping state meanwhile", async () => {

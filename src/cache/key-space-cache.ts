@@ -117,6 +117,27 @@ export function createKeySpaceCache(options: KeySpaceCacheOptions): KeySpaceCach
       if (loaded && revision >= minRevision) return Promise.resolve();
       return waitFor(minRevision, waitOptions.timeoutMs ?? waitTimeoutMs, waitOptions.signal);
     },
+    async waitForResume(sinceRevision, waitOptions = {}) {
+      if (loaded && revision >= sinceRevision) return true;
+      const deadline = Date.now() + (waitOptions.timeoutMs ?? waitTimeoutMs);
+      const reach = async (min: number) => {
+        if (loaded && revision >= min) return;
+        await waitFor(min, Math.max(0, deadline - Date.now()), waitOptions.signal);
+      };
+      await reach(0);
+      if (revision >= sinceRevision) return true;
+      // An empty transaction answers the store's current revision and writes nothing.
+      const current = await withTimeout(store.txn({ ops: [] }), Math.max(0, deadline - Date.now()), waitOptions.signal);
+      if (current.revision >= sinceRevision) {
+        // The store has it: this replica lags (read-your-writes across replicas), so wait.
+        await reach(sinceRevision);
+        return true;
+      }
+      // The store itself is behind: no replica will ever serve sinceRevision's history. The caller's
+      // reset snapshot is taken at this cache's revision and the live feed continues after it, so it
+      // needs no further wait even if this cache trails the store (writes outside the prefix).
+      return false;
+    },
     async close() {
       lifetime.abort();
       for (const waiter of waiters) waiter.reject(new StoreUnavailableError("cache closed"));
@@ -148,6 +169,28 @@ export function createKeySpaceCache(options: KeySpaceCacheOptions): KeySpaceCach
       waiters.add(waiter);
     });
   }
+}
+
+/** The promise, or StoreUnavailableError after timeoutMs, or the abort reason. */
+function withTimeout<T>(promise: Promise<T>, timeoutMs: number, signal?: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => finish(() => reject(new StoreUnavailableError(`store did not answer within ${timeoutMs} ms`))), timeoutMs);
+    const onAbort = () => finish(() => reject(signal!.reason));
+    let settled = false;
+    function finish(settle: () => void): void {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      settle();
+    }
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => finish(() => resolve(value)),
+      (error: unknown) => finish(() => reject(error)),
+    );
+  });
 }
 
 interface Waiter {

@@ -26,6 +26,19 @@ export interface KeySpaceCache {
    */
   waitForRevision(minRevision: number, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<void>;
   /**
+   * Where a watch resumed from sinceRevision stands: resolves true once this
+   * cache has reached sinceRevision (as waitForRevision: the revision may come
+   * from a replica that is ahead), false when the store itself has not
+   * reached it, so the caller sends a reset snapshot instead of waiting for a
+   * revision that may never come (a client that kept a revision across a
+   * restore of the store from a backup). The store is asked its current
+   * revision (one linearizable read) only when the cache is behind
+   * sinceRevision, so the answer is false at once when the store is behind,
+   * and true after waiting (up to timeoutMs) when only this replica is.
+   * Rejects as waitForRevision (timeout, abort, store unreachable).
+   */
+  waitForResume(sinceRevision: number, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<boolean>;
+  /**
    * Batches with revision > sinceRevision whose events touch prefix (events
    * filtered to prefix), oldest first; undefined when the retained window no
    * longer reaches back to sinceRevision (the caller sends a reset snapshot).

@@ -29,7 +29,7 @@ export { deadlineMiddleware } from "./deadline.js";
 export type { DeadlineOptions } from "./deadline.js";
 export { errorMappingMiddleware, fromClientError, isRetryableError } from "./errors.js";
 export { ADDRESS_ENV, DEFAULT_ADDRESS, resolveAddresses } from "./addresses.js";
-export { DEFAULT_NAMESPACE, instanceKey, isRoutable } from "./instances.js";
+export { DEFAULT_NAMESPACE, instanceKey } from "./instances.js";
 export type { BackoffOptions } from "./backoff.js";
 export type { SdkLogger } from "./logger.js";
 // Domain errors, so SDK users can catch them by class.

@@ -1,5 +1,3 @@
-import { HealthStatus } from "../../generated/switchboard/health/v1/check.js";
-import { InstanceState } from "../../generated/switchboard/registry/v1/registry.js";
 import type { Instance } from "../../generated/switchboard/registry/v1/registry.js";
 
 /** Namespace used when none is given, as on the server. */
@@ -8,15 +6,6 @@ export const DEFAULT_NAMESPACE = "default";
 /** Identity of an instance across messages: namespace/service/instance_id. */
 export function instanceKey(instance: Pick<Instance, "namespace" | "service" | "instanceId">): string {
   return `${instance.namespace || DEFAULT_NAMESPACE}/${instance.service}/${instance.instanceId}`;
-}
-
-/**
- * Whether the instance should get new calls: state UP (or unspecified) and
- * not UNHEALTHY — the same rule the server applies to default lists and watches.
- */
-export function isRoutable(instance: Pick<Instance, "state" | "healthStatus">): boolean {
-  const up = instance.state === InstanceState.INSTANCE_STATE_UP || instance.state === InstanceState.INSTANCE_STATE_UNSPECIFIED;
-  return up && instance.healthStatus !== HealthStatus.HEALTH_STATUS_UNHEALTHY;
 }
 
 /** Revisions are int64 strings on the wire and numbers in TypeScript. */

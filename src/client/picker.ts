@@ -10,7 +10,8 @@
  *
  * The first pick of a service opens a Watch (see watchService) and waits for
  * its first list; later picks are local and follow every change live. Only
- * routable instances (UP, not unhealthy) are picked, in proportion to their
+ * the instances the server routes to are picked (UP and not unhealthy, or
+ * every UP one while the service is in protection), in proportion to their
  * weight (nginx's smooth weighted round-robin).
  */
 import type { Instance } from "../../generated/switchboard/registry/v1/registry.js";
@@ -18,7 +19,7 @@ import { UnavailableError } from "../errors.js";
 import type { BackoffOptions } from "./backoff.js";
 import { createSwitchboardClient } from "./client.js";
 import type { SwitchboardClient } from "./client.js";
-import { DEFAULT_NAMESPACE, instanceKey, isRoutable } from "./instances.js";
+import { DEFAULT_NAMESPACE, instanceKey } from "./instances.js";
 import type { SdkLogger } from "./logger.js";
 import { watchService } from "./watch.js";
 
@@ -98,7 +99,9 @@ export function createPicker(options: PickerOptions): Picker {
           },
           controller.signal,
         )) {
-          created.instances = update.instances.filter(isRoutable);
+          // The default stream carries exactly the instances the server routes to (it alone
+          // knows whether the service is in protection): no second filter here.
+          created.instances = update.instances;
           created.failure = undefined;
           markReady();
         }

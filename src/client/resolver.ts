@@ -16,7 +16,8 @@
  * - a query narrows the instances: `switchboard:///orders?tags=grpc,v2&zone=eu-1`.
  *
  * The resolver keeps one Watch per channel open and hands grpc-js the
- * routable instances (state UP, not unhealthy) on every change, with the
+ * instances the server routes to (state UP and not unhealthy, or every UP one
+ * while the service is in protection) on every change, with the
  * service config `round_robin` (unless the channel sets its own
  * `grpc.service_config`). An instance that drains, fails its checks or
  * deregisters leaves the list at once; calls in flight on it finish. When the
@@ -32,7 +33,7 @@ import type { Instance } from "../../generated/switchboard/registry/v1/registry.
 import { resolveAddresses } from "./addresses.js";
 import { createSwitchboardClient } from "./client.js";
 import type { SwitchboardClient, SwitchboardClientOptions } from "./client.js";
-import { DEFAULT_NAMESPACE, isRoutable } from "./instances.js";
+import { DEFAULT_NAMESPACE } from "./instances.js";
 import { silentLogger } from "./logger.js";
 import type { SdkLogger } from "./logger.js";
 import { watchService } from "./watch.js";
@@ -93,12 +94,17 @@ export function parseSwitchboardTarget(
   };
 }
 
-/** grpc-js endpoints for the routable instances, deduplicated by address and ordered. */
+/**
+ * grpc-js endpoints for the instances of the default (routable-only) stream,
+ * deduplicated by address and ordered. Routability is the server's decision
+ * (it keeps unhealthy instances while their service is in protection), so
+ * nothing is filtered out here but instances without a port.
+ */
 function toEndpoints(instances: readonly Instance[]): experimental.Endpoint[] {
   const seen = new Set<string>();
   const endpoints: experimental.Endpoint[] = [];
   for (const instance of instances) {
-    if (!isRoutable(instance) || instance.port <= 0) continue;
+    if (instance.port <= 0) continue;
     const key = `${instance.address}:${instance.port}`;
     if (seen.has(key)) continue;
     seen.add(key);

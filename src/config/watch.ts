@@ -36,7 +36,8 @@ export interface WatchContext {
  *   view the client had at S is rebuilt from the explicit config history; when
  *   that is impossible (the cache's window no longer reaches S, history of a
  *   touched key was pruned, or more views than the queue holds) the stream
- *   starts with the current view flagged reset. The replay is computed and the
+ *   starts with the current view flagged reset; so does S ahead of the store
+ *   itself (S ahead of this replica only waits for it). The replay is computed and the
  *   stream joins its group in one synchronous stretch at the cache's revision,
  *   so the live feed continues exactly after the replay.
  * - A cache relist (etcd compaction or outage) is diffed against the last view
@@ -247,11 +248,13 @@ export function createConfigWatchHub(ctx: WatchContext): ConfigWatchHub {
    * synchronous stretch at the cache's revision: the group's state is at that
    * revision too, so the live feed continues right after what is queued here.
    */
-  function start(selector: ViewSelector, sinceRevision: number, stream: Stream): Group {
+  function start(selector: ViewSelector, sinceRevision: number, stream: Stream, resumable: boolean): Group {
     const group = groupOf(selector);
     const current = cache.revision;
     const pushReset = () => push(stream, { entries: group.view, changedKeys: [], revision: current, reset: true, bookmark: false });
-    if (sinceRevision === 0) {
+    if (!resumable) {
+      pushReset();
+    } else if (sinceRevision === 0) {
       if (group.initial?.revision !== current) {
         group.initial = { entries: group.view, changedKeys: [], revision: current, reset: false, bookmark: false };
       }
@@ -322,11 +325,12 @@ export function createConfigWatchHub(ctx: WatchContext): ConfigWatchHub {
   }
 
   async function* watch(selector: ViewSelector, sinceRevision: number, signal: AbortSignal): AsyncGenerator<ConfigViewUpdate> {
-    // Also waits for the first load; a resume token from a replica that is ahead waits for this one to catch up.
-    await cache.waitForRevision(sinceRevision, { signal });
+    // Also waits for the first load; a resume token from a replica that is ahead waits for this one to
+    // catch up, and one the store itself has not reached (kept across a restore) gets a reset.
+    const resumable = await cache.waitForResume(sinceRevision, { signal });
     if (signal.aborted) throw abortError(signal);
     const stream: Stream = { queue: [], head: 0, overflowed: false, lastEnqueueAt: now(), wake: undefined };
-    const group = start(selector, sinceRevision, stream);
+    const group = start(selector, sinceRevision, stream, resumable);
     const onAbort = () => wake(stream);
     signal.addEventListener("abort", onAbort);
     try {

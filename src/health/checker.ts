@@ -24,6 +24,22 @@ export interface Checker {
  */
 export type CheckerFactory = (target: CheckTarget) => Checker;
 
+/**
+ * The factory's checker for a target, or, when it cannot be built (an HTTP
+ * URL that does not parse, say, from an instance stored before addresses
+ * were validated), a checker whose every probe fails and says why. A check
+ * that cannot run then makes its instance UNHEALTHY, visibly in GetHealth,
+ * instead of being skipped and leaving the instance routable.
+ */
+export function buildChecker(factory: CheckerFactory, target: CheckTarget): Checker {
+  try {
+    return factory(target);
+  } catch (error) {
+    const output = truncateOutput(`check cannot be built: ${errorText(error)}`);
+    return { probe: async () => ({ ok: false, output }), close: () => {} };
+  }
+}
+
 /** Cuts long probe output so results stay small in memory and in the store. */
 export function truncateOutput(text: string, max = 512): string {
   const oneLine = text.replace(/\s+/g, " ").trim();

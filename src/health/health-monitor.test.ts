@@ -156,6 +156,37 @@ describe("health monitor (embedded store, scripted probes)", () => {
     expect(health.instances[0]!.checks[0]).toMatchObject({ name: "tcp", consecutiveSuccesses: 2, status: H });
   });
 
+  it("a check that cannot be built fails (visibly) instead of being skipped", async () => {
+    const store = await createEmbeddedStore({ logger });
+    cleanups.push(() => store.close());
+    const cache = createKeySpaceCache({ store, prefix: PREFIX, logger });
+    cleanups.push(() => cache.close());
+    const clock = createManualClock(Date.now());
+    // The real checker factory: an HTTP URL built from this address does not parse.
+    const monitor = createHealthMonitor({ store, cache, prefix: PREFIX, replicaId: "r1", logger, clock, random: () => 0, watch: { bookmarkIntervalMs: 60_000 } });
+    cleanups.push(() => monitor.close());
+    // Stored directly, as an instance registered before addresses were validated would be.
+    const lease = await store.grantLease(30);
+    const instance = Instance.fromPartial({
+      namespace: "default",
+      service: "orders",
+      instanceId: "bad",
+      address: "a%zz",
+      port: 80,
+      state: InstanceState.INSTANCE_STATE_UP,
+      leaseId: lease.id,
+      healthChecks: [{ target: { $case: "http", value: { path: "/health" } }, intervalMs: 1000, unhealthyThreshold: 1 }],
+    });
+    await store.txn({ ops: [{ type: "put", key: instanceKey(PREFIX, "default", "orders", "bad"), value: encodeInstance(instance), lease: lease.id }] });
+    await monitor.start();
+    await waitFor(() => monitor.ownedInstances().length === 1);
+    await rounds(clock, 2);
+    await waitFor(async () => (await storedStatus(store, "bad")) === X);
+    const health = await monitor.getHealth({ namespace: "", service: "orders", instanceId: "bad" });
+    expect(health.instances[0]).toMatchObject({ status: X });
+    expect(health.instances[0]!.checks[0]).toMatchObject({ name: "http", status: X, output: "check cannot be built: ERR_INVALID_URL: Invalid URL" });
+  });
+
   it("self-reports: applied at once, TTL expiry makes the instance unhealthy", async () => {
     const { store, clock, nodes } = await setup();
     await register(store, "s", 9100, false);

@@ -49,8 +49,8 @@ export const REMOVED_OUTPUT = "instance removed (deregistered or lease expired)"
  * of an instance's health_status; an instance whose status was decided
  * (HEALTHY or UNHEALTHY) and that disappears arrives as a transition to
  * UNSPECIFIED with output REMOVED_OUTPUT. since_revision resumes from the
- * view's history; when that is gone the stream starts with a snapshot marked
- * reset. Idle streams get bookmarks; a consumer more than queueLimit
+ * view's history; when that is gone, or the store itself is behind it, the
+ * stream starts with a snapshot marked reset. Idle streams get bookmarks; a consumer more than queueLimit
  * messages behind is ended with ResourceExhaustedError; streams end quietly
  * when signal aborts.
  */
@@ -104,8 +104,9 @@ export function createHealthWatch(options: HealthWatchOptions): HealthWatch {
     let since = req.sinceRevision;
     if (since > view.revision) {
       // A revision another replica has served: wait briefly for this one to catch up, else reset.
+      // A revision the store itself has not reached (kept across a restore): reset at once.
       try {
-        await view.waitForRevision(since, { timeoutMs: catchUpTimeoutMs, signal });
+        if (!(await view.waitForResume(since, { timeoutMs: catchUpTimeoutMs, signal }))) since = -1;
       } catch {
         if (signal.aborted) return;
         since = -1;

@@ -6,7 +6,7 @@ import type { CheckState } from "./check-runner.js";
 import { startCheckRunner } from "./check-runner.js";
 import type { CheckRunner } from "./check-runner.js";
 import type { CheckerFactory, ProbeResult } from "./checker.js";
-import { truncateOutput } from "./checker.js";
+import { buildChecker, truncateOutput } from "./checker.js";
 import type { Clock } from "./clock.js";
 
 /** A self-report (ReportHealth). */
@@ -58,7 +58,7 @@ export function createInstanceMonitor(options: InstanceMonitorOptions): Instance
   const runners: CheckRunner[] = options.checks.map((check) =>
     startCheckRunner({
       check,
-      checker: options.checkerFactory(check.target),
+      checker: buildChecker(options.checkerFactory, check.target),
       clock,
       random: options.random,
       initialStatus: seeded.get(check.name) ?? seed.status,

@@ -111,6 +111,12 @@ export interface RegistryView {
   subscribe(listener: (update: ViewUpdate) => void): () => void;
   /** Resolves when loaded and revision >= minRevision; StoreUnavailableError on timeout. */
   waitForRevision(minRevision: number, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<void>;
+  /**
+   * For a watch resumed from sinceRevision: true once the view has reached
+   * it, false when the store itself is behind it (send a reset snapshot);
+   * see KeySpaceCache.waitForResume.
+   */
+  waitForResume(sinceRevision: number, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<boolean>;
   close(): void;
 }
 
@@ -387,6 +393,17 @@ export function createRegistryView(options: RegistryViewOptions): RegistryView {
       if (closed || revision < minRevision) {
         throw new StoreUnavailableError(`registry view not caught up to revision ${minRevision} (at ${revision})`);
       }
+    },
+    async waitForResume(sinceRevision, waitOptions = {}) {
+      if (closed) throw new StoreUnavailableError("registry view closed");
+      if (loaded && revision >= sinceRevision) return true;
+      const resumable = await cache.waitForResume(sinceRevision, waitOptions);
+      await ready;
+      if (closed) throw new StoreUnavailableError("registry view closed");
+      if (resumable && revision < sinceRevision) {
+        throw new StoreUnavailableError(`registry view not caught up to revision ${sinceRevision} (at ${revision})`);
+      }
+      return resumable;
     },
     close() {
       closed = true;

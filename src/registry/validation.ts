@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { InstanceState } from "../../generated/switchboard/registry/v1/registry.js";
 import { InvalidArgumentError } from "../errors.js";
+import { addressProblem } from "./address.js";
 
 /**
  * Request validation and normalisation. Every rejection is an
@@ -77,11 +78,13 @@ export function parseRevision(revision: string | number, field: string): number 
   return value;
 }
 
+/** An IP literal or a DNS name (the rule is in address.ts). */
 export function validateAddress(address: string, field: string): string {
   if (address === "") throw new InvalidArgumentError(field, "required");
   if (address.length > LIMITS.addressLength) throw new InvalidArgumentError(field, `at most ${LIMITS.addressLength} characters`);
-  if (CONTROL_OR_SPACE.test(address) || address.includes("/")) {
-    throw new InvalidArgumentError(field, "must be a host name or IP address");
+  const problem = addressProblem(address);
+  if (problem !== undefined) {
+    throw new InvalidArgumentError(field, `${JSON.stringify(truncate(address))} is not an IP address or DNS name: ${problem}`);
   }
   return address;
 }

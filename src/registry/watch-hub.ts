@@ -72,8 +72,9 @@ export interface WatchHubOptions {
  *   changed instance before and after and its routability before and after:
  *   the state at S never has to be rebuilt), then a bookmark at R marks the
  *   end of the replay. S older than the history (or a reload) → snapshot
- *   with reset = true. S ahead of this replica → wait up to catchUpTimeoutMs
- *   for it, else UNAVAILABLE.
+ *   with reset = true. S ahead of the store itself (a revision kept across a
+ *   restore from backup) → snapshot with reset = true at once. S ahead of
+ *   this replica only → wait up to catchUpTimeoutMs for it, else UNAVAILABLE.
  * - A cache reset (relist after compaction or a watch gap) sends every stream
  *   a snapshot with reset = true, replacing whatever was still queued.
  * - Streams with nothing to send for bookmarkIntervalMs get a bookmark with
@@ -300,11 +301,16 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
     }
   }
 
-  /** First messages and attachment, in one synchronous step (no revision can slip in between). */
-  function start(stream: Stream): void {
+  /**
+   * First messages and attachment, in one synchronous step (no revision can slip in between).
+   * resumable false: the store is behind since_revision (see waitForResume), so reset.
+   */
+  function start(stream: Stream, resumable: boolean): void {
     const since = stream.options.sinceRevision;
     if (since === 0) {
       enqueue(stream, [snapshot(stream, false)], true);
+    } else if (!resumable) {
+      enqueue(stream, [snapshot(stream, true)], true);
     } else {
       const history = view.changesSince(since);
       if (history === undefined) {
@@ -339,8 +345,9 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
     };
     metrics?.streamOpened();
     try {
+      let resumable: boolean;
       try {
-        await view.waitForRevision(watchOptions.sinceRevision, { timeoutMs: catchUpTimeoutMs, signal });
+        resumable = await view.waitForResume(watchOptions.sinceRevision, { timeoutMs: catchUpTimeoutMs, signal });
       } catch (error) {
         if (closed) throw shuttingDown();
         if (signal.aborted) return;
@@ -349,7 +356,7 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
       }
       if (closed) throw shuttingDown();
       if (signal.aborted) return;
-      start(stream);
+      start(stream, resumable);
       while (true) {
         // Closing is the server shutting down: UNAVAILABLE tells the client to resume elsewhere.
         if (closed) throw shuttingDown();

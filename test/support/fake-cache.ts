@@ -63,6 +63,19 @@ export class FakeCache implements KeySpaceCache {
     });
   }
 
+  /** The store revision waitForResume compares with; undefined: the store has every revision asked for. */
+  storeRevision: number | undefined;
+
+  async waitForResume(sinceRevision: number, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<boolean> {
+    if (this.loaded && this.revision >= sinceRevision) return true;
+    if (this.storeRevision !== undefined && this.storeRevision < sinceRevision) {
+      await this.waitForRevision(0, options);
+      return false;
+    }
+    await this.waitForRevision(sinceRevision, options);
+    return true;
+  }
+
   changesSince(prefix: string, sinceRevision: number): WatchBatch[] | undefined {
     if (sinceRevision < this.floor) return undefined;
     return this.batches

@@ -2741,7 +2741,10 @@ export const ConfigServiceDefinition = {
      * WatchConfig streams the resolved view of a namespace + service + profile:
      * first the whole view, then a new view each time it actually changes (a
      * write that does not change the resolved view sends nothing). Resumable
-     * with since_revision; the stream guarantees of RegistryService.Watch apply.
+     * with since_revision; the stream guarantees of RegistryService.Watch apply,
+     * including its resume rules: history that is gone, or a since_revision the
+     * store itself has not reached (kept across a restore from a backup), gets
+     * the current view with reset = true.
      */
     watchConfig: {
       name: "WatchConfig",
@@ -2796,7 +2799,10 @@ export interface ConfigServiceImplementation<CallContextExt = {}> {
    * WatchConfig streams the resolved view of a namespace + service + profile:
    * first the whole view, then a new view each time it actually changes (a
    * write that does not change the resolved view sends nothing). Resumable
-   * with since_revision; the stream guarantees of RegistryService.Watch apply.
+   * with since_revision; the stream guarantees of RegistryService.Watch apply,
+   * including its resume rules: history that is gone, or a since_revision the
+   * store itself has not reached (kept across a restore from a backup), gets
+   * the current view with reset = true.
    */
   watchConfig(
     request: WatchConfigRequest,
@@ -2846,7 +2852,10 @@ export interface ConfigServiceClient<CallOptionsExt = {}> {
    * WatchConfig streams the resolved view of a namespace + service + profile:
    * first the whole view, then a new view each time it actually changes (a
    * write that does not change the resolved view sends nothing). Resumable
-   * with since_revision; the stream guarantees of RegistryService.Watch apply.
+   * with since_revision; the stream guarantees of RegistryService.Watch apply,
+   * including its resume rules: history that is gone, or a since_revision the
+   * store itself has not reached (kept across a restore from a backup), gets
+   * the current view with reset = true.
    */
   watchConfig(
     request: DeepPartial<WatchConfigRequest>,

@@ -1492,7 +1492,10 @@ export const HealthServiceDefinition = {
     /**
      * WatchHealth streams health transitions of a service (or namespace): first
      * a snapshot of current statuses, then each transition with its revision.
-     * The stream guarantees of RegistryService.Watch apply.
+     * The stream guarantees of RegistryService.Watch apply, including its
+     * resume rules: history that is gone, or a since_revision the store itself
+     * has not reached (kept across a restore from a backup), gets a snapshot
+     * with reset = true.
      */
     watchHealth: {
       name: "WatchHealth",
@@ -1523,7 +1526,10 @@ export interface HealthServiceImplementation<CallContextExt = {}> {
   /**
    * WatchHealth streams health transitions of a service (or namespace): first
    * a snapshot of current statuses, then each transition with its revision.
-   * The stream guarantees of RegistryService.Watch apply.
+   * The stream guarantees of RegistryService.Watch apply, including its
+   * resume rules: history that is gone, or a since_revision the store itself
+   * has not reached (kept across a restore from a backup), gets a snapshot
+   * with reset = true.
    */
   watchHealth(
     request: WatchHealthRequest,
@@ -1549,7 +1555,10 @@ export interface HealthServiceClient<CallOptionsExt = {}> {
   /**
    * WatchHealth streams health transitions of a service (or namespace): first
    * a snapshot of current statuses, then each transition with its revision.
-   * The stream guarantees of RegistryService.Watch apply.
+   * The stream guarantees of RegistryService.Watch apply, including its
+   * resume rules: history that is gone, or a since_revision the store itself
+   * has not reached (kept across a restore from a backup), gets a snapshot
+   * with reset = true.
    */
   watchHealth(
     request: DeepPartial<WatchHealthRequest>,

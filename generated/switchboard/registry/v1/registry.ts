@@ -126,7 +126,12 @@ export interface Instance {
   service: string;
   /** Unique within the service. Register generates one when empty. */
   instanceId: string;
-  /** Host name or IP address clients connect to. */
+  /**
+   * Host name or IP address clients connect to: an IPv4 dotted quad, an
+   * IPv6 address without brackets or zone id, or an ASCII DNS name (labels of
+   * letters, digits, '-' and '_'; internationalised names in punycode).
+   * Anything else is INVALID_ARGUMENT.
+   */
   address: string;
   /** Port clients connect to, 1..65535. */
   port: number;
@@ -3677,6 +3682,12 @@ export const RegistryServiceDefinition = {
      *    S instead of a snapshot. When that history is no longer available
      *    (compacted, or older than this replica's window) the stream starts
      *    with a snapshot marked reset = true that replaces all earlier state.
+     *    So does an S the store itself has not reached (a revision kept
+     *    across a restore of the store from a backup): the replica asks the
+     *    store for its current revision and, when that is below S, resets at
+     *    once. An S the store has reached but this replica has not yet seen
+     *    (it was answered by another replica) is waited for, briefly; if this
+     *    replica cannot catch up in time the call answers UNAVAILABLE: retry.
      * 4. Idle streams receive a bookmark with the current revision every
      *    bookmark interval; resume from the last revision seen.
      * 5. While the store is unreachable the stream stays quiet and keeps its
@@ -3761,6 +3772,12 @@ export interface RegistryServiceImplementation<CallContextExt = {}> {
    *    S instead of a snapshot. When that history is no longer available
    *    (compacted, or older than this replica's window) the stream starts
    *    with a snapshot marked reset = true that replaces all earlier state.
+   *    So does an S the store itself has not reached (a revision kept
+   *    across a restore of the store from a backup): the replica asks the
+   *    store for its current revision and, when that is below S, resets at
+   *    once. An S the store has reached but this replica has not yet seen
+   *    (it was answered by another replica) is waited for, briefly; if this
+   *    replica cannot catch up in time the call answers UNAVAILABLE: retry.
    * 4. Idle streams receive a bookmark with the current revision every
    *    bookmark interval; resume from the last revision seen.
    * 5. While the store is unreachable the stream stays quiet and keeps its
@@ -3840,6 +3857,12 @@ export interface RegistryServiceClient<CallOptionsExt = {}> {
    *    S instead of a snapshot. When that history is no longer available
    *    (compacted, or older than this replica's window) the stream starts
    *    with a snapshot marked reset = true that replaces all earlier state.
+   *    So does an S the store itself has not reached (a revision kept
+   *    across a restore of the store from a backup): the replica asks the
+   *    store for its current revision and, when that is below S, resets at
+   *    once. An S the store has reached but this replica has not yet seen
+   *    (it was answered by another replica) is waited for, briefly; if this
+   *    replica cannot catch up in time the call answers UNAVAILABLE: retry.
    * 4. Idle streams receive a bookmark with the current revision every
    *    bookmark interval; resume from the last revision seen.
    * 5. While the store is unreachable the stream stays quiet and keeps its
