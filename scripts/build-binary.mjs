@@ -80,6 +80,32 @@ function embedDescriptorSet() {
   };
 }
 
+/**
+ * src/http/ui-assets.ts reads the dashboard (dist/ui/index.html, made by `npm run build`) from
+ * disk; the binary carries the page inside instead. The build fails when the page was not built.
+ */
+function embedUiPage() {
+  return {
+    name: "embed-ui-page",
+    setup(build) {
+      build.onLoad({ filter: /[\\/]src[\\/]http[\\/]ui-assets\.ts$/ }, () => {
+        const page = join(repoRoot, "dist", "ui", "index.html");
+        let html;
+        try {
+          html = readFileSync(page, "utf8");
+        } catch {
+          throw new Error(`${page} is missing: run "npm run build" (it builds the dashboard) before build:binary`);
+        }
+        return {
+          contents: `export function loadUiPage(): string | undefined { return ${JSON.stringify(html)}; }`,
+          loader: "ts",
+          resolveDir: repoRoot,
+        };
+      });
+    },
+  };
+}
+
 /** Every service method of the parsed-from-disk definition exists, with the same path, in the inlined one. */
 function assertSameServices(fromDisk, fromJson) {
   const describe = (definition) =>
@@ -112,7 +138,7 @@ async function bundle(entry, bundleFile) {
     legalComments: "none",
     logLevel: "warning",
     logOverride: { "empty-import-meta": "error" },
-    plugins: [inlineEtcdProtos(), embedDescriptorSet()],
+    plugins: [inlineEtcdProtos(), embedDescriptorSet(), embedUiPage()],
   });
 }
 
