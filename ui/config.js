@@ -73,8 +73,8 @@ export function ConfigPage({ namespace, service, profile }) {
           </tbody>
         </table>`}
     ${!readOnly && !editing && html`<button onClick=${() => setEditing({ key: "", value: "" })}>Add a key to ${scopeText(scope)}</button>`}
-    ${editing && html`<${EditValue} key=${`${editing.key}@${view?.revision}`} scope=${scope} initial=${editing} onDone=${() => setEditing(undefined)} />`}
-    ${selected && html`<${History} key=${`${scopeText(selected.scope)}:${selected.key}:${view?.revision}`} scope=${selected.scope} itemKey=${selected.key} readOnly=${readOnly} onClose=${() => setSelected(undefined)} />`}
+    ${editing && html`<${EditValue} key=${editing.key} scope=${scope} initial=${editing} onDone=${() => setEditing(undefined)} />`}
+    ${selected && html`<${History} key=${`${scopeText(selected.scope)}:${selected.key}`} scope=${selected.scope} itemKey=${selected.key} readOnly=${readOnly} onClose=${() => setSelected(undefined)} />`}
   </section>`;
 }
 

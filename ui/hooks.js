@@ -8,13 +8,13 @@ export function useConnection() {
 }
 
 /**
- * Runs a watch for as long as the component shows it (and its key stays the
- * same); onEvent sees every event. Re-renders are batched by the caller.
+ * Runs a watch for as long as the component shows it (and its deps stay the
+ * same); onEvent sees every event. No watch while params is null.
  */
 export function useWatch(service, method, params, onEvent, deps) {
   const handler = useRef(onEvent);
   handler.current = onEvent;
-  useEffect(() => watch(service, method, params, (name, data) => handler.current(name, data)), deps);
+  useEffect(() => (params ? watch(service, method, params, (name, data) => handler.current(name, data)) : undefined), deps);
 }
 
 /** A re-render at most once per animation frame, for streams that change state many times a second. */

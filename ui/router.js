@@ -28,6 +28,8 @@ export function useLocation() {
 export function onLinkClick(event) {
   const link = event.target.closest?.("a[href]");
   if (!link || link.target || link.origin !== location.origin) return;
+  // In-page anchors (the skip link) keep the browser's behaviour: scroll and focus.
+  if (link.hash && link.pathname === location.pathname) return;
   if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
   event.preventDefault();
   navigate(link.pathname + link.search);

@@ -16,30 +16,34 @@ export function Overview({ namespace }) {
   const [namespaces, setNamespaces] = useState([namespace]);
   const [error, setError] = useState();
   const [filter, setFilter] = useState("");
+  const [since, setSince] = useState();
   const timer = useRef();
 
-  const refresh = () => {
+  const refresh = () =>
     rpc(REGISTRY, "ListServices", {}).then(
       (r) => {
         const all = r.services ?? [];
         setNamespaces([...new Set([namespace, ...all.map((s) => s.namespace || "default")])].sort());
         setServices(all.filter((s) => (s.namespace || "default") === namespace));
         setError(undefined);
+        return r.revision;
       },
       (e) => setError(e),
     );
-  };
-  useEffect(refresh, [namespace]);
+  useEffect(() => {
+    refresh().then((revision) => setSince((current) => current ?? revision ?? "0"));
+  }, [namespace]);
+  // Watched from the revision of the first answer: changes only, no snapshot of every instance.
   useWatch(
     REGISTRY,
     "Watch",
-    { namespace, include_unroutable: "true" },
+    since === undefined ? null : { namespace, include_unroutable: "true", since_revision: since },
     (name) => {
       if (name !== "event" && name !== "snapshot") return;
       clearTimeout(timer.current);
       timer.current = setTimeout(refresh, 150);
     },
-    [namespace],
+    [namespace, since === undefined],
   );
   useEffect(() => () => clearTimeout(timer.current), []);
 
