@@ -10,8 +10,9 @@
  */
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { loadavg } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { fileURLToPath } from "node:url";
@@ -22,7 +23,7 @@ import { COMMANDS } from "../src/cli/command-table.js";
 import { runCli } from "../src/cli/run-cli.js";
 import { requireChromium } from "./support/chromium.js";
 import { eventually } from "./support/eventually.js";
-import { startTestServer } from "./support/server.js";
+import { spawnServer, startTestServer } from "./support/server.js";
 import type { TestServer } from "./support/server.js";
 
 // Browser globals, for the functions page.evaluate runs in the page (this file is compiled without the DOM lib).
@@ -236,6 +237,36 @@ describe.skipIf(!chromiumPath)("the dashboard in chromium", () => {
     expect(consoleErrors.filter((line) => line !== provoked)).toEqual([]);
     expect(consoleErrors).toContain(provoked);
   });
+
+  // Last: the refused connections while the server is down are logged to the console.
+  it("shows a disconnected state while the server restarts, then resumes live", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "switchboard-dashboard-"));
+    let child = await spawnServer({ args: [`--data-dir=${dataDir}`] });
+    try {
+      const http = `http://${child.httpAddress}`;
+      const registerOn = (id: string) =>
+        fetch(`${http}/${REGISTRY}/Register`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ instance: { service: "restart", instanceId: id, address: "127.0.0.1", port: 9000 }, ttlSeconds: 120 }),
+        });
+      expect((await registerOn("before")).status).toBe(200);
+      await page.goto(`${http}/services/default/restart`);
+      await row("before").waitFor();
+      await child.stop();
+      await expect.poll(() => page.getByTestId("connection").textContent(), { timeout: 10_000 }).toMatch(/^Disconnected/);
+      await shot("disconnected", false);
+      // Same ports and data: the page's retries find it again and resume after the last revision seen.
+      child = await spawnServer({ args: [`--data-dir=${dataDir}`, `--listen=${child.grpcAddress}`, `--http-listen=${child.httpAddress}`] });
+      await expect.poll(() => page.getByTestId("connection").textContent(), { timeout: 15_000 }).toBe("Live");
+      expect((await registerOn("after")).status).toBe(200);
+      await row("after").waitFor({ timeout: 5_000 });
+      expect(await row("before").count()).toBe(1);
+    } finally {
+      await child.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
 
 describe.skipIf(!chromiumPath)("the dashboard at scale", () => {
