@@ -10,7 +10,7 @@
 // load time are inlined by the plugins below; `node --experimental-sea-config` turns the bundle
 // into a blob; postject injects the blob into a copy of this Node binary and flips its fuse.
 import { execFileSync } from "node:child_process";
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -82,7 +82,7 @@ function embedDescriptorSet() {
 
 /**
  * src/http/ui-assets.ts reads the dashboard (dist/ui/index.html, made by `npm run build`) from
- * disk; the binary carries the page inside instead. The build fails when the page was not built.
+ * disk; the binary carries the page inside instead.
  */
 function embedUiPage() {
   return {
@@ -90,12 +90,9 @@ function embedUiPage() {
     setup(build) {
       build.onLoad({ filter: /[\\/]src[\\/]http[\\/]ui-assets\.ts$/ }, () => {
         const page = join(repoRoot, "dist", "ui", "index.html");
-        let html;
-        try {
-          html = readFileSync(page, "utf8");
-        } catch {
-          throw new Error(`${page} is missing: run "npm run build" (it builds the dashboard) before build:binary`);
-        }
+        // Built here when `npm run build` has not run (e.g. a test building a binary from a fresh clone).
+        if (!existsSync(page)) quietly(process.execPath, [join(repoRoot, "scripts", "build-ui.mjs")]);
+        const html = readFileSync(page, "utf8");
         return {
           contents: `export function loadUiPage(): string | undefined { return ${JSON.stringify(html)}; }`,
           loader: "ts",

@@ -83,7 +83,7 @@ export function createApiHandler(options: ApiHandlerOptions): ApiHandler {
 
   async function serveStream(req: IncomingMessage, res: ServerResponse, method: RpcMethod) {
     let body: RequestBody | undefined;
-    if (req.method === "GET" || req.method === "HEAD") {
+    if (req.method === "GET") {
       const query = new URL(req.url ?? "/", "http://localhost").searchParams;
       body = { format: "json", value: JSON.stringify(queryToJson(method.input, query)) };
     } else if (req.method === "POST") {
