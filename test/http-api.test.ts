@@ -219,6 +219,7 @@ describe("the dashboard route", () => {
       await response.text();
     }
     expect((await fetch(`${base}/nothing.here`)).status).toBe(404);
+    expect((await fetch(`${base}/nope`)).status).toBe(404);
   });
 
   it("is off with ui: false", async () => {
