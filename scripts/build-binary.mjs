@@ -13,7 +13,7 @@
 // load time are inlined by the plugins below; `node --experimental-sea-config` turns the bundle
 // into a blob (run by the runtime being shipped: a blob only runs on the Node that made it); postject injects the blob into a copy of this Node binary and flips its fuse.
 import { execFileSync } from "node:child_process";
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -84,6 +84,29 @@ function embedDescriptorSet() {
   };
 }
 
+/**
+ * src/http/ui-assets.ts reads the dashboard (dist/ui/index.html, made by `npm run build`) from
+ * disk; the binary carries the page inside instead.
+ */
+function embedUiPage() {
+  return {
+    name: "embed-ui-page",
+    setup(build) {
+      build.onLoad({ filter: /[\\/]src[\\/]http[\\/]ui-assets\.ts$/ }, () => {
+        const page = join(repoRoot, "dist", "ui", "index.html");
+        // Built here when `npm run build` has not run (e.g. a test building a binary from a fresh clone).
+        if (!existsSync(page)) quietly(process.execPath, [join(repoRoot, "scripts", "build-ui.mjs")]);
+        const html = readFileSync(page, "utf8");
+        return {
+          contents: `export function loadUiPage(): string | undefined { return ${JSON.stringify(html)}; }`,
+          loader: "ts",
+          resolveDir: repoRoot,
+        };
+      });
+    },
+  };
+}
+
 /** Every service method of the parsed-from-disk definition exists, with the same path, in the inlined one. */
 function assertSameServices(fromDisk, fromJson) {
   const describe = (definition) =>
@@ -116,7 +139,7 @@ async function bundle(entry, bundleFile) {
     legalComments: "none",
     logLevel: "warning",
     logOverride: { "empty-import-meta": "error" },
-    plugins: [inlineEtcdProtos(), embedDescriptorSet()],
+    plugins: [inlineEtcdProtos(), embedDescriptorSet(), embedUiPage()],
   });
 }
 

@@ -66,6 +66,11 @@ describe("the switchboard single executable", () => {
       const healthz = await fetch(`http://${server.httpAddress}/healthz`);
       expect(healthz.status).toBe(200);
 
+      // The dashboard is inside the binary (the directory holds nothing else), deep links too.
+      const dashboard = await fetch(`http://${server.httpAddress}/services/default/smoke`);
+      expect(dashboard.status).toBe(200);
+      expect(await dashboard.text()).toMatch(/<title>Switchboard<\/title>[\s\S]*<script type="module">.{1000,}/);
+
       const channel = createChannel(server.grpcAddress);
       const client = createSwitchboardClient({ address: server.grpcAddress });
       try {

@@ -78,7 +78,7 @@ describe("switchboard services / instances / deregister", () => {
     expect(json.code).toBe(0);
     const parsed = JSON.parse(json.stdout) as { services: unknown[]; revision: string };
     expect(parsed.services).toEqual([
-      { namespace: "shop", service: "orders", instanceCount: 2, routableCount: 1 },
+      { namespace: "shop", service: "orders", instanceCount: 2, routableCount: 1, drainingCount: 1 },
       { namespace: "shop", service: "payments", instanceCount: 1, routableCount: 1 },
     ]);
     expect(Number(parsed.revision)).toBeGreaterThan(0);

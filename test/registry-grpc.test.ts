@@ -95,8 +95,8 @@ describe.each(backends)("registry over gRPC on the $name store", ({ skip, open }
     expect(Number(listed.revision)).toBeGreaterThanOrEqual(Number(b.revision));
     const services = await client.listServices({ minRevision: b.revision });
     expect(services.services).toEqual([
-      { namespace: "default", service: "orders", instanceCount: 1, routableCount: 1 },
-      { namespace: "prod", service: "orders", instanceCount: 1, routableCount: 1 },
+      { namespace: "default", service: "orders", instanceCount: 1, routableCount: 1, unhealthyCount: 0, drainingCount: 0, protectionActive: false },
+      { namespace: "prod", service: "orders", instanceCount: 1, routableCount: 1, unhealthyCount: 0, drainingCount: 0, protectionActive: false },
     ]);
     const { revision } = await client.deregister({ service: "orders", instanceId: "a" });
     expect((await client.listInstances({ service: "orders", minRevision: revision })).instances).toEqual([]);

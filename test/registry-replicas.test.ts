@@ -48,7 +48,7 @@ describe.skipIf(!etcdBinary)("two server processes on one etcd", () => {
     const got = await b.getInstance({ service: "orders", instanceId: "a1", minRevision: registered.revision });
     expect(got.instance?.revision).toBe(registered.revision);
     const services = await b.listServices({ minRevision: registered.revision });
-    expect(services.services).toEqual([{ namespace: "default", service: "orders", instanceCount: 1, routableCount: 1 }]);
+    expect(services.services).toEqual([{ namespace: "default", service: "orders", instanceCount: 1, routableCount: 1, unhealthyCount: 0, drainingCount: 0, protectionActive: false }]);
     await watchB.caughtUp(Number(registered.revision));
     expect(watchB.eventLog()).toEqual([`ADDED a1@${registered.revision}`]);
 

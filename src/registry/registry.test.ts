@@ -256,8 +256,8 @@ describe("reads", () => {
     const { revision } = await registry.register({ instance: draft({ namespace: "prod", service: "payments", instanceId: "a" }), ttlSeconds: 5 });
     const all = await registry.listServices({ namespace: "", minRevision: revision });
     expect(all.services).toEqual([
-      { namespace: "default", service: "orders", instanceCount: 2, routableCount: 1 },
-      { namespace: "prod", service: "payments", instanceCount: 1, routableCount: 1 },
+      { namespace: "default", service: "orders", instanceCount: 2, routableCount: 1, unhealthyCount: 0, drainingCount: 0, protectionActive: false },
+      { namespace: "prod", service: "payments", instanceCount: 1, routableCount: 1, unhealthyCount: 0, drainingCount: 0, protectionActive: false },
     ]);
     expect((await registry.listServices({ namespace: "prod", minRevision: 0 })).services).toHaveLength(1);
   });

@@ -1,12 +1,8 @@
 import type { Logger } from "pino";
 import type { Registry as MetricsRegistry } from "prom-client";
 import { HealthStatus } from "../../generated/switchboard/health/v1/check.js";
-import type {
-  Instance,
-  InstanceState,
-  ServiceSummary,
-  WatchResponse,
-} from "../../generated/switchboard/registry/v1/registry.js";
+import { InstanceState } from "../../generated/switchboard/registry/v1/registry.js";
+import type { Instance, ServiceSummary, WatchResponse } from "../../generated/switchboard/registry/v1/registry.js";
 import type { KeySpaceCache } from "../cache/index.js";
 import { AlreadyExistsError, ConflictError, InvalidArgumentError, NotFoundError, UnavailableError } from "../errors.js";
 import { LeaseNotFoundError, StoreUnavailableError } from "../store/errors.js";
@@ -16,7 +12,7 @@ import { validateHealthChecks } from "./health-check-spec.js";
 import { instanceKey, parseInstanceKey } from "./keys.js";
 import { createRegistryMetrics } from "./metrics.js";
 import { createRegistryView, type RegistryView } from "./registry-view.js";
-import { compileFilter } from "./routing.js";
+import { compileFilter, isUnhealthy } from "./routing.js";
 import {
   generateInstanceId,
   validateAddress,
@@ -532,8 +528,22 @@ export function createRegistry(options: RegistryOptions): Registry {
     await ensureRevision(input.minRevision, signal);
     const services: ServiceSummary[] = view.services(namespace).map((state) => {
       let routableCount = 0;
-      for (const instance of state.instances.values()) if (state.isRoutable(instance)) routableCount++;
-      return { namespace: state.namespace, service: state.service, instanceCount: state.instances.size, routableCount };
+      let unhealthyCount = 0;
+      let drainingCount = 0;
+      for (const instance of state.instances.values()) {
+        if (state.isRoutable(instance)) routableCount++;
+        if (isUnhealthy(instance)) unhealthyCount++;
+        if (instance.state === InstanceState.INSTANCE_STATE_DRAINING) drainingCount++;
+      }
+      return {
+        namespace: state.namespace,
+        service: state.service,
+        instanceCount: state.instances.size,
+        routableCount,
+        unhealthyCount,
+        drainingCount,
+        protectionActive: state.protectionActive,
+      };
     });
     return { services, revision: view.revision };
   }

@@ -15,6 +15,11 @@ export interface HttpServerOptions {
   logger: Logger;
   /** HTTPS with these certificates (and client certificates required under mTLS), following their reloads. Default: plain HTTP. */
   tls?: ServerTls;
+  /**
+   * Handlers tried, in order, before /metrics and /healthz: the HTTP/JSON API
+   * and the dashboard (src/http). Each returns true when it took the request.
+   */
+  handlers?: ReadonlyArray<(req: IncomingMessage, res: ServerResponse, path: string) => boolean>;
 }
 
 export interface RunningHttpServer {
@@ -25,7 +30,8 @@ export interface RunningHttpServer {
 
 /**
  * The HTTP side port: GET /metrics (Prometheus text format) and GET /healthz
- * (JSON HealthReport; 200 when SERVING, 503 otherwise).
+ * (JSON HealthReport; 200 when SERVING, 503 otherwise), plus the handlers
+ * given (the HTTP/JSON API and the dashboard).
  */
 export async function startHttpServer(address: ListenAddress, options: HttpServerOptions): Promise<RunningHttpServer> {
   const routes: Record<string, (res: ServerResponse) => Promise<void>> = {
@@ -43,6 +49,7 @@ export async function startHttpServer(address: ListenAddress, options: HttpServe
 
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    for (const handle of options.handlers ?? []) if (handle(req, res, path)) return;
     const route = routes[path];
     if (!route) {
       res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");

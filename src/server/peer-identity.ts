@@ -1,7 +1,9 @@
 import { ServerInterceptingCall } from "@grpc/grpc-js";
 import type { ServerInterceptor } from "@grpc/grpc-js";
 import type { CallContext } from "nice-grpc-common";
-import type { PeerCertificate } from "node:tls";
+import type { IncomingMessage } from "node:http";
+import type { PeerCertificate, TLSSocket } from "node:tls";
+import type { Metadata } from "nice-grpc-common";
 
 /**
  * Where the interceptor leaves the verified certificate identity for
@@ -71,6 +73,19 @@ export function createPeerIdentityInterceptor(readCertificates: boolean): Server
           },
         }),
     });
+}
+
+/**
+ * The HTTP/JSON API's counterpart of the interceptor: drops a peer identity the
+ * client sent as a header, and under mTLS adds the identity of the certificate
+ * the HTTPS server verified (unverified connections never reach a handler there).
+ */
+export function stampHttpPeerIdentity(req: IncomingMessage, metadata: Metadata): void {
+  metadata.delete(PEER_IDENTITY_KEY);
+  const socket = req.socket as Partial<TLSSocket>;
+  if (!socket.encrypted || !socket.authorized || typeof socket.getPeerCertificate !== "function") return;
+  const identity = certificateIdentity(socket.getPeerCertificate());
+  if (identity) metadata.set(PEER_IDENTITY_KEY, Buffer.from(identity, "utf8"));
 }
 
 /**

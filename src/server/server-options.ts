@@ -48,8 +48,13 @@ export const MAX_RECEIVE_MESSAGE_BYTES = 1024 * 1024;
 export interface ServerOptions {
   /** gRPC listen address, host:port. Default "0.0.0.0:7000"; port 0 picks a free port. */
   listen?: string;
-  /** HTTP listen address for /metrics and /healthz. Default "0.0.0.0:7001". */
+  /**
+   * HTTP listen address for /metrics, /healthz, the HTTP/JSON API and the
+   * dashboard. Default "0.0.0.0:7001".
+   */
   httpListen?: string;
+  /** Serve the dashboard at `/` on the HTTP port. Default true. */
+  ui?: boolean;
   /** etcd endpoints (e.g. "http://127.0.0.1:2379"). Empty or undefined: the embedded store. */
   etcdEndpoints?: string[];
   /** Data directory of the embedded store. Default ".data" (relative to the working directory). */

@@ -13,6 +13,7 @@ import { createKeySpaceCache } from "../cache/index.js";
 import type { KeySpaceCache } from "../cache/index.js";
 import type { Store } from "../store/index.js";
 import { createRegistryView } from "../registry/index.js";
+import { createApiHandler, createRpcTable, createUiHandler, loadUiPage } from "../http/index.js";
 import { configServiceDefinition, createConfigServiceImpl } from "./config-service.js";
 import type { ServiceDeps } from "./deps.js";
 import { createCallMiddleware } from "./call-middleware.js";
@@ -34,7 +35,7 @@ import type { RunningServer, ServerOptions } from "./server-options.js";
 import { createStoreHealthMonitor } from "./store-health.js";
 import type { StoreHealthMonitor } from "./store-health.js";
 import { insecureExposureWarning } from "./insecure-warning.js";
-import { createPeerIdentityInterceptor } from "./peer-identity.js";
+import { createPeerIdentityInterceptor, stampHttpPeerIdentity } from "./peer-identity.js";
 import { createServerTls } from "./tls.js";
 import type { ServerTls } from "./tls.js";
 
@@ -141,11 +142,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       shutdownSignal: shutdown.signal,
     };
 
+    // One middleware for both transports: the HTTP/JSON API runs its calls through it too.
+    const callMiddleware = createCallMiddleware({ metrics, logger: logger.child({ component: "rpc" }), shutdownSignal: shutdown.signal });
     const grpcServer = createServer({
       "grpc.max_receive_message_length": MAX_RECEIVE_MESSAGE_BYTES,
       interceptors: [createPeerIdentityInterceptor(tls?.requireClientCertificate ?? false)],
-    })
-      .use(createCallMiddleware({ metrics, logger: logger.child({ component: "rpc" }), shutdownSignal: shutdown.signal }));
+    }).use(callMiddleware);
     // One decoded view of the instances for registry and health: the same routability and protection, decoded once.
     const registryOptions = options.registry ?? {};
     const registryView = createRegistryView({
@@ -157,8 +159,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       historyLimit: registryOptions.historyLimit,
     });
     cleanup.push({ step: "closing registry view", run: () => registryView.close() });
-    grpcServer.add(registryServiceDefinition, createRegistryServiceImpl(deps, { ...registryOptions, view: registryView }));
-    grpcServer.add(configServiceDefinition, createConfigServiceImpl(deps, options.config));
+    const registryImpl = createRegistryServiceImpl(deps, { ...registryOptions, view: registryView });
+    grpcServer.add(registryServiceDefinition, registryImpl);
+    const configImpl = createConfigServiceImpl(deps, options.config);
+    grpcServer.add(configServiceDefinition, configImpl);
     const healthService = createHealthService(deps, { ...options.health, view: registryView });
     // Released before the cache and store: it leaves replicas/ while the store is still open.
     cleanup.push({ step: "stopping health checks", run: () => healthService.close() });
@@ -179,7 +183,29 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
     // HTTP first so that, in reverse on close, /healthz keeps answering 503 while gRPC drains.
     const http: RunningHttpServer = await listening("HTTP", httpListen, () =>
-      startHttpServer(httpListen, { metrics, health: () => monitor.report(), logger, tls }),
+      startHttpServer(httpListen, {
+        metrics,
+        health: () => monitor.report(),
+        logger,
+        tls,
+        handlers: [
+          createApiHandler({
+            methods: createRpcTable({
+              services: [
+                { definition: registryServiceDefinition, implementation: registryImpl },
+                { definition: configServiceDefinition, implementation: configImpl },
+                { definition: HealthServiceDefinition, implementation: healthService.impl },
+              ],
+              middleware: callMiddleware,
+              descriptorSet,
+            }),
+            maxBodyBytes: MAX_RECEIVE_MESSAGE_BYTES,
+            stampPeer: stampHttpPeerIdentity,
+            logger: logger.child({ component: "http" }),
+          }),
+          ...(options.ui === false ? [] : [createUiHandler(loadUiPage(), ["/metrics", "/healthz"])]),
+        ],
+      }),
     );
     cleanup.push({ step: "closing HTTP server", run: () => http.close() });
 

@@ -13,9 +13,17 @@ const TUNING_DEFAULTS = {
   configMaxImportBytes: 655_360,
   tls: undefined,
   etcdSecurity: { caFile: undefined, certFile: undefined, keyFile: undefined, username: undefined, passwordFile: undefined },
+  ui: true,
 };
 
 describe("parseServeConfig", () => {
+  it("turns the dashboard off with --ui=false or SWITCHBOARD_UI=false", () => {
+    expect(parseServeConfig(["--ui=false"], {}).ui).toBe(false);
+    expect(parseServeConfig([], { SWITCHBOARD_UI: "false" }).ui).toBe(false);
+    expect(serverOptionsFrom(parseServeConfig(["--ui", "false"], { SWITCHBOARD_UI: "true" })).ui).toBe(false);
+    expect(() => parseServeConfig(["--ui=off"], {})).toThrow(/--ui: expected true or false, got "off"/);
+  });
+
   it("uses the documented defaults", () => {
     expect(parseServeConfig([], {})).toEqual({
       listen: "0.0.0.0:7000",

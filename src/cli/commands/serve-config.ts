@@ -16,7 +16,8 @@ const QUEUE_DEFAULTS = SERVER_DEFAULTS.watchQueueLimit;
 
 export const SERVE_SETTINGS = [
   { flag: "listen", env: "SWITCHBOARD_LISTEN", default: SERVER_DEFAULTS.listen, description: "gRPC listen address (host:port)" },
-  { flag: "http-listen", env: "SWITCHBOARD_HTTP_LISTEN", default: SERVER_DEFAULTS.httpListen, description: "HTTP listen address for GET /metrics and GET /healthz" },
+  { flag: "http-listen", env: "SWITCHBOARD_HTTP_LISTEN", default: SERVER_DEFAULTS.httpListen, description: "HTTP listen address for /metrics, /healthz, the HTTP/JSON API and the dashboard" },
+  { flag: "ui", env: "SWITCHBOARD_UI", default: "true", description: "serve the web dashboard at / on the HTTP port (true or false)" },
   { flag: "etcd-endpoints", env: "SWITCHBOARD_ETCD_ENDPOINTS", default: "", description: "comma-separated etcd endpoints (http://host:port); unset: embedded store" },
   { flag: "data-dir", env: "SWITCHBOARD_DATA_DIR", default: SERVER_DEFAULTS.dataDir, description: "data directory of the embedded store (ignored with etcd)" },
   { flag: "prefix", env: "SWITCHBOARD_PREFIX", default: SERVER_DEFAULTS.prefix, description: "root key prefix in the store, ending with /" },
@@ -111,6 +112,7 @@ export interface ServeConfig extends Required<Pick<ServerOptions, "listen" | "ht
     username: string | undefined;
     passwordFile: string | undefined;
   };
+  ui: boolean;
 }
 
 /** Reads flags, then SWITCHBOARD_* env, then defaults; throws UsageError naming the setting at fault. */
@@ -181,6 +183,10 @@ export function parseServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
       username: optional(get("etcd-username")),
       passwordFile: optional(get("etcd-password-file")),
     }),
+    ui: validate(get("ui"), (v, source) => {
+      if (v === "true" || v === "false") return v === "true";
+      throw new Error(`${source}: expected true or false, got "${v}"`);
+    }),
   };
 }
 
@@ -227,6 +233,7 @@ export function serverOptionsFrom(config: ServeConfig): ServerOptions {
       },
     }),
     etcdSecurity: withoutUnset(config.etcdSecurity),
+    ui: config.ui,
     registry: {
       protectionThreshold: config.protectionThreshold,
       protectionMinInstances: config.protectionMinInstances,

@@ -13,7 +13,8 @@ instances each has and how many of them are routable (UP and not unhealthy).
 Flags:
   -n, --namespace NAME             only this namespace (default: every namespace)
 ${CONNECTION_USAGE}
-JSON output: {"services":[{"namespace","service","instanceCount","routableCount"}],"revision"}
+JSON output: {"services":[{"namespace","service","instanceCount","routableCount",
+  "unhealthyCount","drainingCount","protectionActive"}],"revision"} (zero and false omitted)
 
 Examples:
   switchboard services

@@ -341,6 +341,12 @@ export interface ServiceSummary {
   instanceCount: number;
   /** Instances that are routable (UP and not unhealthy). */
   routableCount: number;
+  /** Instances whose health is UNHEALTHY (any state). */
+  unhealthyCount: number;
+  /** Instances in state DRAINING. */
+  drainingCount: number;
+  /** True while the service is in protection (see GetHealthResponse). */
+  protectionActive: boolean;
 }
 
 export interface ListServicesResponse {
@@ -2801,7 +2807,15 @@ export const ListServicesRequest: MessageFns<ListServicesRequest> = {
 };
 
 function createBaseServiceSummary(): ServiceSummary {
-  return { namespace: "", service: "", instanceCount: 0, routableCount: 0 };
+  return {
+    namespace: "",
+    service: "",
+    instanceCount: 0,
+    routableCount: 0,
+    unhealthyCount: 0,
+    drainingCount: 0,
+    protectionActive: false,
+  };
 }
 
 export const ServiceSummary: MessageFns<ServiceSummary> = {
@@ -2817,6 +2831,15 @@ export const ServiceSummary: MessageFns<ServiceSummary> = {
     }
     if (message.routableCount !== 0) {
       writer.uint32(32).uint32(message.routableCount);
+    }
+    if (message.unhealthyCount !== 0) {
+      writer.uint32(40).uint32(message.unhealthyCount);
+    }
+    if (message.drainingCount !== 0) {
+      writer.uint32(48).uint32(message.drainingCount);
+    }
+    if (message.protectionActive !== false) {
+      writer.uint32(56).bool(message.protectionActive);
     }
     return writer;
   },
@@ -2866,6 +2889,30 @@ export const ServiceSummary: MessageFns<ServiceSummary> = {
             message.routableCount = reader.uint32();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.unhealthyCount = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.drainingCount = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.protectionActive = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2892,6 +2939,21 @@ export const ServiceSummary: MessageFns<ServiceSummary> = {
         : isSet(object.routable_count)
         ? globalThis.Number(object.routable_count)
         : 0,
+      unhealthyCount: isSet(object.unhealthyCount)
+        ? globalThis.Number(object.unhealthyCount)
+        : isSet(object.unhealthy_count)
+        ? globalThis.Number(object.unhealthy_count)
+        : 0,
+      drainingCount: isSet(object.drainingCount)
+        ? globalThis.Number(object.drainingCount)
+        : isSet(object.draining_count)
+        ? globalThis.Number(object.draining_count)
+        : 0,
+      protectionActive: isSet(object.protectionActive)
+        ? globalThis.Boolean(object.protectionActive)
+        : isSet(object.protection_active)
+        ? globalThis.Boolean(object.protection_active)
+        : false,
     };
   },
 
@@ -2909,6 +2971,15 @@ export const ServiceSummary: MessageFns<ServiceSummary> = {
     if (message.routableCount !== 0) {
       obj.routableCount = Math.round(message.routableCount);
     }
+    if (message.unhealthyCount !== 0) {
+      obj.unhealthyCount = Math.round(message.unhealthyCount);
+    }
+    if (message.drainingCount !== 0) {
+      obj.drainingCount = Math.round(message.drainingCount);
+    }
+    if (message.protectionActive !== false) {
+      obj.protectionActive = message.protectionActive;
+    }
     return obj;
   },
 
@@ -2921,6 +2992,9 @@ export const ServiceSummary: MessageFns<ServiceSummary> = {
     message.service = object.service ?? "";
     message.instanceCount = object.instanceCount ?? 0;
     message.routableCount = object.routableCount ?? 0;
+    message.unhealthyCount = object.unhealthyCount ?? 0;
+    message.drainingCount = object.drainingCount ?? 0;
+    message.protectionActive = object.protectionActive ?? false;
     return message;
   },
 };
