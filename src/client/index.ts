@@ -25,6 +25,8 @@ export { watchConfig } from "./config-watch.js";
 export type { ConfigWatchOptions, ConfigWatchUpdate } from "./config-watch.js";
 export { deadlineMiddleware } from "./deadline.js";
 export type { DeadlineOptions } from "./deadline.js";
+export { createRetryMiddleware } from "./retry.js";
+export type { RetryCallOptions, RetryOptions } from "./retry.js";
 export { errorMappingMiddleware, fromClientError, isRetryableError } from "./errors.js";
 export { ADDRESS_ENV, DEFAULT_ADDRESS, resolveAddresses } from "./addresses.js";
 export { DEFAULT_NAMESPACE, instanceKey, isRoutable } from "./instances.js";
