@@ -31,6 +31,7 @@ export { errorMappingMiddleware, fromClientError, isRetryableError } from "./err
 export { ADDRESS_ENV, DEFAULT_ADDRESS, resolveAddresses } from "./addresses.js";
 export { DEFAULT_NAMESPACE, instanceKey, isRoutable } from "./instances.js";
 export type { BackoffOptions } from "./backoff.js";
+export type { SdkClock } from "./clock.js";
 export type { SdkLogger } from "./logger.js";
 // Domain errors, so SDK users can catch them by class.
 export {
