@@ -12,6 +12,7 @@
  * a keepalive stream and timer per lease, and watchers attach one round trip
  * at a time. Every error leaves through translateEtcdError.
  */
+import { noop } from "cockatiel";
 import { Etcd3 } from "etcd3";
 import type { IRequestOp } from "etcd3";
 import { pino } from "pino";
@@ -19,6 +20,8 @@ import type { Logger } from "pino";
 import { CompactedError, LeaseNotFoundError, StoreError, StoreUnavailableError } from "./errors.js";
 import { translateEtcdError } from "./etcd-errors.js";
 import { etcdFaultHandling } from "./etcd-fault-handling.js";
+import { startMemberProbe } from "./etcd-member-probe.js";
+import type { MemberProbe } from "./etcd-member-probe.js";
 import type { ErrorContext } from "./etcd-errors.js";
 import { KeepAliveMux } from "./etcd-keepalive.js";
 import { toKeyValue } from "./etcd-values.js";
@@ -60,6 +63,12 @@ export interface EtcdStoreOptions {
    * for a whole period (a frozen or cut-off member) is re-opened. Default 2000.
    */
   watchLivenessProbeMs?: number;
+  /**
+   * With several endpoints: period (and deadline) of the probe that asks each member for its
+   * status, in ms; a member that misses two answers in a row is skipped by every call until it
+   * answers again (see etcd-member-probe.ts). 0 turns it off. Default 1000.
+   */
+  memberProbeMs?: number;
 }
 
 /** Keys per range page: bounds each response whatever the size of a prefix. */
@@ -77,24 +86,52 @@ class EtcdStore implements Store {
   /** Aborted by close(): ends every watch. */
   private readonly closing = new AbortController();
   private readonly requestTimeoutMs: number;
+  private readonly memberProbe: MemberProbe | undefined;
+  /** One single-member client per endpoint, for the member probe. */
+  private readonly probeClients: Etcd3[] = [];
 
   constructor(private readonly options: EtcdStoreOptions) {
     if (options.endpoints.length === 0) throw new StoreError("etcd store needs at least one endpoint");
     this.logger = options.logger ?? pino({ level: "silent" });
     this.requestTimeoutMs = options.requestTimeoutMs ?? 5000;
     const keepaliveMs = options.connectionKeepaliveMs ?? 10_000;
+    const grpcOptions = {
+      "grpc.keepalive_time_ms": keepaliveMs,
+      "grpc.keepalive_timeout_ms": Math.min(keepaliveMs, 5000),
+      "grpc.keepalive_permit_without_calls": 1,
+      // One revision can carry many events (a delete-prefix), and watch responses are not paged.
+      "grpc.max_receive_message_length": 256 * 1024 * 1024,
+    };
+    const faultHandling = etcdFaultHandling(options.endpoints.length);
     this.etcd = new Etcd3({
       hosts: options.endpoints,
       defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + this.requestTimeoutMs }),
-      grpcOptions: {
-        "grpc.keepalive_time_ms": keepaliveMs,
-        "grpc.keepalive_timeout_ms": Math.min(keepaliveMs, 5000),
-        "grpc.keepalive_permit_without_calls": 1,
-        // One revision can carry many events (a delete-prefix), and watch responses are not paged.
-        "grpc.max_receive_message_length": 256 * 1024 * 1024,
-      },
-      faultHandling: etcdFaultHandling(options.endpoints.length),
+      grpcOptions,
+      faultHandling: faultHandling.options,
     });
+    const memberProbeMs = options.memberProbeMs ?? 1000;
+    if (options.endpoints.length > 1 && memberProbeMs > 0) {
+      const clients = new Map(
+        options.endpoints.map((member) => {
+          // Its own channel, no breaker, no retry: the probe must reach exactly this member.
+          const client = new Etcd3({ hosts: [member], grpcOptions, faultHandling: { host: () => noop, global: noop } });
+          this.probeClients.push(client);
+          return [member, client] as const;
+        }),
+      );
+      this.memberProbe = startMemberProbe({
+        members: options.endpoints,
+        intervalMs: memberProbeMs,
+        probe: async (member) => {
+          await clients.get(member)!.maintenance.status({ deadline: Date.now() + memberProbeMs });
+        },
+        isolate: (member) => faultHandling.isolate(member),
+        onChange: (member, isolated, error) => {
+          if (isolated) this.logger.warn({ member, err: error }, "etcd member did not answer its status; calls skip it");
+          else this.logger.info({ member }, "etcd member answers again; calls use it");
+        },
+      });
+    }
     this.keepAlives = new KeepAliveMux({
       leaseClient: this.etcd.leaseClient,
       logger: this.logger,
@@ -206,8 +243,10 @@ class EtcdStore implements Store {
   async close(): Promise<void> {
     if (this.closing.signal.aborted) return;
     this.closing.abort();
+    this.memberProbe?.stop();
     this.keepAlives.close();
     this.etcd.close();
+    for (const client of this.probeClients) client.close();
   }
 
   private async listPaged(prefix: string): Promise<ListResult> {
