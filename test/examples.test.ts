@@ -3,8 +3,9 @@
  * build:examples` makes, with no node on PATH: two payments instances and one orders instance
  * against a Switchboard server. They configure themselves from Switchboard + environment,
  * register, get health-checked over HTTP, and orders reaches payments only through
- * `switchboard:///payments`. A payments instance killed with SIGKILL costs the caller nothing,
- * and Switchboard's HTTP check takes it out of the registry; SIGTERM drains and deregisters.
+ * `switchboard:///payments`. A payments instance killed with SIGKILL costs the caller nothing
+ * (orders retries a charge that died with it, under one idempotency key), and Switchboard's HTTP
+ * check takes it out of the registry; SIGTERM drains and deregisters.
  *
  * Builds both executables into a temporary directory unless SWITCHBOARD_PAYMENTS_BINARY and
  * SWITCHBOARD_ORDERS_BINARY name prebuilt ones.
@@ -14,7 +15,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { createChannel, createClient } from "nice-grpc";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PaymentsServiceDefinition } from "../examples/payments/generated/payments/v1/payments.js";
 import { createSwitchboardClient } from "../src/client/index.js";
 import type { SwitchboardClient } from "../src/client/index.js";
 import { prepareBinary } from "./support/binary.js";
@@ -164,6 +167,20 @@ describe("examples: orders calls payments through switchboard:///payments", () =
       return served.size === 2;
     }, 10_000, "orders served by both payments instances");
 
+    // A repeated idempotency key is answered with the first charge, not charged again: what makes
+    // orders' retry of a call that died with its instance safe.
+    const payBPort = Number((await payB.logged("payments serving")).port);
+    const channel = createChannel(`127.0.0.1:${payBPort}`);
+    try {
+      const direct = createClient(PaymentsServiceDefinition, channel);
+      const request = { orderId: "direct-1", amountCents: 500, idempotencyKey: "direct-key-1" };
+      const first = await direct.charge(request);
+      expect(await direct.charge(request)).toEqual(first);
+      expect((await direct.charge({ ...request, idempotencyKey: "direct-key-2" })).paymentId).not.toBe(first.paymentId);
+    } finally {
+      channel.close();
+    }
+
     // Orders keep flowing while one payments instance dies without a word.
     const results: Order[] = [];
     let sending = true;
@@ -179,7 +196,13 @@ describe("examples: orders calls payments through switchboard:///payments", () =
     await payA.exited;
     // Switchboard's HTTP check (1 s interval, 2 failures) takes it out of the registry.
     await eventually(async () => (await routable("payments")).join() === "pay-b", 8_000, "pay-a removed by its health check");
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Enough orders after the kill and after the removal, however slowly a loaded machine sends them.
+    const removedAt = Date.now();
+    await eventually(
+      () => results.filter((r) => r.sentAt > killedAt).length > 10 && results.some((r) => r.sentAt > removedAt),
+      30_000,
+      "orders after pay-a's removal",
+    );
     sending = false;
     await load;
 

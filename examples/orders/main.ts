@@ -3,8 +3,8 @@
  * payments service. It never knows where payments runs: its gRPC channel dials
  * `switchboard:///payments`, and the Switchboard resolver keeps grpc-js's round-robin list equal
  * to the live, healthy, non-draining instances. A call that hits an instance that just died is
- * retried on another (the channel's retry policy), so killing a payments instance costs callers
- * nothing.
+ * retried on another (the SDK's retry middleware, with one idempotency key per order), so killing
+ * a payments instance costs callers nothing.
  *
  * The same four stages as payments (see ../payments/main.ts): one executable; configuration
  * from Switchboard (service "orders") and environment; registration kept alive by an agent;
@@ -21,12 +21,14 @@ import { createServer } from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { hostname } from "node:os";
-import { ClientError, createChannel, createClient } from "nice-grpc";
+import { randomUUID } from "node:crypto";
+import { ClientError, createChannel, createClientFactory } from "nice-grpc";
 import { pino } from "pino";
 import {
   bootstrap,
   createAgent,
   createHealthEndpoint,
+  createRetryMiddleware,
   createSwitchboardClient,
   registerSwitchboardResolver,
 } from "../../src/client/index.js";
@@ -36,25 +38,14 @@ import { PaymentsServiceDefinition } from "../payments/generated/payments/v1/pay
 const log = pino({ name: "orders" });
 
 /**
- * round_robin over the resolver's list, plus a retry on UNAVAILABLE: a call sent to an instance
- * that died before the list caught up goes to another one. (Charge is safe to retry here:
- * UNAVAILABLE means the call never reached the service.)
+ * Retry on UNAVAILABLE (3 attempts, 50 ms → 500 ms apart): a call sent to a payments instance that
+ * died before the resolver's list caught up, or that died while answering, goes to another one.
+ * The SDK middleware and not a grpc-js retry policy: grpc-js never retries a call once response
+ * headers arrived, and an instance killed between its headers and its status leaves exactly such a
+ * call. Charge is safe to retry only because every order sends one idempotency key on all
+ * attempts (see ../payments/main.ts): the first attempt may have charged before its instance died.
  */
-const SERVICE_CONFIG = {
-  loadBalancingConfig: [{ round_robin: {} }],
-  methodConfig: [
-    {
-      name: [{ service: "payments.v1.PaymentsService" }],
-      retryPolicy: {
-        maxAttempts: 3,
-        initialBackoff: "0.05s",
-        maxBackoff: "0.5s",
-        backoffMultiplier: 2,
-        retryableStatusCodes: ["UNAVAILABLE"],
-      },
-    },
-  ],
-};
+const retry = createRetryMiddleware({ logger: log });
 
 async function main(): Promise<void> {
   const env = process.env;
@@ -65,10 +56,9 @@ async function main(): Promise<void> {
 
   // Discovery: by name only.
   registerSwitchboardResolver({ client });
-  const channel = createChannel("switchboard:///payments", undefined, {
-    "grpc.service_config": JSON.stringify(SERVICE_CONFIG),
-  });
-  const payments = createClient(PaymentsServiceDefinition, channel);
+  // The resolver's service config: round_robin over the live, healthy instances.
+  const channel = createChannel("switchboard:///payments");
+  const payments = createClientFactory().use(retry).create(PaymentsServiceDefinition, channel);
 
   let agent: Agent | undefined;
   const health = createHealthEndpoint({ agent: { get status() { return agent?.status ?? "idle"; } } });
@@ -84,7 +74,7 @@ async function main(): Promise<void> {
     const orderId = `${instanceId}-${orders}`;
     try {
       const payment = await payments.charge(
-        { orderId, amountCents },
+        { orderId, amountCents, idempotencyKey: randomUUID() },
         { signal: AbortSignal.timeout(config.getNumber("payments.timeout.ms", 2000)) },
       );
       send(response, 201, {

@@ -23,9 +23,11 @@ import { pino } from "pino";
 import { bootstrap, createAgent, createSwitchboardClient, serveHealth } from "../../src/client/index.js";
 import type { Agent } from "../../src/client/index.js";
 import { PaymentsServiceDefinition } from "./generated/payments/v1/payments.js";
-import type { PaymentsServiceImplementation } from "./generated/payments/v1/payments.js";
+import type { ChargeResponse, PaymentsServiceImplementation } from "./generated/payments/v1/payments.js";
 
 const log = pino({ name: "payments" });
+/** Idempotency keys remembered (memory bound of the example's ledger). */
+const LEDGER_LIMIT = 10_000;
 
 async function main(): Promise<void> {
   const env = process.env;
@@ -39,19 +41,38 @@ async function main(): Promise<void> {
   log.info({ source: config.source, revision: config.revision, config: config.toObject() }, "configuration loaded");
 
   let charges = 0;
+  // Charges by idempotency key. Callers retry a Charge that failed UNAVAILABLE (orders does), and
+  // UNAVAILABLE does not prove nothing was charged: the instance may have charged and died before
+  // its answer left. So a repeated key gets the first result and is not charged again. A real
+  // payments service keeps this ledger where every instance sees it (a unique key in its database,
+  // or the payment provider's own idempotency key), so that a retry landing on another instance
+  // finds the first charge too; the example keeps it in memory (the oldest keys beyond
+  // LEDGER_LIMIT are forgotten), which covers retries that reach the same instance.
+  const ledger = new Map<string, ChargeResponse>();
   const payments: PaymentsServiceImplementation = {
     async charge(request) {
       if (request.orderId === "") throw new ServerError(Status.INVALID_ARGUMENT, "order_id is required");
       if (request.amountCents <= 0) throw new ServerError(Status.INVALID_ARGUMENT, "amount_cents must be positive");
+      const key = request.idempotencyKey;
+      const earlier = key === "" ? undefined : ledger.get(key);
+      if (earlier !== undefined) {
+        log.info({ orderId: request.orderId, paymentId: earlier.paymentId }, "repeated charge answered from the ledger");
+        return earlier;
+      }
       // Read per call, so a change pushed by Switchboard applies to the next charge.
       const feePercent = config.getNumber("fee.percent", 0);
       charges += 1;
-      return {
+      const payment: ChargeResponse = {
         paymentId: `pay-${request.orderId}-${charges}`,
         totalCents: Math.round(request.amountCents * (1 + feePercent / 100)),
         currency: config.get("currency", "USD"),
         instanceId,
       };
+      if (key !== "") {
+        ledger.set(key, payment);
+        if (ledger.size > LEDGER_LIMIT) ledger.delete(ledger.keys().next().value as string);
+      }
+      return payment;
     },
   };
   const server = createServer();

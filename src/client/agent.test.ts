@@ -5,6 +5,8 @@ import { startFakeRegistry } from "../../test/support/fake-registry.js";
 import type { FakeRegistry } from "../../test/support/fake-registry.js";
 import { InstanceState } from "../../generated/switchboard/registry/v1/registry.js";
 import { InvalidArgumentError } from "../errors.js";
+import { createManualClock } from "../health/manual-clock.js";
+import type { ManualClock } from "../health/manual-clock.js";
 import { createAgent, startAgent } from "./agent.js";
 import type { AgentEvent } from "./agent.js";
 import { createSwitchboardClient } from "./client.js";
@@ -14,10 +16,14 @@ const FAST = { initialMs: 10, maxMs: 50 };
 
 let fake: FakeRegistry;
 let client: SwitchboardClient;
+// The agents' time: renewals, watchdog, backoff and drain grace move only when a test advances it.
+// Only the gRPC round trips to the fake registry take real time, and the tests await those.
+let clock: ManualClock;
 
 beforeEach(async () => {
   fake = await startFakeRegistry();
   client = createSwitchboardClient({ address: fake.address });
+  clock = createManualClock();
 });
 
 afterEach(async () => {
@@ -26,27 +32,43 @@ afterEach(async () => {
 });
 
 const waitFor = (condition: () => boolean, timeoutMs = 8000) => eventually(condition, timeoutMs, "condition", 10);
+const count = (list: Array<{ method: string }> | AgentEvent[], name: string) =>
+  list.filter((item) => ("method" in item ? item.method : item.type) === name).length;
+/**
+ * A running agent between renewals waits on two timers: the next renewal (ttl/3) and the
+ * watchdog (ttl). Advancing the clock only then makes each step land where the test says.
+ */
+const BETWEEN_RENEWALS = 2;
 
 const instance = { service: "orders", address: "10.0.0.1", port: 8080, metadata: { version: "1" } };
 
 describe("agent", () => {
   it("registers, renews over KeepAlive at ttl/3, and deregisters on stop", async () => {
     const events: AgentEvent[] = [];
-    const agent = await startAgent({ client, instance, ttlSeconds: 3, backoff: FAST, onEvent: (e) => events.push(e) });
+    const agent = await startAgent({ client, instance, ttlSeconds: 3, backoff: FAST, clock, onEvent: (e) => events.push(e) });
     try {
       expect(agent.status).toBe("running");
       const key = `default/orders/${agent.instance?.instanceId}`;
       expect(fake.instances.get(key)).toMatchObject({ address: "10.0.0.1", port: 8080, metadata: { version: "1" } });
       expect(fake.instances.get(key)?.owner).not.toBe("");
       // One renewal at once when the stream opens, then one per second (ttl 3 / 3).
-      await waitFor(() => fake.calls.filter((c) => c.method === "KeepAlive.renew").length >= 3, 5000);
-      expect(events.filter((e) => e.type === "renewed").length).toBeGreaterThanOrEqual(2);
+      await waitFor(() => count(events, "renewed") === 1 && clock.pending() === BETWEEN_RENEWALS);
+      await clock.advance(999);
+      expect(count(fake.calls, "KeepAlive.renew")).toBe(1);
+      for (const renewed of [2, 3]) {
+        await clock.advance(renewed === 2 ? 1 : 1000);
+        await waitFor(() => count(events, "renewed") === renewed && clock.pending() === BETWEEN_RENEWALS);
+      }
+      expect(count(fake.calls, "KeepAlive.renew")).toBeGreaterThanOrEqual(3);
+      expect(count(events, "renewed")).toBeGreaterThanOrEqual(2);
+      expect(count(events, "stream-error")).toBe(0);
       await agent.stop();
       expect(fake.instances.has(key)).toBe(false);
       expect(agent.status).toBe("stopped");
-      const renewals = fake.calls.filter((c) => c.method === "KeepAlive.renew").length;
-      await new Promise((resolve) => setTimeout(resolve, 1200));
-      expect(fake.calls.filter((c) => c.method === "KeepAlive.renew").length).toBe(renewals);
+      const renewals = count(fake.calls, "KeepAlive.renew");
+      expect(clock.pending()).toBe(0);
+      await clock.advance(1200);
+      expect(count(fake.calls, "KeepAlive.renew")).toBe(renewals);
     } finally {
       await agent.stop();
     }
@@ -54,13 +76,17 @@ describe("agent", () => {
 
   it("registers the same instance again after the lease is lost", async () => {
     const events: AgentEvent[] = [];
-    const agent = await startAgent({ client, instance, ttlSeconds: 3, backoff: FAST, onEvent: (e) => events.push(e) });
+    const agent = await startAgent({ client, instance, ttlSeconds: 3, backoff: FAST, clock, onEvent: (e) => events.push(e) });
     try {
       const id = agent.instance?.instanceId;
       const firstLease = agent.leaseId;
+      await waitFor(() => count(events, "renewed") === 1 && clock.pending() === BETWEEN_RENEWALS);
       fake.expire(`default/orders/${id}`);
-      // The next renewal (within ttl/3) answers ttl 0; the agent registers again.
-      await waitFor(() => events.filter((e) => e.type === "registered").length === 2, 5000);
+      // The next renewal (at ttl/3) answers ttl 0; after one backoff (≤ 10 ms) the agent registers again.
+      await clock.advance(1000);
+      await waitFor(() => count(events, "lease-lost") === 1 && clock.pending() === 1);
+      await clock.advance(10);
+      await waitFor(() => count(events, "registered") === 2, 5000);
       expect(events.map((e) => e.type)).toContain("lease-lost");
       expect(agent.instance?.instanceId).toBe(id);
       expect(agent.leaseId).not.toBe(firstLease);
@@ -73,15 +99,26 @@ describe("agent", () => {
   it("retries registration on UNAVAILABLE and reopens a broken KeepAlive stream without registering again", async () => {
     fake.failNext("Register", Status.UNAVAILABLE, 2);
     const events: AgentEvent[] = [];
-    const agent = await startAgent({ client, instance, ttlSeconds: 3, backoff: FAST, onEvent: (e) => events.push(e) });
+    const starting = startAgent({ client, instance, ttlSeconds: 3, backoff: FAST, clock, onEvent: (e) => events.push(e) });
+    // Two refusals, each followed by one backoff timer (≤ 10 ms, then ≤ 20 ms).
+    for (const [refused, backoffMs] of [[1, 10], [2, 20]] as const) {
+      await waitFor(() => count(fake.calls, "Register") === refused && clock.pending() === 1);
+      await clock.advance(backoffMs);
+    }
+    const agent = await starting;
     try {
       expect(fake.calls.filter((c) => c.method === "Register")).toHaveLength(3);
-      await waitFor(() => fake.calls.some((c) => c.method === "KeepAlive.renew"));
+      await waitFor(() => count(events, "renewed") === 1 && clock.pending() === BETWEEN_RENEWALS);
+      const renewals = fake.calls.filter((c) => c.method === "KeepAlive.renew").length;
       fake.failNext("KeepAlive", Status.UNAVAILABLE, 1);
       fake.cutKeepAlives(Status.UNAVAILABLE);
-      // Cut, one failed reopen, then a stream that renews at once.
+      // Cut, one failed reopen, then a stream that renews at once; a backoff timer before each reopen.
+      await waitFor(() => count(events, "stream-error") === 1 && clock.pending() === 1);
+      await clock.advance(10);
+      await waitFor(() => count(events, "stream-error") === 2 && clock.pending() === 1);
+      await clock.advance(20);
       await waitFor(() => fake.calls.filter((c) => c.method === "KeepAlive").length === 3);
-      const renewals = fake.calls.filter((c) => c.method === "KeepAlive.renew").length;
+      // The reopened stream renews at once: no clock advance is needed.
       await waitFor(() => fake.calls.filter((c) => c.method === "KeepAlive.renew").length > renewals);
       expect(events.filter((e) => e.type === "stream-error").length).toBe(2);
       expect(fake.calls.filter((c) => c.method === "Register")).toHaveLength(3);
@@ -92,7 +129,7 @@ describe("agent", () => {
   });
 
   it("refuses invalid instances without retrying", async () => {
-    const agent = createAgent({ client, instance: { service: "orders", address: "", port: 0 }, backoff: FAST });
+    const agent = createAgent({ client, instance: { service: "orders", address: "", port: 0 }, backoff: FAST, clock });
     await expect(agent.start()).rejects.toBeInstanceOf(InvalidArgumentError);
     expect(agent.status).toBe("stopped");
     expect(fake.calls.filter((c) => c.method === "Register")).toHaveLength(1);
@@ -100,14 +137,21 @@ describe("agent", () => {
 
   it("drains: DRAINING, grace period, then deregistered", async () => {
     const events: AgentEvent[] = [];
-    const agent = await startAgent({ client, instance, ttlSeconds: 3, drainGraceMs: 300, onEvent: (e) => events.push(e) });
+    const agent = await startAgent({ client, instance, ttlSeconds: 3, drainGraceMs: 300, clock, onEvent: (e) => events.push(e) });
     const key = `default/orders/${agent.instance?.instanceId}`;
-    const started = Date.now();
-    const drained = agent.drain();
-    await waitFor(() => fake.instances.get(key)?.state === InstanceState.INSTANCE_STATE_DRAINING);
+    await waitFor(() => count(events, "renewed") === 1 && clock.pending() === BETWEEN_RENEWALS);
+    const started = clock.now();
+    let done = false;
+    const drained = agent.drain().then(() => (done = true));
+    // DRAINING is written, then the grace timer waits beside the renewal timers.
+    await waitFor(() => fake.instances.get(key)?.state === InstanceState.INSTANCE_STATE_DRAINING && clock.pending() === BETWEEN_RENEWALS + 1);
     expect(agent.status).toBe("draining");
+    await clock.advance(299);
+    expect(done).toBe(false);
+    expect(fake.instances.has(key)).toBe(true);
+    await clock.advance(1);
     await drained;
-    expect(Date.now() - started).toBeGreaterThanOrEqual(280);
+    expect(clock.now() - started).toBeGreaterThanOrEqual(300);
     expect(fake.instances.has(key)).toBe(false);
     expect(events.map((e) => e.type).filter((t) => t !== "renewed")).toEqual(["registered", "draining", "deregistered"]);
     const methods = fake.calls.map((c) => c.method).filter((m) => m !== "KeepAlive" && m !== "KeepAlive.renew");
@@ -120,10 +164,14 @@ describe("agent", () => {
       instance,
       ttlSeconds: 3,
       drainGraceMs: 50,
+      clock,
       handleSignals: { exit: false, signals: ["SIGUSR2"] },
     });
     const key = `default/orders/${agent.instance?.instanceId}`;
+    await waitFor(() => clock.pending() === BETWEEN_RENEWALS);
     process.kill(process.pid, "SIGUSR2");
+    await waitFor(() => agent.status === "draining" && clock.pending() === BETWEEN_RENEWALS + 1);
+    await clock.advance(50);
     await waitFor(() => agent.status === "stopped" && !fake.instances.has(key));
     expect(process.listenerCount("SIGUSR2")).toBe(0);
   });

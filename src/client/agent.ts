@@ -30,9 +30,11 @@ import { randomUUID } from "node:crypto";
 import { InstanceState } from "../../generated/switchboard/registry/v1/registry.js";
 import type { Instance } from "../../generated/switchboard/registry/v1/registry.js";
 import { NotFoundError } from "../errors.js";
-import { createBackoff, sleep } from "./backoff.js";
+import { createBackoff } from "./backoff.js";
 import type { BackoffOptions } from "./backoff.js";
 import type { SwitchboardClient } from "./client.js";
+import { sleepOn, systemClock } from "./clock.js";
+import type { SdkClock } from "./clock.js";
 import { isAbortError, isRetryableError } from "./errors.js";
 import { silentLogger } from "./logger.js";
 import type { SdkLogger } from "./logger.js";
@@ -72,6 +74,8 @@ export interface AgentOptions {
   logger?: SdkLogger;
   /** Called on every lifecycle event (for metrics, tests, health endpoints). */
   onEvent?: (event: AgentEvent) => void;
+  /** Time source of renewals, the keepalive watchdog, backoff and the drain grace. Default: the system clock. */
+  clock?: SdkClock;
 }
 
 export type AgentStatus = "idle" | "running" | "draining" | "stopped";
@@ -100,6 +104,8 @@ export function createAgent(options: AgentOptions): Agent {
   const owner = options.owner ?? randomUUID();
   const requestedTtl = options.ttlSeconds ?? 10;
   const drainGraceMs = options.drainGraceMs ?? 5000;
+  const clock = options.clock ?? systemClock;
+  const sleep = (ms: number, signal?: AbortSignal): Promise<void> => sleepOn(clock, ms, signal);
   const emit = (event: AgentEvent): void => {
     try {
       options.onEvent?.(event);
@@ -171,7 +177,7 @@ export function createAgent(options: AgentOptions): Agent {
     signal.addEventListener("abort", onStop);
     const intervalMs = Math.max(500, (ttlSeconds * 1000) / 3);
     // A stream that answers nothing for a whole TTL is as good as broken.
-    let watchdog = setTimeout(() => stream.abort(), ttlSeconds * 1000);
+    let watchdog = clock.setTimeout(() => stream.abort(), ttlSeconds * 1000);
     async function* requests() {
       try {
         for (;;) {
@@ -186,8 +192,8 @@ export function createAgent(options: AgentOptions): Agent {
       for await (const response of registry.keepAlive(requests(), { signal: stream.signal })) {
         if (response.leaseId !== lease) continue;
         if (response.ttlSeconds === 0) return "lost";
-        clearTimeout(watchdog);
-        watchdog = setTimeout(() => stream.abort(), ttlSeconds * 1000);
+        clock.clearTimeout(watchdog);
+        watchdog = clock.setTimeout(() => stream.abort(), ttlSeconds * 1000);
         loopBackoff.reset();
         emit({ type: "renewed", leaseId: lease, ttlSeconds: response.ttlSeconds });
       }
@@ -203,7 +209,7 @@ export function createAgent(options: AgentOptions): Agent {
       logger.warn({ err: error, leaseId: lease }, "switchboard keepalive stream failed; reconnecting");
       return "broken";
     } finally {
-      clearTimeout(watchdog);
+      clock.clearTimeout(watchdog);
       signal.removeEventListener("abort", onStop);
       stream.abort();
     }

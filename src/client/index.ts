@@ -27,10 +27,13 @@ export { watchConfig } from "./config-watch.js";
 export type { ConfigWatchOptions, ConfigWatchUpdate } from "./config-watch.js";
 export { deadlineMiddleware } from "./deadline.js";
 export type { DeadlineOptions } from "./deadline.js";
+export { createRetryMiddleware } from "./retry.js";
+export type { RetryCallOptions, RetryOptions } from "./retry.js";
 export { errorMappingMiddleware, fromClientError, isRetryableError } from "./errors.js";
 export { ADDRESS_ENV, DEFAULT_ADDRESS, resolveAddresses } from "./addresses.js";
 export { DEFAULT_NAMESPACE, instanceKey } from "./instances.js";
 export type { BackoffOptions } from "./backoff.js";
+export type { SdkClock } from "./clock.js";
 export type { SdkLogger } from "./logger.js";
 // Domain errors, so SDK users can catch them by class.
 export {

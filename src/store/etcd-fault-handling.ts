@@ -1,4 +1,5 @@
 import { circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleWhen, isBrokenCircuitError, noop, retry } from "cockatiel";
+import type { CircuitBreakerPolicy } from "cockatiel";
 import { GRPCDeadlineExceededError, GRPCUnavailableError, isRecoverableError } from "etcd3";
 import type { IOptions } from "etcd3";
 
@@ -20,16 +21,41 @@ import type { IOptions } from "etcd3";
  * - its deadline passed while gRPC was still "Waiting for LB pick", i.e. no
  *   connection to the member was ever ready (grpc-js 1.14 status details;
  *   the version is pinned, and the etcd-cluster tests catch a change).
+ *
+ * A member that stops answering with its connections open is isolated by the
+ * member probe (`isolate`) rather than retested with callers' requests.
  */
-export function etcdFaultHandling(memberCount: number): IOptions["faultHandling"] {
+export function etcdFaultHandling(memberCount: number): EtcdFaultHandling {
+  const breakers = new Map<string, CircuitBreakerPolicy>();
   return {
-    host: () =>
-      circuitBreaker(handleWhen(isRecoverableError), {
-        halfOpenAfter: new ExponentialBackoff({ initialDelay: 1000, maxDelay: 30_000 }),
-        breaker: new ConsecutiveBreaker(3),
-      }),
-    global: memberCount > 1 ? retry(handleWhen(neverReachedEtcd), { maxAttempts: memberCount - 1 }) : noop,
+    options: {
+      host: (member) => {
+        const breaker = circuitBreaker(handleWhen(isRecoverableError), {
+          halfOpenAfter: new ExponentialBackoff({ initialDelay: 1000, maxDelay: 30_000 }),
+          breaker: new ConsecutiveBreaker(3),
+        });
+        breakers.set(member, breaker);
+        return breaker;
+      },
+      global: memberCount > 1 ? retry(handleWhen(neverReachedEtcd), { maxAttempts: memberCount - 1 }) : noop,
+    },
+    isolate(member) {
+      // etcd3 creates the breakers with the client, so every member has one by now.
+      const breaker = breakers.get(member);
+      if (breaker === undefined) throw new Error(`no circuit breaker for etcd member ${member}`);
+      return breaker.isolate();
+    },
   };
+}
+
+export interface EtcdFaultHandling {
+  /** For the etcd3 client's `faultHandling` option. */
+  options: IOptions["faultHandling"];
+  /**
+   * Holds the member's breaker open (calls go to other members at once) until the handle is
+   * disposed; for the member probe (etcd-member-probe.ts).
+   */
+  isolate(member: string): { dispose(): void };
 }
 
 function neverReachedEtcd(error: Error): boolean {

@@ -12,6 +12,7 @@
  * a keepalive stream and timer per lease, and watchers attach one round trip
  * at a time. Every error leaves through translateEtcdError.
  */
+import { noop } from "cockatiel";
 import { Etcd3 } from "etcd3";
 import type { IRequestOp } from "etcd3";
 import { pino } from "pino";
@@ -19,6 +20,8 @@ import type { Logger } from "pino";
 import { CompactedError, LeaseNotFoundError, StoreError, StoreUnavailableError } from "./errors.js";
 import { translateEtcdError } from "./etcd-errors.js";
 import { etcdFaultHandling } from "./etcd-fault-handling.js";
+import { startMemberProbe } from "./etcd-member-probe.js";
+import type { MemberProbe } from "./etcd-member-probe.js";
 import type { ErrorContext } from "./etcd-errors.js";
 import { KeepAliveMux } from "./etcd-keepalive.js";
 import { toKeyValue } from "./etcd-values.js";
@@ -74,6 +77,12 @@ export interface EtcdStoreOptions {
    * Default "\0".
    */
   pingKey?: string;
+  /**
+   * With several endpoints: period (and deadline) of the probe that asks each member for its
+   * status, in ms; a member that misses two answers in a row is skipped by every call until it
+   * answers again (see etcd-member-probe.ts). 0 turns it off. Default 1000.
+   */
+  memberProbeMs?: number;
 }
 
 /** PEM contents for TLS to etcd (see EtcdStoreOptions.tls). */
@@ -99,6 +108,9 @@ class EtcdStore implements Store {
   private readonly closing = new AbortController();
   private readonly requestTimeoutMs: number;
   private readonly pingKey: Buffer;
+  private readonly memberProbe: MemberProbe | undefined;
+  /** One single-member client per endpoint, for the member probe. */
+  private readonly probeClients: Etcd3[] = [];
 
   constructor(private readonly options: EtcdStoreOptions) {
     if (options.endpoints.length === 0) throw new StoreError("etcd store needs at least one endpoint");
@@ -106,17 +118,16 @@ class EtcdStore implements Store {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 5000;
     this.pingKey = options.pingKey === undefined ? DEFAULT_PING_KEY : Buffer.from(options.pingKey);
     const keepaliveMs = options.connectionKeepaliveMs ?? 10_000;
-    this.etcd = new Etcd3({
-      hosts: options.endpoints,
-      defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + this.requestTimeoutMs }),
-      grpcOptions: {
-        "grpc.keepalive_time_ms": keepaliveMs,
-        "grpc.keepalive_timeout_ms": Math.min(keepaliveMs, 5000),
-        "grpc.keepalive_permit_without_calls": 1,
-        // One revision can carry many events (a delete-prefix), and watch responses are not paged.
-        "grpc.max_receive_message_length": 256 * 1024 * 1024,
-      },
-      faultHandling: etcdFaultHandling(options.endpoints.length),
+    const grpcOptions = {
+      "grpc.keepalive_time_ms": keepaliveMs,
+      "grpc.keepalive_timeout_ms": Math.min(keepaliveMs, 5000),
+      "grpc.keepalive_permit_without_calls": 1,
+      // One revision can carry many events (a delete-prefix), and watch responses are not paged.
+      "grpc.max_receive_message_length": 256 * 1024 * 1024,
+    };
+    const faultHandling = etcdFaultHandling(options.endpoints.length);
+    // The probe's clients need the same TLS and credentials as the main one.
+    const security = {
       ...(options.tls && {
         credentials: {
           // etcd3 types the CA as required, but hands it to grpc-js createSsl, where none means the system CAs.
@@ -126,7 +137,37 @@ class EtcdStore implements Store {
         },
       }),
       ...(options.auth && { auth: { username: options.auth.username, password: options.auth.password } }),
+    };
+    this.etcd = new Etcd3({
+      hosts: options.endpoints,
+      defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + this.requestTimeoutMs }),
+      grpcOptions,
+      faultHandling: faultHandling.options,
+      ...security,
     });
+    const memberProbeMs = options.memberProbeMs ?? 1000;
+    if (options.endpoints.length > 1 && memberProbeMs > 0) {
+      const clients = new Map(
+        options.endpoints.map((member) => {
+          // Its own channel, no breaker, no retry: the probe must reach exactly this member.
+          const client = new Etcd3({ hosts: [member], grpcOptions, ...security, faultHandling: { host: () => noop, global: noop } });
+          this.probeClients.push(client);
+          return [member, client] as const;
+        }),
+      );
+      this.memberProbe = startMemberProbe({
+        members: options.endpoints,
+        intervalMs: memberProbeMs,
+        probe: async (member) => {
+          await clients.get(member)!.maintenance.status({ deadline: Date.now() + memberProbeMs });
+        },
+        isolate: (member) => faultHandling.isolate(member),
+        onChange: (member, isolated, error) => {
+          if (isolated) this.logger.warn({ member, err: error }, "etcd member did not answer its status; calls skip it");
+          else this.logger.info({ member }, "etcd member answers again; calls use it");
+        },
+      });
+    }
     this.keepAlives = new KeepAliveMux({
       leaseClient: this.etcd.leaseClient,
       logger: this.logger,
@@ -238,8 +279,10 @@ class EtcdStore implements Store {
   async close(): Promise<void> {
     if (this.closing.signal.aborted) return;
     this.closing.abort();
+    this.memberProbe?.stop();
     this.keepAlives.close();
     this.etcd.close();
+    for (const client of this.probeClients) client.close();
   }
 
   private async listPaged(prefix: string): Promise<ListResult> {

@@ -23,12 +23,10 @@ export interface EtcdFault {
   inflict(member: EtcdServer): void | Promise<void>;
   /** Bound on the time until a registration made after the fault reaches the watcher. */
   recoveryBoundMs: number;
-  /** false skips the suite (a known failure, explained where the fault is defined). Default true. */
-  enabled?: boolean;
 }
 
 export function describeEtcdFailover(fault: EtcdFault): void {
-  describe.skipIf(fault.enabled === false || !requireEtcd())("three replicas on a 3-member etcd cluster", () => {
+  describe.skipIf(!requireEtcd())("three replicas on a 3-member etcd cluster", () => {
     let cluster: EtcdCluster;
     let replicas: SpawnedServer[] = [];
     const clients: SwitchboardClient[] = [];

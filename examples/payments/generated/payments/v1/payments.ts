@@ -17,6 +17,11 @@ export interface ChargeRequest {
   orderId: string;
   /** Amount before fees, in cents. Must be positive. */
   amountCents: number;
+  /**
+   * Chosen by the caller once per order and sent unchanged on every retry.
+   * Empty: no deduplication (every call is a new charge).
+   */
+  idempotencyKey: string;
 }
 
 export interface ChargeResponse {
@@ -31,7 +36,7 @@ export interface ChargeResponse {
 }
 
 function createBaseChargeRequest(): ChargeRequest {
-  return { orderId: "", amountCents: 0 };
+  return { orderId: "", amountCents: 0, idempotencyKey: "" };
 }
 
 export const ChargeRequest: MessageFns<ChargeRequest> = {
@@ -41,6 +46,9 @@ export const ChargeRequest: MessageFns<ChargeRequest> = {
     }
     if (message.amountCents !== 0) {
       writer.uint32(16).uint32(message.amountCents);
+    }
+    if (message.idempotencyKey !== "") {
+      writer.uint32(26).string(message.idempotencyKey);
     }
     return writer;
   },
@@ -74,6 +82,14 @@ export const ChargeRequest: MessageFns<ChargeRequest> = {
             message.amountCents = reader.uint32();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.idempotencyKey = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -98,6 +114,11 @@ export const ChargeRequest: MessageFns<ChargeRequest> = {
         : isSet(object.amount_cents)
         ? globalThis.Number(object.amount_cents)
         : 0,
+      idempotencyKey: isSet(object.idempotencyKey)
+        ? globalThis.String(object.idempotencyKey)
+        : isSet(object.idempotency_key)
+        ? globalThis.String(object.idempotency_key)
+        : "",
     };
   },
 
@@ -109,6 +130,9 @@ export const ChargeRequest: MessageFns<ChargeRequest> = {
     if (message.amountCents !== 0) {
       obj.amountCents = Math.round(message.amountCents);
     }
+    if (message.idempotencyKey !== "") {
+      obj.idempotencyKey = message.idempotencyKey;
+    }
     return obj;
   },
 
@@ -119,6 +143,7 @@ export const ChargeRequest: MessageFns<ChargeRequest> = {
     const message = createBaseChargeRequest();
     message.orderId = object.orderId ?? "";
     message.amountCents = object.amountCents ?? 0;
+    message.idempotencyKey = object.idempotencyKey ?? "";
     return message;
   },
 };
@@ -262,7 +287,10 @@ export const PaymentsServiceDefinition = {
   name: "PaymentsService",
   fullName: "payments.v1.PaymentsService",
   methods: {
-    /** Charges one order. The example keeps no state: every call is a new payment. */
+    /**
+     * Charges one order. Safe to retry with the same idempotency_key: a repeated
+     * key is answered with the first charge's result and charges nothing.
+     */
     charge: {
       name: "Charge",
       requestType: ChargeRequest as typeof ChargeRequest,
@@ -275,12 +303,18 @@ export const PaymentsServiceDefinition = {
 } as const;
 
 export interface PaymentsServiceImplementation<CallContextExt = {}> {
-  /** Charges one order. The example keeps no state: every call is a new payment. */
+  /**
+   * Charges one order. Safe to retry with the same idempotency_key: a repeated
+   * key is answered with the first charge's result and charges nothing.
+   */
   charge(request: ChargeRequest, context: CallContext & CallContextExt): Promise<DeepPartial<ChargeResponse>>;
 }
 
 export interface PaymentsServiceClient<CallOptionsExt = {}> {
-  /** Charges one order. The example keeps no state: every call is a new payment. */
+  /**
+   * Charges one order. Safe to retry with the same idempotency_key: a repeated
+   * key is answered with the first charge's result and charges nothing.
+   */
   charge(request: DeepPartial<ChargeRequest>, options?: CallOptions & CallOptionsExt): Promise<ChargeResponse>;
 }
 
