@@ -1,11 +1,12 @@
-import { parseArgs } from "node:util";
 import { GetHealthResponse } from "../../../generated/switchboard/health/v1/health.js";
 import type { CheckResult, InstanceHealth } from "../../../generated/switchboard/health/v1/health.js";
 import { HealthStatus } from "../../client/index.js";
 import type { CliContext, Command } from "../command.js";
 import { EXIT, UsageError } from "../command.js";
 import { formatAge, formatJson, formatTable } from "../output.js";
-import { CONNECTION_FLAGS, CONNECTION_USAGE, healthName, openClient } from "./registry-common.js";
+import { withClient } from "../connection.js";
+import { parseFlags } from "../flags.js";
+import { CONNECTION_FLAGS, CONNECTION_USAGE, healthName } from "./registry-common.js";
 
 const USAGE = `Usage: switchboard health SERVICE [-n NAMESPACE] [-i INSTANCE] [flags]
 
@@ -37,31 +38,17 @@ export const healthCommand: Command = {
 };
 
 async function runHealth(context: CliContext): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: context.argv,
-      options: { ...CONNECTION_FLAGS, instance: { type: "string", short: "i" } },
-      strict: true,
-      allowPositionals: true,
-    });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseFlags(context.argv, { ...CONNECTION_FLAGS, instance: { type: "string", short: "i" } } as const);
   if (positionals.length !== 1) throw new UsageError("expected exactly one SERVICE");
   const service = positionals[0]!;
   const namespace = values.namespace || "default";
-  const client = openClient(values, context.env);
-  try {
+  return withClient(values, context.env, async (client) => {
     const response = await client.health.getHealth({ namespace, service, instanceId: values.instance ?? "" });
     context.stdout.write(
       values.json ? formatJson(GetHealthResponse.toJSON(response)) : renderHealth(namespace, service, response, Date.now()),
     );
     return EXIT.ok;
-  } finally {
-    client.close();
-  }
+  });
 }
 
 const HEALTH_HEADER = ["INSTANCE", "STATUS", "LAST CHECK", "CHECKED BY", "OUTPUT"] as const;
