@@ -1,8 +1,8 @@
-import { parseArgs } from "node:util";
 import { ClientError, createChannel, createClient } from "nice-grpc";
 import { HealthDefinition } from "nice-grpc-server-health";
 import type { CliContext, Command } from "../command.js";
 import { EXIT, UsageError } from "../command.js";
+import { parseFlags as parseCommandFlags } from "../flags.js";
 
 const DEFAULT_ADDRESS = "127.0.0.1:7000";
 const DEFAULT_TIMEOUT_MS = 2000;
@@ -53,17 +53,8 @@ async function healthCheck(context: CliContext): Promise<number> {
 }
 
 function parseFlags(argv: string[]): { address: string; service: string; timeoutMs: number } {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { address: { type: "string" }, service: { type: "string" }, timeout: { type: "string" } },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  const { values, positionals } = parseCommandFlags(argv, { address: { type: "string" }, service: { type: "string" }, timeout: { type: "string" } } as const);
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const timeoutMs = Number(values.timeout ?? DEFAULT_TIMEOUT_MS);
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new UsageError(`--timeout: expected a positive integer, got "${values.timeout}"`);
   const address = values.address ?? DEFAULT_ADDRESS;

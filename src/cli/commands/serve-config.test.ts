@@ -163,8 +163,8 @@ describe("parseServeConfig", () => {
     [["--config-history-limit", "0"], {}, "--config-history-limit: expected a whole number from 1 to 10000"],
     [["--config-max-txn-ops", "1"], {}, "--config-max-txn-ops: expected a whole number from 2 to 100000"],
     [["--config-max-import-bytes", "640KiB"], {}, '--config-max-import-bytes: expected a whole number from 1 to 1073741824, got "640KiB"'],
-    [["--port", "1"], {}, "Unknown option '--port'"],
-    [["extra"], {}, "Unexpected argument 'extra'"],
+    [["--port", "1"], {}, "unknown flag --port"],
+    [["extra"], {}, 'unexpected argument "extra"'],
   ])("rejects %j %j", (argv, env, message) => {
     expect(() => parseServeConfig(argv, env)).toThrow(UsageError);
     expect(() => parseServeConfig(argv, env)).toThrow(message);

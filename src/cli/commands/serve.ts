@@ -1,8 +1,9 @@
 import { pino } from "pino";
-import { startServer } from "../../server/index.js";
+import { startServer, StartupError } from "../../server/index.js";
 import type { Command, CliContext } from "../command.js";
 import { EXIT } from "../command.js";
 import { SERVE_SETTINGS, parseServeConfig, serverOptionsFrom } from "./serve-config.js";
+import { createSecondSignalPolicy } from "./shutdown-signals.js";
 
 const SIGNALS = ["SIGTERM", "SIGINT"] as const;
 
@@ -15,37 +16,70 @@ export const serveCommand: Command = {
 
 /**
  * Starts the server and runs until SIGTERM or SIGINT, then shuts down
- * gracefully (exit 0). A second signal exits at once (exit 1).
+ * gracefully (exit 0). A second signal exits at once (exit 1), except a copy
+ * of the first one within a second (npm forwarding what the process group got).
+ * A start failure prints one line naming the cause and the flag to change (exit 1).
  */
 async function serve(context: CliContext): Promise<number> {
   const config = parseServeConfig(context.argv, context.env);
-  const logger = pino({ level: config.logLevel });
+  const verbose = config.logLevel === "debug" || config.logLevel === "trace";
+  // Stack traces only at debug and trace: at info, an error's message is what an operator acts on.
+  const logger = pino({ level: config.logLevel, ...(!verbose && { serializers: { err: errorWithoutStack } }) });
   let server;
   try {
     server = await startServer({ ...serverOptionsFrom(config), logger });
   } catch (error) {
-    logger.fatal({ err: error }, "switchboard failed to start");
+    const line = startFailure(error);
+    logger.fatal(verbose ? { err: error } : {}, `switchboard failed to start: ${line}`);
+    context.stderr.write(`switchboard serve: ${line}\n`);
     return EXIT.failure;
   }
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    for (const name of SIGNALS) process.once(name, () => resolve(name));
-  });
-  logger.info({ signal }, "shutdown: signal received");
-  const forceExit = () => {
-    logger.warn("shutdown: second signal, exiting now");
-    process.exit(EXIT.failure);
+  const policy = createSecondSignalPolicy();
+  let resolveSignal: (signal: NodeJS.Signals) => void = () => {};
+  const received = new Promise<NodeJS.Signals>((resolve) => (resolveSignal = resolve));
+  let shuttingDown = false;
+  // One listener per signal for the whole run: removing a last listener restores the
+  // default action (exit), so a copy arriving between two listeners would kill the process.
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!shuttingDown) {
+      shuttingDown = true;
+      policy.first(signal);
+      resolveSignal(signal);
+    } else if (!policy.forces(signal)) {
+      logger.info({ signal }, "shutdown: same signal again (e.g. npm forwarding what the process group got); already shutting down");
+    } else {
+      logger.warn({ signal }, "shutdown: second signal, exiting now");
+      process.exit(EXIT.failure);
+    }
   };
-  for (const name of SIGNALS) process.once(name, forceExit);
+  for (const name of SIGNALS) process.on(name, onSignal);
   try {
+    const signal = await received;
+    logger.info({ signal }, "shutdown: signal received");
     await server.close();
     return EXIT.ok;
   } catch (error) {
     logger.error({ err: error }, "shutdown failed");
     return EXIT.failure;
   } finally {
-    for (const name of SIGNALS) process.off(name, forceExit);
+    for (const name of SIGNALS) process.off(name, onSignal);
   }
+}
+
+/** "CAUSE; change --FLAG (ENV)" for a StartupError; the message of anything else. */
+function startFailure(error: unknown): string {
+  if (error instanceof StartupError) {
+    const setting = SERVE_SETTINGS.find((s) => s.flag === error.setting);
+    return setting ? `${error.message}; change --${setting.flag} (${setting.env})` : error.message;
+  }
+  return `unexpected error: ${error instanceof Error ? error.message : String(error)} (--log-level debug shows details)`;
+}
+
+function errorWithoutStack(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const { stack: _stack, ...rest } = pino.stdSerializers.err(error);
+  return rest;
 }
 
 function usage(): string {
@@ -64,7 +98,8 @@ function usage(): string {
     "Flags and environment variables:",
     ...rows,
     "",
-    "Exit codes: 0 after a graceful shutdown (SIGTERM, SIGINT), 1 on failure, 2 on bad configuration.",
+    "Exit codes: 0 after a graceful shutdown (SIGTERM, SIGINT), 1 on failure (a start failure prints",
+    "one line naming the cause and the flag to change) or a second signal, 2 on bad configuration.",
     "",
   ].join("\n");
 }
