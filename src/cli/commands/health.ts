@@ -11,9 +11,10 @@ import { CONNECTION_FLAGS, CONNECTION_USAGE, healthName } from "./registry-commo
 const USAGE = `Usage: switchboard health SERVICE [-n NAMESPACE] [-i INSTANCE] [flags]
 
 The health the control plane decides for each instance of a service: status
-(HEALTHY, UNHEALTHY, or - while no check has decided), age of the last probe,
-the replica that runs the checks, and the checks' output (failing ones
-first). Unhealthy instances leave default resolves and watches, unless the
+(HEALTHY, UNHEALTHY, or - while no check has decided), SINCE: how long ago the
+status last changed, the replica that runs the checks, and the checks' output
+(failing ones first; asked of another replica than CHECKED BY, the output of
+the probe that changed the status). Unhealthy instances leave default resolves and watches, unless the
 service is in protection (at least the minimum of UP instances, default 3, and
 more than the threshold share of them failed at once: all stay routable, and
 this command prints a warning).
@@ -32,7 +33,7 @@ Examples:
 
 export const healthCommand: Command = {
   name: "health",
-  summary: "show the health of a service's instances (status, last check, output)",
+  summary: "show the health of a service's instances (status, since when, output)",
   usage: USAGE,
   run: runHealth,
 };
@@ -51,7 +52,9 @@ async function runHealth(context: CliContext): Promise<number> {
   });
 }
 
-const HEALTH_HEADER = ["INSTANCE", "STATUS", "LAST CHECK", "CHECKED BY", "OUTPUT"] as const;
+// SINCE is the last status change, known alike on every replica; the time of the
+// latest probe is known only on the replica that runs the checks, so it is not shown.
+const HEALTH_HEADER = ["INSTANCE", "STATUS", "SINCE", "CHECKED BY", "OUTPUT"] as const;
 
 /** The human table (and the protection warning). */
 function renderHealth(namespace: string, service: string, response: GetHealthResponse, now: number): string {
@@ -61,11 +64,11 @@ function renderHealth(namespace: string, service: string, response: GetHealthRes
       : formatTable(
           HEALTH_HEADER,
           response.instances.map((instance) => {
-            const last = lastChecked(instance.checks);
+            const since = instance.lastTransitionAt;
             return [
               instance.instanceId,
               healthName(instance.status),
-              last === undefined ? "-" : `${formatAge(last, now)} ago`,
+              since === undefined ? "-" : `${formatAge(since, now)} ago`,
               instance.checkedBy || "-",
               outputOf(instance) || "-",
             ];
@@ -75,14 +78,6 @@ function renderHealth(namespace: string, service: string, response: GetHealthRes
     text += `WARNING: protection active for ${namespace}/${service}: more than the threshold share of its instances failed at once; all are kept routable\n`;
   }
   return text;
-}
-
-function lastChecked(checks: readonly CheckResult[]): Date | undefined {
-  let latest: Date | undefined;
-  for (const check of checks) {
-    if (check.lastCheckedAt && (!latest || check.lastCheckedAt > latest)) latest = check.lastCheckedAt;
-  }
-  return latest;
 }
 
 /** "name: output" of each check, failing ones first, cut to 100 characters. */
