@@ -138,7 +138,7 @@ describe("switchboard serve: SIGTERM to the process group under a forwarding par
       group.killGroup("SIGTERM");
       expect(await group.exited).toEqual({ code: 0, signal: null });
       expect(group.output()).toContain('"msg":"shutdown: complete"');
-      expect(group.output()).toContain("same signal again");
+      // The copy is logged as "same signal again" unless the kernel merged it with the first (both pending at once).
       expect(group.output()).not.toContain("second signal, exiting now");
     } finally {
       group.killGroup("SIGKILL");

@@ -39,9 +39,13 @@ async function serve(context: CliContext): Promise<number> {
   let resolveSignal: (signal: NodeJS.Signals) => void = () => {};
   const received = new Promise<NodeJS.Signals>((resolve) => (resolveSignal = resolve));
   let shuttingDown = false;
-  // One listener per signal for the whole run: removing a last listener restores the
-  // default action (exit), so a copy arriving between two listeners would kill the process.
+  let finished = false;
+  // One listener per signal for the whole run, never removed: removing the last listener
+  // restores the default action, so a copy arriving between two listeners, or after the
+  // shutdown finished but before the process is gone, would kill it (exit by signal).
+  // Signal listeners do not keep the process alive.
   const onSignal = (signal: NodeJS.Signals) => {
+    if (finished) return;
     if (!shuttingDown) {
       shuttingDown = true;
       policy.first(signal);
@@ -63,7 +67,7 @@ async function serve(context: CliContext): Promise<number> {
     logger.error({ err: error }, "shutdown failed");
     return EXIT.failure;
   } finally {
-    for (const name of SIGNALS) process.off(name, onSignal);
+    finished = true;
   }
 }
 
