@@ -1,7 +1,8 @@
-import { ClientError, createChannel, createClient } from "nice-grpc";
+import { ClientError, createChannel, createClient, Status } from "nice-grpc";
 import { HealthDefinition } from "nice-grpc-server-health";
 import type { CliContext, Command } from "../command.js";
 import { EXIT, UsageError } from "../command.js";
+import { diagnoseAddress } from "../diagnose.js";
 import { parseFlags as parseCommandFlags } from "../flags.js";
 
 const DEFAULT_ADDRESS = "127.0.0.1:7000";
@@ -43,8 +44,11 @@ async function healthCheck(context: CliContext): Promise<number> {
     context.stdout.write(`${address}: ${STATUS_NAMES[status] ?? status}\n`);
     return status === SERVING ? EXIT.ok : EXIT.failure;
   } catch (error) {
+    // Not connected: say why in words (refused, HTTP/1 port, ...) rather than grpc-js's text.
+    const unreachable = error instanceof ClientError && error.code === Status.UNAVAILABLE ? await diagnoseAddress(address) : undefined;
     const reason =
-      error instanceof ClientError ? error.details : error instanceof Error && error.name === "AbortError" ? `no answer within ${timeoutMs} ms` : String(error);
+      unreachable ??
+      (error instanceof ClientError ? error.details : error instanceof Error && error.name === "AbortError" ? `no answer within ${timeoutMs} ms` : String(error));
     context.stderr.write(`${address}: unhealthy: ${reason}\n`);
     return EXIT.failure;
   } finally {
