@@ -55,11 +55,19 @@ describe("switchboard health (embedded store)", () => {
     await bad?.close();
   });
 
-  it("prints a table of status, last check, checker and output", async () => {
+  it("prints a table of status, time since the last status change, checker and output", async () => {
+    const { instances } = await client.health.getHealth({ service: "api" });
+    const changed = instances[1]!.lastTransitionAt!.getTime();
+    const before = Math.floor((Date.now() - changed) / 1000);
     const { code, stdout } = await cli(["health", "api", "--address", server.grpcAddress]);
+    const after = Math.floor((Date.now() - changed) / 1000);
     expect(code).toBe(0);
     const lines = stdout.trimEnd().split("\n");
-    expect(lines[0]).toMatch(/^INSTANCE\s+STATUS\s+LAST CHECK\s+CHECKED BY\s+OUTPUT$/);
+    expect(lines[0]).toMatch(/^INSTANCE\s+STATUS\s+SINCE\s+CHECKED BY\s+OUTPUT$/);
+    // SINCE is the age of last_transition_at, which every replica knows alike (not of a probe only the checker knows).
+    const since = Number(/^api-2\s+UNHEALTHY\s+(\d+)s ago/.exec(lines[2]!)?.[1]);
+    expect(since).toBeGreaterThanOrEqual(before);
+    expect(since).toBeLessThanOrEqual(after);
     expect(lines[1]).toMatch(new RegExp(`^api-1\\s+HEALTHY\\s+\\d+s ago\\s+${server.replicaId}\\s+http: HTTP 200: ok$`));
     expect(lines[2]).toMatch(new RegExp(`^api-2\\s+UNHEALTHY\\s+\\d+s ago\\s+${server.replicaId}\\s+http: HTTP 503: service unavailable$`));
     // No checks: nothing decides, nobody checks.

@@ -251,8 +251,7 @@ describe("switchboard serve (child process)", () => {
     const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
     expect(code).toBe(2);
     expect(stderr).toBe(
-      'switchboard serve: --listen: expected host:port (e.g. 0.0.0.0:7000 or [::]:7000), got "nowhere"\n' +
-        'Run "switchboard serve --help" for usage.\n',
+      'switchboard serve: --listen: expected host:port (e.g. 0.0.0.0:7000 or [::]:7000), got "nowhere" (see "switchboard serve --help")\n',
     );
   });
 });

@@ -27,7 +27,7 @@ export async function runCli(
   }
   const command = commands.find((c) => c.name === first);
   if (!command) {
-    io.stderr.write(`switchboard: unknown command "${first}"\nRun "switchboard --help" for the list of commands.\n`);
+    io.stderr.write(`switchboard: unknown command "${first}" (see "switchboard --help" for the list of commands)\n`);
     return EXIT.usage;
   }
   if (rest.includes("--help") || rest.includes("-h")) {
@@ -38,12 +38,17 @@ export async function runCli(
     return await command.run({ ...io, argv: rest });
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr.write(`switchboard ${command.name}: ${error.message}\nRun "switchboard ${command.name} --help" for usage.\n`);
+      io.stderr.write(`switchboard ${command.name}: ${oneLine(error.message)} (see "switchboard ${command.name} --help")\n`);
       return EXIT.usage;
     }
-    io.stderr.write(`switchboard ${command.name}: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr.write(`switchboard ${command.name}: ${oneLine(error instanceof Error ? error.message : String(error))}\n`);
     return EXIT.failure;
   }
+}
+
+/** Messages are printed as one line, whatever produced them. */
+function oneLine(message: string): string {
+  return message.trim().replace(/\s*\n\s*/g, " ");
 }
 
 function overview(commands: readonly Command[]): string {

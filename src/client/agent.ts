@@ -47,6 +47,8 @@ export type AgentInstance = Partial<
 
 export type AgentEvent =
   | { type: "registered"; instance: Instance; leaseId: string; ttlSeconds: number; revision: number }
+  /** A registration attempt of start() failed with a retryable error; the next one follows in delayMs. */
+  | { type: "register-failed"; error: unknown; delayMs: number }
   | { type: "renewed"; leaseId: string; ttlSeconds: number }
   | { type: "lease-lost"; leaseId: string }
   | { type: "stream-error"; error: unknown }
@@ -165,6 +167,7 @@ export function createAgent(options: AgentOptions): Agent {
         if (signal.aborted || isAbortError(error) || !isRetryableError(error)) throw error;
         const delay = backoff.next();
         logger.warn({ err: error, delayMs: delay }, "switchboard register failed; retrying");
+        emit({ type: "register-failed", error, delayMs: delay });
         await sleep(delay, signal);
       }
     }

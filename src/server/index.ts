@@ -1,4 +1,6 @@
 export { startServer } from "./server.js";
+export { StartupError } from "./startup-error.js";
+export type { StartupSetting } from "./startup-error.js";
 export { SERVER_DEFAULTS, MAX_RECEIVE_MESSAGE_BYTES } from "./server-options.js";
 export type { ExtraService, RunningServer, ServerOptions } from "./server-options.js";
 export { CURRENT_REVISION_TRAILER, statusForError } from "./error-status.js";

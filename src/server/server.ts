@@ -32,6 +32,7 @@ import {
 import { createRegistryServiceImpl, registryServiceDefinition } from "./registry-service.js";
 import { MAX_RECEIVE_MESSAGE_BYTES, SERVER_DEFAULTS } from "./server-options.js";
 import type { RunningServer, ServerOptions } from "./server-options.js";
+import { checkCanListen, listenError, openStoreError, storeTimeoutError } from "./startup-error.js";
 import { createStoreHealthMonitor } from "./store-health.js";
 import type { StoreHealthMonitor } from "./store-health.js";
 import { insecureExposureWarning } from "./insecure-warning.js";
@@ -55,6 +56,8 @@ const SWITCHBOARD_SERVICES = [
  *
  * Resolves once the cache has loaded and both ports listen; rejects (after
  * releasing everything) when that does not happen within startupTimeoutMs.
+ * Start failures the user can fix (port in use, data directory locked, store
+ * unreachable) reject with a StartupError naming the setting to change.
  */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const grpcListen = parseListenAddress(options.listen ?? SERVER_DEFAULTS.listen, "listen");
@@ -73,9 +76,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   );
 
   const cleanup: Array<{ step: string; run: () => unknown }> = [];
-  const releaseAll = async () => {
+  // After a failed start the steps are details (debug): the error is the news.
+  const releaseAll = async (level: "info" | "debug" = "info") => {
     for (const { step, run } of cleanup.reverse()) {
-      logger.info(`shutdown: ${step}`);
+      logger[level](`shutdown: ${step}`);
       try {
         await run();
       } catch (error) {
@@ -102,13 +106,19 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       cleanup.push({ step: "stopping certificate watch", run: () => watched.close() });
     }
 
+    // Ports next: a port in use fails before the store is opened or anything reports serving.
+    await checkCanListen("gRPC", grpcListen, "listen");
+    await checkCanListen("HTTP", httpListen, "http-listen");
     const store: Store =
-      options.store ?? (await openStore({
+      options.store ??
+      (await openStore({
         etcdEndpoints,
         dataDir,
         prefix,
         logger: logger.child({ component: "store" }),
         ...(options.etcdSecurity && { etcdSecurity: options.etcdSecurity }),
+      }).catch((error: unknown) => {
+        throw openStoreError(error, etcdEndpoints, dataDir);
       }));
     if (!options.store) cleanup.push({ step: "closing store", run: () => store.close() });
 
@@ -178,11 +188,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     for (const extra of options.extraServices ?? []) grpcServer.add(extra.definition, extra.implementation as never);
 
     await waitForCache(cache, options.startupTimeoutMs ?? 30_000, etcdEndpoints);
-    monitor.markCacheReady();
-    await monitor.check();
 
     // HTTP first so that, in reverse on close, /healthz keeps answering 503 while gRPC drains.
-    const http: RunningHttpServer = await listening("HTTP", httpListen, () =>
+    const http: RunningHttpServer = await listening("HTTP", httpListen, "http-listen", () =>
       startHttpServer(httpListen, {
         metrics,
         health: () => monitor.report(),
@@ -209,13 +217,17 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     );
     cleanup.push({ step: "closing HTTP server", run: () => http.close() });
 
-    const grpcPort = await listening("gRPC", grpcListen, () =>
+    const grpcPort = await listening("gRPC", grpcListen, "listen", () =>
       grpcServer.listen(formatAddress(grpcListen.host, grpcListen.port), tls?.grpcCredentials),
     );
     cleanup.push({
       step: "stopping gRPC server",
       run: () => stopGrpc(grpcServer, shutdown, options.shutdownTimeoutMs ?? 10_000, logger),
     });
+
+    // SERVING only once both ports listen, so a failed bind never follows "health: serving".
+    monitor.markCacheReady();
+    await monitor.check();
 
     const grpcAddress = formatAddress(grpcListen.host, grpcPort);
     const httpAddress = formatAddress(httpListen.host, http.port);
@@ -236,7 +248,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         })()),
     };
   } catch (error) {
-    await releaseAll();
+    await releaseAll("debug");
     throw error;
   }
 }
@@ -267,23 +279,19 @@ async function stopGrpc(
   }
 }
 
-/** Runs listen(), naming the port and address in the error when it fails (e.g. address in use). */
-async function listening<T>(what: string, address: ListenAddress, listen: () => Promise<T>): Promise<T> {
+/** Runs listen(); a failure (e.g. the port was taken since checkCanListen) becomes a StartupError naming the setting. */
+async function listening<T>(what: string, address: ListenAddress, setting: "listen" | "http-listen", listen: () => Promise<T>): Promise<T> {
   try {
     return await listen();
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`cannot listen for ${what} on ${formatAddress(address.host, address.port)}: ${reason}`);
+    throw listenError(what, address, setting, error);
   }
 }
 
 async function waitForCache(cache: KeySpaceCache, timeoutMs: number, etcdEndpoints: string[] | undefined) {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const where = etcdEndpoints ? `etcd at ${etcdEndpoints.join(",")}` : "the embedded store";
-      reject(new Error(`could not load state from ${where} within ${timeoutMs} ms`));
-    }, timeoutMs);
+    timer = setTimeout(() => reject(storeTimeoutError(timeoutMs, etcdEndpoints)), timeoutMs);
   });
   try {
     await Promise.race([cache.ready, timeout]);

@@ -1,6 +1,6 @@
 import { closeSync, openSync, readFileSync, realpathSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { StoreError } from "./errors.js";
+import { DataDirLockedError } from "./errors.js";
 
 /** Directories locked by this process: a PID check cannot tell them apart from our own. */
 const heldByThisProcess = new Set<string>();
@@ -55,6 +55,6 @@ function isAlive(pid: number): boolean {
   }
 }
 
-function lockedError(dir: string, pid: number): StoreError {
-  return new StoreError(`data directory ${dir} is in use by process ${pid} (LOCK file)`);
+function lockedError(dir: string, pid: number): DataDirLockedError {
+  return new DataDirLockedError(dir, pid);
 }

@@ -29,3 +29,15 @@ export class LeaseNotFoundError extends StoreError {
     super(`lease ${leaseId} not found`);
   }
 }
+
+/** The embedded store's data directory is locked by another live store (this or another process). */
+export class DataDirLockedError extends StoreError {
+  override name = "DataDirLockedError";
+  constructor(
+    readonly dir: string,
+    /** PID of the process holding the lock. */
+    readonly ownerPid: number,
+  ) {
+    super(`data directory ${dir} is in use by process ${ownerPid} (LOCK file)`);
+  }
+}

@@ -5,7 +5,7 @@ export type { EtcdStoreOptions, EtcdTlsMaterial } from "./etcd-store.js";
 export { createEmbeddedStore } from "./embedded-store.js";
 export type { Clock, EmbeddedStoreOptions } from "./embedded-store.js";
 export { MIN_LEASE_TTL_SECONDS } from "./lease-ttl.js";
-export { CompactedError, LeaseNotFoundError, StoreError, StoreUnavailableError } from "./errors.js";
+export { CompactedError, DataDirLockedError, LeaseNotFoundError, StoreError, StoreUnavailableError } from "./errors.js";
 export type {
   Compare,
   KeyValue,

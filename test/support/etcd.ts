@@ -97,7 +97,7 @@ export function findEtcd(): string | undefined {
 export function requireEtcd(): string | undefined {
   const binary = findEtcd();
   if (binary) return binary;
-  const message = "etcd is not installed (looked on PATH and /usr/bin); install etcd-server to run the etcd tests";
+  const message = "etcd is not installed (looked on PATH and /usr/bin); install it to run the etcd tests: sudo apt-get update && sudo apt-get install -y etcd-server etcd-client";
   if (process.env.CI) throw new Error(`${message}. CI is set, so these tests must not be skipped.`);
   console.warn(`SKIPPING etcd tests: ${message}.`);
   return undefined;

@@ -62,6 +62,19 @@ describe("config import/export file", () => {
     expect(() => parseScopeFile("values:\n  k:\n")).toThrow(/values\.k/);
   });
 
+  it("names unknown fields instead of ignoring them or storing them as data", () => {
+    expect(() => parseScopeFile("servce: orders\nvalues:\n  a: b\n", "f.yaml")).toThrow(
+      'f.yaml: unknown field "servce" (expected namespace, service, profile, values)',
+    );
+    expect(() => parseScopeFile("values:\n  features:\n    contentTyp: application/json\n    value: '{}'\n", "f.yaml")).toThrow(
+      'f.yaml: values.features: unknown field "contentTyp" (expected value and contentType)',
+    );
+    expect(() => parseScopeFile("values:\n  features:\n    contentType: application/json\n", "f.yaml")).toThrow(
+      "f.yaml: values.features.value: expected a string, missing",
+    );
+    expect(parseScopeFile("values:\n  size: {value: 20}\n").entries).toEqual([{ key: "size", value: "20", contentType: "text/plain" }]);
+  });
+
   it("knows formats by extension", () => {
     expect(formatOfFile("x.YML")).toBe("yaml");
     expect(formatOfFile("x.json")).toBe("json");

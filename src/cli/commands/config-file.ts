@@ -15,6 +15,11 @@ import { isMap, parseDocument, stringify } from "yaml";
  *       value: '{"beta": true}'
  *     limits: {rps: 100, burst: 20}          # any other mapping or list: stored as application/json
  *
+ * Any other top-level field, and any field but value and contentType in a
+ * mapping that has a value or contentType field, is an error naming it (a
+ * misspelt "servce:" or "contentTyp:" must not import into the wrong scope or
+ * store the spelling as data).
+ *
  * Export always writes the explicit form for JSON and YAML values, and plain
  * strings for text/plain, so import(export(scope)) reproduces the scope exactly.
  */
@@ -47,6 +52,11 @@ export function parseScopeFile(text: string, fileName = "file"): ScopeFile {
   const values = root.values;
   if (values === null || values === undefined) throw new ConfigFileError(`${fileName}: missing "values"`);
   if (typeof values !== "object" || Array.isArray(values)) throw new ConfigFileError(`${fileName}: "values" must be a mapping of key to value`);
+  for (const field of Object.keys(root)) {
+    if (!TOP_LEVEL_FIELDS.includes(field)) {
+      throw new ConfigFileError(`${fileName}: unknown field "${field}" (expected ${TOP_LEVEL_FIELDS.join(", ")})`);
+    }
+  }
   const file: ScopeFile = { entries: [] };
   for (const field of ["namespace", "service", "profile"] as const) {
     const value = root[field];
@@ -60,25 +70,34 @@ export function parseScopeFile(text: string, fileName = "file"): ScopeFile {
   return file;
 }
 
+const TOP_LEVEL_FIELDS: readonly string[] = ["namespace", "service", "profile", "values"];
+const EXPLICIT_FIELDS: readonly string[] = ["value", "contentType"];
+
 function toStored(raw: unknown, where: string): { value: string; contentType: string } {
   if (typeof raw === "string") return { value: raw, contentType: "text/plain" };
   if (typeof raw === "number" || typeof raw === "boolean" || typeof raw === "bigint") return { value: String(raw), contentType: "text/plain" };
   if (raw === null || raw === undefined) throw new ConfigFileError(`${where}: empty; use "" for an empty string`);
   if (raw instanceof Date) return { value: raw.toISOString(), contentType: "text/plain" };
-  if (isExplicit(raw)) return { value: raw.value, contentType: raw.contentType ?? "text/plain" };
+  if (isExplicit(raw)) return explicitEntry(raw, where);
   return { value: JSON.stringify(raw), contentType: "application/json" };
 }
 
-/** {value: string, contentType?: string} and nothing else. */
-function isExplicit(raw: unknown): raw is { value: string; contentType?: string } {
+/** A mapping with a value or contentType field: the explicit form. */
+function isExplicit(raw: unknown): raw is Record<string, unknown> {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return false;
-  const record = raw as Record<string, unknown>;
-  const keys = Object.keys(record);
-  return (
-    typeof record.value === "string" &&
-    keys.every((key) => key === "value" || key === "contentType") &&
-    (record.contentType === undefined || typeof record.contentType === "string")
-  );
+  return Object.keys(raw).some((key) => EXPLICIT_FIELDS.includes(key));
+}
+
+/** {value, contentType?} and nothing else; value a string (numbers and booleans: their text). */
+function explicitEntry(record: Record<string, unknown>, where: string): { value: string; contentType: string } {
+  for (const key of Object.keys(record)) {
+    if (!EXPLICIT_FIELDS.includes(key)) throw new ConfigFileError(`${where}: unknown field "${key}" (expected value and contentType)`);
+  }
+  const { value, contentType } = record;
+  if (contentType !== undefined && typeof contentType !== "string") throw new ConfigFileError(`${where}.contentType: must be a string`);
+  if (typeof value === "string") return { value, contentType: contentType ?? "text/plain" };
+  if (typeof value === "number" || typeof value === "boolean") return { value: String(value), contentType: contentType ?? "text/plain" };
+  throw new ConfigFileError(`${where}.value: expected a string${value === undefined ? ", missing" : ""}`);
 }
 
 export function serializeScopeFile(file: ScopeFile, format: FileFormat): string {

@@ -1,15 +1,16 @@
 import { readFile, writeFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
 import { Layer } from "../../../generated/switchboard/config/v1/config.js";
 import type { ConfigValue, ConfigVersion, ResolvedEntry, Scope } from "../../../generated/switchboard/config/v1/config.js";
-import { createSwitchboardClient, NotFoundError } from "../../client/index.js";
+import { NotFoundError } from "../../client/index.js";
 import type { SwitchboardClient } from "../../client/index.js";
 import { watchConfig } from "../../client/index.js";
 import type { CliContext, Command } from "../command.js";
 import { EXIT, UsageError } from "../command.js";
+import { withClient } from "../connection.js";
+import { parseFlags } from "../flags.js";
 import { ConfigFileError, formatOfFile, parseScopeFile, serializeScopeFile } from "./config-file.js";
 import type { FileFormat } from "./config-file.js";
-import { TLS_FLAGS, TLS_USAGE, tlsFrom } from "./tls-flags.js";
+import { TLS_FLAGS, TLS_USAGE } from "./tls-flags.js";
 
 const USAGE = `Usage: switchboard config <subcommand> [flags]
 
@@ -19,15 +20,15 @@ highest: namespace default, namespace profile, service default, service profile.
 
 Subcommands:
   get KEY [--resolved]               print one value of the scope (--resolved: as the service sees it)
-  set KEY VALUE|- [--file F]         write a value (- reads stdin; --file reads a file)
-      [--content-type T] [--expect-revision N]
+  set KEY VALUE|- | set KEY -f FILE  write a value (- reads stdin; -f/--file reads a file)
+      [-t|--content-type T] [--expect-revision N]
   delete KEY [--expect-revision N]   delete a value
   list [--resolved]                  the values of the scope (--resolved: the resolved view with sources)
   history KEY [--limit N]            earlier versions of a key, newest first
   rollback KEY REVISION              put the version written at REVISION back (compare-and-set)
   watch [--since N] [--count N]      stream the resolved view as it changes (Ctrl-C to stop)
   import FILE|- [--replace]          write a YAML/JSON file of values into the scope, all or nothing
-  export [--output F] [--format yaml|json]
+  export [-o|--output F] [--format yaml|json]
                                      write the scope's values as YAML (default) or JSON
 
 Scope and connection flags (every subcommand):
@@ -40,12 +41,14 @@ Scope and connection flags (every subcommand):
   --author TEXT          recorded in history by writes (default $USER, else "cli")
 
 ${TLS_USAGE}
-Content types: text/plain (default), application/json, application/yaml (must
-parse). --file picks JSON or YAML from a .json/.yaml/.yml extension.
+Content types (-t, --content-type): text/plain (default), application/json,
+application/yaml (must parse). --file picks JSON or YAML from a .json/.yaml/.yml extension.
 --expect-revision 0 means "only if the key does not exist yet"; a mismatch
 fails with the key's current revision.
 
-Import/export file format (import writes into the file's scope unless a scope flag is given):
+Import/export file format. Import writes into the file's scope; any scope flag
+(-n, -s, -p) names the whole scope instead (the others empty), and import says
+so on stderr. Fields other than these are an error, and nothing is written:
   namespace: shop
   service: orders
   profile: prod
@@ -54,6 +57,7 @@ Import/export file format (import writes into the file's scope unless a scope fl
     features: {contentType: application/json, value: '{"beta": true}'}
 
 Examples:
+  switchboard config set features '{"beta": true}' -t application/json -s orders
   switchboard config set db.pool-size 20 -n shop -s orders -p prod
   switchboard config list --resolved -n shop -s orders -p prod
   switchboard config export -n shop -s orders --output orders.yaml
@@ -125,12 +129,7 @@ async function runConfig(context: CliContext): Promise<number> {
   const subcommand = SUBCOMMANDS[name];
   if (subcommand === undefined) throw new UsageError(`unknown subcommand "${name}" (one of ${Object.keys(SUBCOMMANDS).join(", ")})`);
 
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: true });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  const parsed = parseFlags(argv, FLAGS);
   const flags = parsed.values as Partial<Record<FlagName, string | boolean>>;
   for (const flag of Object.keys(flags) as FlagName[]) {
     if (!COMMON.includes(flag) && !subcommand.flags.includes(flag)) throw new UsageError(`config ${name} does not take --${flag}`);
@@ -139,14 +138,15 @@ async function runConfig(context: CliContext): Promise<number> {
   if (parsed.positionals.length < min || parsed.positionals.length > max) {
     throw new UsageError(`config ${name} takes ${min === max ? min : `${min} to ${max}`} argument(s), got ${parsed.positionals.length}`);
   }
-  const timeoutMs = flags.timeout === undefined ? 10_000 : Number(flags.timeout);
-  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new UsageError(`--timeout: expected a positive integer, got "${String(flags.timeout)}"`);
-  const address = (flags.address as string | undefined) ?? context.env.SWITCHBOARD_ADDRESS;
-
-  const tls = tlsFrom(flags as Parameters<typeof tlsFrom>[0], context.env);
-  const client = createSwitchboardClient({ ...(address ? { address } : { address: "localhost:7000" }), defaultTimeoutMs: timeoutMs, tls });
-  try {
-    return await subcommand.run({
+  const connection = {
+    address: flags.address as string | undefined,
+    timeout: flags.timeout as string | undefined,
+    "ca-file": flags["ca-file"] as string | undefined,
+    "cert-file": flags["cert-file"] as string | undefined,
+    "key-file": flags["key-file"] as string | undefined,
+  };
+  return withClient(connection, context.env, (client) =>
+    subcommand.run({
       context,
       client,
       scope: {
@@ -160,10 +160,8 @@ async function runConfig(context: CliContext): Promise<number> {
       json: flags.json === true,
       author: (flags.author as string | undefined) ?? context.env.USER ?? "cli",
       out: (text) => context.stdout.write(text),
-    });
-  } finally {
-    client.close();
-  }
+    }),
+  );
 }
 
 async function get(inv: Invocation): Promise<number> {
@@ -183,7 +181,8 @@ async function get(inv: Invocation): Promise<number> {
 async function set(inv: Invocation): Promise<number> {
   const [key, inline] = inv.positionals as [string, string | undefined];
   const file = inv.flags.file as string | undefined;
-  if ((inline === undefined) === (file === undefined)) throw new UsageError("give the value as an argument (- for stdin) or with --file, not both");
+  if (inline === undefined && file === undefined) throw new UsageError(`missing the value of ${key}: give it as an argument, - to read stdin, or --file FILE`);
+  if (inline !== undefined && file !== undefined) throw new UsageError("give the value as an argument or with --file, not both");
   const value = file !== undefined ? await readFile(file, "utf8") : inline === "-" ? await readStdin() : inline!;
   const fileFormat = file !== undefined ? formatOfFile(file) : undefined;
   const contentType =
@@ -343,9 +342,12 @@ async function importFile(inv: Invocation): Promise<number> {
   }
   // Any scope flag names the whole scope; without one the file's scope is used.
   const flagged = inv.scopeFlags.namespace || inv.scopeFlags.service || inv.scopeFlags.profile;
-  const scope: Scope = flagged
-    ? inv.scope
-    : { namespace: file.namespace || "default", service: file.service ?? "", profile: file.profile ?? "" };
+  const fileScope: Scope = { namespace: file.namespace || "default", service: file.service ?? "", profile: file.profile ?? "" };
+  const scope: Scope = flagged ? inv.scope : fileScope;
+  const fileNamesScope = file.namespace !== undefined || file.service !== undefined || file.profile !== undefined;
+  if (flagged && fileNamesScope && describe(scope) !== describe(fileScope)) {
+    inv.context.stderr.write(`config import: importing into ${describe(scope)} as the scope flags say, not into ${describe(fileScope)} named in the file\n`);
+  }
   const response = await inv.client.config.importValues({
     scope,
     entries: file.entries,

@@ -1,8 +1,9 @@
-import { parseArgs } from "node:util";
 import type { CliContext, Command } from "../command.js";
 import { EXIT, UsageError } from "../command.js";
 import { formatJson } from "../output.js";
-import { CONNECTION_FLAGS, CONNECTION_USAGE, openClient } from "./registry-common.js";
+import { withClient } from "../connection.js";
+import { parseFlags } from "../flags.js";
+import { CONNECTION_FLAGS, CONNECTION_USAGE } from "./registry-common.js";
 
 const USAGE = `Usage: switchboard deregister SERVICE INSTANCE_ID [-n NAMESPACE] [flags]
 
@@ -26,12 +27,11 @@ export const deregisterCommand: Command = {
 };
 
 async function runDeregister(context: CliContext): Promise<number> {
-  const { values, positionals } = parseArgs({ args: context.argv, options: CONNECTION_FLAGS, allowPositionals: true });
+  const { values, positionals } = parseFlags(context.argv, CONNECTION_FLAGS);
   if (positionals.length !== 2) throw new UsageError("expected SERVICE and INSTANCE_ID");
   const [service, instanceId] = positionals as [string, string];
   const namespace = values.namespace || "default";
-  const client = openClient(values, context.env);
-  try {
+  return withClient(values, context.env, async (client) => {
     const response = await client.registry.deregister({ namespace, service, instanceId });
     context.stdout.write(
       values.json
@@ -39,7 +39,5 @@ async function runDeregister(context: CliContext): Promise<number> {
         : `deregistered ${namespace}/${service}/${instanceId} at revision ${response.revision}\n`,
     );
     return EXIT.ok;
-  } finally {
-    client.close();
-  }
+  });
 }

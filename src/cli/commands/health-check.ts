@@ -1,9 +1,10 @@
-import { parseArgs } from "node:util";
-import { ChannelCredentials, ClientError, createChannel, createClient } from "nice-grpc";
-import { createClientCredentials } from "../../client/index.js";
+import { ChannelCredentials, ClientError, createChannel, createClient, Status } from "nice-grpc";
 import { HealthDefinition } from "nice-grpc-server-health";
+import { createClientCredentials } from "../../client/index.js";
 import type { CliContext, Command } from "../command.js";
 import { EXIT, UsageError } from "../command.js";
+import { diagnoseAddress } from "../diagnose.js";
+import { parseFlags as parseCommandFlags } from "../flags.js";
 import { TLS_FLAGS, TLS_USAGE, tlsFrom } from "./tls-flags.js";
 
 const DEFAULT_ADDRESS = "127.0.0.1:7000";
@@ -53,8 +54,11 @@ async function healthCheck(context: CliContext): Promise<number> {
     context.stdout.write(`${address}: ${STATUS_NAMES[status] ?? status}\n`);
     return status === SERVING ? EXIT.ok : EXIT.failure;
   } catch (error) {
+    // Not connected: say why in words (refused, HTTP/1 port, ...) rather than grpc-js's text.
+    const unreachable = error instanceof ClientError && error.code === Status.UNAVAILABLE ? await diagnoseAddress(address) : undefined;
     const reason =
-      error instanceof ClientError ? error.details : error instanceof Error && error.name === "AbortError" ? `no answer within ${timeoutMs} ms` : String(error);
+      unreachable ??
+      (error instanceof ClientError ? error.details : error instanceof Error && error.name === "AbortError" ? `no answer within ${timeoutMs} ms` : String(error));
     context.stderr.write(`${address}: unhealthy: ${reason}\n`);
     return EXIT.failure;
   } finally {
@@ -63,17 +67,8 @@ async function healthCheck(context: CliContext): Promise<number> {
 }
 
 function parseFlags(argv: string[], env: NodeJS.ProcessEnv): { address: string; service: string; timeoutMs: number; tls: ReturnType<typeof tlsFrom> } {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { address: { type: "string" }, service: { type: "string" }, timeout: { type: "string" }, ...TLS_FLAGS },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  const { values, positionals } = parseCommandFlags(argv, { address: { type: "string" }, service: { type: "string" }, timeout: { type: "string" }, ...TLS_FLAGS } as const);
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const timeoutMs = Number(values.timeout ?? DEFAULT_TIMEOUT_MS);
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new UsageError(`--timeout: expected a positive integer, got "${values.timeout}"`);
   const address = values.address ?? DEFAULT_ADDRESS;

@@ -1,18 +1,20 @@
-import { parseArgs } from "node:util";
 import { GetHealthResponse } from "../../../generated/switchboard/health/v1/health.js";
 import type { CheckResult, InstanceHealth } from "../../../generated/switchboard/health/v1/health.js";
 import { HealthStatus } from "../../client/index.js";
 import type { CliContext, Command } from "../command.js";
 import { EXIT, UsageError } from "../command.js";
 import { formatAge, formatJson, formatTable } from "../output.js";
-import { CONNECTION_FLAGS, CONNECTION_USAGE, healthName, openClient } from "./registry-common.js";
+import { withClient } from "../connection.js";
+import { parseFlags } from "../flags.js";
+import { CONNECTION_FLAGS, CONNECTION_USAGE, healthName } from "./registry-common.js";
 
 const USAGE = `Usage: switchboard health SERVICE [-n NAMESPACE] [-i INSTANCE] [flags]
 
 The health the control plane decides for each instance of a service: status
-(HEALTHY, UNHEALTHY, or - while no check has decided), age of the last probe,
-the replica that runs the checks, and the checks' output (failing ones
-first). Unhealthy instances leave default resolves and watches, unless the
+(HEALTHY, UNHEALTHY, or - while no check has decided), SINCE: how long ago the
+status last changed, the replica that runs the checks, and the checks' output
+(failing ones first; asked of another replica than CHECKED BY, the output of
+the probe that changed the status). Unhealthy instances leave default resolves and watches, unless the
 service is in protection (at least the minimum of UP instances, default 3, and
 more than the threshold share of them failed at once: all stay routable, and
 this command prints a warning).
@@ -31,40 +33,28 @@ Examples:
 
 export const healthCommand: Command = {
   name: "health",
-  summary: "show the health of a service's instances (status, last check, output)",
+  summary: "show the health of a service's instances (status, since when, output)",
   usage: USAGE,
   run: runHealth,
 };
 
 async function runHealth(context: CliContext): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: context.argv,
-      options: { ...CONNECTION_FLAGS, instance: { type: "string", short: "i" } },
-      strict: true,
-      allowPositionals: true,
-    });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseFlags(context.argv, { ...CONNECTION_FLAGS, instance: { type: "string", short: "i" } } as const);
   if (positionals.length !== 1) throw new UsageError("expected exactly one SERVICE");
   const service = positionals[0]!;
   const namespace = values.namespace || "default";
-  const client = openClient(values, context.env);
-  try {
+  return withClient(values, context.env, async (client) => {
     const response = await client.health.getHealth({ namespace, service, instanceId: values.instance ?? "" });
     context.stdout.write(
       values.json ? formatJson(GetHealthResponse.toJSON(response)) : renderHealth(namespace, service, response, Date.now()),
     );
     return EXIT.ok;
-  } finally {
-    client.close();
-  }
+  });
 }
 
-const HEALTH_HEADER = ["INSTANCE", "STATUS", "LAST CHECK", "CHECKED BY", "OUTPUT"] as const;
+// SINCE is the last status change, known alike on every replica; the time of the
+// latest probe is known only on the replica that runs the checks, so it is not shown.
+const HEALTH_HEADER = ["INSTANCE", "STATUS", "SINCE", "CHECKED BY", "OUTPUT"] as const;
 
 /** The human table (and the protection warning). */
 function renderHealth(namespace: string, service: string, response: GetHealthResponse, now: number): string {
@@ -74,11 +64,11 @@ function renderHealth(namespace: string, service: string, response: GetHealthRes
       : formatTable(
           HEALTH_HEADER,
           response.instances.map((instance) => {
-            const last = lastChecked(instance.checks);
+            const since = instance.lastTransitionAt;
             return [
               instance.instanceId,
               healthName(instance.status),
-              last === undefined ? "-" : `${formatAge(last, now)} ago`,
+              since === undefined ? "-" : `${formatAge(since, now)} ago`,
               instance.checkedBy || "-",
               outputOf(instance) || "-",
             ];
@@ -88,14 +78,6 @@ function renderHealth(namespace: string, service: string, response: GetHealthRes
     text += `WARNING: protection active for ${namespace}/${service}: more than the threshold share of its instances failed at once; all are kept routable\n`;
   }
   return text;
-}
-
-function lastChecked(checks: readonly CheckResult[]): Date | undefined {
-  let latest: Date | undefined;
-  for (const check of checks) {
-    if (check.lastCheckedAt && (!latest || check.lastCheckedAt > latest)) latest = check.lastCheckedAt;
-  }
-  return latest;
 }
 
 /** "name: output" of each check, failing ones first, cut to 100 characters. */

@@ -1,7 +1,8 @@
-import { parseArgs } from "node:util";
 import { Instance } from "../../../generated/switchboard/registry/v1/registry.js";
 import type { CliContext, Command } from "../command.js";
 import { EXIT, UsageError } from "../command.js";
+import { withClient } from "../connection.js";
+import { parseFlags } from "../flags.js";
 import { formatJson, formatTable } from "../output.js";
 import {
   CONNECTION_FLAGS,
@@ -10,7 +11,6 @@ import {
   INSTANCE_HEADER,
   instanceFilter,
   instanceRow,
-  openClient,
   pairsFlag,
 } from "./registry-common.js";
 
@@ -41,20 +41,15 @@ export const instancesCommand: Command = {
 };
 
 async function runInstances(context: CliContext): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: context.argv,
-    options: {
-      ...CONNECTION_FLAGS,
-      ...INSTANCE_FILTER_FLAGS,
-      selector: { type: "string", multiple: true },
-    },
-    allowPositionals: true,
-  });
+  const { values, positionals } = parseFlags(context.argv, {
+    ...CONNECTION_FLAGS,
+    ...INSTANCE_FILTER_FLAGS,
+    selector: { type: "string", multiple: true },
+  } as const);
   if (positionals.length !== 1) throw new UsageError("expected exactly one SERVICE");
   const service = positionals[0] as string;
   const selector = pairsFlag("selector", values.selector);
-  const client = openClient(values, context.env);
-  try {
+  return withClient(values, context.env, async (client) => {
     const response = await client.registry.listInstances({
       namespace: values.namespace ?? "",
       service,
@@ -71,7 +66,5 @@ async function runInstances(context: CliContext): Promise<number> {
       context.stdout.write(formatTable(INSTANCE_HEADER, instances.map(instanceRow)));
     }
     return EXIT.ok;
-  } finally {
-    client.close();
-  }
+  });
 }

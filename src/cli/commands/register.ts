@@ -1,4 +1,3 @@
-import { parseArgs } from "node:util";
 import { HealthCheck } from "../../../generated/switchboard/health/v1/check.js";
 import { Instance } from "../../../generated/switchboard/registry/v1/registry.js";
 import { createAgent, InstanceState } from "../../client/index.js";
@@ -6,7 +5,9 @@ import type { AgentEvent } from "../../client/index.js";
 import type { CliContext, Command } from "../command.js";
 import { EXIT, UsageError } from "../command.js";
 import { formatJsonLine } from "../output.js";
-import { CONNECTION_FLAGS, CONNECTION_USAGE, hostPort, intFlag, openClient, pairsFlag, waitForSignal } from "./registry-common.js";
+import { ADDRESS_HINT, connectionTarget, explainFailure, openClient, unreachableAt } from "../connection.js";
+import { parseFlags } from "../flags.js";
+import { CONNECTION_FLAGS, CONNECTION_USAGE, hostPort, intFlag, pairsFlag, waitForSignal } from "./registry-common.js";
 
 const USAGE = `Usage: switchboard register SERVICE HOST:PORT [-n NAMESPACE] [flags]
 
@@ -14,7 +15,12 @@ Registers one instance and keeps its lease alive (KeepAlive stream, renewed
 every TTL/3) until Ctrl-C or SIGTERM, then deregisters it (after marking it
 DRAINING for --drain ms, if given). If the lease is lost (control plane
 unreachable for longer than the TTL) the same instance is registered again.
-Useful for services that cannot embed the SDK, demos and scripts.
+While the control plane cannot be reached at start, it says so on stderr
+and keeps trying with backoff. Useful for services that cannot embed the
+SDK, demos and scripts.
+
+Exit status: 0 after deregistering on Ctrl-C or SIGTERM; 1 if interrupted
+before it ever registered, or on errors; 2 on bad flags.
 
 Flags:
   -n, --namespace NAME             namespace (default "default")
@@ -26,7 +32,7 @@ Flags:
   --weight N                       load-balancing weight, 1..10000 (default 100)
   --state up|starting|out-of-service   initial state (default up)
   --http-check PATH|URL            HTTP health check (a path is probed on HOST:PORT)
-  --grpc-check [SERVICE]           grpc.health.v1 check ("" = whole server)
+  --grpc-check[=SERVICE]           grpc.health.v1 check of SERVICE; alone: of the whole server ("")
   --tcp-check                      TCP connect check
   --check-interval MS              interval of the checks (default: server default, 10000)
   --drain MS                       on exit, stay DRAINING this long before deregistering (default 0)
@@ -62,9 +68,9 @@ function parseHostPort(value: string): { address: string; port: number } {
 }
 
 async function runRegister(context: CliContext): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: context.argv,
-    options: {
+  const { values, positionals } = parseFlags(
+    context.argv,
+    {
       ...CONNECTION_FLAGS,
       id: { type: "string" },
       ttl: { type: "string" },
@@ -78,13 +84,13 @@ async function runRegister(context: CliContext): Promise<number> {
       "tcp-check": { type: "boolean" },
       "check-interval": { type: "string" },
       drain: { type: "string" },
-    },
-    allowPositionals: true,
-  });
+    } as const,
+    { optionalValue: ["grpc-check"] },
+  );
   if (positionals.length !== 2) throw new UsageError("expected SERVICE and HOST:PORT");
-  const [service, target] = positionals as [string, string];
-  const { address, port } = parseHostPort(target);
-  const ttlSeconds = intFlag("ttl", values.ttl, 10, 1, 300);
+  const [service, hostPortArg] = positionals as [string, string];
+  const { address, port } = parseHostPort(hostPortArg);
+  const ttlSeconds = intFlag("ttl", values.ttl, 10, 2, 300);
   const weight = intFlag("weight", values.weight, 0, 1, 10_000);
   const drainMs = intFlag("drain", values.drain, 0, 0, 3_600_000);
   const intervalMs = intFlag("check-interval", values["check-interval"], 0, 1, 3_600_000);
@@ -94,13 +100,37 @@ async function runRegister(context: CliContext): Promise<number> {
   const json = values.json ?? false;
   const out = (line: string, value: unknown) => context.stdout.write(json ? formatJsonLine(value) : `${line}\n`);
 
+  const target = connectionTarget(values, context.env);
   const client = openClient(values, context.env);
   const stop = new AbortController();
   const signalled = waitForSignal(["SIGINT", "SIGTERM"], stop.signal);
   void signalled.then(() => stop.abort());
+  // Until the first registration, say on stderr (within a second) what we are waiting for, and again when the reason changes.
+  let registered = false;
+  let lastError: unknown;
+  let lastReason: string | undefined;
+  const reportWaiting = async () => {
+    if (registered || stop.signal.aborted) return;
+    const unreachable = await unreachableAt(target);
+    const reason = unreachable ?? `${target.addresses.join(",")}: ${lastError instanceof Error ? lastError.message : "no answer yet"}`;
+    if (registered || stop.signal.aborted || reason === lastReason) return;
+    context.stderr.write(
+      lastReason === undefined
+        ? `waiting for the control plane at ${reason}; retrying with backoff, Ctrl-C to give up (${ADDRESS_HINT})\n`
+        : `still waiting for the control plane at ${reason}\n`,
+    );
+    lastReason = reason;
+  };
+  const waitingTimer = setTimeout(() => void reportWaiting(), 1000);
   const onEvent = (event: AgentEvent) => {
     switch (event.type) {
+      case "register-failed":
+        lastError = event.error;
+        void reportWaiting();
+        break;
       case "registered": {
+        registered = true;
+        clearTimeout(waitingTimer);
         const i = event.instance;
         out(
           `registered ${i.namespace}/${i.service}/${i.instanceId} at ${hostPort(i)} (lease ${event.leaseId}, ttl ${event.ttlSeconds}s, revision ${event.revision}); Ctrl-C to deregister`,
@@ -144,14 +174,18 @@ async function runRegister(context: CliContext): Promise<number> {
     try {
       await agent.start(stop.signal);
     } catch (error) {
-      if (stop.signal.aborted) return EXIT.ok; // interrupted before the first registration
-      throw error;
+      if (stop.signal.aborted) {
+        context.stderr.write(`switchboard register: interrupted before registering with the control plane at ${target.addresses.join(",")}; nothing was registered\n`);
+        return EXIT.failure;
+      }
+      throw await explainFailure(error, target);
     }
     await signalled;
     if (drainMs > 0) await agent.drain();
     else await agent.stop();
     return EXIT.ok;
   } finally {
+    clearTimeout(waitingTimer);
     stop.abort();
     await agent.stop().catch(() => {});
     client.close();

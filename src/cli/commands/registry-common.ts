@@ -1,9 +1,9 @@
 /** Flags, client setup and formatting shared by the registry commands (services, instances, watch, register, deregister). */
-import { HealthStatus, InstanceState, createSwitchboardClient } from "../../client/index.js";
-import type { Instance, SwitchboardClient } from "../../client/index.js";
+import { HealthStatus, InstanceState } from "../../client/index.js";
+import type { Instance } from "../../client/index.js";
 import { UsageError } from "../command.js";
 import { formatPairs } from "../output.js";
-import { TLS_FLAGS, TLS_USAGE, tlsFrom } from "./tls-flags.js";
+import { TLS_FLAGS, TLS_USAGE } from "./tls-flags.js";
 
 /** parseArgs options every registry command takes. */
 export const CONNECTION_FLAGS = {
@@ -37,18 +37,6 @@ export const CONNECTION_USAGE = `Connection and output flags:
   --json                           machine-readable output
 
 ${TLS_USAGE}`;
-
-export function openClient(
-  flags: { address?: string | undefined; timeout?: string | undefined } & Parameters<typeof tlsFrom>[0],
-  env: NodeJS.ProcessEnv,
-): SwitchboardClient {
-  const timeoutMs = flags.timeout === undefined ? 10_000 : Number(flags.timeout);
-  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
-    throw new UsageError(`--timeout: expected a positive integer of milliseconds, got "${flags.timeout}"`);
-  }
-  const address = flags.address ?? env.SWITCHBOARD_ADDRESS;
-  return createSwitchboardClient({ address: address || "localhost:7000", defaultTimeoutMs: timeoutMs, tls: tlsFrom(flags, env) });
-}
 
 /** Parses an integer flag within bounds, or throws a UsageError naming it. */
 export function intFlag(name: string, value: string | undefined, fallback: number, min: number, max: number): number {

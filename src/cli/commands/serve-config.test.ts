@@ -208,8 +208,8 @@ describe("parseServeConfig", () => {
     [["--tls-client-ca-file", "ca.crt"], {}, "--tls-client-ca-file needs --tls-cert-file and --tls-key-file"],
     [["--etcd-key-file", "k"], {}, "--etcd-cert-file and --etcd-key-file go together"],
     [["--etcd-username", "root"], {}, "--etcd-username and --etcd-password-file go together"],
-    [["--port", "1"], {}, "Unknown option '--port'"],
-    [["extra"], {}, "Unexpected argument 'extra'"],
+    [["--port", "1"], {}, "unknown flag --port"],
+    [["extra"], {}, 'unexpected argument "extra"'],
   ])("rejects %j %j", (argv, env, message) => {
     expect(() => parseServeConfig(argv, env)).toThrow(UsageError);
     expect(() => parseServeConfig(argv, env)).toThrow(message);

@@ -1,7 +1,7 @@
-import { parseArgs } from "node:util";
 import type { ServerOptions } from "../../server/index.js";
 import { SERVER_DEFAULTS, parseListenAddress } from "../../server/index.js";
 import { UsageError } from "../command.js";
+import { parseFlags } from "../flags.js";
 
 /** One `serve` setting: flag, environment variable, default and help text. Flag wins over env, env over default. */
 export interface ServeSetting {
@@ -118,12 +118,8 @@ export interface ServeConfig extends Required<Pick<ServerOptions, "listen" | "ht
 /** Reads flags, then SWITCHBOARD_* env, then defaults; throws UsageError naming the setting at fault. */
 export function parseServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeConfig {
   const options = Object.fromEntries(SERVE_SETTINGS.map((s) => [s.flag, { type: "string" as const }]));
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false }));
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  const { values, positionals } = parseFlags(argv, options);
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const get = (flag: Flag): { value: string; source: string } => {
     const setting = SERVE_SETTINGS.find((s) => s.flag === flag)!;
     const fromFlag = values[flag];

@@ -1,8 +1,9 @@
 import { pino } from "pino";
-import { startServer } from "../../server/index.js";
+import { startServer, StartupError } from "../../server/index.js";
 import type { Command, CliContext } from "../command.js";
 import { EXIT } from "../command.js";
 import { SERVE_SETTINGS, parseServeConfig, serverOptionsFrom } from "./serve-config.js";
+import { createSecondSignalPolicy } from "./shutdown-signals.js";
 
 const SIGNALS = ["SIGTERM", "SIGINT"] as const;
 
@@ -15,42 +16,77 @@ export const serveCommand: Command = {
 
 /**
  * Starts the server and runs until SIGTERM or SIGINT, then shuts down
- * gracefully (exit 0). A second signal exits at once (exit 1).
+ * gracefully (exit 0). A second signal exits at once (exit 1), except a copy
+ * of the first one within a second (npm forwarding what the process group got).
+ * A start failure prints one line naming the cause and the flag to change (exit 1).
  */
 async function serve(context: CliContext): Promise<number> {
   const config = parseServeConfig(context.argv, context.env);
-  const logger = pino({ level: config.logLevel });
+  const verbose = config.logLevel === "debug" || config.logLevel === "trace";
+  // Stack traces only at debug and trace: at info, an error's message is what an operator acts on.
+  const logger = pino({ level: config.logLevel, ...(!verbose && { serializers: { err: errorWithoutStack } }) });
   let server;
   try {
     server = await startServer({ ...serverOptionsFrom(config), logger });
   } catch (error) {
-    logger.fatal({ err: error }, "switchboard failed to start");
+    const line = startFailure(error);
+    logger.fatal(verbose ? { err: error } : {}, `switchboard failed to start: ${line}`);
+    context.stderr.write(`switchboard serve: ${line}\n`);
     return EXIT.failure;
   }
 
+  const policy = createSecondSignalPolicy();
+  let resolveSignal: (signal: NodeJS.Signals) => void = () => {};
+  const received = new Promise<NodeJS.Signals>((resolve) => (resolveSignal = resolve));
+  let shuttingDown = false;
+  let finished = false;
+  // One listener per signal for the whole run, never removed: removing the last listener
+  // restores the default action, so a copy arriving between two listeners, or after the
+  // shutdown finished but before the process is gone, would kill it (exit by signal).
+  // Signal listeners do not keep the process alive.
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (finished) return;
+    if (!shuttingDown) {
+      shuttingDown = true;
+      policy.first(signal);
+      resolveSignal(signal);
+    } else if (!policy.forces(signal)) {
+      logger.info({ signal }, "shutdown: same signal again (e.g. npm forwarding what the process group got); already shutting down");
+    } else {
+      logger.warn({ signal }, "shutdown: second signal, exiting now");
+      process.exit(EXIT.failure);
+    }
+  };
+  for (const name of SIGNALS) process.on(name, onSignal);
   // SIGHUP re-reads the TLS certificate files (they are also watched); without TLS it does nothing.
   const running = server;
-  const onHangUp = () => void running.reloadCertificates();
-  process.on("SIGHUP", onHangUp);
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    for (const name of SIGNALS) process.once(name, () => resolve(name));
-  });
-  process.off("SIGHUP", onHangUp);
-  logger.info({ signal }, "shutdown: signal received");
-  const forceExit = () => {
-    logger.warn("shutdown: second signal, exiting now");
-    process.exit(EXIT.failure);
-  };
-  for (const name of SIGNALS) process.once(name, forceExit);
+  process.on("SIGHUP", () => void running.reloadCertificates());
   try {
+    const signal = await received;
+    logger.info({ signal }, "shutdown: signal received");
     await server.close();
     return EXIT.ok;
   } catch (error) {
     logger.error({ err: error }, "shutdown failed");
     return EXIT.failure;
   } finally {
-    for (const name of SIGNALS) process.off(name, forceExit);
+    finished = true;
   }
+}
+
+/** "CAUSE; change --FLAG (ENV)" for a StartupError; the message of anything else. */
+function startFailure(error: unknown): string {
+  if (error instanceof StartupError) {
+    const setting = SERVE_SETTINGS.find((s) => s.flag === error.setting);
+    return setting ? `${error.message}; change --${setting.flag} (${setting.env})` : error.message;
+  }
+  return `unexpected error: ${error instanceof Error ? error.message : String(error)} (--log-level debug shows details)`;
+}
+
+function errorWithoutStack(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const { stack: _stack, ...rest } = pino.stdSerializers.err(error);
+  return rest;
 }
 
 function usage(): string {
@@ -70,7 +106,8 @@ function usage(): string {
     ...rows,
     "",
     "Signals: SIGTERM and SIGINT shut down gracefully; SIGHUP re-reads the TLS certificate files.",
-    "Exit codes: 0 after a graceful shutdown (SIGTERM, SIGINT), 1 on failure, 2 on bad configuration.",
+    "Exit codes: 0 after a graceful shutdown (SIGTERM, SIGINT), 1 on failure (a start failure prints",
+    "one line naming the cause and the flag to change) or a second signal, 2 on bad configuration.",
     "",
   ].join("\n");
 }

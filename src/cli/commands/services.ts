@@ -1,9 +1,10 @@
-import { parseArgs } from "node:util";
 import { ServiceSummary } from "../../../generated/switchboard/registry/v1/registry.js";
 import type { CliContext, Command } from "../command.js";
 import { EXIT, UsageError } from "../command.js";
 import { formatJson, formatTable } from "../output.js";
-import { CONNECTION_FLAGS, CONNECTION_USAGE, openClient } from "./registry-common.js";
+import { withClient } from "../connection.js";
+import { parseFlags } from "../flags.js";
+import { CONNECTION_FLAGS, CONNECTION_USAGE } from "./registry-common.js";
 
 const USAGE = `Usage: switchboard services [-n NAMESPACE] [flags]
 
@@ -29,10 +30,9 @@ export const servicesCommand: Command = {
 };
 
 async function runServices(context: CliContext): Promise<number> {
-  const { values, positionals } = parseArgs({ args: context.argv, options: CONNECTION_FLAGS, allowPositionals: true });
+  const { values, positionals } = parseFlags(context.argv, CONNECTION_FLAGS);
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  const client = openClient(values, context.env);
-  try {
+  return withClient(values, context.env, async (client) => {
     const response = await client.registry.listServices({ namespace: values.namespace ?? "" });
     const services = [...response.services].sort((a, b) =>
       `${a.namespace}/${a.service}` < `${b.namespace}/${b.service}` ? -1 : 1,
@@ -50,7 +50,5 @@ async function runServices(context: CliContext): Promise<number> {
       );
     }
     return EXIT.ok;
-  } finally {
-    client.close();
-  }
+  });
 }

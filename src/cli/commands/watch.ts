@@ -1,9 +1,10 @@
-import { parseArgs } from "node:util";
 import { Instance } from "../../../generated/switchboard/registry/v1/registry.js";
 import { watchService } from "../../client/index.js";
 import type { WatchUpdate } from "../../client/index.js";
 import type { CliContext, Command } from "../command.js";
 import { EXIT, UsageError } from "../command.js";
+import { connectionTarget, describeUnreachable, explainFailure, isConnectionFailure, openClient } from "../connection.js";
+import { parseFlags } from "../flags.js";
 import { formatJsonLine, formatTable } from "../output.js";
 import {
   CONNECTION_FLAGS,
@@ -15,7 +16,6 @@ import {
   instanceFilter,
   instanceRow,
   intFlag,
-  openClient,
   stateName,
   waitForSignal,
 } from "./registry-common.js";
@@ -56,28 +56,34 @@ export const watchCommand: Command = {
 };
 
 async function runWatch(context: CliContext): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: context.argv,
-    options: {
-      ...CONNECTION_FLAGS,
-      ...INSTANCE_FILTER_FLAGS,
-      since: { type: "string" },
-      bookmarks: { type: "boolean" },
-      count: { type: "string" },
-    },
-    allowPositionals: true,
-  });
+  const { values, positionals } = parseFlags(context.argv, {
+    ...CONNECTION_FLAGS,
+    ...INSTANCE_FILTER_FLAGS,
+    since: { type: "string" },
+    bookmarks: { type: "boolean" },
+    count: { type: "string" },
+  } as const);
   if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
   const service = positionals[0] ?? "";
   const since = intFlag("since", values.since, 0, 0, Number.MAX_SAFE_INTEGER);
   const count = intFlag("count", values.count, 0, 1, Number.MAX_SAFE_INTEGER);
   const json = values.json ?? false;
+  const target = connectionTarget(values, context.env);
   const client = openClient(values, context.env);
   const controller = new AbortController();
   // Ctrl-C / SIGTERM end the watch cleanly (exit 0).
   const stopped = waitForSignal(["SIGINT", "SIGTERM"], controller.signal);
   void stopped.then(() => controller.abort());
   let received = 0;
+  // A line when the reason for retrying changes (not one per attempt); a connection failure names the address and what is wrong there.
+  let lastReason: string | undefined;
+  const reportRetry = async (error: unknown, delayMs: number) => {
+    const unreachable = isConnectionFailure(error) ? await describeUnreachable(target) : undefined;
+    const reason = unreachable ?? (error instanceof Error ? error.message : String(error));
+    if (controller.signal.aborted || reason === lastReason) return;
+    lastReason = reason;
+    context.stderr.write(`watch interrupted: ${reason}; retrying with backoff (next in ${delayMs} ms), Ctrl-C to stop\n`);
+  };
   try {
     const updates = watchService(
       client,
@@ -87,10 +93,7 @@ async function runWatch(context: CliContext): Promise<number> {
         ...instanceFilter(values),
         sinceRevision: since,
         bookmarks: values.bookmarks ?? false,
-        onRetry: (error, delayMs) => {
-          const reason = error instanceof Error ? error.message : String(error);
-          context.stderr.write(`watch interrupted (${reason}); resuming in ${delayMs} ms\n`);
-        },
+        onRetry: (error, delayMs) => void reportRetry(error, delayMs),
       },
       controller.signal,
     );
@@ -100,6 +103,8 @@ async function runWatch(context: CliContext): Promise<number> {
       if (count > 0 && received >= count) break;
     }
     return EXIT.ok;
+  } catch (error) {
+    throw await explainFailure(error, target);
   } finally {
     controller.abort();
     await stopped;

@@ -34,7 +34,14 @@ export interface ReportHealthResponse {
   revision: string;
 }
 
-/** CheckResult is the state of one check of one instance. */
+/**
+ * CheckResult is the state of one check of one instance. The replica that
+ * runs the instance's checks (InstanceHealth.checked_by) answers the result
+ * of its latest probe; any other replica answers the result stored at the
+ * instance's last status transition (results are written to the store only
+ * on transitions), so there output, latency, counters and last_checked_at
+ * describe the probe that changed the status, not the latest one.
+ */
 export interface CheckResult {
   /** Check name ("self" for self-reports). */
   name: string;
@@ -47,6 +54,11 @@ export interface CheckResult {
   latencyMs: number;
   consecutiveFailures: number;
   consecutiveSuccesses: number;
+  /**
+   * Time of the probe this result comes from: the latest probe on the
+   * replica named by checked_by, the probe of the last status transition on
+   * the others (see above). Not a liveness signal of the checker.
+   */
   lastCheckedAt: Date | undefined;
 }
 
@@ -56,6 +68,10 @@ export interface InstanceHealth {
   instanceId: string;
   status: HealthStatus;
   checks: CheckResult[];
+  /**
+   * Time of the last status change (the same on every replica); unset while
+   * no check has decided a status.
+   */
   lastTransitionAt:
     | Date
     | undefined;
