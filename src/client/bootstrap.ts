@@ -43,6 +43,7 @@ import { InvalidArgumentError, UnavailableError } from "../errors.js";
 import type { BackoffOptions } from "./backoff.js";
 import { ADDRESS_ENV, DEFAULT_ADDRESS } from "./addresses.js";
 import { createSwitchboardClient } from "./client.js";
+import { resolveToken } from "./token.js";
 import type { SwitchboardClient } from "./client.js";
 import { watchConfig } from "./config-watch.js";
 import { isRetryableError } from "./errors.js";
@@ -61,6 +62,14 @@ export interface BootstrapOptions {
   address?: string;
   /** Use this client (not closed by close()). Default: one created from `address`. */
   client?: SwitchboardClient;
+  /**
+   * Bearer token for a server with --auth (a token with read-secrets gets
+   * secret values in clear). Default: `tokenFile`, else $SWITCHBOARD_TOKEN,
+   * else the file named by $SWITCHBOARD_TOKEN_FILE. Ignored when `client` is given.
+   */
+  token?: string;
+  /** File holding the bearer token. Ignored when `client` is given. */
+  tokenFile?: string;
   /** Default $SWITCHBOARD_NAMESPACE, else "default". */
   namespace?: string;
   /** Default $SWITCHBOARD_SERVICE, else "". */
@@ -187,7 +196,8 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<Bootstr
   const target = { namespace, service, profile };
   const ownClient = options.client === undefined;
   const address = options.address ?? env[ADDRESS_ENV];
-  const client = options.client ?? createSwitchboardClient(address ? { address } : { address: DEFAULT_ADDRESS });
+  const token = options.client ? undefined : resolveToken(options, env);
+  const client = options.client ?? createSwitchboardClient({ address: address || DEFAULT_ADDRESS, ...(token !== undefined && { token }) });
 
   let entries: ResolvedEntry[];
   let revision: number;
@@ -467,6 +477,8 @@ async function loadCacheFile(
       layer: LAYER_VALUES.get(entry.layer) ?? Layer.LAYER_NAMESPACE_DEFAULT,
       source: sourceOf(entry.layer, target),
       revision: String(entry.revision),
+      secret: false,
+      redacted: false,
     })),
   };
 }

@@ -179,6 +179,8 @@ function toConfigValue(value: ConfigValue): ConfigValueMessage {
     version: String(value.version),
     author: value.author,
     updatedAt: value.updatedAt,
+    secret: false,
+    redacted: false,
   };
 }
 
@@ -190,6 +192,8 @@ function toResolvedEntry(entry: ResolvedEntry): ResolvedEntryMessage {
     layer: LAYER_TO_PROTO[entry.layer],
     source: toScope(entry.source),
     revision: String(entry.revision),
+    secret: false,
+    redacted: false,
   };
 }
 
@@ -201,6 +205,8 @@ function toConfigVersion(version: ConfigVersion): ConfigVersionMessage {
     author: version.author,
     updatedAt: version.updatedAt,
     deleted: version.deleted,
+    secret: false,
+    redacted: false,
   };
 }
 

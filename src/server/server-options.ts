@@ -14,6 +14,9 @@ import {
   DEFAULT_WATCH_QUEUE_LIMIT,
 } from "../registry/index.js";
 import type { Store } from "../store/types.js";
+import type { Grant } from "../auth/index.js";
+import { DEFAULT_MAX_STREAMS_PER_TOKEN, DEFAULT_REGISTRATIONS_PER_SECOND } from "../auth/index.js";
+import type { CertificateIdentity } from "./auth-guard.js";
 import type { ConfigServiceOptions } from "./config-service.js";
 import type { HealthServiceOptions } from "./health-service.js";
 import type { RegistryServiceOptions } from "./registry-service.js";
@@ -38,6 +41,8 @@ export const SERVER_DEFAULTS = {
   configHistoryLimit: DEFAULT_HISTORY_LIMIT,
   configMaxTxnOps: DEFAULT_MAX_TXN_OPS,
   configMaxImportBytes: DEFAULT_MAX_IMPORT_BYTES,
+  maxStreamsPerToken: DEFAULT_MAX_STREAMS_PER_TOKEN,
+  registrationsPerSecondPerToken: DEFAULT_REGISTRATIONS_PER_SECOND,
 } as const;
 
 /** Largest request message accepted, in bytes (1 MiB). Larger ones get RESOURCE_EXHAUSTED. */
@@ -92,6 +97,30 @@ export interface ServerOptions {
    * bench/ for its null-echo baseline on the same process.
    */
   extraServices?: ReadonlyArray<ExtraService>;
+  /** Authentication and authorization (README, "Authentication and authorization"). Default: off, every RPC open. */
+  auth?: AuthOptions;
+  /** One audit line per write and per auth failure. Default: no audit. */
+  auditLog?: Logger;
+}
+
+/** ServerOptions.auth: present means `--auth` (default deny for every Switchboard RPC). */
+export interface AuthOptions {
+  /**
+   * A token (`<id>.<secret>`) that becomes the first admin token when the
+   * store has had none bootstrapped yet (one compare-and-set across replicas).
+   * Default none.
+   */
+  bootstrapToken?: string;
+  /** Require a token for reflection too. Default false: reflection stays open. */
+  protectReflection?: boolean;
+  /** With mTLS: names a call's verified client certificate (URI SAN or CN). Default none. */
+  certificateIdentity?: CertificateIdentity;
+  /** Grants of certificate identities. Default none. */
+  certificateGrants?: ReadonlyMap<string, readonly Grant[]>;
+  /** Most open streams per token on one replica. Default 1,000; 0: no limit. */
+  maxStreamsPerToken?: number;
+  /** Register calls per second per token on one replica. Default 100; 0: no limit. */
+  registrationsPerSecondPerToken?: number;
 }
 
 /** A service to serve next to Switchboard's (see ServerOptions.extraServices). */

@@ -6,12 +6,18 @@ import { ServerReflectionService } from "nice-grpc-server-reflection";
 import { pino } from "pino";
 import type { Logger } from "pino";
 import { Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import { AuthServiceDefinition } from "../../generated/switchboard/auth/v1/auth.js";
 import { ConfigServiceDefinition } from "../../generated/switchboard/config/v1/config.js";
 import { HealthServiceDefinition } from "../../generated/switchboard/health/v1/health.js";
 import { RegistryServiceDefinition } from "../../generated/switchboard/registry/v1/registry.js";
 import { createKeySpaceCache } from "../cache/index.js";
 import type { KeySpaceCache } from "../cache/index.js";
 import type { Store } from "../store/index.js";
+import { createQuotas, createTokenStore } from "../auth/index.js";
+import { createAuthGuard } from "./auth-guard.js";
+import type { AuthGuard } from "./auth-guard.js";
+import { createAuthServiceImpl } from "./auth-service.js";
+import { createLeaseScopes } from "./lease-scopes.js";
 import { createRegistryView } from "../registry/index.js";
 import { configServiceDefinition, createConfigServiceImpl } from "./config-service.js";
 import type { ServiceDeps } from "./deps.js";
@@ -38,6 +44,7 @@ const SWITCHBOARD_SERVICES = [
   RegistryServiceDefinition.fullName,
   ConfigServiceDefinition.fullName,
   HealthServiceDefinition.fullName,
+  AuthServiceDefinition.fullName,
 ] as const;
 
 /**
@@ -115,8 +122,29 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       shutdownSignal: shutdown.signal,
     };
 
+    const tokens = createTokenStore({ store, cache, prefix });
+    cleanup.push({ step: "closing token store", run: () => tokens.close() });
+    let auth: AuthGuard | undefined;
+    if (options.auth || options.auditLog) {
+      auth = createAuthGuard({
+        enforce: options.auth !== undefined,
+        tokens,
+        leaseScopes: createLeaseScopes(cache, prefix),
+        quotas: createQuotas({
+          maxStreams: options.auth?.maxStreamsPerToken,
+          registrationsPerSecond: options.auth?.registrationsPerSecondPerToken,
+        }),
+        protectReflection: options.auth?.protectReflection,
+        certificateIdentity: options.auth?.certificateIdentity,
+        certificateGrants: options.auth?.certificateGrants,
+        auditLog: options.auditLog,
+      });
+      const guard = auth;
+      cleanup.push({ step: "closing auth guard", run: () => guard.close() });
+    }
+
     const grpcServer = createServer({ "grpc.max_receive_message_length": MAX_RECEIVE_MESSAGE_BYTES })
-      .use(createCallMiddleware({ metrics, logger: logger.child({ component: "rpc" }), shutdownSignal: shutdown.signal }));
+      .use(createCallMiddleware({ metrics, logger: logger.child({ component: "rpc" }), shutdownSignal: shutdown.signal, auth }));
     // One decoded view of the instances for registry and health: the same routability and protection, decoded once.
     const registryOptions = options.registry ?? {};
     const registryView = createRegistryView({
@@ -135,6 +163,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     cleanup.push({ step: "stopping health checks", run: () => healthService.close() });
     grpcServer.add(HealthServiceDefinition, healthService.impl);
     grpcServer.add(HealthDefinition, HealthServiceImpl(healthState));
+    grpcServer.add(AuthServiceDefinition, createAuthServiceImpl(tokens));
     const reflection = createReflectionImpl(descriptorSet, [
       ...SWITCHBOARD_SERVICES,
       HealthDefinition.fullName,
@@ -145,6 +174,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     for (const extra of options.extraServices ?? []) grpcServer.add(extra.definition, extra.implementation as never);
 
     await waitForCache(cache, options.startupTimeoutMs ?? 30_000, etcdEndpoints);
+    if (options.auth?.bootstrapToken !== undefined) {
+      const created = await tokens.bootstrap(options.auth.bootstrapToken);
+      logger.info({ created }, created ? "auth: bootstrap admin token created" : "auth: an admin token was already bootstrapped; bootstrap token file ignored");
+    }
+    if (options.auth) logger.info({ reflectionOpen: !options.auth.protectReflection }, "auth: bearer tokens required (default deny)");
     monitor.markCacheReady();
     await monitor.check();
 

@@ -2,7 +2,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { Layer } from "../../../generated/switchboard/config/v1/config.js";
 import type { ConfigValue, ConfigVersion, ResolvedEntry, Scope } from "../../../generated/switchboard/config/v1/config.js";
-import { createSwitchboardClient, NotFoundError } from "../../client/index.js";
+import { createSwitchboardClient, NotFoundError, resolveToken } from "../../client/index.js";
 import type { SwitchboardClient } from "../../client/index.js";
 import { watchConfig } from "../../client/index.js";
 import type { CliContext, Command } from "../command.js";
@@ -34,6 +34,8 @@ Scope and connection flags (every subcommand):
   -s, --service NAME     service (default: namespace-wide)
   -p, --profile NAME     profile (default: the default profile)
   --address HOST:PORT    control plane (default $SWITCHBOARD_ADDRESS, else localhost:7000)
+  --token TOKEN          bearer token (default $SWITCHBOARD_TOKEN)
+  --token-file FILE      file holding the bearer token (default $SWITCHBOARD_TOKEN_FILE)
   --timeout MS           deadline of each call (default 10000)
   --json                 machine-readable output (one JSON document; watch: one per line)
   --author TEXT          recorded in history by writes (default $USER, else "cli")
@@ -67,6 +69,8 @@ export const configCommand: Command = {
 
 const FLAGS = {
   address: { type: "string" },
+  token: { type: "string" },
+  "token-file": { type: "string" },
   namespace: { type: "string", short: "n" },
   service: { type: "string", short: "s" },
   profile: { type: "string", short: "p" },
@@ -99,7 +103,7 @@ const SUBCOMMANDS: Record<string, { flags: FlagName[]; positionals: [min: number
   import: { flags: ["replace", "author", "format"], positionals: [1, 1], run: importFile },
   export: { flags: ["output", "format"], positionals: [0, 0], run: exportFile },
 };
-const COMMON: FlagName[] = ["address", "namespace", "service", "profile", "timeout", "json"];
+const COMMON: FlagName[] = ["address", "token", "token-file", "namespace", "service", "profile", "timeout", "json"];
 
 interface Invocation {
   context: CliContext;
@@ -140,7 +144,12 @@ async function runConfig(context: CliContext): Promise<number> {
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new UsageError(`--timeout: expected a positive integer, got "${String(flags.timeout)}"`);
   const address = (flags.address as string | undefined) ?? context.env.SWITCHBOARD_ADDRESS;
 
-  const client = createSwitchboardClient({ ...(address ? { address } : { address: "localhost:7000" }), defaultTimeoutMs: timeoutMs });
+  const token = resolveToken({ token: flags.token as string | undefined, tokenFile: flags["token-file"] as string | undefined }, context.env);
+  const client = createSwitchboardClient({
+    ...(address ? { address } : { address: "localhost:7000" }),
+    defaultTimeoutMs: timeoutMs,
+    ...(token !== undefined && { token }),
+  });
   try {
     return await subcommand.run({
       context,

@@ -1,5 +1,5 @@
 /** Flags, client setup and formatting shared by the registry commands (services, instances, watch, register, deregister). */
-import { HealthStatus, InstanceState, createSwitchboardClient } from "../../client/index.js";
+import { HealthStatus, InstanceState, createSwitchboardClient, resolveToken } from "../../client/index.js";
 import type { Instance, SwitchboardClient } from "../../client/index.js";
 import { UsageError } from "../command.js";
 import { formatPairs } from "../output.js";
@@ -7,6 +7,8 @@ import { formatPairs } from "../output.js";
 /** parseArgs options every registry command takes. */
 export const CONNECTION_FLAGS = {
   address: { type: "string" },
+  token: { type: "string" },
+  "token-file": { type: "string" },
   timeout: { type: "string" },
   json: { type: "boolean" },
   namespace: { type: "string", short: "n" },
@@ -31,12 +33,14 @@ export function instanceFilter(values: { all?: boolean | undefined; tag?: string
 export const CONNECTION_USAGE = `Connection and output flags:
   --address HOST:PORT[,HOST:PORT]  control plane, replicas tried in turn
                                    (default $SWITCHBOARD_ADDRESS, else localhost:7000)
+  --token TOKEN                    bearer token (default $SWITCHBOARD_TOKEN)
+  --token-file FILE                file holding the bearer token (default $SWITCHBOARD_TOKEN_FILE)
   --timeout MS                     deadline of each call (default 10000)
   --json                           machine-readable output
 `;
 
 export function openClient(
-  flags: { address?: string | undefined; timeout?: string | undefined },
+  flags: { address?: string | undefined; timeout?: string | undefined; token?: string | undefined; "token-file"?: string | undefined },
   env: NodeJS.ProcessEnv,
 ): SwitchboardClient {
   const timeoutMs = flags.timeout === undefined ? 10_000 : Number(flags.timeout);
@@ -44,7 +48,8 @@ export function openClient(
     throw new UsageError(`--timeout: expected a positive integer of milliseconds, got "${flags.timeout}"`);
   }
   const address = flags.address ?? env.SWITCHBOARD_ADDRESS;
-  return createSwitchboardClient({ address: address || "localhost:7000", defaultTimeoutMs: timeoutMs });
+  const token = resolveToken({ token: flags.token, tokenFile: flags["token-file"] }, env);
+  return createSwitchboardClient({ address: address || "localhost:7000", defaultTimeoutMs: timeoutMs, ...(token !== undefined && { token }) });
 }
 
 /** Parses an integer flag within bounds, or throws a UsageError naming it. */

@@ -11,6 +11,12 @@ const TUNING_DEFAULTS = {
   configHistoryLimit: 100,
   configMaxTxnOps: 128,
   configMaxImportBytes: 655_360,
+  auth: false,
+  authReflection: false,
+  authBootstrapTokenFile: undefined,
+  authMaxStreamsPerToken: 1000,
+  authRegistrationsPerSecond: 100,
+  auditLog: undefined,
 };
 
 describe("parseServeConfig", () => {

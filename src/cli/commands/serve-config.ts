@@ -10,6 +10,8 @@ export interface ServeSetting {
   /** Parsed like a given value when neither flag nor env is set; "" means unset. */
   default: string;
   description: string;
+  /** A switch: `--flag` alone means "true"; its variable takes true/false/1/0. */
+  boolean?: true;
 }
 
 const QUEUE_DEFAULTS = SERVER_DEFAULTS.watchQueueLimit;
@@ -72,6 +74,13 @@ export const SERVE_SETTINGS = [
     default: String(SERVER_DEFAULTS.configMaxImportBytes),
     description: "bytes of changed values one ImportValues may write (1..1073741824; each is written twice: keep 2x below etcd's --max-request-bytes)",
   },
+  // Authentication, authorization, audit and quotas (README, "Authentication and authorization").
+  { flag: "auth", env: "SWITCHBOARD_AUTH", default: "false", boolean: true, description: "require bearer tokens: default deny for every Switchboard RPC (grpc.health.v1 and, unless --auth-reflection, reflection stay open)" },
+  { flag: "auth-reflection", env: "SWITCHBOARD_AUTH_REFLECTION", default: "false", boolean: true, description: "with --auth, require a valid token for server reflection too" },
+  { flag: "auth-bootstrap-token-file", env: "SWITCHBOARD_AUTH_BOOTSTRAP_TOKEN_FILE", default: "", description: "file holding a token (<id>.<secret>) that becomes the first admin token when none was bootstrapped yet" },
+  { flag: "auth-max-streams-per-token", env: "SWITCHBOARD_AUTH_MAX_STREAMS_PER_TOKEN", default: String(SERVER_DEFAULTS.maxStreamsPerToken), description: "most streams one token may hold open on a replica (0: no limit); over it RESOURCE_EXHAUSTED" },
+  { flag: "auth-registrations-per-second", env: "SWITCHBOARD_AUTH_REGISTRATIONS_PER_SECOND", default: String(SERVER_DEFAULTS.registrationsPerSecondPerToken), description: "Register calls per second one token may make on a replica (0: no limit); over it RESOURCE_EXHAUSTED" },
+  { flag: "audit-log", env: "SWITCHBOARD_AUDIT_LOG", default: "", description: "file for audit lines (every write and every auth failure, JSON); unset: no audit" },
 ] as const satisfies readonly ServeSetting[];
 
 type Flag = (typeof SERVE_SETTINGS)[number]["flag"];
@@ -93,11 +102,19 @@ export interface ServeConfig extends Required<Pick<ServerOptions, "listen" | "ht
   configHistoryLimit: number;
   configMaxTxnOps: number;
   configMaxImportBytes: number;
+  auth: boolean;
+  authReflection: boolean;
+  authBootstrapTokenFile: string | undefined;
+  authMaxStreamsPerToken: number;
+  authRegistrationsPerSecond: number;
+  auditLog: string | undefined;
 }
 
 /** Reads flags, then SWITCHBOARD_* env, then defaults; throws UsageError naming the setting at fault. */
 export function parseServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeConfig {
-  const options = Object.fromEntries(SERVE_SETTINGS.map((s) => [s.flag, { type: "string" as const }]));
+  const options = Object.fromEntries(
+    SERVE_SETTINGS.map((s) => [s.flag, { type: "boolean" in s ? ("boolean" as const) : ("string" as const) }]),
+  );
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false }));
@@ -108,6 +125,7 @@ export function parseServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
     const setting = SERVE_SETTINGS.find((s) => s.flag === flag)!;
     const fromFlag = values[flag];
     if (typeof fromFlag === "string") return { value: fromFlag, source: `--${flag}` };
+    if (typeof fromFlag === "boolean") return { value: String(fromFlag), source: `--${flag}` };
     const fromEnv = env[setting.env];
     if (fromEnv !== undefined && fromEnv !== "") return { value: fromEnv, source: setting.env };
     return { value: setting.default, source: `--${flag}` };
@@ -155,6 +173,12 @@ export function parseServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
     configHistoryLimit: validate(get("config-history-limit"), integerIn(1, 10_000)),
     configMaxTxnOps: validate(get("config-max-txn-ops"), integerIn(2, 100_000)),
     configMaxImportBytes: validate(get("config-max-import-bytes"), integerIn(1, 1024 * 1024 * 1024)),
+    auth: validate(get("auth"), parseSwitch),
+    authReflection: validate(get("auth-reflection"), parseSwitch),
+    authBootstrapTokenFile: get("auth-bootstrap-token-file").value || undefined,
+    authMaxStreamsPerToken: validate(get("auth-max-streams-per-token"), integerIn(0, 1_000_000)),
+    authRegistrationsPerSecond: validate(get("auth-registrations-per-second"), integerIn(0, 1_000_000)),
+    auditLog: get("audit-log").value || undefined,
   };
 }
 
@@ -185,7 +209,21 @@ export function serverOptionsFrom(config: ServeConfig): ServerOptions {
       bookmarkIntervalMs: config.bookmarkIntervalMs,
       ...(queueLimit !== undefined && { watchQueueLimit: queueLimit }),
     },
+    ...(config.auth && {
+      auth: {
+        protectReflection: config.authReflection,
+        maxStreamsPerToken: config.authMaxStreamsPerToken,
+        registrationsPerSecondPerToken: config.authRegistrationsPerSecond,
+      },
+    }),
   };
+}
+
+function parseSwitch(value: string, source: string): boolean {
+  const v = value.trim().toLowerCase();
+  if (v === "true" || v === "1") return true;
+  if (v === "false" || v === "0" || v === "") return false;
+  throw new Error(`${source}: expected true or false, got "${value}"`);
 }
 
 /** A check for a whole number in [min, max], digits only (no units, signs or exponents). */

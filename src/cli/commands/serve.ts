@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { pino } from "pino";
 import { startServer } from "../../server/index.js";
 import type { Command, CliContext } from "../command.js";
@@ -22,7 +23,13 @@ async function serve(context: CliContext): Promise<number> {
   const logger = pino({ level: config.logLevel });
   let server;
   try {
-    server = await startServer({ ...serverOptionsFrom(config), logger });
+    const options = serverOptionsFrom(config);
+    if (options.auth && config.authBootstrapTokenFile) {
+      options.auth.bootstrapToken = (await readFile(config.authBootstrapTokenFile, "utf8")).trim();
+    }
+    // A separate destination: audit lines never mix with the operational log.
+    if (config.auditLog) options.auditLog = pino({ base: undefined }, pino.destination({ dest: config.auditLog, mkdir: true, sync: true }));
+    server = await startServer({ ...options, logger });
   } catch (error) {
     logger.fatal({ err: error }, "switchboard failed to start");
     return EXIT.failure;
