@@ -157,10 +157,9 @@ export function createAuthGuard(options: AuthGuardOptions): AuthGuard {
         signal: revocation?.signal,
         check(request) {
           if (isOpen) return;
-          if (!enforce) {
-            if (rule && !requestStream) target = rule.target((request ?? {}) as Record<string, unknown>);
-            return;
-          }
+          // Found first, so the audit line of a rejected call names what it tried to touch.
+          if (rule && !requestStream) target = rule.target((request ?? {}) as Record<string, unknown>);
+          if (!enforce) return;
           try {
             caller = identify(context);
           } catch (error) {
@@ -168,8 +167,7 @@ export function createAuthGuard(options: AuthGuardOptions): AuthGuard {
           }
           // Unknown paths (not in the table, not open): deny, default deny.
           if (!rule) fail(new PermissionDeniedError(`${path} is not open to tokens`));
-          if (!requestStream) {
-            target = rule!.target((request ?? {}) as Record<string, unknown>);
+          if (target) {
             try {
               authorize(caller!, rule!, target);
             } catch (error) {
