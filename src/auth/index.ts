@@ -6,3 +6,5 @@ export { parseToken, TOKEN_FORMAT } from "./token.js";
 export type { TokenRecord } from "./token.js";
 export { createQuotas, DEFAULT_MAX_STREAMS_PER_TOKEN, DEFAULT_REGISTRATIONS_PER_SECOND } from "./quotas.js";
 export type { Quotas, QuotaOptions } from "./quotas.js";
+export { createSecretBox, parseSecretKeys, SecretKeyError } from "./secret-box.js";
+export type { SecretBox, SecretKey } from "./secret-box.js";

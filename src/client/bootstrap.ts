@@ -204,7 +204,8 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<Bootstr
   let source: BootstrappedConfig["source"];
   try {
     const response = await client.config.getConfig(target, { deadline: options.timeoutMs ?? 5_000 });
-    entries = response.entries;
+    // A secret this token may not read is as good as absent: env overrides and fallbacks apply.
+    entries = response.entries.filter((entry) => !entry.redacted);
     revision = toRevision(response.revision);
     source = "control-plane";
     logger.info({ ...target, revision, keys: entries.length }, "configuration loaded from the control plane");
@@ -252,9 +253,10 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<Bootstr
           const wasCacheFile = source === "cache-file";
           source = "control-plane";
           if (wasCacheFile) logger.info({ ...target, revision: update.revision }, "control plane reachable again; configuration refreshed");
-          const next = computeEffective(update.entries, overrides, envPrefix);
+          const visible = update.entries.filter((entry) => !entry.redacted);
+          const next = computeEffective(visible, overrides, envPrefix);
           const changedKeys = diffEffective(effective, next);
-          entries = update.entries;
+          entries = visible;
           revision = update.revision;
           effective = next;
           // Listeners run in the same tick as the state change: get() never shows a change a listener has not heard of.

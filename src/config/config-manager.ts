@@ -59,6 +59,12 @@ export interface ConfigManagerOptions {
   settleTimeoutMs?: number;
   /** Attempts of a write whose cache-based preparation raced another writer. Default 10. */
   maxWriteAttempts?: number;
+  /**
+   * Seals (encrypts) a secret value before it reaches the store; values stay
+   * sealed in every result (src/server opens them for allowed callers).
+   * Default none: writes marked secret are rejected.
+   */
+  sealSecret?: (plaintext: string) => string;
 }
 
 /**
@@ -208,14 +214,14 @@ export function createConfigManager(options: ConfigManagerOptions): ConfigManage
     const scope = normalizeScope(input.scope, "scope.");
     const author = input.author ?? "";
     validateAuthor("author", author);
-    const wanted = new Map<string, { value: string; contentType: ValueRecord["contentType"] }>();
+    const wanted = new Map<string, { value: string; contentType: ValueRecord["contentType"]; secret?: boolean }>();
     input.entries.forEach((entry, index) => {
       const field = `entries[${index}]`;
       validateKey(`${field}.key`, entry.key);
       if (wanted.has(entry.key)) throw new InvalidArgumentError(`${field}.key`, `duplicate key "${entry.key}"`);
       const contentType = normalizeContentType(`${field}.content_type`, entry.contentType);
       validateValue(`${field}.value`, entry.value, contentType);
-      wanted.set(entry.key, { value: entry.value, contentType });
+      wanted.set(entry.key, entry.secret ? { value: seal(`${field}.secret`, entry.value), contentType, secret: true } : { value: entry.value, contentType });
     });
     await ready();
 
@@ -229,7 +235,8 @@ export function createConfigManager(options: ConfigManagerOptions): ConfigManage
       const changes: { key: string; record: HistoryRecord; current: KeyValue | undefined }[] = [];
       for (const [key, entry] of wanted) {
         const old = existing.get(key);
-        if (old?.record?.value === entry.value && old.record.contentType === entry.contentType) continue;
+        // Sealed values differ on every seal: a secret is always rewritten.
+        if (!entry.secret && !old?.record?.secret && old?.record?.value === entry.value && old.record.contentType === entry.contentType) continue;
         changes.push({ key, record: { ...entry, author, updatedAt, deleted: false }, current: old?.kv });
       }
       if (input.replace) {
@@ -296,7 +303,12 @@ export function createConfigManager(options: ConfigManagerOptions): ConfigManage
 
   function storedEntry(kv: KeyValue): StoredEntry | undefined {
     const record = decodeRecord(kv.value);
-    return record && { value: record.value, contentType: record.contentType, revision: kv.modRevision };
+    return record && { value: record.value, contentType: record.contentType, revision: kv.modRevision, secret: record.secret === true };
+  }
+
+  function seal(field: string, plaintext: string): string {
+    if (!options.sealSecret) throw new InvalidArgumentError(field, "this server has no --secret-key-file: secret values cannot be stored");
+    return options.sealSecret(plaintext);
   }
 
   return {
@@ -348,7 +360,8 @@ export function createConfigManager(options: ConfigManagerOptions): ConfigManage
       validateAuthor("author", author);
       validateExpectedRevision("expected_revision", input.expectedRevision);
       await ready();
-      const record: HistoryRecord = { value: input.value, contentType, author, updatedAt: now().toISOString(), deleted: false };
+      const stored = input.secret ? seal("secret", input.value) : input.value;
+      const record: HistoryRecord = { value: stored, contentType, author, updatedAt: now().toISOString(), deleted: false, ...(input.secret && { secret: true }) };
       const { revision, previous } = await writeOne(scope, input.key, input.expectedRevision, record);
       const kv = cache.get(layout.valueKey(scope, input.key));
       const version = kv?.modRevision === revision ? kv.version : (previous?.version ?? 0) + 1;
@@ -357,12 +370,13 @@ export function createConfigManager(options: ConfigManagerOptions): ConfigManage
         value: {
           scope,
           key: input.key,
-          value: input.value,
+          value: stored,
           contentType,
           revision,
           version,
           author,
           updatedAt: new Date(record.updatedAt),
+          secret: input.secret === true,
         },
       };
     },
@@ -408,7 +422,7 @@ export function createConfigManager(options: ConfigManagerOptions): ConfigManage
 }
 
 function valueRecordOf(record: HistoryRecord): ValueRecord {
-  return { value: record.value, contentType: record.contentType, author: record.author, updatedAt: record.updatedAt };
+  return { value: record.value, contentType: record.contentType, author: record.author, updatedAt: record.updatedAt, ...(record.secret && { secret: true }) };
 }
 
 /** "scope shop/orders/prod", with "_" for an empty service or profile. */

@@ -14,7 +14,7 @@ import {
   DEFAULT_WATCH_QUEUE_LIMIT,
 } from "../registry/index.js";
 import type { Store } from "../store/types.js";
-import type { Grant } from "../auth/index.js";
+import type { Grant, SecretKey } from "../auth/index.js";
 import { DEFAULT_MAX_STREAMS_PER_TOKEN, DEFAULT_REGISTRATIONS_PER_SECOND } from "../auth/index.js";
 import type { CertificateIdentity } from "./auth-guard.js";
 import type { ConfigServiceOptions } from "./config-service.js";
@@ -101,6 +101,12 @@ export interface ServerOptions {
   auth?: AuthOptions;
   /** One audit line per write and per auth failure. Default: no audit. */
   auditLog?: Logger;
+  /**
+   * Keys for secret config values (AES-256-GCM), oldest first: the last
+   * seals, all open. Default none: PutValue/ImportValues with secret are
+   * rejected, and stored secrets are answered redacted.
+   */
+  secretKeys?: readonly SecretKey[];
 }
 
 /** ServerOptions.auth: present means `--auth` (default deny for every Switchboard RPC). */

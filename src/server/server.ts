@@ -13,7 +13,7 @@ import { RegistryServiceDefinition } from "../../generated/switchboard/registry/
 import { createKeySpaceCache } from "../cache/index.js";
 import type { KeySpaceCache } from "../cache/index.js";
 import type { Store } from "../store/index.js";
-import { createQuotas, createTokenStore } from "../auth/index.js";
+import { createQuotas, createSecretBox, createTokenStore } from "../auth/index.js";
 import { createAuthGuard } from "./auth-guard.js";
 import type { AuthGuard } from "./auth-guard.js";
 import { createAuthServiceImpl } from "./auth-service.js";
@@ -157,7 +157,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     });
     cleanup.push({ step: "closing registry view", run: () => registryView.close() });
     grpcServer.add(registryServiceDefinition, createRegistryServiceImpl(deps, { ...registryOptions, view: registryView }));
-    grpcServer.add(configServiceDefinition, createConfigServiceImpl(deps, options.config));
+    const secrets = options.secretKeys?.length ? createSecretBox(options.secretKeys) : undefined;
+    grpcServer.add(configServiceDefinition, createConfigServiceImpl(deps, options.config, secrets));
     const healthService = createHealthService(deps, { ...options.health, view: registryView });
     // Released before the cache and store: it leaves replicas/ while the store is still open.
     cleanup.push({ step: "stopping health checks", run: () => healthService.close() });

@@ -29,6 +29,8 @@ export interface FileEntry {
   key: string;
   value: string;
   contentType: string;
+  /** Written as {value, secret: true}: stored encrypted. */
+  secret?: boolean;
 }
 
 export type FileFormat = "yaml" | "json";
@@ -60,31 +62,36 @@ export function parseScopeFile(text: string, fileName = "file"): ScopeFile {
   return file;
 }
 
-function toStored(raw: unknown, where: string): { value: string; contentType: string } {
+function toStored(raw: unknown, where: string): { value: string; contentType: string; secret?: boolean } {
   if (typeof raw === "string") return { value: raw, contentType: "text/plain" };
   if (typeof raw === "number" || typeof raw === "boolean" || typeof raw === "bigint") return { value: String(raw), contentType: "text/plain" };
   if (raw === null || raw === undefined) throw new ConfigFileError(`${where}: empty; use "" for an empty string`);
   if (raw instanceof Date) return { value: raw.toISOString(), contentType: "text/plain" };
-  if (isExplicit(raw)) return { value: raw.value, contentType: raw.contentType ?? "text/plain" };
+  if (isExplicit(raw)) return { value: raw.value, contentType: raw.contentType ?? "text/plain", ...(raw.secret === true && { secret: true }) };
   return { value: JSON.stringify(raw), contentType: "application/json" };
 }
 
-/** {value: string, contentType?: string} and nothing else. */
-function isExplicit(raw: unknown): raw is { value: string; contentType?: string } {
+/** {value: string, contentType?: string, secret?: boolean} and nothing else. */
+function isExplicit(raw: unknown): raw is { value: string; contentType?: string; secret?: boolean } {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return false;
   const record = raw as Record<string, unknown>;
   const keys = Object.keys(record);
   return (
     typeof record.value === "string" &&
-    keys.every((key) => key === "value" || key === "contentType") &&
-    (record.contentType === undefined || typeof record.contentType === "string")
+    keys.every((key) => key === "value" || key === "contentType" || key === "secret") &&
+    (record.contentType === undefined || typeof record.contentType === "string") &&
+    (record.secret === undefined || typeof record.secret === "boolean")
   );
 }
 
 export function serializeScopeFile(file: ScopeFile, format: FileFormat): string {
   const values: Record<string, unknown> = {};
   for (const entry of [...file.entries].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
-    values[entry.key] = entry.contentType === "text/plain" ? entry.value : { contentType: entry.contentType, value: entry.value };
+    values[entry.key] = entry.secret
+      ? { ...(entry.contentType !== "text/plain" && { contentType: entry.contentType }), secret: true, value: entry.value }
+      : entry.contentType === "text/plain"
+        ? entry.value
+        : { contentType: entry.contentType, value: entry.value };
   }
   const content = { namespace: file.namespace ?? "default", service: file.service ?? "", profile: file.profile ?? "", values };
   if (format === "json") return `${JSON.stringify(content, null, 2)}\n`;

@@ -19,7 +19,8 @@ highest: namespace default, namespace profile, service default, service profile.
 Subcommands:
   get KEY [--resolved]               print one value of the scope (--resolved: as the service sees it)
   set KEY VALUE|- [--file F]         write a value (- reads stdin; --file reads a file)
-      [--content-type T] [--expect-revision N]
+      [--content-type T] [--expect-revision N] [--secret]
+                                     --secret: stored encrypted; shown masked to callers without read-secrets
   delete KEY [--expect-revision N]   delete a value
   list [--resolved]                  the values of the scope (--resolved: the resolved view with sources)
   history KEY [--limit N]            earlier versions of a key, newest first
@@ -77,6 +78,7 @@ const FLAGS = {
   timeout: { type: "string" },
   json: { type: "boolean" },
   author: { type: "string" },
+  secret: { type: "boolean" },
   resolved: { type: "boolean" },
   file: { type: "string", short: "f" },
   "content-type": { type: "string", short: "t" },
@@ -94,7 +96,7 @@ type FlagName = keyof typeof FLAGS;
 /** Which flags each subcommand takes besides the common ones, and how many positionals. */
 const SUBCOMMANDS: Record<string, { flags: FlagName[]; positionals: [min: number, max: number]; run: Handler }> = {
   get: { flags: ["resolved"], positionals: [1, 1], run: get },
-  set: { flags: ["file", "content-type", "expect-revision", "author"], positionals: [1, 2], run: set },
+  set: { flags: ["file", "content-type", "expect-revision", "author", "secret"], positionals: [1, 2], run: set },
   delete: { flags: ["expect-revision", "author"], positionals: [1, 1], run: remove },
   list: { flags: ["resolved"], positionals: [0, 0], run: list },
   history: { flags: ["limit"], positionals: [1, 1], run: history },
@@ -177,11 +179,11 @@ async function get(inv: Invocation): Promise<number> {
     const { entries } = await inv.client.config.getConfig(inv.scope);
     const entry = entries.find((candidate) => candidate.key === key);
     if (entry === undefined) throw new NotFoundError(`key "${key}" is in no layer of ${describe(inv.scope)}`);
-    inv.out(inv.json ? toJson(resolvedJson(entry)) : withNewline(entry.value));
+    inv.out(inv.json ? toJson(resolvedJson(entry)) : withNewline(shown(entry)));
     return EXIT.ok;
   }
   const { value } = await inv.client.config.getValue({ scope: inv.scope, key });
-  inv.out(inv.json ? toJson(valueJson(value!)) : withNewline(value!.value));
+  inv.out(inv.json ? toJson(valueJson(value!)) : withNewline(shown(value!)));
   return EXIT.ok;
 }
 
@@ -200,6 +202,7 @@ async function set(inv: Invocation): Promise<number> {
     value,
     contentType,
     author: inv.author,
+    secret: inv.flags.secret === true,
     ...expectedRevision(inv),
   });
   inv.out(
@@ -226,7 +229,7 @@ async function list(inv: Invocation): Promise<number> {
       inv.out(
         table(
           ["KEY", "VALUE", "LAYER", "SOURCE", "REVISION"],
-          entries.map((entry) => [entry.key, preview(entry.value), layerName(entry.layer), describe(entry.source!), entry.revision]),
+          entries.map((entry) => [entry.key, preview(shown(entry)), layerName(entry.layer), describe(entry.source!), entry.revision]),
         ),
       );
       inv.out(`${entries.length} key(s) resolved for ${describe(inv.scope)} at revision ${revision}\n`);
@@ -240,7 +243,7 @@ async function list(inv: Invocation): Promise<number> {
     inv.out(
       table(
         ["KEY", "VALUE", "TYPE", "REVISION", "VERSION", "AUTHOR", "UPDATED"],
-        values.map((v) => [v.key, preview(v.value), v.contentType, v.revision, v.version, v.author, v.updatedAt?.toISOString() ?? ""]),
+        values.map((v) => [v.key, preview(shown(v)), v.contentType, v.revision, v.version, v.author, v.updatedAt?.toISOString() ?? ""]),
       ),
     );
     inv.out(`${values.length} key(s) in ${describe(inv.scope)} at revision ${revision}\n`);
@@ -258,7 +261,7 @@ async function history(inv: Invocation): Promise<number> {
     inv.out(
       table(
         ["REVISION", "UPDATED", "AUTHOR", "CHANGE", "VALUE"],
-        versions.map((v) => [v.revision, v.updatedAt?.toISOString() ?? "", v.author, v.deleted ? "deleted" : "set", v.deleted ? "" : preview(v.value)]),
+        versions.map((v) => [v.revision, v.updatedAt?.toISOString() ?? "", v.author, v.deleted ? "deleted" : "set", v.deleted ? "" : preview(shown(v))]),
       ),
     );
   }
@@ -285,6 +288,7 @@ async function rollback(inv: Invocation): Promise<number> {
     if (current === 0) throw new UsageError(`${key} does not exist now, as at revision ${target}: nothing to roll back`);
     revision = (await inv.client.config.deleteValue({ scope: inv.scope, key, expectedRevision: String(current), author })).revision;
   } else {
+    if (version.redacted) throw new UsageError(`the version at revision ${target} is secret: rolling it back needs read-secrets`);
     // Compare-and-set on what we just read: a write in between fails instead of being overwritten.
     revision = (
       await inv.client.config.putValue({
@@ -294,6 +298,7 @@ async function rollback(inv: Invocation): Promise<number> {
         contentType: version.contentType,
         expectedRevision: String(current),
         author,
+        secret: version.secret,
       })
     ).revision;
   }
@@ -323,7 +328,7 @@ async function watch(inv: Invocation): Promise<number> {
         inv.out(`revision ${update.revision}${update.reset ? " (reset)" : ""}: ${update.changedKeys.length} key(s) changed, ${update.entries.length} in view\n`);
         for (const key of update.changedKeys) {
           const entry = byKey.get(key);
-          inv.out(entry ? `  ${key} = ${preview(entry.value)}  (${layerName(entry.layer)})\n` : `  ${key} removed\n`);
+          inv.out(entry ? `  ${key} = ${preview(shown(entry))}  (${layerName(entry.layer)})\n` : `  ${key} removed\n`);
         }
       }
       if (++seen >= count) break;
@@ -369,8 +374,10 @@ async function exportFile(inv: Invocation): Promise<number> {
   const output = inv.flags.output as string | undefined;
   const format = chooseFormat(inv.flags.format as string | undefined, output);
   const { values, revision } = await inv.client.config.listValues({ scope: inv.scope });
+  const redacted = values.filter((value) => value.redacted).map((value) => value.key);
+  if (redacted.length > 0) throw new UsageError(`secret value(s) ${redacted.join(", ")} are redacted for this token: exporting them needs read-secrets`);
   const text = serializeScopeFile(
-    { ...inv.scope, entries: values.map((value) => ({ key: value.key, value: value.value, contentType: value.contentType })) },
+    { ...inv.scope, entries: values.map((value) => ({ key: value.key, value: value.value, contentType: value.contentType, secret: value.secret })) },
     format,
   );
   if (output === undefined || output === "-") {
@@ -440,6 +447,8 @@ function valueJson(value: ConfigValue) {
     version: Number(value.version),
     author: value.author,
     updatedAt: value.updatedAt?.toISOString(),
+    secret: value.secret,
+    redacted: value.redacted,
   };
 }
 
@@ -451,6 +460,8 @@ function resolvedJson(entry: ResolvedEntry) {
     layer: layerName(entry.layer),
     source: entry.source,
     revision: Number(entry.revision),
+    secret: entry.secret,
+    redacted: entry.redacted,
   };
 }
 
@@ -462,11 +473,18 @@ function versionJson(version: ConfigVersion) {
     author: version.author,
     updatedAt: version.updatedAt?.toISOString(),
     deleted: version.deleted,
+    secret: version.secret,
+    redacted: version.redacted,
   };
 }
 
 function toJson(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+/** What people see of a value: secrets this token may not read are masked. */
+function shown(entry: { value: string; redacted: boolean }): string {
+  return entry.redacted ? "********" : entry.value;
 }
 
 function withNewline(text: string): string {

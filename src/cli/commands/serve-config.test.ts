@@ -17,6 +17,7 @@ const TUNING_DEFAULTS = {
   authMaxStreamsPerToken: 1000,
   authRegistrationsPerSecond: 100,
   auditLog: undefined,
+  secretKeyFile: undefined,
 };
 
 describe("parseServeConfig", () => {

@@ -80,6 +80,7 @@ export const SERVE_SETTINGS = [
   { flag: "auth-bootstrap-token-file", env: "SWITCHBOARD_AUTH_BOOTSTRAP_TOKEN_FILE", default: "", description: "file holding a token (<id>.<secret>) that becomes the first admin token when none was bootstrapped yet" },
   { flag: "auth-max-streams-per-token", env: "SWITCHBOARD_AUTH_MAX_STREAMS_PER_TOKEN", default: String(SERVER_DEFAULTS.maxStreamsPerToken), description: "most streams one token may hold open on a replica (0: no limit); over it RESOURCE_EXHAUSTED" },
   { flag: "auth-registrations-per-second", env: "SWITCHBOARD_AUTH_REGISTRATIONS_PER_SECOND", default: String(SERVER_DEFAULTS.registrationsPerSecondPerToken), description: "Register calls per second one token may make on a replica (0: no limit); over it RESOURCE_EXHAUSTED" },
+  { flag: "secret-key-file", env: "SWITCHBOARD_SECRET_KEY_FILE", default: "", description: "keys for secret config values, one \"<id> <base64 of 32 bytes>\" per line, oldest first (the last encrypts, all decrypt); unset: secret values cannot be written" },
   { flag: "audit-log", env: "SWITCHBOARD_AUDIT_LOG", default: "", description: "file for audit lines (every write and every auth failure, JSON); unset: no audit" },
 ] as const satisfies readonly ServeSetting[];
 
@@ -108,6 +109,7 @@ export interface ServeConfig extends Required<Pick<ServerOptions, "listen" | "ht
   authMaxStreamsPerToken: number;
   authRegistrationsPerSecond: number;
   auditLog: string | undefined;
+  secretKeyFile: string | undefined;
 }
 
 /** Reads flags, then SWITCHBOARD_* env, then defaults; throws UsageError naming the setting at fault. */
@@ -179,6 +181,7 @@ export function parseServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
     authMaxStreamsPerToken: validate(get("auth-max-streams-per-token"), integerIn(0, 1_000_000)),
     authRegistrationsPerSecond: validate(get("auth-registrations-per-second"), integerIn(0, 1_000_000)),
     auditLog: get("audit-log").value || undefined,
+    secretKeyFile: get("secret-key-file").value || undefined,
   };
 }
 
