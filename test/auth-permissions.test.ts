@@ -49,6 +49,7 @@ const EXPECTED_ALLOWED: Record<string, RoleName[]> = {
   "ConfigService/ImportValues": WRITERS,
   "ConfigService/GetHistory": READERS,
   "ConfigService/WatchConfig": READERS,
+  "ConfigService/RotateSecrets": ["admin"],
   "HealthService/ReportHealth": REGISTRANTS,
   "HealthService/GetHealth": READERS,
   "HealthService/WatchHealth": READERS,
@@ -164,6 +165,7 @@ describe.skipIf(!etcdBinary)("--auth: the permission table, RPC by role", () => 
     "ConfigService/ImportValues": (c, role) => c.config.importValues({ scope, entries: [{ key: `import-${role}`, value: "v" }] }),
     "ConfigService/GetHistory": (c) => c.config.getHistory({ scope, key: "fixture" }),
     "ConfigService/WatchConfig": (c) => first((signal) => c.config.watchConfig({ namespace: "shop", service: "orders" }, { signal })),
+    "ConfigService/RotateSecrets": (c) => c.config.rotateSecrets({}),
     "HealthService/ReportHealth": (c) =>
       c.health.reportHealth({ namespace: "shop", service: "orders", instanceId, status: HealthStatus.HEALTH_STATUS_HEALTHY }),
     "HealthService/GetHealth": (c) => c.health.getHealth({ namespace: "shop", service: "orders" }),

@@ -197,4 +197,37 @@ describe.skipIf(!etcdBinary)("secret config values", () => {
     }
     await readFile(join(dir, "orders.json"), "utf8").then((text) => expect(text).toContain(SECRET)); // only in the 0600 cache file
   });
+
+  // Last: after it the first replica (k1 only) can no longer open the values.
+  it("config rotate-secrets re-seals current values with the newest key (admin on * only)", async () => {
+    const run = async (token: string) => {
+      const stdout = new PassThrough();
+      const stderr = new PassThrough();
+      let out = "";
+      let err = "";
+      stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+      stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
+      const code = await runCli(["config", "rotate-secrets", "--json"], COMMANDS, { env: { SWITCHBOARD_ADDRESS: rotated.grpcAddress, SWITCHBOARD_TOKEN: token }, stdout, stderr });
+      return { code, out, err };
+    };
+    const denied = await run(secretReader);
+    expect(denied.code).toBe(1);
+    expect(denied.err).toContain('permission "admin" on * required');
+    const done = await run(adminToken);
+    expect(JSON.parse(done.out)).toMatchObject({ resealed: 2, skipped: 0, keyId: "k2" });
+    expect(JSON.parse((await run(adminToken)).out)).toMatchObject({ resealed: 0, skipped: 0 });
+
+    const etcd3 = new Etcd3({ hosts: etcd.endpoints });
+    try {
+      const values = await etcd3.getAll().prefix("/switchboard/config/shop/orders/").strings();
+      expect(Object.values(values).filter((v) => v.includes('"secret":true')).map((v) => v.split("\n")[1]!.slice(0, 7))).toEqual(["sb1:k2:", "sb1:k2:"]);
+      expect(JSON.stringify(values)).not.toContain(SECRET);
+    } finally {
+      etcd3.close();
+    }
+    const c = client(rotated.grpcAddress, secretReader);
+    expect((await c.config.getValue({ scope, key: "db.password" })).value?.value).toBe(SECRET);
+    // History keeps its k1 seal, still opened with k1 in the key file.
+    expect((await c.config.getHistory({ scope, key: "db.password" })).versions.map((v) => v.value)).toEqual([SECRET]);
+  });
 });

@@ -90,6 +90,15 @@ export interface ConfigManager {
   getHistory(scope: Partial<Scope> | undefined, key: string, limit?: number, read?: ReadOptions): Promise<ConfigVersion[]>;
   /** See ConfigService.WatchConfig in the proto; throws an AbortError when signal aborts. */
   watchConfig(selector: Partial<ViewSelector>, sinceRevision: number, signal: AbortSignal): AsyncGenerator<ConfigViewUpdate>;
+  /**
+   * Re-seals current secret values: reseal answers the new sealed form,
+   * undefined when a value is already sealed with the current key, or null
+   * when it cannot be opened (counted as skipped). Each
+   * chunk is compared on the keys' revisions; values that changed meanwhile
+   * are skipped (counted), never overwritten. History is left as written
+   * (its order is its records' revisions).
+   */
+  resealSecrets(reseal: (sealed: string) => string | undefined | null): Promise<{ resealed: number; skipped: number; revision: number }>;
 }
 
 /** Options of every read. */
@@ -409,6 +418,35 @@ export function createConfigManager(options: ConfigManagerOptions): ConfigManage
       }
       if (versions.length === 0) throw new NotFoundError(`key "${key}" has no history in ${describeScope(scope)}`);
       return versions;
+    },
+
+    async resealSecrets(reseal) {
+      await ready();
+      const pending: { kv: KeyValue; value: Uint8Array }[] = [];
+      let skipped = 0;
+      for (const kv of cache.list(layout.valuesRoot)) {
+        const record = decodeRecord(kv.value);
+        if (!record?.secret) continue;
+        const resealed = reseal(record.value);
+        if (resealed === null) skipped++;
+        else if (resealed !== undefined) pending.push({ kv, value: encodeRecord(valueRecordOf({ ...record, value: resealed })) });
+      }
+      let resealed = 0;
+      let revision = cache.revision;
+      const chunk = Math.max(1, Math.floor(maxTxnOps / 2));
+      for (let start = 0; start < pending.length; start += chunk) {
+        const part = pending.slice(start, start + chunk);
+        const result = await store.txn({
+          compare: part.map(({ kv }) => ({ key: kv.key, modRevision: kv.modRevision })),
+          ops: part.map(({ kv, value }) => ({ type: "put" as const, key: kv.key, value })),
+        });
+        revision = result.revision;
+        if (result.succeeded) resealed += part.length;
+        else skipped += part.length;
+      }
+      await settle(revision);
+      log.info({ resealed, skipped, revision }, "secret values re-sealed");
+      return { resealed, skipped, revision };
     },
 
     watchConfig(selector, sinceRevision, signal) {

@@ -159,6 +159,22 @@ export function createConfigServiceImpl(deps: ServiceDeps, options: ConfigServic
       });
     },
 
+    rotateSecrets() {
+      return write("RotateSecrets", async () => {
+        if (!secrets) throw new InvalidArgumentError("secret-key-file", "this server has no --secret-key-file: nothing to rotate with");
+        const result = await manager.resealSecrets((sealed) => {
+          if (secrets.keyIdOf(sealed) === secrets.currentKeyId) return undefined;
+          try {
+            return secrets.seal(secrets.open(sealed));
+          } catch (error) {
+            log.warn({ keyId: secrets.keyIdOf(sealed), reason: (error as Error).message }, "cannot re-seal a secret value: its key is not in the key file");
+            return null;
+          }
+        });
+        return { resealed: result.resealed, skipped: result.skipped, keyId: secrets.currentKeyId, revision: String(result.revision) };
+      });
+    },
+
     async *watchConfig(request, context) {
       const since = parseRevision(request.sinceRevision, "since_revision");
       // context.signal aborts on client cancel and on server shutdown (call middleware).

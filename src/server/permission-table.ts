@@ -75,6 +75,7 @@ export const PERMISSION_TABLE: Readonly<Record<string, PermissionRule>> = {
   "/switchboard.config.v1.ConfigService/ImportValues": rule("write", configScope, "scope.namespace / scope.service", true),
   "/switchboard.config.v1.ConfigService/GetHistory": rule("read", configScope, "scope.namespace / scope.service"),
   "/switchboard.config.v1.ConfigService/WatchConfig": rule("read", top, "namespace / service (namespace-wide when empty)"),
+  "/switchboard.config.v1.ConfigService/RotateSecrets": rule("admin", everything, "* (all namespaces)", true),
   "/switchboard.health.v1.HealthService/ReportHealth": rule("register", top, "namespace / service", true),
   "/switchboard.health.v1.HealthService/GetHealth": rule("read", top, "namespace / service"),
   "/switchboard.health.v1.HealthService/WatchHealth": rule("read", top, "namespace / service (whole namespace when empty)"),

@@ -27,6 +27,8 @@ Subcommands:
   rollback KEY REVISION              put the version written at REVISION back (compare-and-set)
   watch [--since N] [--count N]      stream the resolved view as it changes (Ctrl-C to stop)
   import FILE|- [--replace]          write a YAML/JSON file of values into the scope, all or nothing
+  rotate-secrets                     re-seal every secret value with the newest key of the server's
+                                     --secret-key-file (admin on *; scope flags are ignored)
   export [--output F] [--format yaml|json]
                                      write the scope's values as YAML (default) or JSON
 
@@ -102,6 +104,7 @@ const SUBCOMMANDS: Record<string, { flags: FlagName[]; positionals: [min: number
   history: { flags: ["limit"], positionals: [1, 1], run: history },
   rollback: { flags: ["author"], positionals: [2, 2], run: rollback },
   watch: { flags: ["since", "count"], positionals: [0, 0], run: watch },
+  "rotate-secrets": { flags: [], positionals: [0, 0], run: rotateSecrets },
   import: { flags: ["replace", "author", "format"], positionals: [1, 1], run: importFile },
   export: { flags: ["output", "format"], positionals: [0, 0], run: exportFile },
 };
@@ -306,6 +309,18 @@ async function rollback(inv: Invocation): Promise<number> {
     inv.json
       ? toJson({ revision: Number(revision), rolledBackTo: target, deleted: version.deleted })
       : `rolled back ${key} in ${describe(inv.scope)} to revision ${target}${version.deleted ? " (deleted)" : ""}: revision ${revision}\n`,
+  );
+  return EXIT.ok;
+}
+
+async function rotateSecrets(inv: Invocation): Promise<number> {
+  const response = await inv.client.config.rotateSecrets({});
+  inv.out(
+    inv.json
+      ? toJson({ resealed: response.resealed, skipped: response.skipped, keyId: response.keyId, revision: Number(response.revision) })
+      : `re-sealed ${response.resealed} secret value(s) with key ${response.keyId}` +
+          (response.skipped > 0 ? `; ${response.skipped} skipped (changed meanwhile, or sealed with a key not in the key file): run again` : "") +
+          "\n",
   );
   return EXIT.ok;
 }

@@ -292,6 +292,20 @@ export interface WatchConfigResponse {
   bookmark: boolean;
 }
 
+export interface RotateSecretsRequest {
+}
+
+export interface RotateSecretsResponse {
+  /** Values re-sealed. */
+  resealed: number;
+  /** Values that changed while being re-sealed; run RotateSecrets again. */
+  skipped: number;
+  /** The key that seals now. */
+  keyId: string;
+  /** Revision of the last write (the current revision when nothing changed). */
+  revision: string;
+}
+
 function createBaseScope(): Scope {
   return { namespace: "", service: "", profile: "" };
 }
@@ -2822,6 +2836,179 @@ export const WatchConfigResponse: MessageFns<WatchConfigResponse> = {
   },
 };
 
+function createBaseRotateSecretsRequest(): RotateSecretsRequest {
+  return {};
+}
+
+export const RotateSecretsRequest: MessageFns<RotateSecretsRequest> = {
+  encode(_: RotateSecretsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotateSecretsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotateSecretsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): RotateSecretsRequest {
+    return {};
+  },
+
+  toJSON(_: RotateSecretsRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<RotateSecretsRequest>): RotateSecretsRequest {
+    return RotateSecretsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<RotateSecretsRequest>): RotateSecretsRequest {
+    const message = createBaseRotateSecretsRequest();
+    return message;
+  },
+};
+
+function createBaseRotateSecretsResponse(): RotateSecretsResponse {
+  return { resealed: 0, skipped: 0, keyId: "", revision: "0" };
+}
+
+export const RotateSecretsResponse: MessageFns<RotateSecretsResponse> = {
+  encode(message: RotateSecretsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.resealed !== 0) {
+      writer.uint32(8).uint32(message.resealed);
+    }
+    if (message.skipped !== 0) {
+      writer.uint32(16).uint32(message.skipped);
+    }
+    if (message.keyId !== "") {
+      writer.uint32(26).string(message.keyId);
+    }
+    if (message.revision !== "0") {
+      writer.uint32(32).int64(message.revision);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotateSecretsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotateSecretsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.resealed = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.skipped = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.revision = reader.int64().toString();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RotateSecretsResponse {
+    return {
+      resealed: isSet(object.resealed) ? globalThis.Number(object.resealed) : 0,
+      skipped: isSet(object.skipped) ? globalThis.Number(object.skipped) : 0,
+      keyId: isSet(object.keyId)
+        ? globalThis.String(object.keyId)
+        : isSet(object.key_id)
+        ? globalThis.String(object.key_id)
+        : "",
+      revision: isSet(object.revision) ? globalThis.String(object.revision) : "0",
+    };
+  },
+
+  toJSON(message: RotateSecretsResponse): unknown {
+    const obj: any = {};
+    if (message.resealed !== 0) {
+      obj.resealed = Math.round(message.resealed);
+    }
+    if (message.skipped !== 0) {
+      obj.skipped = Math.round(message.skipped);
+    }
+    if (message.keyId !== "") {
+      obj.keyId = message.keyId;
+    }
+    if (message.revision !== "0") {
+      obj.revision = message.revision;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RotateSecretsResponse>): RotateSecretsResponse {
+    return RotateSecretsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RotateSecretsResponse>): RotateSecretsResponse {
+    const message = createBaseRotateSecretsResponse();
+    message.resealed = object.resealed ?? 0;
+    message.skipped = object.skipped ?? 0;
+    message.keyId = object.keyId ?? "";
+    message.revision = object.revision ?? "0";
+    return message;
+  },
+};
+
 /**
  * ConfigService stores layered, versioned key-value configuration and pushes
  * the resolved view to services as it changes.
@@ -2929,6 +3116,20 @@ export const ConfigServiceDefinition = {
       responseStream: true,
       options: {},
     },
+    /**
+     * RotateSecrets re-seals, with the newest key of --secret-key-file, every
+     * current secret value sealed with an older key. History entries keep the
+     * seal they were written with (their key must stay in the key file until
+     * they are pruned). Needs admin on every namespace.
+     */
+    rotateSecrets: {
+      name: "RotateSecrets",
+      requestType: RotateSecretsRequest as typeof RotateSecretsRequest,
+      requestStream: false,
+      responseType: RotateSecretsResponse as typeof RotateSecretsResponse,
+      responseStream: false,
+      options: {},
+    },
   },
 } as const;
 
@@ -2980,6 +3181,16 @@ export interface ConfigServiceImplementation<CallContextExt = {}> {
     request: WatchConfigRequest,
     context: CallContext & CallContextExt,
   ): ServerStreamingMethodResult<DeepPartial<WatchConfigResponse>>;
+  /**
+   * RotateSecrets re-seals, with the newest key of --secret-key-file, every
+   * current secret value sealed with an older key. History entries keep the
+   * seal they were written with (their key must stay in the key file until
+   * they are pruned). Needs admin on every namespace.
+   */
+  rotateSecrets(
+    request: RotateSecretsRequest,
+    context: CallContext & CallContextExt,
+  ): Promise<DeepPartial<RotateSecretsResponse>>;
 }
 
 export interface ConfigServiceClient<CallOptionsExt = {}> {
@@ -3030,6 +3241,16 @@ export interface ConfigServiceClient<CallOptionsExt = {}> {
     request: DeepPartial<WatchConfigRequest>,
     options?: CallOptions & CallOptionsExt,
   ): AsyncIterable<WatchConfigResponse>;
+  /**
+   * RotateSecrets re-seals, with the newest key of --secret-key-file, every
+   * current secret value sealed with an older key. History entries keep the
+   * seal they were written with (their key must stay in the key file until
+   * they are pruned). Needs admin on every namespace.
+   */
+  rotateSecrets(
+    request: DeepPartial<RotateSecretsRequest>,
+    options?: CallOptions & CallOptionsExt,
+  ): Promise<RotateSecretsResponse>;
 }
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
