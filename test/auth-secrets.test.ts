@@ -179,7 +179,12 @@ describe.skipIf(!etcdBinary)("secret config values", () => {
     }
   });
 
-  it("keeps secrets out of server logs and audit lines, and refuses secrets on a server without keys", async () => {
+  it("keeps secrets out of errors, server logs and audit lines, and refuses secrets on a server without keys", async () => {
+    const invalid = await client(server.grpcAddress, adminToken)
+      .config.putValue({ scope, key: "bad.json", value: SECRET, contentType: "application/json", secret: true })
+      .catch((e: unknown) => e);
+    expect(invalid).toBeInstanceOf(InvalidArgumentError);
+    expect((invalid as Error).message).toBe("value: is not valid JSON (details withheld: the value is secret)");
     expect(audit.text()).toContain("db.password");
     for (const text of [logs.text(), audit.text()]) {
       expect(text).not.toContain(SECRET);

@@ -19,6 +19,7 @@ import type {
   ViewSelector,
 } from "./types.js";
 import {
+  MAX_VALUE_BYTES,
   normalizeContentType,
   normalizeScope,
   validateAuthor,
@@ -229,7 +230,7 @@ export function createConfigManager(options: ConfigManagerOptions): ConfigManage
       validateKey(`${field}.key`, entry.key);
       if (wanted.has(entry.key)) throw new InvalidArgumentError(`${field}.key`, `duplicate key "${entry.key}"`);
       const contentType = normalizeContentType(`${field}.content_type`, entry.contentType);
-      validateValue(`${field}.value`, entry.value, contentType);
+      validateMaybeSecret(`${field}.value`, entry.value, contentType, entry.secret === true);
       wanted.set(entry.key, entry.secret ? { value: seal(`${field}.secret`, entry.value), contentType, secret: true } : { value: entry.value, contentType });
     });
     await ready();
@@ -364,7 +365,7 @@ export function createConfigManager(options: ConfigManagerOptions): ConfigManage
       const scope = normalizeScope(input.scope, "scope.");
       validateKey("key", input.key);
       const contentType = normalizeContentType("content_type", input.contentType);
-      validateValue("value", input.value, contentType);
+      validateMaybeSecret("value", input.value, contentType, input.secret === true);
       const author = input.author ?? "";
       validateAuthor("author", author);
       validateExpectedRevision("expected_revision", input.expectedRevision);
@@ -457,6 +458,17 @@ export function createConfigManager(options: ConfigManagerOptions): ConfigManage
       return watchHub.watch(normalized, sinceRevision, signal);
     },
   };
+}
+
+/** validateValue, but a secret's error never quotes it (JSON.parse messages include the input). */
+function validateMaybeSecret(field: string, value: string, contentType: ValueRecord["contentType"], secret: boolean): void {
+  try {
+    validateValue(field, value, contentType);
+  } catch (error) {
+    if (!secret || !(error instanceof InvalidArgumentError)) throw error;
+    const reason = contentType === "text/plain" ? "is too large" : `is not valid ${contentType === "application/json" ? "JSON" : "YAML"} (details withheld: the value is secret)`;
+    throw new InvalidArgumentError(field, Buffer.byteLength(value, "utf8") > MAX_VALUE_BYTES ? `is larger than ${MAX_VALUE_BYTES} bytes` : reason);
+  }
 }
 
 function valueRecordOf(record: HistoryRecord): ValueRecord {

@@ -139,6 +139,8 @@ export function parseServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
   if (grpcPort !== 0 && grpcPort === parseListenAddress(httpListen, "http-listen").port) {
     throw new UsageError(`--listen and --http-listen must use different ports (both ${grpcPort})`);
   }
+  const auth = validate(get("auth"), parseSwitch);
+  if (!auth && get("auth-bootstrap-token-file").value !== "") throw new UsageError("--auth-bootstrap-token-file needs --auth");
   return {
     listen,
     httpListen,
@@ -175,7 +177,7 @@ export function parseServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
     configHistoryLimit: validate(get("config-history-limit"), integerIn(1, 10_000)),
     configMaxTxnOps: validate(get("config-max-txn-ops"), integerIn(2, 100_000)),
     configMaxImportBytes: validate(get("config-max-import-bytes"), integerIn(1, 1024 * 1024 * 1024)),
-    auth: validate(get("auth"), parseSwitch),
+    auth,
     authReflection: validate(get("auth-reflection"), parseSwitch),
     authBootstrapTokenFile: get("auth-bootstrap-token-file").value || undefined,
     authMaxStreamsPerToken: validate(get("auth-max-streams-per-token"), integerIn(0, 1_000_000)),
