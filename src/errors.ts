@@ -47,3 +47,13 @@ export class UnavailableError extends SwitchboardError {
 export class ResourceExhaustedError extends SwitchboardError {
   override name = "ResourceExhaustedError";
 }
+
+/** No credentials, or credentials that are malformed, unknown, expired or revoked. */
+export class UnauthenticatedError extends SwitchboardError {
+  override name = "UnauthenticatedError";
+}
+
+/** Valid credentials without the permission the call needs; the message names permission and scope. */
+export class PermissionDeniedError extends SwitchboardError {
+  override name = "PermissionDeniedError";
+}

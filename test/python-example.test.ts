@@ -15,6 +15,10 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestPki, requireOpenssl } from "./support/certs.js";
 import type { TestPki } from "./support/certs.js";
+
+import { randomBytes } from "node:crypto";
+import { Role } from "../generated/switchboard/auth/v1/auth.js";
+import { createSwitchboardClient } from "../src/client/index.js";
 import { requireEtcd, startEtcd } from "./support/etcd.js";
 import type { EtcdServer } from "./support/etcd.js";
 import { startTestServer } from "./support/server.js";
@@ -104,4 +108,35 @@ describe.skipIf(!etcdBinary || !pythonReady)("examples/python against a real ser
       await secure.close();
     }
   }, 90_000);
+
+  it("works against a server with --auth, with a token scoped to its namespace ($SWITCHBOARD_TOKEN)", async () => {
+    const bootstrapToken = `${randomBytes(8).toString("hex")}.${randomBytes(32).toString("base64url")}`;
+    const secured = await startTestServer({ etcdEndpoints: etcd.endpoints, auth: { bootstrapToken } });
+    const admin = createSwitchboardClient({ address: secured.grpcAddress, token: bootstrapToken });
+    try {
+      const { secret } = await admin.auth.createToken({
+        description: "python example",
+        grants: [
+          { namespace: "py-auth", service: "", role: Role.ROLE_REGISTER },
+          { namespace: "py-auth", service: "", role: Role.ROLE_READ },
+        ],
+      });
+      const script = ["examples/python/registry_example.py", "--address", secured.grpcAddress, "--namespace", "py-auth"];
+      const env = { ...process.env, PYTHONPATH: stubs, PYTHONDONTWRITEBYTECODE: "1" };
+      const { stdout } = await run(PYTHON, script, { cwd: REPO_ROOT, env: { ...env, SWITCHBOARD_TOKEN: secret }, timeout: 60_000 }).catch(
+        (error: { stdout?: string; stderr?: string; message: string }) => {
+          throw new Error(`registry_example.py failed:\n${error.stdout ?? ""}\n${error.stderr ?? error.message}`);
+        },
+      );
+      expect(stdout.trim().split("\n").at(-1)).toBe("OK");
+      // Without the token the same script is refused at its first call.
+      const refused = await run(PYTHON, script, { cwd: REPO_ROOT, env: { ...env, SWITCHBOARD_TOKEN: "" }, timeout: 60_000 }).catch(
+        (error: { stderr?: string }) => error,
+      );
+      expect((refused as { stderr?: string }).stderr).toContain("UNAUTHENTICATED");
+    } finally {
+      admin.close();
+      await secured.close();
+    }
+  }, 120_000);
 });

@@ -24,6 +24,7 @@ const EXPECTED_SERVICES = [
   "grpc.health.v1.Health",
   "grpc.reflection.v1.ServerReflection",
   "grpc.reflection.v1alpha.ServerReflection",
+  "switchboard.auth.v1.AuthService",
   "switchboard.config.v1.ConfigService",
   "switchboard.health.v1.HealthService",
   "switchboard.registry.v1.RegistryService",

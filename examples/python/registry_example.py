@@ -18,6 +18,10 @@ Run (stubs on PYTHONPATH):
 Against a TLS server add --ca-file CA.crt (and --cert-file/--key-file under mTLS), or set
 SWITCHBOARD_CA_FILE, SWITCHBOARD_CERT_FILE and SWITCHBOARD_KEY_FILE.
 
+Against a server started with --auth, pass a token with register and read on
+the namespace (--token, or $SWITCHBOARD_TOKEN): it goes with every call as
+`authorization: Bearer <token>` metadata.
+
 Prints one line per step and "OK" at the end; exits non-zero on the first failed check.
 """
 import argparse
@@ -35,6 +39,44 @@ from switchboard.registry.v1 import registry_pb2_grpc as pb_grpc
 
 # Upper bound for "leaves within TTL + 1 s", plus slack for a busy test machine.
 REMOVAL_SLACK_S = 1.5
+
+
+class _BearerToken(
+    grpc.UnaryUnaryClientInterceptor,
+    grpc.UnaryStreamClientInterceptor,
+    grpc.StreamUnaryClientInterceptor,
+    grpc.StreamStreamClientInterceptor,
+):
+    """Adds `authorization: Bearer <token>` to every call of a channel."""
+
+    def __init__(self, token):
+        self._header = ("authorization", "Bearer " + token)
+
+    def _details(self, details):
+        metadata = list(details.metadata or []) + [self._header]
+        return details._replace(metadata=metadata) if hasattr(details, "_replace") else _CallDetails(details, metadata)
+
+    def intercept_unary_unary(self, continuation, details, request):
+        return continuation(self._details(details), request)
+
+    def intercept_unary_stream(self, continuation, details, request):
+        return continuation(self._details(details), request)
+
+    def intercept_stream_unary(self, continuation, details, requests):
+        return continuation(self._details(details), requests)
+
+    def intercept_stream_stream(self, continuation, details, requests):
+        return continuation(self._details(details), requests)
+
+
+class _CallDetails(grpc.ClientCallDetails):
+    def __init__(self, details, metadata):
+        self.method = details.method
+        self.timeout = details.timeout
+        self.metadata = metadata
+        self.credentials = details.credentials
+        self.wait_for_ready = getattr(details, "wait_for_ready", None)
+        self.compression = getattr(details, "compression", None)
 
 
 def log(message):
@@ -105,6 +147,7 @@ def open_channel(args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--address", default=os.environ.get("SWITCHBOARD_ADDRESS", "localhost:7000"))
+    parser.add_argument("--token", default=os.environ.get("SWITCHBOARD_TOKEN", ""), help="bearer token for a server with --auth")
     parser.add_argument("--namespace", default="py-" + uuid.uuid4().hex[:8])
     parser.add_argument("--ttl", type=int, default=2, help="short TTL for the expiry check (etcd's floor is 2)")
     # TLS, with the same variables as the Switchboard CLI and SDK; any of them turns TLS on.
@@ -117,6 +160,8 @@ def main():
 
     channel = open_channel(args)
     grpc.channel_ready_future(channel).result(timeout=15)
+    if args.token:
+        channel = grpc.intercept_channel(channel, _BearerToken(args.token))
     stub = pb_grpc.RegistryServiceStub(channel)
 
     def register(instance_id, port, ttl):

@@ -7,7 +7,8 @@ import { instancesCommand } from "./commands/instances.js";
 import { registerCommand } from "./commands/register.js";
 import { serveCommand } from "./commands/serve.js";
 import { servicesCommand } from "./commands/services.js";
+import { tokenCommand } from "./commands/token.js";
 import { watchCommand } from "./commands/watch.js";
 
 /** Every `switchboard` subcommand, in the order `--help` lists them. Add yours here. */
-export const COMMANDS: readonly Command[] = [serveCommand, healthCheckCommand, configCommand, servicesCommand, instancesCommand, watchCommand, registerCommand, deregisterCommand, healthCommand];
+export const COMMANDS: readonly Command[] = [serveCommand, healthCheckCommand, configCommand, servicesCommand, instancesCommand, watchCommand, registerCommand, deregisterCommand, healthCommand, tokenCommand];

@@ -6,7 +6,7 @@
  *   return withClient(values, context.env, async (client) => { ... });
  */
 import { ClientError, Status } from "nice-grpc-common";
-import { ADDRESS_ENV, createSwitchboardClient, DEFAULT_ADDRESS, UnavailableError } from "../client/index.js";
+import { ADDRESS_ENV, createSwitchboardClient, DEFAULT_ADDRESS, resolveToken, UnavailableError } from "../client/index.js";
 import type { SwitchboardClient } from "../client/index.js";
 import { UsageError } from "./command.js";
 import { tlsFrom } from "./commands/tls-flags.js";
@@ -18,6 +18,8 @@ export interface ConnectionFlags {
   "ca-file"?: string | undefined;
   "cert-file"?: string | undefined;
   "key-file"?: string | undefined;
+  token?: string | undefined;
+  "token-file"?: string | undefined;
 }
 
 export interface ConnectionTarget {
@@ -63,7 +65,7 @@ export function callTimeout(flags: ConnectionFlags): number {
 export function openClient(flags: ConnectionFlags, env: NodeJS.ProcessEnv): SwitchboardClient {
   const timeoutMs = callTimeout(flags);
   const { addresses } = connectionTarget(flags, env);
-  return createSwitchboardClient({ addresses, defaultTimeoutMs: timeoutMs, tls: tlsFrom(flags, env) });
+  return createSwitchboardClient({ addresses, defaultTimeoutMs: timeoutMs, tls: tlsFrom(flags, env), ...tokenOf(flags, env) });
 }
 
 /** Opens a client, runs `run`, explains connection failures, closes the client. */
@@ -73,7 +75,7 @@ export async function withClient(
   run: (client: SwitchboardClient) => Promise<number>,
 ): Promise<number> {
   const target = connectionTarget(flags, env);
-  const client = createSwitchboardClient({ addresses: target.addresses, defaultTimeoutMs: callTimeout(flags), tls: tlsFrom(flags, env) });
+  const client = createSwitchboardClient({ addresses: target.addresses, defaultTimeoutMs: callTimeout(flags), tls: tlsFrom(flags, env), ...tokenOf(flags, env) });
   try {
     return await run(client);
   } catch (error) {
@@ -121,4 +123,10 @@ export async function unreachableAt(target: ConnectionTarget): Promise<string | 
   return target.addresses.length === 1
     ? `${target.addresses[0]} (${target.source}): ${problems[0]}`
     : `${target.addresses.map((address, i) => `${address} (${problems[i]})`).join(", ")} (${target.source})`;
+}
+
+/** The bearer token from --token, --token-file, $SWITCHBOARD_TOKEN or $SWITCHBOARD_TOKEN_FILE; none: no token. */
+function tokenOf(flags: ConnectionFlags, env: NodeJS.ProcessEnv): { token?: string } {
+  const token = resolveToken({ token: flags.token, tokenFile: flags["token-file"] }, env);
+  return token === undefined ? {} : { token };
 }

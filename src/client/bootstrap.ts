@@ -43,6 +43,7 @@ import { InvalidArgumentError, UnavailableError } from "../errors.js";
 import type { BackoffOptions } from "./backoff.js";
 import { ADDRESS_ENV, DEFAULT_ADDRESS } from "./addresses.js";
 import { createSwitchboardClient } from "./client.js";
+import { resolveToken } from "./token.js";
 import type { SwitchboardClient, SwitchboardClientOptions } from "./client.js";
 import { watchConfig } from "./config-watch.js";
 import { isRetryableError } from "./errors.js";
@@ -68,6 +69,14 @@ export interface BootstrapOptions {
   tls?: SwitchboardClientOptions["tls"];
   /** Use this client (not closed by close()). Default: one created from `address` and `tls`. */
   client?: SwitchboardClient;
+  /**
+   * Bearer token for a server with --auth (a token with read-secrets gets
+   * secret values in clear). Default: `tokenFile`, else $SWITCHBOARD_TOKEN,
+   * else the file named by $SWITCHBOARD_TOKEN_FILE. Ignored when `client` is given.
+   */
+  token?: string;
+  /** File holding the bearer token. Ignored when `client` is given. */
+  tokenFile?: string;
   /** Default $SWITCHBOARD_NAMESPACE, else "default". */
   namespace?: string;
   /** Default $SWITCHBOARD_SERVICE, else "". */
@@ -195,14 +204,16 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<Bootstr
   const ownClient = options.client === undefined;
   const address = options.address ?? env[ADDRESS_ENV];
   const tls = options.tls ?? clientTlsFromEnv(env) ?? false;
-  const client = options.client ?? createSwitchboardClient({ address: address || DEFAULT_ADDRESS, tls });
+  const token = options.client ? undefined : resolveToken(options, env);
+  const client = options.client ?? createSwitchboardClient({ address: address || DEFAULT_ADDRESS, tls, ...(token !== undefined && { token }) });
 
   let entries: ResolvedEntry[];
   let revision: number;
   let source: BootstrappedConfig["source"];
   try {
     const response = await client.config.getConfig(target, { deadline: options.timeoutMs ?? 5_000 });
-    entries = response.entries;
+    // A secret this token may not read is as good as absent: env overrides and fallbacks apply.
+    entries = response.entries.filter((entry) => !entry.redacted);
     revision = toRevision(response.revision);
     source = "control-plane";
     logger.info({ ...target, revision, keys: entries.length }, "configuration loaded from the control plane");
@@ -250,9 +261,10 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<Bootstr
           const wasCacheFile = source === "cache-file";
           source = "control-plane";
           if (wasCacheFile) logger.info({ ...target, revision: update.revision }, "control plane reachable again; configuration refreshed");
-          const next = computeEffective(update.entries, overrides, envPrefix);
+          const visible = update.entries.filter((entry) => !entry.redacted);
+          const next = computeEffective(visible, overrides, envPrefix);
           const changedKeys = diffEffective(effective, next);
-          entries = update.entries;
+          entries = visible;
           revision = update.revision;
           effective = next;
           // Listeners run in the same tick as the state change: get() never shows a change a listener has not heard of.
@@ -475,6 +487,8 @@ async function loadCacheFile(
       layer: LAYER_VALUES.get(entry.layer) ?? Layer.LAYER_NAMESPACE_DEFAULT,
       source: sourceOf(entry.layer, target),
       revision: String(entry.revision),
+      secret: false,
+      redacted: false,
     })),
   };
 }

@@ -9,7 +9,9 @@ import {
   ConflictError,
   InvalidArgumentError,
   NotFoundError,
+  PermissionDeniedError,
   ResourceExhaustedError,
+  UnauthenticatedError,
   UnavailableError,
 } from "../errors.js";
 import { resolveAddresses } from "./addresses.js";
@@ -39,9 +41,11 @@ describe("fromClientError", () => {
     const conflict = fromClientError(new ClientError(path, Status.ABORTED, "expected revision 3, current revision 7"));
     expect(conflict).toBeInstanceOf(ConflictError);
     expect((conflict as ConflictError).currentRevision).toBe(7);
+    expect(fromClientError(new ClientError(path, Status.UNAUTHENTICATED, "x"))).toBeInstanceOf(UnauthenticatedError);
+    expect(fromClientError(new ClientError(path, Status.PERMISSION_DENIED, "x"))).toBeInstanceOf(PermissionDeniedError);
     // No domain error for these: they stay ClientErrors.
-    const denied = new ClientError(path, Status.PERMISSION_DENIED, "no");
-    expect(fromClientError(denied)).toBe(denied);
+    const unimplemented = new ClientError(path, Status.UNIMPLEMENTED, "no");
+    expect(fromClientError(unimplemented)).toBe(unimplemented);
     const plain = new Error("other");
     expect(fromClientError(plain)).toBe(plain);
   });

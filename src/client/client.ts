@@ -16,6 +16,7 @@
  */
 import { ChannelCredentials, createChannel, createClientFactory, Metadata } from "nice-grpc";
 import type { Channel, ChannelOptions, Client, CompatServiceDefinition } from "nice-grpc";
+import { AuthServiceDefinition } from "../../generated/switchboard/auth/v1/auth.js";
 import { ConfigServiceDefinition } from "../../generated/switchboard/config/v1/config.js";
 import { HealthServiceDefinition } from "../../generated/switchboard/health/v1/health.js";
 import { RegistryServiceDefinition } from "../../generated/switchboard/registry/v1/registry.js";
@@ -25,10 +26,12 @@ import type { DeadlineOptions } from "./deadline.js";
 import { errorMappingMiddleware, isUnavailableError } from "./errors.js";
 import { clientTlsFromEnv, createClientCredentials } from "./tls.js";
 import type { ClientTlsOptions } from "./tls.js";
+import { resolveToken } from "./token.js";
 
 export type RegistryClient = Client<typeof RegistryServiceDefinition, DeadlineOptions>;
 export type ConfigClient = Client<typeof ConfigServiceDefinition, DeadlineOptions>;
 export type HealthClient = Client<typeof HealthServiceDefinition, DeadlineOptions>;
+export type AuthClient = Client<typeof AuthServiceDefinition, DeadlineOptions>;
 
 export interface SwitchboardClientOptions {
   /**
@@ -57,12 +60,22 @@ export interface SwitchboardClientOptions {
   defaultTimeoutMs?: number;
   /** Metadata sent with every call (e.g. an authorization token). Default none. */
   metadata?: Metadata;
+  /**
+   * Bearer token sent as `authorization: Bearer <token>` with every call.
+   * Default: `tokenFile`, else $SWITCHBOARD_TOKEN, else the file named by
+   * $SWITCHBOARD_TOKEN_FILE, else none.
+   */
+  token?: string;
+  /** File holding the bearer token (read once at creation). Default none. */
+  tokenFile?: string;
 }
 
 export interface SwitchboardClient {
   readonly registry: RegistryClient;
   readonly config: ConfigClient;
   readonly health: HealthClient;
+  /** Token management and WhoAmI (servers started with --auth). */
+  readonly auth: AuthClient;
   /** All control-plane addresses, in rotation order. */
   readonly addresses: readonly string[];
   /** The address new calls go to. */
@@ -84,6 +97,9 @@ export function createSwitchboardClient(options: SwitchboardClientOptions = {}):
   const credentials = options.credentials ?? channelCredentials(options.tls);
   const channelOptions = { ...DEFAULT_CHANNEL_OPTIONS, ...options.channelOptions };
   const defaultTimeoutMs = options.defaultTimeoutMs ?? 10_000;
+  const token = resolveToken(options);
+  const metadata: Metadata | undefined =
+    token === undefined ? options.metadata : Metadata(options.metadata).set("authorization", `Bearer ${token}`);
   // The error mapping runs outermost so the deadline middleware's DEADLINE_EXCEEDED is seen as a ClientError.
   const factory = createClientFactory().use(deadlineMiddleware).use(errorMappingMiddleware);
   const channels: Channel[] = addresses.map((address) => createChannel(address, credentials, channelOptions));
@@ -107,7 +123,7 @@ export function createSwitchboardClient(options: SwitchboardClientOptions = {}):
 
       if (!method.requestStream && !method.responseStream) {
         result[name] = async (request, callOptions = {}) => {
-          const opts = withDefaults(callOptions, defaultTimeoutMs, options.metadata);
+          const opts = withDefaults(callOptions, defaultTimeoutMs, metadata);
           for (let attempt = 0; ; attempt++) {
             const index = current;
             try {
@@ -122,7 +138,7 @@ export function createSwitchboardClient(options: SwitchboardClientOptions = {}):
       } else if (!method.requestStream) {
         result[name] = (request, callOptions = {}) =>
           (async function* () {
-            const opts = withDefaults(callOptions, 0, options.metadata);
+            const opts = withDefaults(callOptions, 0, metadata);
             for (let attempt = 0; ; attempt++) {
               const index = current;
               let delivered = false;
@@ -144,7 +160,7 @@ export function createSwitchboardClient(options: SwitchboardClientOptions = {}):
         const streaming = method.responseStream;
         result[name] = (request, callOptions = {}) => {
           const index = current;
-          const opts = withDefaults(callOptions, streaming ? 0 : defaultTimeoutMs, options.metadata);
+          const opts = withDefaults(callOptions, streaming ? 0 : defaultTimeoutMs, metadata);
           const onError = (error: unknown): never => {
             if (isUnavailableError(error)) rotateFrom(index);
             throw error;
@@ -167,6 +183,7 @@ export function createSwitchboardClient(options: SwitchboardClientOptions = {}):
     registry: facade(RegistryServiceDefinition),
     config: facade(ConfigServiceDefinition),
     health: facade(HealthServiceDefinition),
+    auth: facade(AuthServiceDefinition),
     addresses,
     get currentAddress() {
       return addresses[current] as string;

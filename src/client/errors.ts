@@ -8,6 +8,8 @@ import {
   ResourceExhaustedError,
   SwitchboardError,
   UnavailableError,
+  UnauthenticatedError,
+  PermissionDeniedError,
 } from "../errors.js";
 
 /** Trailer in which the server sends the current revision with ABORTED (see src/server/error-status.ts). */
@@ -27,6 +29,8 @@ const ERROR_BY_STATUS: ReadonlyMap<Status, (details: string, trailer: Metadata |
     [Status.FAILED_PRECONDITION, (details, trailer) => new ConflictError(details, currentRevision(details, trailer))],
     [Status.UNAVAILABLE, (details) => new UnavailableError(details)],
     [Status.RESOURCE_EXHAUSTED, (details) => new ResourceExhaustedError(details)],
+    [Status.UNAUTHENTICATED, (details) => new UnauthenticatedError(details)],
+    [Status.PERMISSION_DENIED, (details) => new PermissionDeniedError(details)],
   ]);
 
 /** The server sends InvalidArgumentError as "field: reason". */

@@ -1,6 +1,6 @@
 // The Switchboard SDK. Services join the platform with these, no sidecar needed.
 export { createSwitchboardClient } from "./client.js";
-export type { SwitchboardClient, SwitchboardClientOptions, RegistryClient, ConfigClient, HealthClient } from "./client.js";
+export type { SwitchboardClient, SwitchboardClientOptions, RegistryClient, ConfigClient, HealthClient, AuthClient } from "./client.js";
 export { CA_FILE_ENV, CERT_FILE_ENV, KEY_FILE_ENV, clientTlsFromEnv, createClientCredentials } from "./tls.js";
 export type { ClientTlsOptions } from "./tls.js";
 export { createAgent, startAgent } from "./agent.js";
@@ -41,10 +41,13 @@ export {
   ConflictError,
   InvalidArgumentError,
   NotFoundError,
+  PermissionDeniedError,
   ResourceExhaustedError,
   SwitchboardError,
+  UnauthenticatedError,
   UnavailableError,
 } from "../errors.js";
+export { resolveToken, TOKEN_ENV, TOKEN_FILE_ENV } from "./token.js";
 // Message types and enums users pass and receive.
 export { EventType, InstanceState } from "../../generated/switchboard/registry/v1/registry.js";
 export type { Instance, ServiceSummary } from "../../generated/switchboard/registry/v1/registry.js";

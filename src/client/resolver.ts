@@ -47,7 +47,7 @@ export interface SwitchboardResolverOptions {
   addresses?: readonly string[];
   /** Use this client (when the target has no authority) instead of opening one. Not closed by the resolver. */
   client?: SwitchboardClient;
-  /** Options for the clients the resolver opens (credentials, metadata, ...). */
+  /** Options for the clients the resolver opens (credentials, metadata, token, ...). Default: a token from $SWITCHBOARD_TOKEN / $SWITCHBOARD_TOKEN_FILE when set. */
   clientOptions?: Omit<SwitchboardClientOptions, "address" | "addresses">;
   /** Namespace for targets that name none. Default $SWITCHBOARD_NAMESPACE, else "default". */
   namespace?: string;

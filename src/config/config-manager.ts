@@ -19,6 +19,7 @@ import type {
   ViewSelector,
 } from "./types.js";
 import {
+  MAX_VALUE_BYTES,
   normalizeContentType,
   normalizeScope,
   validateAuthor,
@@ -59,6 +60,12 @@ export interface ConfigManagerOptions {
   settleTimeoutMs?: number;
   /** Attempts of a write whose cache-based preparation raced another writer. Default 10. */
   maxWriteAttempts?: number;
+  /**
+   * Seals (encrypts) a secret value before it reaches the store; values stay
+   * sealed in every result (src/server opens them for allowed callers).
+   * Default none: writes marked secret are rejected.
+   */
+  sealSecret?: (plaintext: string) => string;
 }
 
 /**
@@ -84,6 +91,15 @@ export interface ConfigManager {
   getHistory(scope: Partial<Scope> | undefined, key: string, limit?: number, read?: ReadOptions): Promise<ConfigVersion[]>;
   /** See ConfigService.WatchConfig in the proto; throws an AbortError when signal aborts. */
   watchConfig(selector: Partial<ViewSelector>, sinceRevision: number, signal: AbortSignal): AsyncGenerator<ConfigViewUpdate>;
+  /**
+   * Re-seals current secret values: reseal answers the new sealed form,
+   * undefined when a value is already sealed with the current key, or null
+   * when it cannot be opened (counted as skipped). Each
+   * chunk is compared on the keys' revisions; values that changed meanwhile
+   * are skipped (counted), never overwritten. History is left as written
+   * (its order is its records' revisions).
+   */
+  resealSecrets(reseal: (sealed: string) => string | undefined | null): Promise<{ resealed: number; skipped: number; revision: number }>;
 }
 
 /** Options of every read. */
@@ -208,14 +224,14 @@ export function createConfigManager(options: ConfigManagerOptions): ConfigManage
     const scope = normalizeScope(input.scope, "scope.");
     const author = input.author ?? "";
     validateAuthor("author", author);
-    const wanted = new Map<string, { value: string; contentType: ValueRecord["contentType"] }>();
+    const wanted = new Map<string, { value: string; contentType: ValueRecord["contentType"]; secret?: boolean }>();
     input.entries.forEach((entry, index) => {
       const field = `entries[${index}]`;
       validateKey(`${field}.key`, entry.key);
       if (wanted.has(entry.key)) throw new InvalidArgumentError(`${field}.key`, `duplicate key "${entry.key}"`);
       const contentType = normalizeContentType(`${field}.content_type`, entry.contentType);
-      validateValue(`${field}.value`, entry.value, contentType);
-      wanted.set(entry.key, { value: entry.value, contentType });
+      validateMaybeSecret(`${field}.value`, entry.value, contentType, entry.secret === true);
+      wanted.set(entry.key, entry.secret ? { value: seal(`${field}.secret`, entry.value), contentType, secret: true } : { value: entry.value, contentType });
     });
     await ready();
 
@@ -229,7 +245,8 @@ export function createConfigManager(options: ConfigManagerOptions): ConfigManage
       const changes: { key: string; record: HistoryRecord; current: KeyValue | undefined }[] = [];
       for (const [key, entry] of wanted) {
         const old = existing.get(key);
-        if (old?.record?.value === entry.value && old.record.contentType === entry.contentType) continue;
+        // Sealed values differ on every seal: a secret is always rewritten.
+        if (!entry.secret && !old?.record?.secret && old?.record?.value === entry.value && old.record.contentType === entry.contentType) continue;
         changes.push({ key, record: { ...entry, author, updatedAt, deleted: false }, current: old?.kv });
       }
       if (input.replace) {
@@ -296,7 +313,12 @@ export function createConfigManager(options: ConfigManagerOptions): ConfigManage
 
   function storedEntry(kv: KeyValue): StoredEntry | undefined {
     const record = decodeRecord(kv.value);
-    return record && { value: record.value, contentType: record.contentType, revision: kv.modRevision };
+    return record && { value: record.value, contentType: record.contentType, revision: kv.modRevision, secret: record.secret === true };
+  }
+
+  function seal(field: string, plaintext: string): string {
+    if (!options.sealSecret) throw new InvalidArgumentError(field, "this server has no --secret-key-file: secret values cannot be stored");
+    return options.sealSecret(plaintext);
   }
 
   return {
@@ -343,12 +365,13 @@ export function createConfigManager(options: ConfigManagerOptions): ConfigManage
       const scope = normalizeScope(input.scope, "scope.");
       validateKey("key", input.key);
       const contentType = normalizeContentType("content_type", input.contentType);
-      validateValue("value", input.value, contentType);
+      validateMaybeSecret("value", input.value, contentType, input.secret === true);
       const author = input.author ?? "";
       validateAuthor("author", author);
       validateExpectedRevision("expected_revision", input.expectedRevision);
       await ready();
-      const record: HistoryRecord = { value: input.value, contentType, author, updatedAt: now().toISOString(), deleted: false };
+      const stored = input.secret ? seal("secret", input.value) : input.value;
+      const record: HistoryRecord = { value: stored, contentType, author, updatedAt: now().toISOString(), deleted: false, ...(input.secret && { secret: true }) };
       const { revision, previous } = await writeOne(scope, input.key, input.expectedRevision, record);
       const kv = cache.get(layout.valueKey(scope, input.key));
       const version = kv?.modRevision === revision ? kv.version : (previous?.version ?? 0) + 1;
@@ -357,12 +380,13 @@ export function createConfigManager(options: ConfigManagerOptions): ConfigManage
         value: {
           scope,
           key: input.key,
-          value: input.value,
+          value: stored,
           contentType,
           revision,
           version,
           author,
           updatedAt: new Date(record.updatedAt),
+          secret: input.secret === true,
         },
       };
     },
@@ -397,6 +421,35 @@ export function createConfigManager(options: ConfigManagerOptions): ConfigManage
       return versions;
     },
 
+    async resealSecrets(reseal) {
+      await ready();
+      const pending: { kv: KeyValue; value: Uint8Array }[] = [];
+      let skipped = 0;
+      for (const kv of cache.list(layout.valuesRoot)) {
+        const record = decodeRecord(kv.value);
+        if (!record?.secret) continue;
+        const resealed = reseal(record.value);
+        if (resealed === null) skipped++;
+        else if (resealed !== undefined) pending.push({ kv, value: encodeRecord(valueRecordOf({ ...record, value: resealed })) });
+      }
+      let resealed = 0;
+      let revision = cache.revision;
+      const chunk = Math.max(1, Math.floor(maxTxnOps / 2));
+      for (let start = 0; start < pending.length; start += chunk) {
+        const part = pending.slice(start, start + chunk);
+        const result = await store.txn({
+          compare: part.map(({ kv }) => ({ key: kv.key, modRevision: kv.modRevision })),
+          ops: part.map(({ kv, value }) => ({ type: "put" as const, key: kv.key, value })),
+        });
+        revision = result.revision;
+        if (result.succeeded) resealed += part.length;
+        else skipped += part.length;
+      }
+      await settle(revision);
+      log.info({ resealed, skipped, revision }, "secret values re-sealed");
+      return { resealed, skipped, revision };
+    },
+
     watchConfig(selector, sinceRevision, signal) {
       const normalized = normalizeScope(selector, "");
       if (!Number.isSafeInteger(sinceRevision) || sinceRevision < 0) {
@@ -407,8 +460,19 @@ export function createConfigManager(options: ConfigManagerOptions): ConfigManage
   };
 }
 
+/** validateValue, but a secret's error never quotes it (JSON.parse messages include the input). */
+function validateMaybeSecret(field: string, value: string, contentType: ValueRecord["contentType"], secret: boolean): void {
+  try {
+    validateValue(field, value, contentType);
+  } catch (error) {
+    if (!secret || !(error instanceof InvalidArgumentError)) throw error;
+    const reason = contentType === "text/plain" ? "is too large" : `is not valid ${contentType === "application/json" ? "JSON" : "YAML"} (details withheld: the value is secret)`;
+    throw new InvalidArgumentError(field, Buffer.byteLength(value, "utf8") > MAX_VALUE_BYTES ? `is larger than ${MAX_VALUE_BYTES} bytes` : reason);
+  }
+}
+
 function valueRecordOf(record: HistoryRecord): ValueRecord {
-  return { value: record.value, contentType: record.contentType, author: record.author, updatedAt: record.updatedAt };
+  return { value: record.value, contentType: record.contentType, author: record.author, updatedAt: record.updatedAt, ...(record.secret && { secret: true }) };
 }
 
 /** "scope shop/orders/prod", with "_" for an empty service or profile. */

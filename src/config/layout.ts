@@ -70,6 +70,8 @@ export interface ValueRecord {
   contentType: ContentType;
   author: string;
   updatedAt: string;
+  /** value is sealed ("sb1:<keyId>:…", see src/auth/secret-box.ts); absent for plain values. */
+  secret?: boolean;
 }
 
 /** The stored form of one history entry. */
@@ -86,7 +88,8 @@ const decoder = new TextDecoder();
  * could double it) and etcdctl shows it as written.
  */
 export function encodeRecord(record: ValueRecord | HistoryRecord): Uint8Array {
-  const { value, ...meta } = record;
+  const { value, secret, ...rest } = record;
+  const meta = secret ? { ...rest, secret: true } : rest;
   return encoder.encode(`${JSON.stringify(meta)}\n${value}`);
 }
 
@@ -111,6 +114,7 @@ export function decodeRecord(bytes: Uint8Array): HistoryRecord | undefined {
     author: typeof meta.author === "string" ? meta.author : "",
     updatedAt: typeof meta.updatedAt === "string" ? meta.updatedAt : new Date(0).toISOString(),
     deleted: meta.deleted === true,
+    ...(meta.secret === true && { secret: true }),
   };
 }
 
@@ -124,6 +128,7 @@ export function toConfigValue(scope: Scope, key: string, kv: KeyValue, record: V
     version: kv.version,
     author: record.author,
     updatedAt: new Date(record.updatedAt),
+    secret: record.secret === true,
   };
 }
 
@@ -135,5 +140,6 @@ export function toConfigVersion(kv: KeyValue, record: HistoryRecord): ConfigVers
     author: record.author,
     updatedAt: new Date(record.updatedAt),
     deleted: record.deleted,
+    secret: record.secret === true && !record.deleted,
   };
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { changedKeys, LayeredState, layersFor, resolveLayers } from "./resolve.js";
 import type { StoredEntry } from "./resolve.js";
 
-const entry = (value: string, revision: number): StoredEntry => ({ value, contentType: "text/plain", revision });
+const entry = (value: string, revision: number): StoredEntry => ({ value, contentType: "text/plain", revision, secret: false });
 
 describe("layersFor", () => {
   it("uses only the layers the selector names, lowest first", () => {

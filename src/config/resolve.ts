@@ -11,6 +11,7 @@ export interface StoredEntry {
   value: string;
   contentType: ContentType;
   revision: number;
+  secret: boolean;
 }
 
 /**
@@ -38,6 +39,7 @@ export function resolveLayers(
         key,
         value: entry.value,
         contentType: entry.contentType,
+        secret: entry.secret,
         layer: source.layer,
         source: source.scope,
         revision: entry.revision,

@@ -26,6 +26,8 @@ export interface ConfigValue {
   version: number;
   author: string;
   updatedAt: Date;
+  /** value is sealed (encrypted): src/server opens it only for callers allowed to read secrets. */
+  secret: boolean;
 }
 
 /** One key of a resolved view. */
@@ -36,6 +38,8 @@ export interface ResolvedEntry {
   layer: Layer;
   source: Scope;
   revision: number;
+  /** As in ConfigValue. */
+  secret: boolean;
 }
 
 export interface ResolvedView {
@@ -54,6 +58,8 @@ export interface ConfigVersion {
   author: string;
   updatedAt: Date;
   deleted: boolean;
+  /** As in ConfigValue. */
+  secret: boolean;
 }
 
 /** One message of a config watch stream (see ConfigService.WatchConfig in the proto). */
@@ -83,6 +89,8 @@ export interface PutValueInput {
   /** 0: the key must not exist; N: its revision must be N; undefined: unconditional. */
   expectedRevision?: number;
   author?: string;
+  /** Seal the value (needs ConfigManagerOptions.sealSecret). Default false. */
+  secret?: boolean;
 }
 
 export interface DeleteValueInput {
@@ -96,6 +104,8 @@ export interface ImportEntryInput {
   key: string;
   value: string;
   contentType?: string;
+  /** As in PutValueInput. */
+  secret?: boolean;
 }
 
 export interface ImportValuesInput {

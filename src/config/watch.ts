@@ -302,7 +302,7 @@ export function createConfigWatchHub(ctx: WatchContext): ConfigWatchHub {
       }
       const record = decodeRecord(atSince.value);
       if (record === undefined) return undefined;
-      state.set(index, key, record.deleted ? undefined : { value: record.value, contentType: record.contentType, revision: atSince.modRevision });
+      state.set(index, key, record.deleted ? undefined : { value: record.value, contentType: record.contentType, revision: atSince.modRevision, secret: record.secret === true });
     }
     let view = state.resolve();
     const replay: ConfigViewUpdate[] = [];
@@ -368,7 +368,7 @@ export function createConfigWatchHub(ctx: WatchContext): ConfigWatchHub {
 
 function storedEntry(kv: KeyValue): StoredEntry | undefined {
   const record = decodeRecord(kv.value);
-  return record && { value: record.value, contentType: record.contentType, revision: kv.modRevision };
+  return record && { value: record.value, contentType: record.contentType, revision: kv.modRevision, secret: record.secret === true };
 }
 
 function abortError(signal: AbortSignal): Error {

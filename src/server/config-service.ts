@@ -15,6 +15,9 @@ import { ConflictError, InvalidArgumentError } from "../errors.js";
 import { parseRevision } from "../registry/index.js";
 import type { ServiceDeps } from "./deps.js";
 import { encodeResponsesOnce } from "./encode-once.js";
+import type { SecretBox } from "../auth/index.js";
+import { callerAllows, callerOf } from "./auth-guard.js";
+import type { CallContext } from "nice-grpc-common";
 
 /** Tuning of the config service; every field defaults as documented on ConfigManagerOptions. */
 /**
@@ -27,7 +30,7 @@ export const configServiceDefinition = {
   methods: { ...ConfigServiceDefinition.methods, watchConfig: encodeResponsesOnce(ConfigServiceDefinition.methods.watchConfig) },
 } as const;
 
-export type ConfigServiceOptions = Omit<ConfigManagerOptions, "store" | "cache" | "prefix" | "logger">;
+export type ConfigServiceOptions = Omit<ConfigManagerOptions, "store" | "cache" | "prefix" | "logger" | "sealSecret">;
 
 const LAYER_TO_PROTO: Record<DomainLayer, Layer> = {
   "namespace-default": Layer.LAYER_NAMESPACE_DEFAULT,
@@ -41,9 +44,40 @@ const LAYER_TO_PROTO: Record<DomainLayer, Layer> = {
  * mapped to domain calls, results back to messages; domain errors go to the
  * error middleware unchanged (ConflictError → ABORTED + current-revision trailer).
  */
-export function createConfigServiceImpl(deps: ServiceDeps, options: ConfigServiceOptions = {}): ConfigServiceImplementation {
-  const manager = createConfigManager({ ...options, store: deps.store, cache: deps.cache, prefix: deps.prefix, logger: deps.logger });
+export function createConfigServiceImpl(deps: ServiceDeps, options: ConfigServiceOptions = {}, secrets?: SecretBox): ConfigServiceImplementation {
+  const manager = createConfigManager({
+    ...options,
+    store: deps.store,
+    cache: deps.cache,
+    prefix: deps.prefix,
+    logger: deps.logger,
+    ...(secrets && { sealSecret: (plaintext: string) => secrets.seal(plaintext) }),
+  });
   const metrics = configMetrics(deps.metrics);
+  const log = deps.logger.child({ component: "config" });
+
+  /**
+   * How secret values leave: opened for callers with read-secrets on the
+   * request's scope (everyone when auth is off), else empty and marked
+   * redacted. A value that cannot be opened (its key left the key file) is
+   * redacted and logged by key id, never by value.
+   */
+  function presenter(context: CallContext, namespace: string | undefined, service: string | undefined): Present {
+    const reveal = callerAllows(callerOf(context), "read-secrets", { namespace: namespace || "default", service: service || undefined }) && secrets !== undefined;
+    const present: Present = (value, secret) => {
+      if (!secret) return { value, secret: false, redacted: false };
+      if (reveal && secrets) {
+        try {
+          return { value: secrets.open(value), secret: true, redacted: false };
+        } catch (error) {
+          log.warn({ keyId: secrets.keyIdOf(value), reason: (error as Error).message }, "cannot open a secret value; answering it redacted");
+        }
+      }
+      return { value: "", secret: true, redacted: true };
+    };
+    present.reveals = reveal;
+    return present;
+  }
 
   /** Counts a write by outcome. */
   async function write<T>(method: string, run: () => Promise<T>): Promise<T> {
@@ -59,30 +93,34 @@ export function createConfigServiceImpl(deps: ServiceDeps, options: ConfigServic
   }
 
   return {
-    async getConfig(request) {
+    async getConfig(request, context) {
       metrics.reads.inc({ method: "GetConfig" });
       const view = await manager.getConfig(request, readOptions(request));
-      return { entries: view.entries.map(toResolvedEntry), revision: String(view.revision) };
+      const present = presenter(context, request.namespace, request.service);
+      return { entries: view.entries.map((entry) => toResolvedEntry(entry, present)), revision: String(view.revision) };
     },
 
-    async getValue(request) {
+    async getValue(request, context) {
       metrics.reads.inc({ method: "GetValue" });
-      return { value: toConfigValue(await manager.getValue(request.scope, request.key, readOptions(request))) };
+      const present = presenter(context, request.scope?.namespace, request.scope?.service);
+      return { value: toConfigValue(await manager.getValue(request.scope, request.key, readOptions(request)), present) };
     },
 
-    async listValues(request) {
+    async listValues(request, context) {
       metrics.reads.inc({ method: "ListValues" });
       const { values, revision } = await manager.listValues(request.scope, readOptions(request));
-      return { values: values.map(toConfigValue), revision: String(revision) };
+      const present = presenter(context, request.scope?.namespace, request.scope?.service);
+      return { values: values.map((value) => toConfigValue(value, present)), revision: String(revision) };
     },
 
-    async getHistory(request) {
+    async getHistory(request, context) {
       metrics.reads.inc({ method: "GetHistory" });
       const versions = await manager.getHistory(request.scope, request.key, request.limit, readOptions(request));
-      return { versions: versions.map(toConfigVersion) };
+      const present = presenter(context, request.scope?.namespace, request.scope?.service);
+      return { versions: versions.map((version) => toConfigVersion(version, present)) };
     },
 
-    putValue(request) {
+    putValue(request, context) {
       return write("PutValue", async () => {
         const { value, revision } = await manager.putValue({
           scope: request.scope,
@@ -91,8 +129,9 @@ export function createConfigServiceImpl(deps: ServiceDeps, options: ConfigServic
           contentType: request.contentType,
           expectedRevision: optionalRevision(request.expectedRevision, "expected_revision"),
           author: request.author,
+          secret: request.secret,
         });
-        return { value: toConfigValue(value), revision: String(revision) };
+        return { value: toConfigValue(value, presenter(context, request.scope?.namespace, request.scope?.service)), revision: String(revision) };
       });
     },
 
@@ -120,14 +159,32 @@ export function createConfigServiceImpl(deps: ServiceDeps, options: ConfigServic
       });
     },
 
+    rotateSecrets() {
+      return write("RotateSecrets", async () => {
+        if (!secrets) throw new InvalidArgumentError("secret-key-file", "this server has no --secret-key-file: nothing to rotate with");
+        const result = await manager.resealSecrets((sealed) => {
+          if (secrets.keyIdOf(sealed) === secrets.currentKeyId) return undefined;
+          try {
+            return secrets.seal(secrets.open(sealed));
+          } catch (error) {
+            log.warn({ keyId: secrets.keyIdOf(sealed), reason: (error as Error).message }, "cannot re-seal a secret value: its key is not in the key file");
+            return null;
+          }
+        });
+        return { resealed: result.resealed, skipped: result.skipped, keyId: secrets.currentKeyId, revision: String(result.revision) };
+      });
+    },
+
     async *watchConfig(request, context) {
       const since = parseRevision(request.sinceRevision, "since_revision");
       // context.signal aborts on client cancel and on server shutdown (call middleware).
       metrics.streams.inc();
       try {
+        const present = presenter(context, request.namespace, request.service);
+        const revealed = present.reveals ? "revealed" : "redacted";
         for await (const update of manager.watchConfig(request, since, context.signal)) {
           metrics.pushes.inc({ kind: update.bookmark ? "bookmark" : update.reset ? "reset" : update.changedKeys.length ? "change" : "initial" });
-          yield toWatchConfigResponse(update);
+          yield toWatchConfigResponse(update, revealed, present);
         }
       } finally {
         metrics.streams.dec();
@@ -139,19 +196,23 @@ export function createConfigServiceImpl(deps: ServiceDeps, options: ConfigServic
 // Messages by update object: the config watch hub hands one immutable update
 // object to every stream of a selector, so it is converted once, not once per
 // stream; entries go with the objects.
-const watchConfigResponses = new WeakMap<ConfigViewUpdate, WatchConfigResponse>();
+// Two conversions at most per update: with secrets opened, and redacted.
+const watchConfigResponses = { revealed: new WeakMap<ConfigViewUpdate, WatchConfigResponse>(), redacted: new WeakMap<ConfigViewUpdate, WatchConfigResponse>() };
 
-function toWatchConfigResponse(update: ConfigViewUpdate): WatchConfigResponse {
-  let message = watchConfigResponses.get(update);
+type Present = ((value: string, secret: boolean) => { value: string; secret: boolean; redacted: boolean }) & { reveals?: boolean };
+
+function toWatchConfigResponse(update: ConfigViewUpdate, variant: "revealed" | "redacted", present: Present): WatchConfigResponse {
+  const cache = watchConfigResponses[variant];
+  let message = cache.get(update);
   if (message === undefined) {
     message = {
-      entries: update.entries.map(toResolvedEntry),
+      entries: update.entries.map((entry) => toResolvedEntry(entry, present)),
       changedKeys: update.changedKeys,
       revision: String(update.revision),
       reset: update.reset,
       bookmark: update.bookmark,
     };
-    watchConfigResponses.set(update, message);
+    cache.set(update, message);
   }
   return message;
 }
@@ -169,11 +230,11 @@ function toScope(scope: Scope): ScopeMessage {
   return { namespace: scope.namespace, service: scope.service, profile: scope.profile };
 }
 
-function toConfigValue(value: ConfigValue): ConfigValueMessage {
+function toConfigValue(value: ConfigValue, present: Present): ConfigValueMessage {
   return {
     scope: toScope(value.scope),
     key: value.key,
-    value: value.value,
+    ...present(value.value, value.secret),
     contentType: value.contentType,
     revision: String(value.revision),
     version: String(value.version),
@@ -182,10 +243,10 @@ function toConfigValue(value: ConfigValue): ConfigValueMessage {
   };
 }
 
-function toResolvedEntry(entry: ResolvedEntry): ResolvedEntryMessage {
+function toResolvedEntry(entry: ResolvedEntry, present: Present): ResolvedEntryMessage {
   return {
     key: entry.key,
-    value: entry.value,
+    ...present(entry.value, entry.secret),
     contentType: entry.contentType,
     layer: LAYER_TO_PROTO[entry.layer],
     source: toScope(entry.source),
@@ -193,9 +254,9 @@ function toResolvedEntry(entry: ResolvedEntry): ResolvedEntryMessage {
   };
 }
 
-function toConfigVersion(version: ConfigVersion): ConfigVersionMessage {
+function toConfigVersion(version: ConfigVersion, present: Present): ConfigVersionMessage {
   return {
-    value: version.value,
+    ...present(version.value, version.secret),
     contentType: version.contentType,
     revision: String(version.revision),
     author: version.author,

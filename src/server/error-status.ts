@@ -6,7 +6,9 @@ import {
   ConflictError,
   InvalidArgumentError,
   NotFoundError,
+  PermissionDeniedError,
   ResourceExhaustedError,
+  UnauthenticatedError,
   UnavailableError,
 } from "../errors.js";
 import { StoreUnavailableError } from "../store/errors.js";
@@ -30,6 +32,8 @@ const STATUS_BY_ERROR: ReadonlyArray<readonly [ErrorClass, Status]> = [
   [UnavailableError, Status.UNAVAILABLE],
   [StoreUnavailableError, Status.UNAVAILABLE],
   [ResourceExhaustedError, Status.RESOURCE_EXHAUSTED],
+  [UnauthenticatedError, Status.UNAUTHENTICATED],
+  [PermissionDeniedError, Status.PERMISSION_DENIED],
 ];
 
 /** The status a domain error maps to, or undefined when it is not a known domain error. */

@@ -14,6 +14,9 @@ import {
   DEFAULT_WATCH_QUEUE_LIMIT,
 } from "../registry/index.js";
 import type { Store } from "../store/types.js";
+import type { Grant, SecretKey } from "../auth/index.js";
+import { DEFAULT_MAX_STREAMS_PER_TOKEN, DEFAULT_REGISTRATIONS_PER_SECOND } from "../auth/index.js";
+import type { CertificateIdentity } from "./auth-guard.js";
 import type { ConfigServiceOptions } from "./config-service.js";
 import type { HealthServiceOptions } from "./health-service.js";
 import type { RegistryServiceOptions } from "./registry-service.js";
@@ -40,6 +43,8 @@ export const SERVER_DEFAULTS = {
   configHistoryLimit: DEFAULT_HISTORY_LIMIT,
   configMaxTxnOps: DEFAULT_MAX_TXN_OPS,
   configMaxImportBytes: DEFAULT_MAX_IMPORT_BYTES,
+  maxStreamsPerToken: DEFAULT_MAX_STREAMS_PER_TOKEN,
+  registrationsPerSecondPerToken: DEFAULT_REGISTRATIONS_PER_SECOND,
 } as const;
 
 /** Largest request message accepted, in bytes (1 MiB). Larger ones get RESOURCE_EXHAUSTED. */
@@ -106,6 +111,36 @@ export interface ServerOptions {
   tls?: ServerTlsOptions;
   /** TLS (CA, client certificate) and user/password for etcd, as files. Default: none. */
   etcdSecurity?: EtcdSecurityOptions;
+  /** Authentication and authorization (README, "Authentication and authorization"). Default: off, every RPC open. */
+  auth?: AuthOptions;
+  /** One audit line per write and per auth failure. Default: no audit. */
+  auditLog?: Logger;
+  /**
+   * Keys for secret config values (AES-256-GCM), oldest first: the last
+   * seals, all open. Default none: PutValue/ImportValues with secret are
+   * rejected, and stored secrets are answered redacted.
+   */
+  secretKeys?: readonly SecretKey[];
+}
+
+/** ServerOptions.auth: present means `--auth` (default deny for every Switchboard RPC). */
+export interface AuthOptions {
+  /**
+   * A token (`<id>.<secret>`) that becomes the first admin token when the
+   * store has had none bootstrapped yet (one compare-and-set across replicas).
+   * Default none.
+   */
+  bootstrapToken?: string;
+  /** Require a token for reflection too. Default false: reflection stays open. */
+  protectReflection?: boolean;
+  /** With mTLS: names a call's verified client certificate (URI SAN or CN). Default none. */
+  certificateIdentity?: CertificateIdentity;
+  /** Grants of certificate identities. Default none. */
+  certificateGrants?: ReadonlyMap<string, readonly Grant[]>;
+  /** Most open streams per token on one replica. Default 1,000; 0: no limit. */
+  maxStreamsPerToken?: number;
+  /** Register calls per second per token on one replica. Default 100; 0: no limit. */
+  registrationsPerSecondPerToken?: number;
 }
 
 /** A service to serve next to Switchboard's (see ServerOptions.extraServices). */

@@ -6,12 +6,18 @@ import { ServerReflectionService } from "nice-grpc-server-reflection";
 import { pino } from "pino";
 import type { Logger } from "pino";
 import { Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import { AuthServiceDefinition } from "../../generated/switchboard/auth/v1/auth.js";
 import { ConfigServiceDefinition } from "../../generated/switchboard/config/v1/config.js";
 import { HealthServiceDefinition } from "../../generated/switchboard/health/v1/health.js";
 import { RegistryServiceDefinition } from "../../generated/switchboard/registry/v1/registry.js";
 import { createKeySpaceCache } from "../cache/index.js";
 import type { KeySpaceCache } from "../cache/index.js";
 import type { Store } from "../store/index.js";
+import { createQuotas, createSecretBox, createTokenStore } from "../auth/index.js";
+import { createAuthGuard } from "./auth-guard.js";
+import type { AuthGuard } from "./auth-guard.js";
+import { createAuthServiceImpl } from "./auth-service.js";
+import { createLeaseScopes } from "./lease-scopes.js";
 import { createRegistryView } from "../registry/index.js";
 import { createApiHandler, createRpcTable, createUiHandler, loadUiPage } from "../http/index.js";
 import { configServiceDefinition, createConfigServiceImpl } from "./config-service.js";
@@ -36,7 +42,7 @@ import { checkCanListen, listenError, openStoreError, storeTimeoutError } from "
 import { createStoreHealthMonitor } from "./store-health.js";
 import type { StoreHealthMonitor } from "./store-health.js";
 import { insecureExposureWarning } from "./insecure-warning.js";
-import { createPeerIdentityInterceptor, stampHttpPeerIdentity } from "./peer-identity.js";
+import { createPeerIdentityInterceptor, peerIdentity, stampHttpPeerIdentity } from "./peer-identity.js";
 import { createServerTls } from "./tls.js";
 import type { ServerTls } from "./tls.js";
 
@@ -44,6 +50,7 @@ const SWITCHBOARD_SERVICES = [
   RegistryServiceDefinition.fullName,
   ConfigServiceDefinition.fullName,
   HealthServiceDefinition.fullName,
+  AuthServiceDefinition.fullName,
 ] as const;
 
 /**
@@ -152,8 +159,29 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       shutdownSignal: shutdown.signal,
     };
 
+    const tokens = createTokenStore({ store, cache, prefix });
+    cleanup.push({ step: "closing token store", run: () => tokens.close() });
+    let auth: AuthGuard | undefined;
+    if (options.auth || options.auditLog) {
+      auth = createAuthGuard({
+        enforce: options.auth !== undefined,
+        tokens,
+        leaseScopes: createLeaseScopes(cache, prefix),
+        quotas: createQuotas({
+          maxStreams: options.auth?.maxStreamsPerToken,
+          registrationsPerSecond: options.auth?.registrationsPerSecondPerToken,
+        }),
+        protectReflection: options.auth?.protectReflection,
+        certificateIdentity: options.auth?.certificateIdentity ?? peerIdentity,
+        certificateGrants: options.auth?.certificateGrants,
+        auditLog: options.auditLog,
+      });
+      const guard = auth;
+      cleanup.push({ step: "closing auth guard", run: () => guard.close() });
+    }
+
     // One middleware for both transports: the HTTP/JSON API runs its calls through it too.
-    const callMiddleware = createCallMiddleware({ metrics, logger: logger.child({ component: "rpc" }), shutdownSignal: shutdown.signal });
+    const callMiddleware = createCallMiddleware({ metrics, logger: logger.child({ component: "rpc" }), shutdownSignal: shutdown.signal, auth });
     const grpcServer = createServer({
       "grpc.max_receive_message_length": MAX_RECEIVE_MESSAGE_BYTES,
       interceptors: [createPeerIdentityInterceptor(tls?.requireClientCertificate ?? false)],
@@ -171,13 +199,16 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     cleanup.push({ step: "closing registry view", run: () => registryView.close() });
     const registryImpl = createRegistryServiceImpl(deps, { ...registryOptions, view: registryView });
     grpcServer.add(registryServiceDefinition, registryImpl);
-    const configImpl = createConfigServiceImpl(deps, options.config);
+    const secrets = options.secretKeys?.length ? createSecretBox(options.secretKeys) : undefined;
+    const configImpl = createConfigServiceImpl(deps, options.config, secrets);
     grpcServer.add(configServiceDefinition, configImpl);
     const healthService = createHealthService(deps, { ...options.health, view: registryView });
     // Released before the cache and store: it leaves replicas/ while the store is still open.
     cleanup.push({ step: "stopping health checks", run: () => healthService.close() });
     grpcServer.add(HealthServiceDefinition, healthService.impl);
     grpcServer.add(HealthDefinition, HealthServiceImpl(healthState));
+    const authImpl = createAuthServiceImpl(tokens);
+    grpcServer.add(AuthServiceDefinition, authImpl);
     const reflection = createReflectionImpl(descriptorSet, [
       ...SWITCHBOARD_SERVICES,
       HealthDefinition.fullName,
@@ -188,6 +219,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     for (const extra of options.extraServices ?? []) grpcServer.add(extra.definition, extra.implementation as never);
 
     await waitForCache(cache, options.startupTimeoutMs ?? 30_000, etcdEndpoints);
+    if (options.auth?.bootstrapToken !== undefined) {
+      const created = await tokens.bootstrap(options.auth.bootstrapToken);
+      logger.info({ created }, created ? "auth: bootstrap admin token created" : "auth: an admin token was already bootstrapped; bootstrap token file ignored");
+    }
+    if (options.auth) logger.info({ reflectionOpen: !options.auth.protectReflection }, "auth: bearer tokens required (default deny)");
 
     // HTTP first so that, in reverse on close, /healthz keeps answering 503 while gRPC drains.
     const http: RunningHttpServer = await listening("HTTP", httpListen, "http-listen", () =>
@@ -203,6 +239,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
                 { definition: registryServiceDefinition, implementation: registryImpl },
                 { definition: configServiceDefinition, implementation: configImpl },
                 { definition: HealthServiceDefinition, implementation: healthService.impl },
+                { definition: AuthServiceDefinition, implementation: authImpl },
               ],
               middleware: callMiddleware,
               descriptorSet,

@@ -34,6 +34,8 @@ export interface FileEntry {
   key: string;
   value: string;
   contentType: string;
+  /** Written as {value, secret: true}: stored encrypted. */
+  secret?: boolean;
 }
 
 export type FileFormat = "yaml" | "json";
@@ -71,9 +73,9 @@ export function parseScopeFile(text: string, fileName = "file"): ScopeFile {
 }
 
 const TOP_LEVEL_FIELDS: readonly string[] = ["namespace", "service", "profile", "values"];
-const EXPLICIT_FIELDS: readonly string[] = ["value", "contentType"];
+const EXPLICIT_FIELDS: readonly string[] = ["value", "contentType", "secret"];
 
-function toStored(raw: unknown, where: string): { value: string; contentType: string } {
+function toStored(raw: unknown, where: string): { value: string; contentType: string; secret?: boolean } {
   if (typeof raw === "string") return { value: raw, contentType: "text/plain" };
   if (typeof raw === "number" || typeof raw === "boolean" || typeof raw === "bigint") return { value: String(raw), contentType: "text/plain" };
   if (raw === null || raw === undefined) throw new ConfigFileError(`${where}: empty; use "" for an empty string`);
@@ -88,22 +90,28 @@ function isExplicit(raw: unknown): raw is Record<string, unknown> {
   return Object.keys(raw).some((key) => EXPLICIT_FIELDS.includes(key));
 }
 
-/** {value, contentType?} and nothing else; value a string (numbers and booleans: their text). */
-function explicitEntry(record: Record<string, unknown>, where: string): { value: string; contentType: string } {
+/** {value, contentType?, secret?} and nothing else; value a string (numbers and booleans: their text). */
+function explicitEntry(record: Record<string, unknown>, where: string): { value: string; contentType: string; secret?: boolean } {
   for (const key of Object.keys(record)) {
-    if (!EXPLICIT_FIELDS.includes(key)) throw new ConfigFileError(`${where}: unknown field "${key}" (expected value and contentType)`);
+    if (!EXPLICIT_FIELDS.includes(key)) throw new ConfigFileError(`${where}: unknown field "${key}" (expected value, contentType and secret)`);
   }
-  const { value, contentType } = record;
+  const { value, contentType, secret } = record;
   if (contentType !== undefined && typeof contentType !== "string") throw new ConfigFileError(`${where}.contentType: must be a string`);
-  if (typeof value === "string") return { value, contentType: contentType ?? "text/plain" };
-  if (typeof value === "number" || typeof value === "boolean") return { value: String(value), contentType: contentType ?? "text/plain" };
+  if (secret !== undefined && typeof secret !== "boolean") throw new ConfigFileError(`${where}.secret: must be true or false`);
+  const marked = secret === true ? { secret: true } : {};
+  if (typeof value === "string") return { value, contentType: contentType ?? "text/plain", ...marked };
+  if (typeof value === "number" || typeof value === "boolean") return { value: String(value), contentType: contentType ?? "text/plain", ...marked };
   throw new ConfigFileError(`${where}.value: expected a string${value === undefined ? ", missing" : ""}`);
 }
 
 export function serializeScopeFile(file: ScopeFile, format: FileFormat): string {
   const values: Record<string, unknown> = {};
   for (const entry of [...file.entries].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
-    values[entry.key] = entry.contentType === "text/plain" ? entry.value : { contentType: entry.contentType, value: entry.value };
+    values[entry.key] = entry.secret
+      ? { ...(entry.contentType !== "text/plain" && { contentType: entry.contentType }), secret: true, value: entry.value }
+      : entry.contentType === "text/plain"
+        ? entry.value
+        : { contentType: entry.contentType, value: entry.value };
   }
   const content = { namespace: file.namespace ?? "default", service: file.service ?? "", profile: file.profile ?? "", values };
   if (format === "json") return `${JSON.stringify(content, null, 2)}\n`;

@@ -21,13 +21,16 @@ highest: namespace default, namespace profile, service default, service profile.
 Subcommands:
   get KEY [--resolved]               print one value of the scope (--resolved: as the service sees it)
   set KEY VALUE|- | set KEY -f FILE  write a value (- reads stdin; -f/--file reads a file)
-      [-t|--content-type T] [--expect-revision N]
+      [-t|--content-type T] [--expect-revision N] [--secret]
+                                     --secret: stored encrypted; shown masked to callers without read-secrets
   delete KEY [--expect-revision N]   delete a value
   list [--resolved]                  the values of the scope (--resolved: the resolved view with sources)
   history KEY [--limit N]            earlier versions of a key, newest first
   rollback KEY REVISION              put the version written at REVISION back (compare-and-set)
   watch [--since N] [--count N]      stream the resolved view as it changes (Ctrl-C to stop)
   import FILE|- [--replace]          write a YAML/JSON file of values into the scope, all or nothing
+  rotate-secrets                     re-seal every secret value with the newest key of the server's
+                                     --secret-key-file (admin on *; scope flags are ignored)
   export [-o|--output F] [--format yaml|json]
                                      write the scope's values as YAML (default) or JSON
 
@@ -36,6 +39,8 @@ Scope and connection flags (every subcommand):
   -s, --service NAME     service (default: namespace-wide)
   -p, --profile NAME     profile (default: the default profile)
   --address HOST:PORT    control plane (default $SWITCHBOARD_ADDRESS, else localhost:7000)
+  --token TOKEN          bearer token (default $SWITCHBOARD_TOKEN)
+  --token-file FILE      file holding the bearer token (default $SWITCHBOARD_TOKEN_FILE)
   --timeout MS           deadline of each call (default 10000)
   --json                 machine-readable output (one JSON document; watch: one per line)
   --author TEXT          recorded in history by writes (default $USER, else "cli")
@@ -73,12 +78,15 @@ export const configCommand: Command = {
 
 const FLAGS = {
   address: { type: "string" },
+  token: { type: "string" },
+  "token-file": { type: "string" },
   namespace: { type: "string", short: "n" },
   service: { type: "string", short: "s" },
   profile: { type: "string", short: "p" },
   timeout: { type: "string" },
   json: { type: "boolean" },
   author: { type: "string" },
+  secret: { type: "boolean" },
   resolved: { type: "boolean" },
   file: { type: "string", short: "f" },
   "content-type": { type: "string", short: "t" },
@@ -97,16 +105,17 @@ type FlagName = keyof typeof FLAGS;
 /** Which flags each subcommand takes besides the common ones, and how many positionals. */
 const SUBCOMMANDS: Record<string, { flags: FlagName[]; positionals: [min: number, max: number]; run: Handler }> = {
   get: { flags: ["resolved"], positionals: [1, 1], run: get },
-  set: { flags: ["file", "content-type", "expect-revision", "author"], positionals: [1, 2], run: set },
+  set: { flags: ["file", "content-type", "expect-revision", "author", "secret"], positionals: [1, 2], run: set },
   delete: { flags: ["expect-revision", "author"], positionals: [1, 1], run: remove },
   list: { flags: ["resolved"], positionals: [0, 0], run: list },
   history: { flags: ["limit"], positionals: [1, 1], run: history },
   rollback: { flags: ["author"], positionals: [2, 2], run: rollback },
   watch: { flags: ["since", "count"], positionals: [0, 0], run: watch },
+  "rotate-secrets": { flags: [], positionals: [0, 0], run: rotateSecrets },
   import: { flags: ["replace", "author", "format"], positionals: [1, 1], run: importFile },
   export: { flags: ["output", "format"], positionals: [0, 0], run: exportFile },
 };
-const COMMON: FlagName[] = ["address", "namespace", "service", "profile", "timeout", "json", ...(Object.keys(TLS_FLAGS) as FlagName[])];
+const COMMON: FlagName[] = ["address", "token", "token-file", "namespace", "service", "profile", "timeout", "json", ...(Object.keys(TLS_FLAGS) as FlagName[])];
 
 interface Invocation {
   context: CliContext;
@@ -144,6 +153,8 @@ async function runConfig(context: CliContext): Promise<number> {
     "ca-file": flags["ca-file"] as string | undefined,
     "cert-file": flags["cert-file"] as string | undefined,
     "key-file": flags["key-file"] as string | undefined,
+    token: flags.token as string | undefined,
+    "token-file": flags["token-file"] as string | undefined,
   };
   return withClient(connection, context.env, (client) =>
     subcommand.run({
@@ -170,11 +181,11 @@ async function get(inv: Invocation): Promise<number> {
     const { entries } = await inv.client.config.getConfig(inv.scope);
     const entry = entries.find((candidate) => candidate.key === key);
     if (entry === undefined) throw new NotFoundError(`key "${key}" is in no layer of ${describe(inv.scope)}`);
-    inv.out(inv.json ? toJson(resolvedJson(entry)) : withNewline(entry.value));
+    inv.out(inv.json ? toJson(resolvedJson(entry)) : withNewline(shown(entry)));
     return EXIT.ok;
   }
   const { value } = await inv.client.config.getValue({ scope: inv.scope, key });
-  inv.out(inv.json ? toJson(valueJson(value!)) : withNewline(value!.value));
+  inv.out(inv.json ? toJson(valueJson(value!)) : withNewline(shown(value!)));
   return EXIT.ok;
 }
 
@@ -194,6 +205,7 @@ async function set(inv: Invocation): Promise<number> {
     value,
     contentType,
     author: inv.author,
+    secret: inv.flags.secret === true,
     ...expectedRevision(inv),
   });
   inv.out(
@@ -220,7 +232,7 @@ async function list(inv: Invocation): Promise<number> {
       inv.out(
         table(
           ["KEY", "VALUE", "LAYER", "SOURCE", "REVISION"],
-          entries.map((entry) => [entry.key, preview(entry.value), layerName(entry.layer), describe(entry.source!), entry.revision]),
+          entries.map((entry) => [entry.key, preview(shown(entry)), layerName(entry.layer), describe(entry.source!), entry.revision]),
         ),
       );
       inv.out(`${entries.length} key(s) resolved for ${describe(inv.scope)} at revision ${revision}\n`);
@@ -234,7 +246,7 @@ async function list(inv: Invocation): Promise<number> {
     inv.out(
       table(
         ["KEY", "VALUE", "TYPE", "REVISION", "VERSION", "AUTHOR", "UPDATED"],
-        values.map((v) => [v.key, preview(v.value), v.contentType, v.revision, v.version, v.author, v.updatedAt?.toISOString() ?? ""]),
+        values.map((v) => [v.key, preview(shown(v)), v.contentType, v.revision, v.version, v.author, v.updatedAt?.toISOString() ?? ""]),
       ),
     );
     inv.out(`${values.length} key(s) in ${describe(inv.scope)} at revision ${revision}\n`);
@@ -252,7 +264,7 @@ async function history(inv: Invocation): Promise<number> {
     inv.out(
       table(
         ["REVISION", "UPDATED", "AUTHOR", "CHANGE", "VALUE"],
-        versions.map((v) => [v.revision, v.updatedAt?.toISOString() ?? "", v.author, v.deleted ? "deleted" : "set", v.deleted ? "" : preview(v.value)]),
+        versions.map((v) => [v.revision, v.updatedAt?.toISOString() ?? "", v.author, v.deleted ? "deleted" : "set", v.deleted ? "" : preview(shown(v))]),
       ),
     );
   }
@@ -279,6 +291,7 @@ async function rollback(inv: Invocation): Promise<number> {
     if (current === 0) throw new UsageError(`${key} does not exist now, as at revision ${target}: nothing to roll back`);
     revision = (await inv.client.config.deleteValue({ scope: inv.scope, key, expectedRevision: String(current), author })).revision;
   } else {
+    if (version.redacted) throw new UsageError(`the version at revision ${target} is secret: rolling it back needs read-secrets`);
     // Compare-and-set on what we just read: a write in between fails instead of being overwritten.
     revision = (
       await inv.client.config.putValue({
@@ -288,6 +301,7 @@ async function rollback(inv: Invocation): Promise<number> {
         contentType: version.contentType,
         expectedRevision: String(current),
         author,
+        secret: version.secret,
       })
     ).revision;
   }
@@ -295,6 +309,18 @@ async function rollback(inv: Invocation): Promise<number> {
     inv.json
       ? toJson({ revision: Number(revision), rolledBackTo: target, deleted: version.deleted })
       : `rolled back ${key} in ${describe(inv.scope)} to revision ${target}${version.deleted ? " (deleted)" : ""}: revision ${revision}\n`,
+  );
+  return EXIT.ok;
+}
+
+async function rotateSecrets(inv: Invocation): Promise<number> {
+  const response = await inv.client.config.rotateSecrets({});
+  inv.out(
+    inv.json
+      ? toJson({ resealed: response.resealed, skipped: response.skipped, keyId: response.keyId, revision: Number(response.revision) })
+      : `re-sealed ${response.resealed} secret value(s) with key ${response.keyId}` +
+          (response.skipped > 0 ? `; ${response.skipped} skipped (changed meanwhile, or sealed with a key not in the key file): run again` : "") +
+          "\n",
   );
   return EXIT.ok;
 }
@@ -317,7 +343,7 @@ async function watch(inv: Invocation): Promise<number> {
         inv.out(`revision ${update.revision}${update.reset ? " (reset)" : ""}: ${update.changedKeys.length} key(s) changed, ${update.entries.length} in view\n`);
         for (const key of update.changedKeys) {
           const entry = byKey.get(key);
-          inv.out(entry ? `  ${key} = ${preview(entry.value)}  (${layerName(entry.layer)})\n` : `  ${key} removed\n`);
+          inv.out(entry ? `  ${key} = ${preview(shown(entry))}  (${layerName(entry.layer)})\n` : `  ${key} removed\n`);
         }
       }
       if (++seen >= count) break;
@@ -366,8 +392,10 @@ async function exportFile(inv: Invocation): Promise<number> {
   const output = inv.flags.output as string | undefined;
   const format = chooseFormat(inv.flags.format as string | undefined, output);
   const { values, revision } = await inv.client.config.listValues({ scope: inv.scope });
+  const redacted = values.filter((value) => value.redacted).map((value) => value.key);
+  if (redacted.length > 0) throw new UsageError(`secret value(s) ${redacted.join(", ")} are redacted for this token: exporting them needs read-secrets`);
   const text = serializeScopeFile(
-    { ...inv.scope, entries: values.map((value) => ({ key: value.key, value: value.value, contentType: value.contentType })) },
+    { ...inv.scope, entries: values.map((value) => ({ key: value.key, value: value.value, contentType: value.contentType, secret: value.secret })) },
     format,
   );
   if (output === undefined || output === "-") {
@@ -437,6 +465,8 @@ function valueJson(value: ConfigValue) {
     version: Number(value.version),
     author: value.author,
     updatedAt: value.updatedAt?.toISOString(),
+    secret: value.secret,
+    redacted: value.redacted,
   };
 }
 
@@ -448,6 +478,8 @@ function resolvedJson(entry: ResolvedEntry) {
     layer: layerName(entry.layer),
     source: entry.source,
     revision: Number(entry.revision),
+    secret: entry.secret,
+    redacted: entry.redacted,
   };
 }
 
@@ -459,11 +491,18 @@ function versionJson(version: ConfigVersion) {
     author: version.author,
     updatedAt: version.updatedAt?.toISOString(),
     deleted: version.deleted,
+    secret: version.secret,
+    redacted: version.redacted,
   };
 }
 
 function toJson(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+/** What people see of a value: secrets this token may not read are masked. */
+function shown(entry: { value: string; redacted: boolean }): string {
+  return entry.redacted ? "********" : entry.value;
 }
 
 function withNewline(text: string): string {

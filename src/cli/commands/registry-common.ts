@@ -8,6 +8,8 @@ import { TLS_FLAGS, TLS_USAGE } from "./tls-flags.js";
 /** parseArgs options every registry command takes. */
 export const CONNECTION_FLAGS = {
   address: { type: "string" },
+  token: { type: "string" },
+  "token-file": { type: "string" },
   timeout: { type: "string" },
   json: { type: "boolean" },
   namespace: { type: "string", short: "n" },
@@ -33,6 +35,8 @@ export function instanceFilter(values: { all?: boolean | undefined; tag?: string
 export const CONNECTION_USAGE = `Connection and output flags:
   --address HOST:PORT[,HOST:PORT]  control plane, replicas tried in turn
                                    (default $SWITCHBOARD_ADDRESS, else localhost:7000)
+  --token TOKEN                    bearer token (default $SWITCHBOARD_TOKEN)
+  --token-file FILE                file holding the bearer token (default $SWITCHBOARD_TOKEN_FILE)
   --timeout MS                     deadline of each call (default 10000)
   --json                           machine-readable output
 

@@ -14,6 +14,13 @@ const TUNING_DEFAULTS = {
   tls: undefined,
   etcdSecurity: { caFile: undefined, certFile: undefined, keyFile: undefined, username: undefined, passwordFile: undefined },
   ui: true,
+  auth: false,
+  authReflection: false,
+  authBootstrapTokenFile: undefined,
+  authMaxStreamsPerToken: 1000,
+  authRegistrationsPerSecond: 100,
+  auditLog: undefined,
+  secretKeyFile: undefined,
 };
 
 describe("parseServeConfig", () => {
@@ -213,5 +220,21 @@ describe("parseServeConfig", () => {
   ])("rejects %j %j", (argv, env, message) => {
     expect(() => parseServeConfig(argv, env)).toThrow(UsageError);
     expect(() => parseServeConfig(argv, env)).toThrow(message);
+  });
+
+  it("reads the auth switches and refuses a bootstrap token file without --auth", () => {
+    expect(parseServeConfig(["--auth", "--auth-bootstrap-token-file", "admin.token", "--audit-log", "audit.log"], {})).toMatchObject({
+      auth: true,
+      authBootstrapTokenFile: "admin.token",
+      auditLog: "audit.log",
+    });
+    expect(parseServeConfig([], { SWITCHBOARD_AUTH: "1", SWITCHBOARD_AUTH_REFLECTION: "true" })).toMatchObject({ auth: true, authReflection: true });
+    expect(() => parseServeConfig(["--auth-bootstrap-token-file", "admin.token"], {})).toThrow(new UsageError("--auth-bootstrap-token-file needs --auth"));
+    expect(() => parseServeConfig([], { SWITCHBOARD_AUTH: "yes" })).toThrow(new UsageError('SWITCHBOARD_AUTH: expected true or false, got "yes"'));
+    expect(serverOptionsFrom(parseServeConfig(["--auth", "--auth-max-streams-per-token", "5"], {})).auth).toEqual({
+      protectReflection: false,
+      maxStreamsPerToken: 5,
+      registrationsPerSecondPerToken: 100,
+    });
   });
 });

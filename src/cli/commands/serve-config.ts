@@ -10,6 +10,8 @@ export interface ServeSetting {
   /** Parsed like a given value when neither flag nor env is set; "" means unset. */
   default: string;
   description: string;
+  /** A switch: `--flag` alone means "true"; its variable takes true/false/1/0. */
+  boolean?: true;
 }
 
 const QUEUE_DEFAULTS = SERVER_DEFAULTS.watchQueueLimit;
@@ -81,6 +83,14 @@ export const SERVE_SETTINGS = [
   { flag: "etcd-key-file", env: "SWITCHBOARD_ETCD_KEY_FILE", default: "", description: "PEM private key of --etcd-cert-file" },
   { flag: "etcd-username", env: "SWITCHBOARD_ETCD_USERNAME", default: "", description: "etcd user (etcd auth enabled); needs --etcd-password-file" },
   { flag: "etcd-password-file", env: "SWITCHBOARD_ETCD_PASSWORD_FILE", default: "", description: "file holding the password of --etcd-username" },
+  // Authentication, authorization, audit and quotas (README, "Authentication and authorization").
+  { flag: "auth", env: "SWITCHBOARD_AUTH", default: "false", boolean: true, description: "require bearer tokens: default deny for every Switchboard RPC (grpc.health.v1 and, unless --auth-reflection, reflection stay open)" },
+  { flag: "auth-reflection", env: "SWITCHBOARD_AUTH_REFLECTION", default: "false", boolean: true, description: "with --auth, require a valid token for server reflection too" },
+  { flag: "auth-bootstrap-token-file", env: "SWITCHBOARD_AUTH_BOOTSTRAP_TOKEN_FILE", default: "", description: "file holding a token (<id>.<secret>) that becomes the first admin token when none was bootstrapped yet" },
+  { flag: "auth-max-streams-per-token", env: "SWITCHBOARD_AUTH_MAX_STREAMS_PER_TOKEN", default: String(SERVER_DEFAULTS.maxStreamsPerToken), description: "most streams one token may hold open on a replica (0: no limit); over it RESOURCE_EXHAUSTED" },
+  { flag: "auth-registrations-per-second", env: "SWITCHBOARD_AUTH_REGISTRATIONS_PER_SECOND", default: String(SERVER_DEFAULTS.registrationsPerSecondPerToken), description: "Register calls per second one token may make on a replica (0: no limit); over it RESOURCE_EXHAUSTED" },
+  { flag: "secret-key-file", env: "SWITCHBOARD_SECRET_KEY_FILE", default: "", description: "keys for secret config values, one \"<id> <base64 of 32 bytes>\" per line, oldest first (the last encrypts, all decrypt); unset: secret values cannot be written" },
+  { flag: "audit-log", env: "SWITCHBOARD_AUDIT_LOG", default: "", description: "file for audit lines (every write and every auth failure, JSON); unset: no audit" },
 ] as const satisfies readonly ServeSetting[];
 
 type Flag = (typeof SERVE_SETTINGS)[number]["flag"];
@@ -113,17 +123,27 @@ export interface ServeConfig extends Required<Pick<ServerOptions, "listen" | "ht
     passwordFile: string | undefined;
   };
   ui: boolean;
+  auth: boolean;
+  authReflection: boolean;
+  authBootstrapTokenFile: string | undefined;
+  authMaxStreamsPerToken: number;
+  authRegistrationsPerSecond: number;
+  auditLog: string | undefined;
+  secretKeyFile: string | undefined;
 }
 
 /** Reads flags, then SWITCHBOARD_* env, then defaults; throws UsageError naming the setting at fault. */
 export function parseServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeConfig {
-  const options = Object.fromEntries(SERVE_SETTINGS.map((s) => [s.flag, { type: "string" as const }]));
+  const options = Object.fromEntries(
+    SERVE_SETTINGS.map((s) => [s.flag, { type: "boolean" in s ? ("boolean" as const) : ("string" as const) }]),
+  );
   const { values, positionals } = parseFlags(argv, options);
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const get = (flag: Flag): { value: string; source: string } => {
     const setting = SERVE_SETTINGS.find((s) => s.flag === flag)!;
     const fromFlag = values[flag];
     if (typeof fromFlag === "string") return { value: fromFlag, source: `--${flag}` };
+    if (typeof fromFlag === "boolean") return { value: String(fromFlag), source: `--${flag}` };
     const fromEnv = env[setting.env];
     if (fromEnv !== undefined && fromEnv !== "") return { value: fromEnv, source: setting.env };
     return { value: setting.default, source: `--${flag}` };
@@ -135,6 +155,8 @@ export function parseServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
   if (grpcPort !== 0 && grpcPort === parseListenAddress(httpListen, "http-listen").port) {
     throw new UsageError(`--listen and --http-listen must use different ports (both ${grpcPort})`);
   }
+  const auth = validate(get("auth"), parseSwitch);
+  if (!auth && get("auth-bootstrap-token-file").value !== "") throw new UsageError("--auth-bootstrap-token-file needs --auth");
   return {
     listen,
     httpListen,
@@ -183,6 +205,13 @@ export function parseServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
       if (v === "true" || v === "false") return v === "true";
       throw new Error(`${source}: expected true or false, got "${v}"`);
     }),
+    auth,
+    authReflection: validate(get("auth-reflection"), parseSwitch),
+    authBootstrapTokenFile: get("auth-bootstrap-token-file").value || undefined,
+    authMaxStreamsPerToken: validate(get("auth-max-streams-per-token"), integerIn(0, 1_000_000)),
+    authRegistrationsPerSecond: validate(get("auth-registrations-per-second"), integerIn(0, 1_000_000)),
+    auditLog: get("audit-log").value || undefined,
+    secretKeyFile: get("secret-key-file").value || undefined,
   };
 }
 
@@ -247,11 +276,25 @@ export function serverOptionsFrom(config: ServeConfig): ServerOptions {
       bookmarkIntervalMs: config.bookmarkIntervalMs,
       ...(queueLimit !== undefined && { watchQueueLimit: queueLimit }),
     },
+    ...(config.auth && {
+      auth: {
+        protectReflection: config.authReflection,
+        maxStreamsPerToken: config.authMaxStreamsPerToken,
+        registrationsPerSecondPerToken: config.authRegistrationsPerSecond,
+      },
+    }),
   };
 }
 
 function withoutUnset<T extends object>(value: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
+}
+
+function parseSwitch(value: string, source: string): boolean {
+  const v = value.trim().toLowerCase();
+  if (v === "true" || v === "1") return true;
+  if (v === "false" || v === "0" || v === "") return false;
+  throw new Error(`${source}: expected true or false, got "${value}"`);
 }
 
 /** A check for a whole number in [min, max], digits only (no units, signs or exponents). */

@@ -1,4 +1,6 @@
+import { readFile } from "node:fs/promises";
 import { pino } from "pino";
+import { parseSecretKeys } from "../../auth/index.js";
 import { startServer, StartupError } from "../../server/index.js";
 import type { Command, CliContext } from "../command.js";
 import { EXIT } from "../command.js";
@@ -27,7 +29,14 @@ async function serve(context: CliContext): Promise<number> {
   const logger = pino({ level: config.logLevel, ...(!verbose && { serializers: { err: errorWithoutStack } }) });
   let server;
   try {
-    server = await startServer({ ...serverOptionsFrom(config), logger });
+    const options = serverOptionsFrom(config);
+    if (options.auth && config.authBootstrapTokenFile) {
+      options.auth.bootstrapToken = (await readFile(config.authBootstrapTokenFile, "utf8")).trim();
+    }
+    if (config.secretKeyFile) options.secretKeys = parseSecretKeys(await readFile(config.secretKeyFile, "utf8"), config.secretKeyFile);
+    // A separate destination: audit lines never mix with the operational log.
+    if (config.auditLog) options.auditLog = pino({ base: undefined }, pino.destination({ dest: config.auditLog, mkdir: true, sync: true }));
+    server = await startServer({ ...options, logger });
   } catch (error) {
     const line = startFailure(error);
     logger.fatal(verbose ? { err: error } : {}, `switchboard failed to start: ${line}`);

@@ -91,7 +91,16 @@ export interface ConfigValue {
   version: string;
   /** Who wrote it (free text from the request). */
   author: string;
-  updatedAt: Date | undefined;
+  updatedAt:
+    | Date
+    | undefined;
+  /** The value is secret: encrypted at rest (--secret-key-file). */
+  secret: boolean;
+  /**
+   * The value is secret and the caller may not read it (no read-secrets
+   * grant): value is empty.
+   */
+  redacted: boolean;
 }
 
 /** ResolvedEntry is one key of a resolved view. */
@@ -106,6 +115,9 @@ export interface ResolvedEntry {
     | undefined;
   /** Revision of the write that set it. */
   revision: string;
+  /** As in ConfigValue. */
+  secret: boolean;
+  redacted: boolean;
 }
 
 export interface GetConfigRequest {
@@ -155,6 +167,11 @@ export interface PutValueRequest {
     | undefined;
   /** Recorded in history. */
   author: string;
+  /**
+   * Store the value encrypted and show it only to callers with read-secrets.
+   * Needs a server started with --secret-key-file.
+   */
+  secret: boolean;
 }
 
 export interface PutValueResponse {
@@ -199,6 +216,8 @@ export interface ImportEntry {
   key: string;
   value: string;
   contentType: string;
+  /** As in PutValueRequest. */
+  secret: boolean;
 }
 
 export interface ImportValuesRequest {
@@ -238,6 +257,9 @@ export interface ConfigVersion {
     | undefined;
   /** True when this write deleted the key. */
   deleted: boolean;
+  /** As in ConfigValue. */
+  secret: boolean;
+  redacted: boolean;
 }
 
 export interface GetHistoryResponse {
@@ -268,6 +290,20 @@ export interface WatchConfigResponse {
   reset: boolean;
   /** True for a progress message on an idle stream: nothing changed up to revision. */
   bookmark: boolean;
+}
+
+export interface RotateSecretsRequest {
+}
+
+export interface RotateSecretsResponse {
+  /** Values re-sealed. */
+  resealed: number;
+  /** Values that changed while being re-sealed; run RotateSecrets again. */
+  skipped: number;
+  /** The key that seals now. */
+  keyId: string;
+  /** Revision of the last write (the current revision when nothing changed). */
+  revision: string;
 }
 
 function createBaseScope(): Scope {
@@ -381,6 +417,8 @@ function createBaseConfigValue(): ConfigValue {
     version: "0",
     author: "",
     updatedAt: undefined,
+    secret: false,
+    redacted: false,
   };
 }
 
@@ -409,6 +447,12 @@ export const ConfigValue: MessageFns<ConfigValue> = {
     }
     if (message.updatedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(66).fork()).join();
+    }
+    if (message.secret !== false) {
+      writer.uint32(72).bool(message.secret);
+    }
+    if (message.redacted !== false) {
+      writer.uint32(80).bool(message.redacted);
     }
     return writer;
   },
@@ -490,6 +534,22 @@ export const ConfigValue: MessageFns<ConfigValue> = {
             message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.secret = reader.bool();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.redacted = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -520,6 +580,8 @@ export const ConfigValue: MessageFns<ConfigValue> = {
         : isSet(object.updated_at)
         ? fromJsonTimestamp(object.updated_at)
         : undefined,
+      secret: isSet(object.secret) ? globalThis.Boolean(object.secret) : false,
+      redacted: isSet(object.redacted) ? globalThis.Boolean(object.redacted) : false,
     };
   },
 
@@ -549,6 +611,12 @@ export const ConfigValue: MessageFns<ConfigValue> = {
     if (message.updatedAt !== undefined) {
       obj.updatedAt = message.updatedAt.toISOString();
     }
+    if (message.secret !== false) {
+      obj.secret = message.secret;
+    }
+    if (message.redacted !== false) {
+      obj.redacted = message.redacted;
+    }
     return obj;
   },
 
@@ -565,12 +633,23 @@ export const ConfigValue: MessageFns<ConfigValue> = {
     message.version = object.version ?? "0";
     message.author = object.author ?? "";
     message.updatedAt = object.updatedAt ?? undefined;
+    message.secret = object.secret ?? false;
+    message.redacted = object.redacted ?? false;
     return message;
   },
 };
 
 function createBaseResolvedEntry(): ResolvedEntry {
-  return { key: "", value: "", contentType: "", layer: 0, source: undefined, revision: "0" };
+  return {
+    key: "",
+    value: "",
+    contentType: "",
+    layer: 0,
+    source: undefined,
+    revision: "0",
+    secret: false,
+    redacted: false,
+  };
 }
 
 export const ResolvedEntry: MessageFns<ResolvedEntry> = {
@@ -592,6 +671,12 @@ export const ResolvedEntry: MessageFns<ResolvedEntry> = {
     }
     if (message.revision !== "0") {
       writer.uint32(48).int64(message.revision);
+    }
+    if (message.secret !== false) {
+      writer.uint32(56).bool(message.secret);
+    }
+    if (message.redacted !== false) {
+      writer.uint32(64).bool(message.redacted);
     }
     return writer;
   },
@@ -657,6 +742,22 @@ export const ResolvedEntry: MessageFns<ResolvedEntry> = {
             message.revision = reader.int64().toString();
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.secret = reader.bool();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.redacted = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -681,6 +782,8 @@ export const ResolvedEntry: MessageFns<ResolvedEntry> = {
       layer: isSet(object.layer) ? layerFromJSON(object.layer) : 0,
       source: isSet(object.source) ? Scope.fromJSON(object.source) : undefined,
       revision: isSet(object.revision) ? globalThis.String(object.revision) : "0",
+      secret: isSet(object.secret) ? globalThis.Boolean(object.secret) : false,
+      redacted: isSet(object.redacted) ? globalThis.Boolean(object.redacted) : false,
     };
   },
 
@@ -704,6 +807,12 @@ export const ResolvedEntry: MessageFns<ResolvedEntry> = {
     if (message.revision !== "0") {
       obj.revision = message.revision;
     }
+    if (message.secret !== false) {
+      obj.secret = message.secret;
+    }
+    if (message.redacted !== false) {
+      obj.redacted = message.redacted;
+    }
     return obj;
   },
 
@@ -720,6 +829,8 @@ export const ResolvedEntry: MessageFns<ResolvedEntry> = {
       ? Scope.fromPartial(object.source)
       : undefined;
     message.revision = object.revision ?? "0";
+    message.secret = object.secret ?? false;
+    message.redacted = object.redacted ?? false;
     return message;
   },
 };
@@ -1107,7 +1218,15 @@ export const GetValueResponse: MessageFns<GetValueResponse> = {
 };
 
 function createBasePutValueRequest(): PutValueRequest {
-  return { scope: undefined, key: "", value: "", contentType: "", expectedRevision: undefined, author: "" };
+  return {
+    scope: undefined,
+    key: "",
+    value: "",
+    contentType: "",
+    expectedRevision: undefined,
+    author: "",
+    secret: false,
+  };
 }
 
 export const PutValueRequest: MessageFns<PutValueRequest> = {
@@ -1129,6 +1248,9 @@ export const PutValueRequest: MessageFns<PutValueRequest> = {
     }
     if (message.author !== "") {
       writer.uint32(50).string(message.author);
+    }
+    if (message.secret !== false) {
+      writer.uint32(56).bool(message.secret);
     }
     return writer;
   },
@@ -1194,6 +1316,14 @@ export const PutValueRequest: MessageFns<PutValueRequest> = {
             message.author = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.secret = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1222,6 +1352,7 @@ export const PutValueRequest: MessageFns<PutValueRequest> = {
         ? globalThis.String(object.expected_revision)
         : undefined,
       author: isSet(object.author) ? globalThis.String(object.author) : "",
+      secret: isSet(object.secret) ? globalThis.Boolean(object.secret) : false,
     };
   },
 
@@ -1245,6 +1376,9 @@ export const PutValueRequest: MessageFns<PutValueRequest> = {
     if (message.author !== "") {
       obj.author = message.author;
     }
+    if (message.secret !== false) {
+      obj.secret = message.secret;
+    }
     return obj;
   },
 
@@ -1259,6 +1393,7 @@ export const PutValueRequest: MessageFns<PutValueRequest> = {
     message.contentType = object.contentType ?? "";
     message.expectedRevision = object.expectedRevision ?? undefined;
     message.author = object.author ?? "";
+    message.secret = object.secret ?? false;
     return message;
   },
 };
@@ -1713,7 +1848,7 @@ export const ListValuesResponse: MessageFns<ListValuesResponse> = {
 };
 
 function createBaseImportEntry(): ImportEntry {
-  return { key: "", value: "", contentType: "" };
+  return { key: "", value: "", contentType: "", secret: false };
 }
 
 export const ImportEntry: MessageFns<ImportEntry> = {
@@ -1726,6 +1861,9 @@ export const ImportEntry: MessageFns<ImportEntry> = {
     }
     if (message.contentType !== "") {
       writer.uint32(26).string(message.contentType);
+    }
+    if (message.secret !== false) {
+      writer.uint32(32).bool(message.secret);
     }
     return writer;
   },
@@ -1767,6 +1905,14 @@ export const ImportEntry: MessageFns<ImportEntry> = {
             message.contentType = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.secret = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1788,6 +1934,7 @@ export const ImportEntry: MessageFns<ImportEntry> = {
         : isSet(object.content_type)
         ? globalThis.String(object.content_type)
         : "",
+      secret: isSet(object.secret) ? globalThis.Boolean(object.secret) : false,
     };
   },
 
@@ -1802,6 +1949,9 @@ export const ImportEntry: MessageFns<ImportEntry> = {
     if (message.contentType !== "") {
       obj.contentType = message.contentType;
     }
+    if (message.secret !== false) {
+      obj.secret = message.secret;
+    }
     return obj;
   },
 
@@ -1813,6 +1963,7 @@ export const ImportEntry: MessageFns<ImportEntry> = {
     message.key = object.key ?? "";
     message.value = object.value ?? "";
     message.contentType = object.contentType ?? "";
+    message.secret = object.secret ?? false;
     return message;
   },
 };
@@ -2157,7 +2308,16 @@ export const GetHistoryRequest: MessageFns<GetHistoryRequest> = {
 };
 
 function createBaseConfigVersion(): ConfigVersion {
-  return { value: "", contentType: "", revision: "0", author: "", updatedAt: undefined, deleted: false };
+  return {
+    value: "",
+    contentType: "",
+    revision: "0",
+    author: "",
+    updatedAt: undefined,
+    deleted: false,
+    secret: false,
+    redacted: false,
+  };
 }
 
 export const ConfigVersion: MessageFns<ConfigVersion> = {
@@ -2179,6 +2339,12 @@ export const ConfigVersion: MessageFns<ConfigVersion> = {
     }
     if (message.deleted !== false) {
       writer.uint32(48).bool(message.deleted);
+    }
+    if (message.secret !== false) {
+      writer.uint32(56).bool(message.secret);
+    }
+    if (message.redacted !== false) {
+      writer.uint32(64).bool(message.redacted);
     }
     return writer;
   },
@@ -2244,6 +2410,22 @@ export const ConfigVersion: MessageFns<ConfigVersion> = {
             message.deleted = reader.bool();
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.secret = reader.bool();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.redacted = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2272,6 +2454,8 @@ export const ConfigVersion: MessageFns<ConfigVersion> = {
         ? fromJsonTimestamp(object.updated_at)
         : undefined,
       deleted: isSet(object.deleted) ? globalThis.Boolean(object.deleted) : false,
+      secret: isSet(object.secret) ? globalThis.Boolean(object.secret) : false,
+      redacted: isSet(object.redacted) ? globalThis.Boolean(object.redacted) : false,
     };
   },
 
@@ -2295,6 +2479,12 @@ export const ConfigVersion: MessageFns<ConfigVersion> = {
     if (message.deleted !== false) {
       obj.deleted = message.deleted;
     }
+    if (message.secret !== false) {
+      obj.secret = message.secret;
+    }
+    if (message.redacted !== false) {
+      obj.redacted = message.redacted;
+    }
     return obj;
   },
 
@@ -2309,6 +2499,8 @@ export const ConfigVersion: MessageFns<ConfigVersion> = {
     message.author = object.author ?? "";
     message.updatedAt = object.updatedAt ?? undefined;
     message.deleted = object.deleted ?? false;
+    message.secret = object.secret ?? false;
+    message.redacted = object.redacted ?? false;
     return message;
   },
 };
@@ -2644,6 +2836,179 @@ export const WatchConfigResponse: MessageFns<WatchConfigResponse> = {
   },
 };
 
+function createBaseRotateSecretsRequest(): RotateSecretsRequest {
+  return {};
+}
+
+export const RotateSecretsRequest: MessageFns<RotateSecretsRequest> = {
+  encode(_: RotateSecretsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotateSecretsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotateSecretsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): RotateSecretsRequest {
+    return {};
+  },
+
+  toJSON(_: RotateSecretsRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<RotateSecretsRequest>): RotateSecretsRequest {
+    return RotateSecretsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<RotateSecretsRequest>): RotateSecretsRequest {
+    const message = createBaseRotateSecretsRequest();
+    return message;
+  },
+};
+
+function createBaseRotateSecretsResponse(): RotateSecretsResponse {
+  return { resealed: 0, skipped: 0, keyId: "", revision: "0" };
+}
+
+export const RotateSecretsResponse: MessageFns<RotateSecretsResponse> = {
+  encode(message: RotateSecretsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.resealed !== 0) {
+      writer.uint32(8).uint32(message.resealed);
+    }
+    if (message.skipped !== 0) {
+      writer.uint32(16).uint32(message.skipped);
+    }
+    if (message.keyId !== "") {
+      writer.uint32(26).string(message.keyId);
+    }
+    if (message.revision !== "0") {
+      writer.uint32(32).int64(message.revision);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotateSecretsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotateSecretsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.resealed = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.skipped = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.revision = reader.int64().toString();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RotateSecretsResponse {
+    return {
+      resealed: isSet(object.resealed) ? globalThis.Number(object.resealed) : 0,
+      skipped: isSet(object.skipped) ? globalThis.Number(object.skipped) : 0,
+      keyId: isSet(object.keyId)
+        ? globalThis.String(object.keyId)
+        : isSet(object.key_id)
+        ? globalThis.String(object.key_id)
+        : "",
+      revision: isSet(object.revision) ? globalThis.String(object.revision) : "0",
+    };
+  },
+
+  toJSON(message: RotateSecretsResponse): unknown {
+    const obj: any = {};
+    if (message.resealed !== 0) {
+      obj.resealed = Math.round(message.resealed);
+    }
+    if (message.skipped !== 0) {
+      obj.skipped = Math.round(message.skipped);
+    }
+    if (message.keyId !== "") {
+      obj.keyId = message.keyId;
+    }
+    if (message.revision !== "0") {
+      obj.revision = message.revision;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RotateSecretsResponse>): RotateSecretsResponse {
+    return RotateSecretsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RotateSecretsResponse>): RotateSecretsResponse {
+    const message = createBaseRotateSecretsResponse();
+    message.resealed = object.resealed ?? 0;
+    message.skipped = object.skipped ?? 0;
+    message.keyId = object.keyId ?? "";
+    message.revision = object.revision ?? "0";
+    return message;
+  },
+};
+
 /**
  * ConfigService stores layered, versioned key-value configuration and pushes
  * the resolved view to services as it changes.
@@ -2754,6 +3119,20 @@ export const ConfigServiceDefinition = {
       responseStream: true,
       options: {},
     },
+    /**
+     * RotateSecrets re-seals, with the newest key of --secret-key-file, every
+     * current secret value sealed with an older key. History entries keep the
+     * seal they were written with (their key must stay in the key file until
+     * they are pruned). Needs admin on every namespace.
+     */
+    rotateSecrets: {
+      name: "RotateSecrets",
+      requestType: RotateSecretsRequest as typeof RotateSecretsRequest,
+      requestStream: false,
+      responseType: RotateSecretsResponse as typeof RotateSecretsResponse,
+      responseStream: false,
+      options: {},
+    },
   },
 } as const;
 
@@ -2808,6 +3187,16 @@ export interface ConfigServiceImplementation<CallContextExt = {}> {
     request: WatchConfigRequest,
     context: CallContext & CallContextExt,
   ): ServerStreamingMethodResult<DeepPartial<WatchConfigResponse>>;
+  /**
+   * RotateSecrets re-seals, with the newest key of --secret-key-file, every
+   * current secret value sealed with an older key. History entries keep the
+   * seal they were written with (their key must stay in the key file until
+   * they are pruned). Needs admin on every namespace.
+   */
+  rotateSecrets(
+    request: RotateSecretsRequest,
+    context: CallContext & CallContextExt,
+  ): Promise<DeepPartial<RotateSecretsResponse>>;
 }
 
 export interface ConfigServiceClient<CallOptionsExt = {}> {
@@ -2861,6 +3250,16 @@ export interface ConfigServiceClient<CallOptionsExt = {}> {
     request: DeepPartial<WatchConfigRequest>,
     options?: CallOptions & CallOptionsExt,
   ): AsyncIterable<WatchConfigResponse>;
+  /**
+   * RotateSecrets re-seals, with the newest key of --secret-key-file, every
+   * current secret value sealed with an older key. History entries keep the
+   * seal they were written with (their key must stay in the key file until
+   * they are pruned). Needs admin on every namespace.
+   */
+  rotateSecrets(
+    request: DeepPartial<RotateSecretsRequest>,
+    options?: CallOptions & CallOptionsExt,
+  ): Promise<RotateSecretsResponse>;
 }
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
