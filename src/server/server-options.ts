@@ -15,6 +15,7 @@ import {
 } from "../registry/index.js";
 import type { Store } from "../store/types.js";
 import type { ConfigServiceOptions } from "./config-service.js";
+import type { ConnectionOptions } from "./connection-options.js";
 import type { HealthServiceOptions } from "./health-service.js";
 import type { RegistryServiceOptions } from "./registry-service.js";
 
@@ -84,6 +85,8 @@ export interface ServerOptions {
   health?: Omit<HealthServiceOptions, "view" | "protectionThreshold" | "protectionMinInstances">;
   /** ConfigService tuning (defaults on ConfigManagerOptions): history, import and WatchConfig limits. */
   config?: ConfigServiceOptions;
+  /** HTTP/2 keepalive pings and maximum connection age of the gRPC port (defaults on ConnectionOptions). */
+  connection?: ConnectionOptions;
   /** Descriptor set for reflection. Default: generated/switchboard.binpb read from disk. */
   descriptorSet?: Uint8Array;
   /**

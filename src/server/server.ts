@@ -32,6 +32,7 @@ import { createRegistryServiceImpl, registryServiceDefinition } from "./registry
 import { MAX_RECEIVE_MESSAGE_BYTES, SERVER_DEFAULTS } from "./server-options.js";
 import type { RunningServer, ServerOptions } from "./server-options.js";
 import { createStoreHealthMonitor } from "./store-health.js";
+import { grpcConnectionOptions } from "./connection-options.js";
 import type { StoreHealthMonitor } from "./store-health.js";
 
 const SWITCHBOARD_SERVICES = [
@@ -115,7 +116,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       shutdownSignal: shutdown.signal,
     };
 
-    const grpcServer = createServer({ "grpc.max_receive_message_length": MAX_RECEIVE_MESSAGE_BYTES })
+    const grpcServer = createServer({
+      "grpc.max_receive_message_length": MAX_RECEIVE_MESSAGE_BYTES,
+      ...grpcConnectionOptions(options.connection),
+    })
       .use(createCallMiddleware({ metrics, logger: logger.child({ component: "rpc" }), shutdownSignal: shutdown.signal }));
     // One decoded view of the instances for registry and health: the same routability and protection, decoded once.
     const registryOptions = options.registry ?? {};

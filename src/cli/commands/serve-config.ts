@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import type { ServerOptions } from "../../server/index.js";
-import { SERVER_DEFAULTS, parseListenAddress } from "../../server/index.js";
+import { CONNECTION_DEFAULTS, SERVER_DEFAULTS, parseListenAddress } from "../../server/index.js";
 import { UsageError } from "../command.js";
 
 /** One `serve` setting: flag, environment variable, default and help text. Flag wins over env, env over default. */
@@ -72,6 +72,30 @@ export const SERVE_SETTINGS = [
     default: String(SERVER_DEFAULTS.configMaxImportBytes),
     description: "bytes of changed values one ImportValues may write (1..1073741824; each is written twice: keep 2x below etcd's --max-request-bytes)",
   },
+  {
+    flag: "keepalive-time",
+    env: "SWITCHBOARD_KEEPALIVE_TIME",
+    default: String(CONNECTION_DEFAULTS.keepaliveTimeMs / 1000),
+    description: "seconds (0..86400) between the server's HTTP/2 pings on each client connection; 0 disables them",
+  },
+  {
+    flag: "keepalive-timeout",
+    env: "SWITCHBOARD_KEEPALIVE_TIMEOUT",
+    default: String(CONNECTION_DEFAULTS.keepaliveTimeoutMs / 1000),
+    description: "seconds (1..3600) a ping may go unanswered before the connection and all its streams are dropped",
+  },
+  {
+    flag: "max-connection-age",
+    env: "SWITCHBOARD_MAX_CONNECTION_AGE",
+    default: String(CONNECTION_DEFAULTS.maxConnectionAgeMs / 1000),
+    description: "seconds (0..2592000, ±10 % jitter) after which a client connection gets GOAWAY so clients reconnect, spreading over new replicas; 0: unlimited",
+  },
+  {
+    flag: "max-connection-age-grace",
+    env: "SWITCHBOARD_MAX_CONNECTION_AGE_GRACE",
+    default: String(CONNECTION_DEFAULTS.maxConnectionAgeGraceMs / 1000),
+    description: "seconds (0..86400) calls still open on an aged connection get before they are cut (clients resume streams elsewhere)",
+  },
 ] as const satisfies readonly ServeSetting[];
 
 type Flag = (typeof SERVE_SETTINGS)[number]["flag"];
@@ -93,6 +117,10 @@ export interface ServeConfig extends Required<Pick<ServerOptions, "listen" | "ht
   configHistoryLimit: number;
   configMaxTxnOps: number;
   configMaxImportBytes: number;
+  keepaliveTimeSeconds: number;
+  keepaliveTimeoutSeconds: number;
+  maxConnectionAgeSeconds: number;
+  maxConnectionAgeGraceSeconds: number;
 }
 
 /** Reads flags, then SWITCHBOARD_* env, then defaults; throws UsageError naming the setting at fault. */
@@ -155,6 +183,10 @@ export function parseServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
     configHistoryLimit: validate(get("config-history-limit"), integerIn(1, 10_000)),
     configMaxTxnOps: validate(get("config-max-txn-ops"), integerIn(2, 100_000)),
     configMaxImportBytes: validate(get("config-max-import-bytes"), integerIn(1, 1024 * 1024 * 1024)),
+    keepaliveTimeSeconds: validate(get("keepalive-time"), integerIn(0, 86_400, "seconds")),
+    keepaliveTimeoutSeconds: validate(get("keepalive-timeout"), integerIn(1, 3_600, "seconds")),
+    maxConnectionAgeSeconds: validate(get("max-connection-age"), integerIn(0, 2_592_000, "seconds")),
+    maxConnectionAgeGraceSeconds: validate(get("max-connection-age-grace"), integerIn(0, 86_400, "seconds")),
   };
 }
 
@@ -168,6 +200,12 @@ export function serverOptionsFrom(config: ServeConfig): ServerOptions {
     dataDir: config.dataDir,
     prefix: config.prefix,
     replicaId: config.replicaId,
+    connection: {
+      keepaliveTimeMs: config.keepaliveTimeSeconds * 1000,
+      keepaliveTimeoutMs: config.keepaliveTimeoutSeconds * 1000,
+      maxConnectionAgeMs: config.maxConnectionAgeSeconds * 1000,
+      maxConnectionAgeGraceMs: config.maxConnectionAgeGraceSeconds * 1000,
+    },
     registry: {
       protectionThreshold: config.protectionThreshold,
       protectionMinInstances: config.protectionMinInstances,
