@@ -92,6 +92,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const metrics = new Registry();
     collectDefaultMetrics({ register: metrics });
 
+    // Set once the registry view exists; failed store pings start its expiry hold.
+    let noteStoreUnreachable = (): void => {};
     const healthState = HealthState();
     const monitor = createStoreHealthMonitor({
       store,
@@ -101,6 +103,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       serviceNames: SWITCHBOARD_SERVICES,
       logger,
       intervalMs: options.healthCheckIntervalMs,
+      onUnreachable: () => noteStoreUnreachable(),
     });
     cleanup.push({ step: "stopping health monitor", run: () => monitor.close() });
     registerServingGauge(metrics, monitor);
@@ -130,7 +133,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       protectionThreshold: registryOptions.protectionThreshold,
       protectionMinInstances: registryOptions.protectionMinInstances,
       historyLimit: registryOptions.historyLimit,
+      expiryHoldMs: registryOptions.expiryHoldMs,
+      // A release of held instances needs a new store revision: this replica's own key under holds/.
+      requestRevision: () =>
+        store.txn({ ops: [{ type: "put", key: `${prefix}holds/${replicaId}`, value: new TextEncoder().encode(new Date().toISOString()) }] }),
     });
+    noteStoreUnreachable = () => registryView.noteStoreUnreachable();
     cleanup.push({ step: "closing registry view", run: () => registryView.close() });
     grpcServer.add(registryServiceDefinition, createRegistryServiceImpl(deps, { ...registryOptions, view: registryView }));
     grpcServer.add(configServiceDefinition, createConfigServiceImpl(deps, options.config));

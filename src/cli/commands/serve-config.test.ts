@@ -15,6 +15,7 @@ const TUNING_DEFAULTS = {
   keepaliveTimeoutSeconds: 10,
   maxConnectionAgeSeconds: 1800,
   maxConnectionAgeGraceSeconds: 30,
+  expiryHoldSeconds: 10,
 };
 
 describe("connection settings", () => {

@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import type { ServerOptions } from "../../server/index.js";
 import { CONNECTION_DEFAULTS, SERVER_DEFAULTS, parseListenAddress } from "../../server/index.js";
+import { DEFAULT_EXPIRY_HOLD_MS } from "../../registry/index.js";
 import { UsageError } from "../command.js";
 
 /** One `serve` setting: flag, environment variable, default and help text. Flag wins over env, env over default. */
@@ -96,6 +97,12 @@ export const SERVE_SETTINGS = [
     default: String(CONNECTION_DEFAULTS.maxConnectionAgeGraceMs / 1000),
     description: "seconds (0..86400) calls still open on an aged connection get before they are cut (clients resume streams elsewhere)",
   },
+  {
+    flag: "expiry-hold",
+    env: "SWITCHBOARD_EXPIRY_HOLD",
+    default: String(DEFAULT_EXPIRY_HOLD_MS / 1000),
+    description: "seconds (0..3600) instances whose leases expire soon after this replica saw the store unreachable stay routable, marked held, so agents can register again without a REMOVED/ADDED flap; 0 disables",
+  },
 ] as const satisfies readonly ServeSetting[];
 
 type Flag = (typeof SERVE_SETTINGS)[number]["flag"];
@@ -121,6 +128,7 @@ export interface ServeConfig extends Required<Pick<ServerOptions, "listen" | "ht
   keepaliveTimeoutSeconds: number;
   maxConnectionAgeSeconds: number;
   maxConnectionAgeGraceSeconds: number;
+  expiryHoldSeconds: number;
 }
 
 /** Reads flags, then SWITCHBOARD_* env, then defaults; throws UsageError naming the setting at fault. */
@@ -187,6 +195,7 @@ export function parseServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
     keepaliveTimeoutSeconds: validate(get("keepalive-timeout"), integerIn(1, 3_600, "seconds")),
     maxConnectionAgeSeconds: validate(get("max-connection-age"), integerIn(0, 2_592_000, "seconds")),
     maxConnectionAgeGraceSeconds: validate(get("max-connection-age-grace"), integerIn(0, 86_400, "seconds")),
+    expiryHoldSeconds: validate(get("expiry-hold"), integerIn(0, 3_600, "seconds")),
   };
 }
 
@@ -211,6 +220,7 @@ export function serverOptionsFrom(config: ServeConfig): ServerOptions {
       protectionMinInstances: config.protectionMinInstances,
       bookmarkIntervalMs: config.bookmarkIntervalMs,
       ...(queueLimit !== undefined && { watchQueueLimit: queueLimit }),
+      expiryHoldMs: config.expiryHoldSeconds * 1000,
     },
     health: {
       replicaTtlSeconds: config.replicaTtlSeconds,
