@@ -1,6 +1,8 @@
 // Sizes of every scenario: the full run (`npm run bench`, ~6–8 minutes on 2
 // cores) and the quick sanity pass (`npm run bench -- --quick`, well under a
 // minute, for CI: it checks that everything runs, not how fast).
+import type { ReplicaKillProfile } from "./scenarios/replica-kill.js";
+
 export interface StreamLevel {
   /** Concurrent watch streams. */
   watchers: number;
@@ -21,6 +23,8 @@ export interface Profile {
   failure: { ttlSeconds: number; levels: Array<{ instances: number; hosts: number }> };
   memory: { instances: number; services: number; watchers: number; loadgens: number };
   config: StreamLevel[];
+  /** Fault scenarios of issue 16 (opt-in: run only when named in --only). */
+  replicaKill: ReplicaKillProfile;
 }
 
 export const FULL: Profile = {
@@ -46,6 +50,7 @@ export const FULL: Profile = {
     { watchers: 1_000, events: 50, intervalMs: 100, loadgens: 1 },
     { watchers: 10_000, events: 20, intervalMs: 500, loadgens: 2 },
   ],
+  replicaKill: { watchers: 5_000, streamsPerConnection: 100, writeIntervalMs: 200, writesAfterKill: 20 },
 };
 
 export const QUICK: Profile = {
@@ -64,4 +69,5 @@ export const QUICK: Profile = {
     { watchers: 1, events: 30, intervalMs: 5, loadgens: 1 },
     { watchers: 100, events: 10, intervalMs: 50, loadgens: 1 },
   ],
+  replicaKill: { watchers: 500, streamsPerConnection: 100, writeIntervalMs: 200, writesAfterKill: 10 },
 };

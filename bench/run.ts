@@ -19,6 +19,7 @@ import { heartbeatScenario } from "./scenarios/heartbeat.js";
 import { memoryScenario } from "./scenarios/memory.js";
 import { propagationScenario } from "./scenarios/propagation.js";
 import { registerScenario } from "./scenarios/register.js";
+import { replicaKillScenario } from "./scenarios/replica-kill.js";
 import { resolveScenario } from "./scenarios/resolve.js";
 
 const SCENARIOS: Record<string, (options: BenchOptions, profile: Profile) => Promise<Row[]>> = {
@@ -29,7 +30,10 @@ const SCENARIOS: Record<string, (options: BenchOptions, profile: Profile) => Pro
   failure: (o, p) => failureScenario(o, p.failure),
   memory: (o, p) => memoryScenario(o, p.memory),
   config: (o, p) => propagationScenario(o, "config", p),
+  "replica-kill": (o, p) => replicaKillScenario(o, p.replicaKill),
 };
+/** Fault and soak scenarios: long or disruptive, so they run only when named in --only. */
+const OPT_IN = new Set(["replica-kill"]);
 
 const { values } = parseArgs({
   options: {
@@ -57,7 +61,7 @@ if (values.help) {
   process.exit(0);
 }
 
-const only = values.only ? values.only.split(",").map((s) => s.trim()) : Object.keys(SCENARIOS);
+const only = values.only ? values.only.split(",").map((s) => s.trim()) : Object.keys(SCENARIOS).filter((name) => !OPT_IN.has(name));
 for (const name of only) if (!SCENARIOS[name]) throw new Error(`unknown scenario ${name}; known: ${Object.keys(SCENARIOS).join(", ")}`);
 
 const startedAt = new Date();
