@@ -19,8 +19,10 @@ import { heartbeatScenario } from "./scenarios/heartbeat.js";
 import { memoryScenario } from "./scenarios/memory.js";
 import { propagationScenario } from "./scenarios/propagation.js";
 import { registerScenario } from "./scenarios/register.js";
+import { leaderKillScenario } from "./scenarios/leader-kill.js";
 import { replicaKillScenario } from "./scenarios/replica-kill.js";
 import { resolveScenario } from "./scenarios/resolve.js";
+import { soakScenario } from "./scenarios/soak.js";
 
 const SCENARIOS: Record<string, (options: BenchOptions, profile: Profile) => Promise<Row[]>> = {
   register: (o, p) => registerScenario(o, p.register),
@@ -31,9 +33,13 @@ const SCENARIOS: Record<string, (options: BenchOptions, profile: Profile) => Pro
   memory: (o, p) => memoryScenario(o, p.memory),
   config: (o, p) => propagationScenario(o, "config", p),
   "replica-kill": (o, p) => replicaKillScenario(o, p.replicaKill),
+  // With --duration the warm-up is a sixth of the run (at least 30 s).
+  soak: (o, p) =>
+    soakScenario(o, durationOverride ? { ...p.soak, durationMs: durationOverride, warmupMs: Math.max(30_000, durationOverride / 6) } : p.soak),
+  "leader-kill": (o, p) => leaderKillScenario(o, durationOverride ? { ...p.leaderKill, durationMs: durationOverride } : p.leaderKill),
 };
 /** Fault and soak scenarios: long or disruptive, so they run only when named in --only. */
-const OPT_IN = new Set(["replica-kill"]);
+const OPT_IN = new Set(["replica-kill", "leader-kill", "soak"]);
 
 const { values } = parseArgs({
   options: {
@@ -44,6 +50,7 @@ const { values } = parseArgs({
     "server-log-level": { type: "string", default: "warn" },
     profile: { type: "boolean", default: false },
     levels: { type: "string" },
+    duration: { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
@@ -54,6 +61,7 @@ if (values.help) {
       "Usage: npm run bench -- [--quick] [--only a,b] [--from-dist] [--profile] [--out file.json] [--server-log-level warn]",
       "  --profile  write a V8 CPU profile of every server process to bench/results/profiles/<start time>/",
       "  --levels   only these stream counts (watch, config) and instance counts (failure), e.g. --levels 10000",
+      "  --duration seconds of the leader-kill and soak scenarios (default 300 and 1800; --quick 60 and 120)",
       `Scenarios: ${Object.keys(SCENARIOS).join(", ")}`,
       "",
     ].join("\n"),
@@ -73,6 +81,8 @@ const cpuProfileDir = values.profile
   ? fileURLToPath(new URL(`./results/profiles/${startedAt.toISOString().replace(/[:.]/g, "-")}/`, import.meta.url))
   : undefined;
 const options: BenchOptions = { quick: values.quick, fromDist: values["from-dist"], serverLogLevel: values["server-log-level"], cpuProfileDir, log };
+const durationOverride = values.duration ? Number(values.duration) * 1000 : undefined;
+if (durationOverride !== undefined && !(durationOverride > 0)) throw new Error(`--duration: expected seconds, got ${values.duration}`);
 const levels = values.levels?.split(",").map(Number);
 const baseProfile = values.quick ? QUICK : FULL;
 const profile: Profile = levels

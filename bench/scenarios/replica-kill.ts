@@ -46,7 +46,7 @@ export async function replicaKillScenario(options: BenchOptions, profile: Replic
   const survivor = await startServerProcess(serverOptions);
   const clients: SwitchboardClient[] = [];
   const abort = new AbortController();
-  const writer = createSwitchboardClient({ address: survivor.grpcAddress });
+  const writer = createSwitchboardClient({ address: survivor.grpcAddress, defaultTimeoutMs: 30_000 });
   const service = "replica-kill";
   try {
     // Something to list from the start.
@@ -97,12 +97,22 @@ export async function replicaKillScenario(options: BenchOptions, profile: Replic
     options.log(`replica-kill: ${profile.watchers} watchers on replica A in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
     let n = 0;
+    // The writer shares this process with every watcher, whose mass reconnect can hold up its answer:
+    // it retries (Register by the same owner is idempotent) instead of failing the run.
     const write = async (): Promise<{ revision: number; ackedAt: number }> => {
-      const { revision } = await writer.registry.register({
-        instance: { service, instanceId: `w${n++}`, address: "127.0.0.1", port: 2 },
-        ttlSeconds: 300,
-      });
-      return { revision: Number(revision), ackedAt: performance.now() };
+      const instanceId = `w${n++}`;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const { revision } = await writer.registry.register({
+            instance: { service, instanceId, address: "127.0.0.1", port: 2, owner: "bench-writer" },
+            ttlSeconds: 300,
+          });
+          return { revision: Number(revision), ackedAt: performance.now() };
+        } catch (error) {
+          if (attempt >= 5) throw error;
+          options.log(`replica-kill: write ${instanceId} failed (${String(error)}); retrying`);
+        }
+      }
     };
     const written: number[] = [];
     // Baseline: propagation of writes to every watcher before the kill.

@@ -1,0 +1,188 @@
+// Soak (`npm run bench -- --only soak [--duration SECONDS]`, 30 minutes by
+// default): `instances` instances heartbeating (unary Heartbeat every TTL/3)
+// over `services` services, `watchers` SDK Watch streams on those services,
+// and `changesPerSecond` changes (UpdateInstance of a heartbeating instance's
+// weight; every tenth change registers or deregisters a churn instance).
+//
+// Properties (the scenario throws, so the run prints FAILED, when one breaks):
+// - server RSS growth after warm-up ≤ 10 % (mean of the last three samples
+//   against the mean of the first three after warm-up; samples every 10 s);
+// - 0 false removals: no watcher ever sees a heartbeating instance REMOVED;
+// - every watcher's final list equals ListInstances of its service.
+// Baseline (same run): the server RSS right after warm-up.
+import { createSwitchboardClient, watchService } from "../../src/client/index.js";
+import type { SwitchboardClient } from "../../src/client/index.js";
+import type { BenchOptions } from "../lib/env.js";
+import { startEtcd } from "../lib/etcd.js";
+import { rssBytes } from "../lib/proc.js";
+import type { Row } from "../lib/report.js";
+import { ratio } from "../lib/report.js";
+import { startServerProcess } from "../lib/server.js";
+
+export interface SoakProfile {
+  durationMs: number;
+  warmupMs: number;
+  instances: number;
+  services: number;
+  watchers: number;
+  changesPerSecond: number;
+  ttlSeconds: number;
+}
+
+export async function soakScenario(options: BenchOptions, profile: SoakProfile): Promise<Row[]> {
+  const etcd = await startEtcd();
+  const server = await startServerProcess({ etcdEndpoint: etcd.endpoint, fromDist: options.fromDist, logLevel: options.serverLogLevel });
+  const clients: SwitchboardClient[] = [];
+  const stopLoad = new AbortController();
+  const stopWatch = new AbortController();
+  const services = Array.from({ length: profile.services }, (_, i) => `soak-${i}`);
+  try {
+    const driver = createSwitchboardClient({ address: server.grpcAddress, defaultTimeoutMs: 30_000 });
+    clients.push(driver);
+    const leases = new Map<string, { service: string; leaseId: string; weight: number }>();
+    for (let i = 0; i < profile.instances; i++) {
+      const service = services[i % services.length]!;
+      const id = `i${i}`;
+      const answer = await driver.registry.register({
+        instance: { service, instanceId: id, address: "127.0.0.1", port: 10_000 + (i % 50_000), weight: 100 },
+        ttlSeconds: profile.ttlSeconds,
+      });
+      leases.set(id, { service, leaseId: answer.leaseId, weight: 100 });
+    }
+    options.log(`soak: ${profile.instances} instances registered`);
+
+    // Heartbeats: every lease every TTL/3, spread over the interval.
+    let heartbeatFailures = 0;
+    const heartbeats = (async () => {
+      const periodMs = (profile.ttlSeconds * 1000) / 3;
+      const all = [...leases.values()];
+      while (!stopLoad.signal.aborted) {
+        const roundStart = performance.now();
+        for (let i = 0; i < all.length && !stopLoad.signal.aborted; i++) {
+          const target = roundStart + (periodMs * i) / all.length;
+          const wait = target - performance.now();
+          if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+          driver.registry.heartbeat({ leaseId: all[i]!.leaseId }).catch(() => heartbeatFailures++);
+        }
+        const rest = roundStart + periodMs - performance.now();
+        if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest));
+      }
+    })();
+
+    // Watchers: one SDK client (connection) per 100 streams.
+    const watchers: Array<{ service: string; last: string[]; falseRemovals: number; ready: boolean }> = [];
+    const loops: Promise<void>[] = [];
+    for (let i = 0; i < profile.watchers; i++) {
+      if (i % 100 === 0) clients.push(createSwitchboardClient({ address: server.grpcAddress, channelOptions: { "grpc.use_local_subchannel_pool": 1 } }));
+      const client = clients.at(-1)!;
+      const w = { service: services[i % services.length]!, last: [] as string[], falseRemovals: 0, ready: false };
+      watchers.push(w);
+      loops.push(
+        (async () => {
+          for await (const update of watchService(client, { service: w.service }, stopWatch.signal)) {
+            w.ready = true;
+            if (update.event?.kind === "removed" && leases.has(update.event.instance.instanceId)) w.falseRemovals++;
+            w.last = update.instances.map((x) => x.instanceId);
+          }
+        })(),
+      );
+    }
+    while (watchers.some((w) => !w.ready)) await new Promise((resolve) => setTimeout(resolve, 100));
+    options.log(`soak: ${profile.watchers} watchers ready`);
+
+    // Changes.
+    let changes = 0;
+    let changeFailures = 0;
+    const churn: Array<{ service: string; id: string }> = [];
+    const ids = [...leases.keys()];
+    const changer = (async () => {
+      const started = performance.now();
+      while (!stopLoad.signal.aborted) {
+        const target = started + (changes * 1000) / profile.changesPerSecond;
+        const wait = target - performance.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        const n = changes++;
+        try {
+          if (n % 10 === 0) {
+            if (churn.length > 0 && n % 20 === 0) {
+              const gone = churn.shift()!;
+              await driver.registry.deregister({ namespace: "", service: gone.service, instanceId: gone.id });
+            } else {
+              const service = services[n % services.length]!;
+              const id = `churn-${n}`;
+              await driver.registry.register({ instance: { service, instanceId: id, address: "127.0.0.1", port: 9 }, ttlSeconds: 300 });
+              churn.push({ service, id });
+            }
+          } else {
+            const id = ids[n % ids.length]!;
+            const lease = leases.get(id)!;
+            lease.weight = lease.weight === 100 ? 101 : 100;
+            await driver.registry.updateInstance({ namespace: "", service: lease.service, instanceId: id, weight: lease.weight });
+          }
+        } catch {
+          changeFailures++;
+        }
+      }
+    })();
+
+    // RSS samples every 10 s.
+    const samples: Array<{ at: number; rss: number }> = [];
+    const started = performance.now();
+    while (performance.now() - started < profile.durationMs) {
+      await new Promise((resolve) => setTimeout(resolve, 10_000));
+      const rss = rssBytes(server.pid);
+      if (rss !== undefined) samples.push({ at: performance.now() - started, rss });
+      options.log(
+        `soak: ${((performance.now() - started) / 1000).toFixed(0)} s, ${changes} changes, server RSS ${((rss ?? 0) / 2 ** 20).toFixed(0)} MiB`,
+      );
+    }
+    stopLoad.abort();
+    await Promise.all([heartbeats, changer]);
+
+    // Final states: every watcher equals the store once it has caught up.
+    const expected = new Map<string, string>();
+    for (const service of services) {
+      const listed = await driver.registry.listInstances({ service });
+      expected.set(service, JSON.stringify(listed.instances.map((i) => i.instanceId).sort()));
+    }
+    const same = (w: (typeof watchers)[number]) => JSON.stringify([...w.last].sort()) === expected.get(w.service);
+    const settle = performance.now();
+    while (watchers.some((w) => !same(w)) && performance.now() - settle < 30_000) await new Promise((resolve) => setTimeout(resolve, 200));
+    const wrongFinal = watchers.filter((w) => !same(w)).length;
+    const falseRemovals = watchers.reduce((sum, w) => sum + w.falseRemovals, 0);
+    stopWatch.abort();
+    await Promise.all(loops);
+
+    const afterWarmup = samples.filter((s) => s.at >= profile.warmupMs);
+    if (afterWarmup.length < 6) throw new Error(`soak too short for the RSS check: ${afterWarmup.length} samples after warm-up (need 6)`);
+    const mean = (xs: Array<{ rss: number }>) => xs.reduce((a, s) => a + s.rss, 0) / xs.length;
+    const baseRss = mean(afterWarmup.slice(0, 3));
+    const endRss = mean(afterWarmup.slice(-3));
+    const growth = endRss / baseRss - 1;
+    options.log(
+      `soak: RSS ${(baseRss / 2 ** 20).toFixed(0)} → ${(endRss / 2 ** 20).toFixed(0)} MiB (${(growth * 100).toFixed(1)} %), ${changes} changes (${changeFailures} failed), heartbeat failures ${heartbeatFailures}, false removals ${falseRemovals}, wrong final states ${wrongFinal}`,
+    );
+    const met = growth <= 0.1 && falseRemovals === 0 && wrongFinal === 0;
+    const row: Row = {
+      scenario: `Soak ${(profile.durationMs / 60_000).toFixed(0)} min: ${profile.instances.toLocaleString("en-US")} instances heartbeating, ${profile.watchers.toLocaleString("en-US")} watchers, ${profile.changesPerSecond} changes/s`,
+      baseline: { label: "server RSS after warm-up", value: baseRss / 2 ** 20, unit: "MiB" },
+      result: {
+        label: `server RSS at the end (${(growth * 100).toFixed(1)} %); false removals ${falseRemovals}, wrong final states ${wrongFinal}`,
+        value: endRss / 2 ** 20,
+        unit: "MiB",
+      },
+      ratio: ratio(endRss, baseRss),
+      target: { text: "RSS growth after warm-up ≤ 10 %, 0 false removals, every watcher = store", met },
+      usage: {},
+      details: { samples, changes, changeFailures, heartbeatFailures, falseRemovals, wrongFinal, growth },
+    };
+    if (!met) throw new Error(`FAIL soak: RSS growth ${(growth * 100).toFixed(1)} %, false removals ${falseRemovals}, wrong final ${wrongFinal}`);
+    return [row];
+  } finally {
+    stopLoad.abort();
+    stopWatch.abort();
+    for (const client of clients) client.close();
+    await server.stop();
+    await etcd.stop();
+  }
+}
