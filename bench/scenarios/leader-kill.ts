@@ -123,18 +123,20 @@ export async function leaderKillScenario(options: BenchOptions, profile: LeaderK
 
     const started = performance.now();
     let kills = 0;
-    const killer = (async () => {
-      while (performance.now() - started + profile.killEveryMs <= profile.durationMs) {
-        await new Promise((resolve) => setTimeout(resolve, profile.killEveryMs));
-        const leader = await cluster.leader();
-        await leader.kill();
-        kills++;
-        options.log(`leader-kill: killed etcd leader ${leader.name} (${kills}), ${acked} writes acknowledged so far`);
-        await new Promise((resolve) => setTimeout(resolve, profile.restartAfterMs));
-        await leader.restart();
-      }
-    })();
-    await killer;
+    // Kills on a fixed schedule (every killEveryMs from the start); each killed member restarts
+    // restartAfterMs later, and is healthy again before the next leader is looked for.
+    let restarted: Promise<void> = Promise.resolve();
+    for (let k = 1; k * profile.killEveryMs < profile.durationMs; k++) {
+      const wait = started + k * profile.killEveryMs - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      await restarted;
+      const leader = await cluster.leader();
+      await leader.kill();
+      kills++;
+      options.log(`leader-kill: killed etcd leader ${leader.name} (${kills}), ${acked} writes acknowledged so far`);
+      restarted = new Promise((resolve) => setTimeout(resolve, profile.restartAfterMs)).then(() => leader.restart());
+    }
+    await restarted;
     const remaining = profile.durationMs - (performance.now() - started);
     if (remaining > 0) await new Promise((resolve) => setTimeout(resolve, remaining));
     stopWriters.abort();
