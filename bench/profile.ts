@@ -54,7 +54,7 @@ export const FULL: Profile = {
     { watchers: 1_000, events: 50, intervalMs: 100, loadgens: 1 },
     { watchers: 10_000, events: 20, intervalMs: 500, loadgens: 2 },
   ],
-  replicaKill: { watchers: 5_000, streamsPerConnection: 100, writeIntervalMs: 200, writesAfterKill: 20 },
+  replicaKill: { watchers: 5_000, watcherProcesses: 4, streamsPerConnection: 100, writeIntervalMs: 200, writesAfterKill: 20 },
   leaderKill: { durationMs: 5 * 60_000, killEveryMs: 30_000, restartAfterMs: 5_000, writers: 8, keys: 4, watchers: 10 },
   soak: { durationMs: 30 * 60_000, warmupMs: 5 * 60_000, instances: 1_000, services: 10, watchers: 5_000, changesPerSecond: 50, ttlSeconds: 10 },
 };
@@ -75,7 +75,7 @@ export const QUICK: Profile = {
     { watchers: 1, events: 30, intervalMs: 5, loadgens: 1 },
     { watchers: 100, events: 10, intervalMs: 50, loadgens: 1 },
   ],
-  replicaKill: { watchers: 500, streamsPerConnection: 100, writeIntervalMs: 200, writesAfterKill: 10 },
+  replicaKill: { watchers: 500, watcherProcesses: 2, streamsPerConnection: 100, writeIntervalMs: 200, writesAfterKill: 10 },
   leaderKill: { durationMs: 60_000, killEveryMs: 15_000, restartAfterMs: 3_000, writers: 8, keys: 4, watchers: 10 },
   soak: { durationMs: 120_000, warmupMs: 30_000, instances: 200, services: 10, watchers: 500, changesPerSecond: 50, ttlSeconds: 10 },
 };

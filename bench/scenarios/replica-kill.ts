@@ -1,19 +1,22 @@
 // Fault at scale: kill -9 of a replica holding N Watch streams (issue 16).
 //
-// Two server replicas on one etcd. N SDK watchers (`watchService`, in this
-// process), spread over many connections (one SDK client per 100 streams, each
-// its own connection), all start on replica A with B as their second address.
-// A writer registers an instance every `writeIntervalMs` through B the whole
-// time. Replica A is SIGKILLed; every watcher must resume on B from its last
-// revision: its event revisions strictly increasing (no duplicate), every
-// write acknowledged after its snapshot seen exactly once (no gap), and its
-// final list equal to the store. Reported: time from the kill until every
-// watcher has seen the first write acknowledged after the kill (all resumed),
-// against a same-run baseline: the same watchers' propagation time for a
-// write before the kill. Fails (throws, so the run prints FAILED) when a
-// property breaks.
-import { createSwitchboardClient, watchService } from "../../src/client/index.js";
-import type { SwitchboardClient } from "../../src/client/index.js";
+// Two server replicas on one etcd. N SDK watchers (`watchService`) in
+// `watcherProcesses` separate processes (bench/loadgen/resume-watchers.ts),
+// one SDK client (connection) per `streamsPerConnection` streams, all start on
+// replica A with B as their second address. A writer (this process) registers
+// an instance every `writeIntervalMs` through B. Replica A is SIGKILLed;
+// every watcher must resume on B from its last revision: event revisions
+// strictly increasing (no duplicate), every write acknowledged after its
+// snapshot seen (no gap), no reset, and its final list equal to the store.
+// Reported: time from the kill until every watcher has seen the first write
+// acknowledged after the kill (all resumed), against a same-run baseline: the
+// time for a write before the kill to reach every watcher. Throws (the run
+// prints FAILED) when a property breaks.
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { createSwitchboardClient } from "../../src/client/index.js";
 import type { BenchOptions } from "../lib/env.js";
 import { startEtcd } from "../lib/etcd.js";
 import type { Row } from "../lib/report.js";
@@ -23,20 +26,61 @@ import { summarize } from "../lib/stats.js";
 
 export interface ReplicaKillProfile {
   watchers: number;
+  watcherProcesses: number;
   streamsPerConnection: number;
   writeIntervalMs: number;
-  /** Writes after the kill before the run stops writing. */
+  /** Writes after the kill. */
   writesAfterKill: number;
 }
 
-interface Watcher {
-  revisions: number[];
-  ids: Set<string>;
+interface Entry {
   snapshotRevision: number;
-  last: string[];
+  resets: number;
   duplicates: number;
-  /** mono ms when each watched revision arrived. */
-  arrivals: Map<number, number>;
+  errors: number;
+  events: Array<[number, number]>;
+  last: string[];
+  lastRevision: number;
+}
+
+interface WatcherProcess {
+  child: ChildProcess;
+  ready: Promise<void>;
+  min: number;
+  report(): Promise<Entry[]>;
+}
+
+const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+function startWatchers(addresses: string[], service: string, count: number, perConnection: number): WatcherProcess {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", "bench/loadgen/resume-watchers.ts", addresses.join(","), service, String(count), String(perConnection)],
+    { cwd: REPO_ROOT, stdio: ["pipe", "pipe", "inherit"] },
+  );
+  let onReport: ((entries: Entry[]) => void) | undefined;
+  let markReady: () => void = () => {};
+  const proc: WatcherProcess = {
+    child,
+    ready: new Promise<void>((resolve, reject) => {
+      markReady = resolve;
+      child.once("exit", (code) => reject(new Error(`watcher process exited (${code})`)));
+    }),
+    min: 0,
+    report: () =>
+      new Promise<Entry[]>((resolve) => {
+        onReport = resolve;
+        child.stdin!.write("report\n");
+      }),
+  };
+  proc.ready.catch(() => undefined);
+  createInterface({ input: child.stdout! }).on("line", (line) => {
+    const message = JSON.parse(line) as { ready?: boolean; min?: number; report?: Entry[] };
+    if (message.ready) markReady();
+    if (message.min !== undefined) proc.min = message.min;
+    if (message.report) onReport?.(message.report);
+  });
+  return proc;
 }
 
 export async function replicaKillScenario(options: BenchOptions, profile: ReplicaKillProfile): Promise<Row[]> {
@@ -44,61 +88,20 @@ export async function replicaKillScenario(options: BenchOptions, profile: Replic
   const serverOptions = { etcdEndpoint: etcd.endpoint, fromDist: options.fromDist, logLevel: options.serverLogLevel };
   const victim = await startServerProcess(serverOptions);
   const survivor = await startServerProcess(serverOptions);
-  const clients: SwitchboardClient[] = [];
-  const abort = new AbortController();
   const writer = createSwitchboardClient({ address: survivor.grpcAddress, defaultTimeoutMs: 30_000 });
   const service = "replica-kill";
+  const procs: WatcherProcess[] = [];
   try {
-    // Something to list from the start.
     await writer.registry.register({ instance: { service, instanceId: "seed", address: "127.0.0.1", port: 1 }, ttlSeconds: 300 });
-    const watchers: Watcher[] = [];
-    const loops: Promise<void>[] = [];
-    let errors = 0;
-    for (let i = 0; i < profile.watchers; i++) {
-      if (i % profile.streamsPerConnection === 0) {
-        clients.push(
-          createSwitchboardClient({
-            addresses: [victim.grpcAddress, survivor.grpcAddress],
-            // A pool per client: one connection per client instead of one shared by all.
-            channelOptions: { "grpc.use_local_subchannel_pool": 1 },
-          }),
-        );
-      }
-      const client = clients.at(-1)!;
-      const w: Watcher = { revisions: [], ids: new Set(), snapshotRevision: 0, last: [], duplicates: 0, arrivals: new Map() };
-      watchers.push(w);
-      loops.push(
-        (async () => {
-          for await (const update of watchService(client, { service, backoff: { initialMs: 100, maxMs: 1_000 } }, abort.signal)) {
-            const now = performance.now();
-            if (update.type === "snapshot") {
-              if (w.snapshotRevision === 0) w.snapshotRevision = update.revision;
-              else if (update.reset) errors++;
-            } else if (update.type === "event") {
-              const id = update.event!.instance.instanceId;
-              if (w.revisions.length > 0 && update.revision <= w.revisions.at(-1)!) w.duplicates++;
-              if (update.event!.kind === "added" && w.ids.has(id)) w.duplicates++;
-              w.ids.add(id);
-              w.revisions.push(update.revision);
-              w.arrivals.set(update.revision, now);
-            }
-            w.last = update.instances.map((x) => x.instanceId);
-          }
-        })().catch(() => {
-          errors++;
-        }),
-      );
-    }
     const started = performance.now();
-    while (watchers.some((w) => w.snapshotRevision === 0)) {
-      if (performance.now() - started > 120_000) throw new Error("watchers did not all get their snapshot within 120 s");
-      await new Promise((resolve) => setTimeout(resolve, 100));
+    const per = Math.ceil(profile.watchers / profile.watcherProcesses);
+    for (let left = profile.watchers; left > 0; left -= per) {
+      procs.push(startWatchers([victim.grpcAddress, survivor.grpcAddress], service, Math.min(per, left), profile.streamsPerConnection));
     }
-    options.log(`replica-kill: ${profile.watchers} watchers on replica A in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    await Promise.all(procs.map((p) => p.ready));
+    options.log(`replica-kill: ${profile.watchers} watchers in ${procs.length} processes on replica A in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
     let n = 0;
-    // The writer shares this process with every watcher, whose mass reconnect can hold up its answer:
-    // it retries (Register by the same owner is idempotent) instead of failing the run.
     const write = async (): Promise<{ revision: number; ackedAt: number }> => {
       const instanceId = `w${n++}`;
       for (let attempt = 1; ; attempt++) {
@@ -107,91 +110,88 @@ export async function replicaKillScenario(options: BenchOptions, profile: Replic
             instance: { service, instanceId, address: "127.0.0.1", port: 2, owner: "bench-writer" },
             ttlSeconds: 300,
           });
-          return { revision: Number(revision), ackedAt: performance.now() };
+          return { revision: Number(revision), ackedAt: Date.now() };
         } catch (error) {
+          // Register by the same owner is idempotent: retrying cannot duplicate the instance.
           if (attempt >= 5) throw error;
           options.log(`replica-kill: write ${instanceId} failed (${String(error)}); retrying`);
         }
       }
     };
-    const written: number[] = [];
-    // Baseline: propagation of writes to every watcher before the kill.
-    const before: number[] = [];
+    const reachedAll = async (revision: number, timeoutMs: number) => {
+      const t = performance.now();
+      while (procs.some((p) => p.min < revision)) {
+        if (performance.now() - t > timeoutMs) throw new Error(`FAIL replica-kill: not every watcher reached revision ${revision} within ${timeoutMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    const written: Array<{ revision: number; ackedAt: number }> = [];
     for (let i = 0; i < 5; i++) {
-      const { revision, ackedAt } = await write();
-      written.push(revision);
-      await waitAll(watchers, revision, 60_000);
-      before.push(Math.max(...watchers.map((w) => w.arrivals.get(revision)! - ackedAt)));
+      written.push(await write());
+      await reachedAll(written.at(-1)!.revision, 60_000);
       await new Promise((resolve) => setTimeout(resolve, profile.writeIntervalMs));
     }
-
-    const killedAt = performance.now();
+    const killedAt = Date.now();
     process.kill(victim.pid, "SIGKILL");
     options.log("replica-kill: replica A killed");
     const firstAfter = await write();
-    written.push(firstAfter.revision);
+    written.push(firstAfter);
     for (let i = 1; i < profile.writesAfterKill; i++) {
       await new Promise((resolve) => setTimeout(resolve, profile.writeIntervalMs));
-      written.push((await write()).revision);
+      written.push(await write());
     }
-    await waitAll(watchers, written.at(-1)!, 120_000);
-    const resumedMs = watchers.map((w) => w.arrivals.get(firstAfter.revision)! - killedAt);
-    const allResumedMs = Math.max(...resumedMs);
+    await reachedAll(written.at(-1)!.revision, 180_000);
 
-    // The properties.
+    const entries = (await Promise.all(procs.map((p) => p.report()))).flat();
     const listed = await writer.registry.listInstances({ service });
-    const storeIds = listed.instances.map((i) => i.instanceId).sort();
+    const storeIds = JSON.stringify(listed.instances.map((i) => i.instanceId).sort());
     let gaps = 0;
     let duplicates = 0;
     let wrongFinal = 0;
-    for (const w of watchers) {
-      duplicates += w.duplicates;
-      const expected = written.filter((r) => r > w.snapshotRevision);
-      const seen = new Set(w.revisions);
-      gaps += expected.filter((r) => !seen.has(r)).length;
-      if (JSON.stringify([...w.last].sort()) !== JSON.stringify(storeIds)) wrongFinal++;
+    let resets = 0;
+    let errors = 0;
+    const before: number[] = [];
+    const resumedMs: number[] = [];
+    for (const e of entries) {
+      duplicates += e.duplicates;
+      resets += e.resets;
+      errors += e.errors;
+      const arrivals = new Map(e.events);
+      for (const w of written) if (w.revision > e.snapshotRevision && !arrivals.has(w.revision)) gaps++;
+      if (JSON.stringify([...e.last].sort()) !== storeIds) wrongFinal++;
+      for (const w of written.slice(0, 5)) if (arrivals.has(w.revision)) before.push(arrivals.get(w.revision)! - w.ackedAt);
+      const resumed = arrivals.get(firstAfter.revision);
+      if (resumed !== undefined) resumedMs.push(resumed - killedAt);
     }
     const summary = summarize(resumedMs);
+    const baseline = summarize(before);
     options.log(
-      `replica-kill: all ${profile.watchers} resumed ${allResumedMs.toFixed(0)} ms after the kill (p50 ${summary.p50.toFixed(0)}); gaps ${gaps}, duplicates ${duplicates}, final state wrong ${wrongFinal}, stream errors ${errors}`,
+      `replica-kill: all ${entries.length} resumed ${summary.max.toFixed(0)} ms after the kill (p50 ${summary.p50.toFixed(0)}); before the kill a write reached all in ${baseline.max.toFixed(0)} ms; gaps ${gaps}, duplicates ${duplicates}, resets ${resets}, final state wrong ${wrongFinal}, stream errors ${errors}`,
     );
-    const baselineMs = Math.max(...before);
-    const met = gaps === 0 && duplicates === 0 && wrongFinal === 0 && errors === 0;
+    const met = gaps === 0 && duplicates === 0 && resets === 0 && wrongFinal === 0 && errors === 0 && resumedMs.length === entries.length;
     const row: Row = {
-      scenario: `Replica SIGKILL, ${profile.watchers.toLocaleString("en-US")} Watch streams over ${clients.length} connections`,
-      baseline: { label: "write → every watcher, before the kill (max of 5)", value: baselineMs, unit: "ms" },
+      scenario: `Replica SIGKILL, ${profile.watchers.toLocaleString("en-US")} Watch streams over ${Math.ceil(profile.watchers / profile.streamsPerConnection)} connections`,
+      baseline: { label: "write → every watcher, before the kill (5 writes)", value: baseline.max, unit: "ms", p50: baseline.p50, p99: baseline.p99, max: baseline.max },
       result: {
-        label: `kill → every watcher resumed on the other replica (first write after the kill seen); gaps ${gaps}, duplicates ${duplicates}, wrong final ${wrongFinal}`,
-        value: allResumedMs,
+        label: `kill → every watcher resumed on the other replica (first write after the kill seen); gaps ${gaps}, duplicates ${duplicates}, resets ${resets}, wrong final ${wrongFinal}`,
+        value: summary.max,
         unit: "ms",
         p50: summary.p50,
         p99: summary.p99,
         max: summary.max,
       },
-      ratio: ratio(allResumedMs, baselineMs),
+      ratio: ratio(summary.max, baseline.max),
       target: { text: "every stream resumes with no gap, no duplicate, final state = store", met },
       usage: {},
-      details: { gaps, duplicates, wrongFinal, errors, writes: written.length, resumedMs: summary },
+      details: { gaps, duplicates, resets, wrongFinal, errors, writes: written.length, resumedMs: summary, beforeMs: baseline },
     };
-    if (!met) throw new Error(`FAIL replica-kill: gaps ${gaps}, duplicates ${duplicates}, wrong final ${wrongFinal}, errors ${errors}`);
+    if (!met) throw new Error(`FAIL replica-kill: gaps ${gaps}, duplicates ${duplicates}, resets ${resets}, wrong final ${wrongFinal}, errors ${errors}`);
     return [row];
   } finally {
-    abort.abort();
-    for (const client of clients) client.close();
+    for (const p of procs) p.child.kill("SIGKILL");
     writer.close();
     await survivor.stop();
     await victim.stop().catch(() => undefined);
     await etcd.stop();
-  }
-}
-
-async function waitAll(watchers: Watcher[], revision: number, timeoutMs: number): Promise<void> {
-  const started = performance.now();
-  while (watchers.some((w) => !w.arrivals.has(revision))) {
-    if (performance.now() - started > timeoutMs) {
-      const missing = watchers.filter((w) => !w.arrivals.has(revision)).length;
-      throw new Error(`FAIL: ${missing} watchers did not see revision ${revision} within ${timeoutMs} ms`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
