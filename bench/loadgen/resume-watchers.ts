@@ -8,6 +8,7 @@
 // {"min":R} every 250 ms (the lowest revision any of its streams has reached).
 // On a "report" line on stdin it prints {"report":[…one entry per stream…]}
 // and exits.
+import { setMaxListeners } from "node:events";
 import { createInterface } from "node:readline";
 import { createSwitchboardClient, watchService } from "../../src/client/index.js";
 import type { SwitchboardClient } from "../../src/client/index.js";
@@ -33,6 +34,8 @@ interface Entry {
 }
 
 const abort = new AbortController();
+// Every stream of this process listens on it.
+setMaxListeners(0, abort.signal);
 const clients: SwitchboardClient[] = [];
 const entries: Entry[] = [];
 const loops: Promise<void>[] = [];

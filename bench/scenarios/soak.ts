@@ -40,34 +40,42 @@ export async function soakScenario(options: BenchOptions, profile: SoakProfile):
     const driver = createSwitchboardClient({ address: server.grpcAddress, defaultTimeoutMs: 30_000 });
     clients.push(driver);
     const leases = new Map<string, { service: string; leaseId: string; weight: number }>();
-    for (let i = 0; i < profile.instances; i++) {
-      const service = services[i % services.length]!;
-      const id = `i${i}`;
-      const answer = await driver.registry.register({
-        instance: { service, instanceId: id, address: "127.0.0.1", port: 10_000 + (i % 50_000), weight: 100 },
-        ttlSeconds: profile.ttlSeconds,
-      });
-      leases.set(id, { service, leaseId: answer.leaseId, weight: 100 });
-    }
-    options.log(`soak: ${profile.instances} instances registered`);
-
-    // Heartbeats: every lease every TTL/3, spread over the interval.
+    // Heartbeats: every lease every TTL/3, spread over the interval; they start with the
+    // registrations, so no lease waits for the others to be registered.
     let heartbeatFailures = 0;
+    let firstHeartbeatError: unknown;
     const heartbeats = (async () => {
       const periodMs = (profile.ttlSeconds * 1000) / 3;
-      const all = [...leases.values()];
       while (!stopLoad.signal.aborted) {
+        const all = [...leases.values()];
         const roundStart = performance.now();
         for (let i = 0; i < all.length && !stopLoad.signal.aborted; i++) {
           const target = roundStart + (periodMs * i) / all.length;
           const wait = target - performance.now();
           if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-          driver.registry.heartbeat({ leaseId: all[i]!.leaseId }).catch(() => heartbeatFailures++);
+          driver.registry.heartbeat({ leaseId: all[i]!.leaseId }).catch((error: unknown) => {
+            heartbeatFailures++;
+            firstHeartbeatError ??= error;
+          });
         }
         const rest = roundStart + periodMs - performance.now();
         if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest));
       }
     })();
+    for (let next = 0; next < profile.instances; ) {
+      await Promise.all(
+        Array.from({ length: Math.min(20, profile.instances - next) }, async () => {
+          const i = next++;
+          const service = services[i % services.length]!;
+          const answer = await driver.registry.register({
+            instance: { service, instanceId: `i${i}`, address: "127.0.0.1", port: 10_000 + (i % 50_000), weight: 100 },
+            ttlSeconds: profile.ttlSeconds,
+          });
+          leases.set(`i${i}`, { service, leaseId: answer.leaseId, weight: 100 });
+        }),
+      );
+    }
+    options.log(`soak: ${profile.instances} instances registered`);
 
     // Watchers: one SDK client (connection) per 100 streams.
     const watchers: Array<{ service: string; last: string[]; falseRemovals: number; ready: boolean }> = [];
@@ -93,6 +101,7 @@ export async function soakScenario(options: BenchOptions, profile: SoakProfile):
     // Changes.
     let changes = 0;
     let changeFailures = 0;
+    let firstChangeError: unknown;
     const churn: Array<{ service: string; id: string }> = [];
     const ids = [...leases.keys()];
     const changer = (async () => {
@@ -119,8 +128,9 @@ export async function soakScenario(options: BenchOptions, profile: SoakProfile):
             lease.weight = lease.weight === 100 ? 101 : 100;
             await driver.registry.updateInstance({ namespace: "", service: lease.service, instanceId: id, weight: lease.weight });
           }
-        } catch {
+        } catch (error) {
           changeFailures++;
+          firstChangeError ??= error;
         }
       }
     })();
@@ -160,7 +170,7 @@ export async function soakScenario(options: BenchOptions, profile: SoakProfile):
     const endRss = mean(afterWarmup.slice(-3));
     const growth = endRss / baseRss - 1;
     options.log(
-      `soak: RSS ${(baseRss / 2 ** 20).toFixed(0)} → ${(endRss / 2 ** 20).toFixed(0)} MiB (${(growth * 100).toFixed(1)} %), ${changes} changes (${changeFailures} failed), heartbeat failures ${heartbeatFailures}, false removals ${falseRemovals}, wrong final states ${wrongFinal}`,
+      `soak: RSS ${(baseRss / 2 ** 20).toFixed(0)} → ${(endRss / 2 ** 20).toFixed(0)} MiB (${(growth * 100).toFixed(1)} %), ${changes} changes (${changeFailures} failed), heartbeat failures ${heartbeatFailures}${firstHeartbeatError ? ` (first: ${String(firstHeartbeatError)})` : ""}${firstChangeError ? `, first change error: ${String(firstChangeError)}` : ""}, false removals ${falseRemovals}, wrong final states ${wrongFinal}`,
     );
     const met = growth <= 0.1 && falseRemovals === 0 && wrongFinal === 0;
     const row: Row = {
