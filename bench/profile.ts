@@ -77,5 +77,5 @@ export const QUICK: Profile = {
   ],
   replicaKill: { watchers: 500, watcherProcesses: 2, streamsPerConnection: 100, writeIntervalMs: 200, writesAfterKill: 10 },
   leaderKill: { durationMs: 60_000, killEveryMs: 15_000, restartAfterMs: 3_000, writers: 8, keys: 4, watchers: 10 },
-  soak: { durationMs: 120_000, warmupMs: 30_000, instances: 200, services: 10, watchers: 500, changesPerSecond: 50, ttlSeconds: 10 },
+  soak: { durationMs: 360_000, warmupMs: 240_000, instances: 200, services: 10, watchers: 500, changesPerSecond: 50, ttlSeconds: 10 },
 };

@@ -33,9 +33,10 @@ const SCENARIOS: Record<string, (options: BenchOptions, profile: Profile) => Pro
   memory: (o, p) => memoryScenario(o, p.memory),
   config: (o, p) => propagationScenario(o, "config", p),
   "replica-kill": (o, p) => replicaKillScenario(o, p.replicaKill),
-  // With --duration the warm-up is a sixth of the run (at least 30 s).
+  // With --duration the warm-up is a sixth of the run, at least 4 minutes: the server's history
+  // rings (10,000 revisions of instance changes) fill at 50 changes/s in about 200 s.
   soak: (o, p) =>
-    soakScenario(o, durationOverride ? { ...p.soak, durationMs: durationOverride, warmupMs: Math.max(30_000, durationOverride / 6) } : p.soak),
+    soakScenario(o, durationOverride ? { ...p.soak, durationMs: durationOverride, warmupMs: Math.max(240_000, durationOverride / 6) } : p.soak),
   "leader-kill": (o, p) => leaderKillScenario(o, durationOverride ? { ...p.leaderKill, durationMs: durationOverride } : p.leaderKill),
 };
 /** Fault and soak scenarios: long or disruptive, so they run only when named in --only. */
@@ -61,7 +62,7 @@ if (values.help) {
       "Usage: npm run bench -- [--quick] [--only a,b] [--from-dist] [--profile] [--out file.json] [--server-log-level warn]",
       "  --profile  write a V8 CPU profile of every server process to bench/results/profiles/<start time>/",
       "  --levels   only these stream counts (watch, config) and instance counts (failure), e.g. --levels 10000",
-      "  --duration seconds of the leader-kill and soak scenarios (default 300 and 1800; --quick 60 and 120)",
+      "  --duration seconds of the leader-kill and soak scenarios (default 300 and 1800; --quick 60 and 360; the soak needs at least 300)",
       `Scenarios: ${Object.keys(SCENARIOS).join(", ")}`,
       "",
     ].join("\n"),

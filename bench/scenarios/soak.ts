@@ -9,7 +9,10 @@
 //   against the mean of the first three after warm-up; samples every 10 s);
 // - 0 false removals: no watcher ever sees a heartbeating instance REMOVED;
 // - every watcher's final list equals ListInstances of its service.
-// Baseline (same run): the server RSS right after warm-up.
+// Baseline (same run): the server RSS right after warm-up. The warm-up must
+// outlast the filling of the server's history rings (10,000 revisions of
+// instance changes: about 200 s at 50 changes/s), or the RSS check measures
+// the fill.
 import { createSwitchboardClient, watchService } from "../../src/client/index.js";
 import type { SwitchboardClient } from "../../src/client/index.js";
 import type { BenchOptions } from "../lib/env.js";
