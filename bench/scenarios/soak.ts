@@ -107,6 +107,7 @@ export async function soakScenario(options: BenchOptions, profile: SoakProfile):
     let firstChangeError: unknown;
     const churn: Array<{ service: string; id: string }> = [];
     const ids = [...leases.keys()];
+    let inFlight = 0;
     const changer = (async () => {
       const started = performance.now();
       while (!stopLoad.signal.aborted) {
@@ -114,29 +115,37 @@ export async function soakScenario(options: BenchOptions, profile: SoakProfile):
         const wait = target - performance.now();
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
         const n = changes++;
-        try {
-          if (n % 10 === 0) {
-            if (churn.length > 0 && n % 20 === 0) {
-              const gone = churn.shift()!;
-              await driver.registry.deregister({ namespace: "", service: gone.service, instanceId: gone.id });
-            } else {
-              const service = services[n % services.length]!;
-              const id = `churn-${n}`;
-              await driver.registry.register({ instance: { service, instanceId: id, address: "127.0.0.1", port: 9 }, ttlSeconds: 300 });
-              churn.push({ service, id });
-            }
-          } else {
-            const id = ids[n % ids.length]!;
-            const lease = leases.get(id)!;
-            lease.weight = lease.weight === 100 ? 101 : 100;
-            await driver.registry.updateInstance({ namespace: "", service: lease.service, instanceId: id, weight: lease.weight });
-          }
-        } catch (error) {
-          changeFailures++;
-          firstChangeError ??= error;
-        }
+        // Changes are issued on schedule, not one after the other: at most 64 in flight.
+        while (inFlight >= 64 && !stopLoad.signal.aborted) await new Promise((resolve) => setTimeout(resolve, 5));
+        inFlight++;
+        void change(n).finally(() => inFlight--);
       }
+      while (inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 20));
     })();
+
+    async function change(n: number): Promise<void> {
+      try {
+        if (n % 10 === 0) {
+          if (churn.length > 0 && n % 20 === 0) {
+            const gone = churn.shift()!;
+            await driver.registry.deregister({ namespace: "", service: gone.service, instanceId: gone.id });
+          } else {
+            const service = services[n % services.length]!;
+            const id = `churn-${n}`;
+            await driver.registry.register({ instance: { service, instanceId: id, address: "127.0.0.1", port: 9 }, ttlSeconds: 300 });
+            churn.push({ service, id });
+          }
+        } else {
+          const id = ids[n % ids.length]!;
+          const lease = leases.get(id)!;
+          lease.weight = lease.weight === 100 ? 101 : 100;
+          await driver.registry.updateInstance({ namespace: "", service: lease.service, instanceId: id, weight: lease.weight });
+        }
+      } catch (error) {
+        changeFailures++;
+        firstChangeError ??= error;
+      }
+    }
 
     // RSS samples every 10 s.
     const samples: Array<{ at: number; rss: number }> = [];
