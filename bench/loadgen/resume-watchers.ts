@@ -1,8 +1,10 @@
 // A process of SDK watchers for the replica-kill scenario (bench/scenarios/replica-kill.ts).
 //
-//   node --import tsx bench/loadgen/resume-watchers.ts ADDRESSES SERVICE COUNT PER_CONNECTION
+//   node --import tsx bench/loadgen/resume-watchers.ts ADDRESSES SERVICES COUNT PER_CONNECTION
 //
-// Opens COUNT watchService streams on SERVICE (ADDRESSES comma-separated, in
+// Used by the replica-kill and soak scenarios. Opens COUNT watchService
+// streams, stream i on the i-th of SERVICES (comma-separated, round robin;
+// ADDRESSES comma-separated, in
 // rotation order), one SDK client (connection) per PER_CONNECTION streams.
 // Prints JSON lines: {"ready":true} once every stream has its snapshot, then
 // {"min":R} every 250 ms (the lowest revision any of its streams has reached).
@@ -19,6 +21,8 @@ if (!addressList || !service || !countText || !perConnectionText) {
   process.exit(2);
 }
 const addresses = addressList.split(",");
+const services = service.split(",");
+const removalWatch = process.env.REMOVAL_WATCH ? new RegExp(process.env.REMOVAL_WATCH) : undefined;
 const count = Number(countText);
 const perConnection = Number(perConnectionText);
 
@@ -29,6 +33,9 @@ interface Entry {
   errors: number;
   /** [revision, epoch ms of arrival] for every event. */
   events: Array<[number, number]>;
+  /** REMOVED events of instances whose id matches REMOVAL_WATCH (env), e.g. ^i\d+$ for heartbeating ones. */
+  watchedRemovals: number;
+  service: string;
   last: string[];
   lastRevision: number;
 }
@@ -44,12 +51,22 @@ for (let i = 0; i < count; i++) {
     clients.push(createSwitchboardClient({ addresses, channelOptions: { "grpc.use_local_subchannel_pool": 1 } }));
   }
   const client = clients.at(-1)!;
-  const e: Entry = { snapshotRevision: 0, resets: 0, duplicates: 0, errors: 0, events: [], last: [], lastRevision: 0 };
+  const e: Entry = {
+    snapshotRevision: 0,
+    resets: 0,
+    duplicates: 0,
+    errors: 0,
+    events: [],
+    watchedRemovals: 0,
+    service: services[i % services.length]!,
+    last: [],
+    lastRevision: 0,
+  };
   entries.push(e);
   const seenIds = new Set<string>();
   loops.push(
     (async () => {
-      for await (const update of watchService(client, { service, backoff: { initialMs: 100, maxMs: 1_000 } }, abort.signal)) {
+      for await (const update of watchService(client, { service: e.service, backoff: { initialMs: 100, maxMs: 1_000 } }, abort.signal)) {
         if (update.type === "snapshot") {
           if (e.snapshotRevision === 0) e.snapshotRevision = update.revision;
           else if (update.reset) e.resets++;
@@ -57,8 +74,9 @@ for (let i = 0; i < count; i++) {
           const id = update.event!.instance.instanceId;
           if (update.revision <= e.lastRevision) e.duplicates++;
           if (update.event!.kind === "added" && seenIds.has(id)) e.duplicates++;
+          if (update.event!.kind === "removed" && removalWatch?.test(id)) e.watchedRemovals++;
           seenIds.add(id);
-          e.events.push([update.revision, Date.now()]);
+          if (!process.env.NO_EVENT_LOG) e.events.push([update.revision, Date.now()]);
         }
         e.lastRevision = Math.max(e.lastRevision, update.revision);
         e.last = update.instances.map((x) => x.instanceId);

@@ -33,17 +33,19 @@ export interface ReplicaKillProfile {
   writesAfterKill: number;
 }
 
-interface Entry {
+export interface Entry {
   snapshotRevision: number;
   resets: number;
   duplicates: number;
   errors: number;
   events: Array<[number, number]>;
+  watchedRemovals: number;
+  service: string;
   last: string[];
   lastRevision: number;
 }
 
-interface WatcherProcess {
+export interface WatcherProcess {
   child: ChildProcess;
   ready: Promise<void>;
   min: number;
@@ -52,11 +54,18 @@ interface WatcherProcess {
 
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
-function startWatchers(addresses: string[], service: string, count: number, perConnection: number): WatcherProcess {
+/** Starts bench/loadgen/resume-watchers.ts; services comma-separated; env e.g. REMOVAL_WATCH. */
+export function startWatchers(
+  addresses: string[],
+  service: string,
+  count: number,
+  perConnection: number,
+  env: Record<string, string> = {},
+): WatcherProcess {
   const child = spawn(
     process.execPath,
     ["--import", "tsx", "bench/loadgen/resume-watchers.ts", addresses.join(","), service, String(count), String(perConnection)],
-    { cwd: REPO_ROOT, stdio: ["pipe", "pipe", "inherit"] },
+    { cwd: REPO_ROOT, stdio: ["pipe", "pipe", "inherit"], env: { ...process.env, ...env } },
   );
   let onReport: ((entries: Entry[]) => void) | undefined;
   let markReady: () => void = () => {};

@@ -13,7 +13,7 @@
 // outlast the filling of the server's history rings (10,000 revisions of
 // instance changes: about 200 s at 50 changes/s), or the RSS check measures
 // the fill.
-import { createSwitchboardClient, watchService } from "../../src/client/index.js";
+import { createSwitchboardClient } from "../../src/client/index.js";
 import type { SwitchboardClient } from "../../src/client/index.js";
 import type { BenchOptions } from "../lib/env.js";
 import { startEtcd } from "../lib/etcd.js";
@@ -21,6 +21,7 @@ import { rssBytes } from "../lib/proc.js";
 import type { Row } from "../lib/report.js";
 import { ratio } from "../lib/report.js";
 import { startServerProcess } from "../lib/server.js";
+import { startWatchers, type WatcherProcess } from "./replica-kill.js";
 
 export interface SoakProfile {
   durationMs: number;
@@ -28,6 +29,7 @@ export interface SoakProfile {
   instances: number;
   services: number;
   watchers: number;
+  watcherProcesses: number;
   changesPerSecond: number;
   ttlSeconds: number;
 }
@@ -37,7 +39,7 @@ export async function soakScenario(options: BenchOptions, profile: SoakProfile):
   const server = await startServerProcess({ etcdEndpoint: etcd.endpoint, fromDist: options.fromDist, logLevel: options.serverLogLevel });
   const clients: SwitchboardClient[] = [];
   const stopLoad = new AbortController();
-  const stopWatch = new AbortController();
+  const cleanup: Array<() => void> = [];
   const services = Array.from({ length: profile.services }, (_, i) => `soak-${i}`);
   try {
     const driver = createSwitchboardClient({ address: server.grpcAddress, defaultTimeoutMs: 30_000 });
@@ -80,26 +82,16 @@ export async function soakScenario(options: BenchOptions, profile: SoakProfile):
     }
     options.log(`soak: ${profile.instances} instances registered`);
 
-    // Watchers: one SDK client (connection) per 100 streams.
-    const watchers: Array<{ service: string; last: string[]; falseRemovals: number; ready: boolean }> = [];
-    const loops: Promise<void>[] = [];
-    for (let i = 0; i < profile.watchers; i++) {
-      if (i % 100 === 0) clients.push(createSwitchboardClient({ address: server.grpcAddress, channelOptions: { "grpc.use_local_subchannel_pool": 1 } }));
-      const client = clients.at(-1)!;
-      const w = { service: services[i % services.length]!, last: [] as string[], falseRemovals: 0, ready: false };
-      watchers.push(w);
-      loops.push(
-        (async () => {
-          for await (const update of watchService(client, { service: w.service }, stopWatch.signal)) {
-            w.ready = true;
-            if (update.event?.kind === "removed" && leases.has(update.event.instance.instanceId)) w.falseRemovals++;
-            w.last = update.instances.map((x) => x.instanceId);
-          }
-        })(),
-      );
+    // Watchers: SDK streams in separate processes (bench/loadgen/resume-watchers.ts), one
+    // connection per 100 streams, so this process (heartbeats, changes) is not starved by them.
+    const procs: WatcherProcess[] = [];
+    const per = Math.ceil(profile.watchers / profile.watcherProcesses);
+    for (let left = profile.watchers; left > 0; left -= per) {
+      procs.push(startWatchers([server.grpcAddress], services.join(","), Math.min(per, left), 100, { REMOVAL_WATCH: "^i\\d+$", NO_EVENT_LOG: "1" }));
     }
-    while (watchers.some((w) => !w.ready)) await new Promise((resolve) => setTimeout(resolve, 100));
-    options.log(`soak: ${profile.watchers} watchers ready`);
+    cleanup.push(() => procs.forEach((p) => p.child.kill("SIGKILL")));
+    await Promise.all(procs.map((p) => p.ready));
+    options.log(`soak: ${profile.watchers} watchers ready in ${procs.length} processes`);
 
     // Changes.
     let changes = 0;
@@ -161,19 +153,19 @@ export async function soakScenario(options: BenchOptions, profile: SoakProfile):
     stopLoad.abort();
     await Promise.all([heartbeats, changer]);
 
-    // Final states: every watcher equals the store once it has caught up.
+    // Final states: every watcher equals the store once it has caught up with the last write.
     const expected = new Map<string, string>();
+    let lastRevision = 0;
     for (const service of services) {
       const listed = await driver.registry.listInstances({ service });
       expected.set(service, JSON.stringify(listed.instances.map((i) => i.instanceId).sort()));
+      lastRevision = Math.max(lastRevision, Number(listed.revision));
     }
-    const same = (w: (typeof watchers)[number]) => JSON.stringify([...w.last].sort()) === expected.get(w.service);
     const settle = performance.now();
-    while (watchers.some((w) => !same(w)) && performance.now() - settle < 30_000) await new Promise((resolve) => setTimeout(resolve, 200));
-    const wrongFinal = watchers.filter((w) => !same(w)).length;
-    const falseRemovals = watchers.reduce((sum, w) => sum + w.falseRemovals, 0);
-    stopWatch.abort();
-    await Promise.all(loops);
+    while (procs.some((p) => p.min < lastRevision) && performance.now() - settle < 60_000) await new Promise((resolve) => setTimeout(resolve, 200));
+    const entries = (await Promise.all(procs.map((p) => p.report()))).flat();
+    const wrongFinal = entries.filter((e) => JSON.stringify([...e.last].sort()) !== expected.get(e.service)).length;
+    const falseRemovals = entries.reduce((sum, e) => sum + e.watchedRemovals, 0);
 
     const afterWarmup = samples.filter((s) => s.at >= profile.warmupMs);
     if (afterWarmup.length < 6) throw new Error(`soak too short for the RSS check: ${afterWarmup.length} samples after warm-up (need 6)`);
@@ -202,7 +194,7 @@ export async function soakScenario(options: BenchOptions, profile: SoakProfile):
     return [row];
   } finally {
     stopLoad.abort();
-    stopWatch.abort();
+    for (const run of cleanup) run();
     for (const client of clients) client.close();
     await server.stop();
     await etcd.stop();
