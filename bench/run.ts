@@ -19,8 +19,11 @@ import { heartbeatScenario } from "./scenarios/heartbeat.js";
 import { memoryScenario } from "./scenarios/memory.js";
 import { propagationScenario } from "./scenarios/propagation.js";
 import { registerScenario } from "./scenarios/register.js";
+import { leaderKillScenario } from "./scenarios/leader-kill.js";
+import { replicaKillScenario } from "./scenarios/replica-kill.js";
 import { resolveScenario } from "./scenarios/resolve.js";
 import { securityScenario } from "./scenarios/security.js";
+import { soakScenario } from "./scenarios/soak.js";
 
 const SCENARIOS: Record<string, (options: BenchOptions, profile: Profile) => Promise<Row[]>> = {
   register: (o, p) => registerScenario(o, p.register),
@@ -31,7 +34,15 @@ const SCENARIOS: Record<string, (options: BenchOptions, profile: Profile) => Pro
   memory: (o, p) => memoryScenario(o, p.memory),
   config: (o, p) => propagationScenario(o, "config", p),
   security: (o, p) => securityScenario(o, { register: p.register, resolve: p.resolve }),
+  "replica-kill": (o, p) => replicaKillScenario(o, p.replicaKill),
+  // With --duration the warm-up is a sixth of the run, at least 4 minutes: the server's history
+  // rings (10,000 revisions of instance changes) fill at 50 changes/s in about 200 s.
+  soak: (o, p) =>
+    soakScenario(o, durationOverride ? { ...p.soak, durationMs: durationOverride, warmupMs: Math.max(240_000, durationOverride / 6) } : p.soak),
+  "leader-kill": (o, p) => leaderKillScenario(o, durationOverride ? { ...p.leaderKill, durationMs: durationOverride } : p.leaderKill),
 };
+/** Fault and soak scenarios: long or disruptive, so they run only when named in --only. */
+const OPT_IN = new Set(["replica-kill", "leader-kill", "soak"]);
 
 const { values } = parseArgs({
   options: {
@@ -42,6 +53,7 @@ const { values } = parseArgs({
     "server-log-level": { type: "string", default: "warn" },
     profile: { type: "boolean", default: false },
     levels: { type: "string" },
+    duration: { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
@@ -52,6 +64,7 @@ if (values.help) {
       "Usage: npm run bench -- [--quick] [--only a,b] [--from-dist] [--profile] [--out file.json] [--server-log-level warn]",
       "  --profile  write a V8 CPU profile of every server process to bench/results/profiles/<start time>/",
       "  --levels   only these stream counts (watch, config) and instance counts (failure), e.g. --levels 10000",
+      "  --duration seconds of the leader-kill and soak scenarios (default 300 and 1800; --quick 60 and 360; the soak needs at least 300)",
       `Scenarios: ${Object.keys(SCENARIOS).join(", ")}`,
       "",
     ].join("\n"),
@@ -59,7 +72,7 @@ if (values.help) {
   process.exit(0);
 }
 
-const only = values.only ? values.only.split(",").map((s) => s.trim()) : Object.keys(SCENARIOS);
+const only = values.only ? values.only.split(",").map((s) => s.trim()) : Object.keys(SCENARIOS).filter((name) => !OPT_IN.has(name));
 for (const name of only) if (!SCENARIOS[name]) throw new Error(`unknown scenario ${name}; known: ${Object.keys(SCENARIOS).join(", ")}`);
 
 const startedAt = new Date();
@@ -71,6 +84,8 @@ const cpuProfileDir = values.profile
   ? fileURLToPath(new URL(`./results/profiles/${startedAt.toISOString().replace(/[:.]/g, "-")}/`, import.meta.url))
   : undefined;
 const options: BenchOptions = { quick: values.quick, fromDist: values["from-dist"], serverLogLevel: values["server-log-level"], cpuProfileDir, log };
+const durationOverride = values.duration ? Number(values.duration) * 1000 : undefined;
+if (durationOverride !== undefined && !(durationOverride > 0)) throw new Error(`--duration: expected seconds, got ${values.duration}`);
 const levels = values.levels?.split(",").map(Number);
 const baseProfile = values.quick ? QUICK : FULL;
 const profile: Profile = levels

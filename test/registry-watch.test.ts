@@ -203,7 +203,7 @@ describe.skipIf(!etcdBinary)("watch correctness on etcd", () => {
       const make = (id: string): Instance => ({
         namespace: "default", service: "orders", instanceId: id, address: "10.0.0.1", port: 80, metadata: {}, tags: n % 2 ? ["canary"] : [], zone: "",
         weight: 100, state: InstanceState.INSTANCE_STATE_UP, healthStatus: HealthStatus.HEALTH_STATUS_UNSPECIFIED, healthChecks: [],
-        registeredAt: new Date(), revision: "0", leaseId: lease.id, ttlSeconds: 2, owner: "",
+        registeredAt: new Date(), revision: "0", leaseId: lease.id, ttlSeconds: 2, owner: "", heldUntil: undefined,
       });
       await store.txn({
         ops: ["x", "y"].map((s) => ({ type: "put" as const, key: `${PREFIX}instances/default/orders/pair-${n}-${s}`, value: encodeInstance(make(`pair-${n}-${s}`)), lease: lease.id })),

@@ -12,6 +12,7 @@ export type {
   WatchInput,
 } from "./registry.js";
 export { createRegistryView } from "./registry-view.js";
+export { DEFAULT_EXPIRY_HOLD_MS } from "./expiry-hold.js";
 export type {
   InstanceChange,
   RegistryView,

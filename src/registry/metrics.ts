@@ -6,6 +6,7 @@ import type { WatchMetrics } from "./watch-hub.js";
  * Registry metrics, registered once per prom-client Registry:
  * - switchboard_registry_instances{namespace,service}: registered instances (gauge, read from the view at scrape)
  * - switchboard_registry_routable_instances{namespace,service}: of those, routable ones
+ * - switchboard_registry_held_instances{namespace,service}: of those, held after a store stall (expiry hold)
  * - switchboard_registry_watch_streams: open Watch streams
  * - switchboard_registry_watch_messages_total{kind}: snapshot / event / bookmark messages handed to gRPC
  * - switchboard_registry_watch_queue_overflows_total: streams ended with RESOURCE_EXHAUSTED
@@ -37,6 +38,20 @@ export function createRegistryMetrics(registry: Registry, view: RegistryView): W
         let routable = 0;
         for (const instance of service.instances.values()) if (service.isRoutable(instance)) routable++;
         this.set({ namespace: service.namespace, service: service.service }, routable);
+      }
+    },
+  });
+  new Gauge({
+    name: "switchboard_registry_held_instances",
+    help: "Instances whose lease expired after a store stall, held as routable (Instance.held_until), by namespace and service",
+    labelNames: ["namespace", "service"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const service of view.services()) {
+        let held = 0;
+        for (const instance of service.instances.values()) if (instance.heldUntil !== undefined) held++;
+        if (held > 0) this.set({ namespace: service.namespace, service: service.service }, held);
       }
     },
   });

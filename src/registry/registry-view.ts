@@ -4,6 +4,7 @@ import type { CacheUpdate, KeySpaceCache } from "../cache/index.js";
 import { StoreUnavailableError } from "../store/errors.js";
 import type { WatchBatch } from "../store/types.js";
 import { decodeInstance } from "./codec.js";
+import { createExpiryHold, DEFAULT_EXPIRY_HOLD_MS } from "./expiry-hold.js";
 import { instancesPrefix, parseInstanceKey } from "./keys.js";
 import {
   DEFAULT_PROTECTION_MIN_INSTANCES,
@@ -27,6 +28,20 @@ export interface RegistryViewOptions {
   protectionMinInstances?: number;
   /** Revisions with instance changes kept for resuming watches. Default 10,000. */
   historyLimit?: number;
+  /**
+   * Expiry hold (rule on Instance.held_until in registry.proto): how long an
+   * instance whose lease expired soon after the store was unreachable stays
+   * routable, marked held. 0 disables. Default 10,000 ms (the default TTL).
+   */
+  expiryHoldMs?: number;
+  /**
+   * Makes the store produce a new revision (the server writes a key under
+   * holds/), at which held instances whose hold ended are removed. Without
+   * it they are removed at the next store change.
+   */
+  requestRevision?: () => Promise<unknown>;
+  /** Clock of the expiry hold. Default Date.now. */
+  now?: () => number;
 }
 
 /** One service as the view holds it. Read-only for callers. */
@@ -109,6 +124,10 @@ export interface RegistryView {
   changesSince(sinceRevision: number): RevisionChanges[] | undefined;
   /** Listeners run synchronously after each update and must not block. */
   subscribe(listener: (update: ViewUpdate) => void): () => void;
+  /** Tells the view the store was just seen unreachable: lease expiries that follow are held (see Instance.held_until). */
+  noteStoreUnreachable(): void;
+  /** Instances held after a store stall, across all services. */
+  readonly heldCount: number;
   /** Resolves when loaded and revision >= minRevision; StoreUnavailableError on timeout. */
   waitForRevision(minRevision: number, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<void>;
   /**
@@ -146,6 +165,13 @@ export function createRegistryView(options: RegistryViewOptions): RegistryView {
   validateProtection(threshold, minInstances);
   const historyLimit = options.historyLimit ?? 10_000;
   const root = instancesPrefix(prefix);
+  const expiryHold = createExpiryHold({
+    holdMs: options.expiryHoldMs ?? DEFAULT_EXPIRY_HOLD_MS,
+    threshold,
+    logger: log,
+    now: options.now ?? Date.now,
+    requestRevision: options.requestRevision,
+  });
   // namespace → service → state
   const namespaces = new Map<string, Map<string, MutableService>>();
   const listeners = new Set<(update: ViewUpdate) => void>();
@@ -214,6 +240,7 @@ export function createRegistryView(options: RegistryViewOptions): RegistryView {
 
   function load(at: number): void {
     namespaces.clear();
+    expiryHold.clear();
     for (const kv of cache.list(root)) {
       const name = parseInstanceKey(prefix, kv.key);
       if (name === undefined) continue;
@@ -235,21 +262,38 @@ export function createRegistryView(options: RegistryViewOptions): RegistryView {
   function applyBatch(batch: WatchBatch): RevisionChanges | undefined {
     // Per touched service: the protection and the instances before the batch.
     const touched = new Map<MutableService, { protectionBefore: boolean; before: Map<string, Instance | undefined> }>();
-    for (const event of batch.events) {
-      const key = event.type === "put" ? event.kv.key : event.key;
-      const name = parseInstanceKey(prefix, key);
-      if (name === undefined) continue;
-      const state = getService(name.namespace, name.service, true);
+    /** Records the instance as it was before the batch and takes it out of the service; answers it. */
+    const take = (state: MutableService, instanceId: string): Instance | undefined => {
       let record = touched.get(state);
       if (record === undefined) {
         record = { protectionBefore: state.protectionActive, before: new Map() };
         touched.set(state, record);
       }
-      const previous = state.instances.get(name.instanceId);
-      if (!record.before.has(name.instanceId)) record.before.set(name.instanceId, previous);
+      const previous = state.instances.get(instanceId);
+      if (!record.before.has(instanceId)) record.before.set(instanceId, previous);
       if (previous !== undefined) {
         state.add(previous, -1);
-        state.instances.delete(name.instanceId);
+        state.instances.delete(instanceId);
+      }
+      return previous;
+    };
+    // Holds that ended are applied at this (new) revision, before its own events.
+    for (const due of expiryHold.takeDue()) {
+      const state = getService(due.namespace, due.service, false);
+      if (state?.instances.get(due.instanceId)?.heldUntil === undefined) continue;
+      take(state, due.instanceId);
+      log.info({ ...due, revision: batch.revision }, "expiry hold ended; instance removed");
+    }
+    for (const event of batch.events) {
+      const key = event.type === "put" ? event.kv.key : event.key;
+      const name = parseInstanceKey(prefix, key);
+      if (name === undefined) continue;
+      const state = getService(name.namespace, name.service, true);
+      const protectionNow = state.protectionActive;
+      const previous = take(state, name.instanceId);
+      if (previous?.heldUntil !== undefined) {
+        expiryHold.forget(name.namespace, name.service, name.instanceId);
+        if (event.type === "put") log.info({ ...name, revision: batch.revision }, "expiry hold: instance registered again");
       }
       if (event.type === "put") {
         const instance = decode(event.kv, name);
@@ -257,6 +301,16 @@ export function createRegistryView(options: RegistryViewOptions): RegistryView {
           state.instances.set(name.instanceId, instance);
           state.add(instance, 1);
         }
+      } else if (
+        previous !== undefined &&
+        previous.heldUntil === undefined &&
+        isRoutable(previous, protectionNow) &&
+        expiryHold.inStallWindow()
+      ) {
+        const until = expiryHold.hold(name.namespace, name.service, name.instanceId, state.instances.size + 1);
+        const held: Instance = { ...previous, heldUntil: new Date(until) };
+        state.instances.set(name.instanceId, held);
+        state.add(held, 1);
       }
     }
     if (touched.size === 0) return undefined;
@@ -365,6 +419,10 @@ export function createRegistryView(options: RegistryViewOptions): RegistryView {
     },
     protectionThreshold: threshold,
     protectionMinInstances: minInstances,
+    noteStoreUnreachable: () => expiryHold.noteStoreUnreachable(),
+    get heldCount() {
+      return expiryHold.size;
+    },
     service: (namespace, service) => getService(namespace, service, false),
     services(namespace) {
       const out: ServiceView[] = [];
@@ -407,6 +465,7 @@ export function createRegistryView(options: RegistryViewOptions): RegistryView {
     },
     close() {
       closed = true;
+      expiryHold.close();
       unsubscribe?.();
       listeners.clear();
     },

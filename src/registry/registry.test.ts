@@ -33,6 +33,7 @@ function draft(partial: Partial<Instance> = {}): Instance {
     leaseId: "0",
     ttlSeconds: 0,
     owner: "",
+    heldUntil: undefined,
     ...partial,
   };
 }

@@ -65,6 +65,11 @@ export interface RegistryOptions {
   minRevisionTimeoutMs?: number;
   /** Revisions with instance changes kept for resuming watches. Default 10,000. Ignored when a view is given. */
   historyLimit?: number;
+  /**
+   * Expiry hold of the instance view after a store stall (see
+   * Instance.held_until). Default 10,000 ms; 0 disables. Ignored when a view is given.
+   */
+  expiryHoldMs?: number;
   /** Renewals one KeepAlive stream may have in flight. Default 256. */
   keepAliveConcurrency?: number;
   /** Clock (ms since the epoch) for registered_at and bookmarks. Default Date.now. */
@@ -181,6 +186,7 @@ export function createRegistry(options: RegistryOptions): Registry {
       ...(options.protectionThreshold !== undefined && { protectionThreshold: options.protectionThreshold }),
       ...(options.protectionMinInstances !== undefined && { protectionMinInstances: options.protectionMinInstances }),
       ...(options.historyLimit !== undefined && { historyLimit: options.historyLimit }),
+      ...(options.expiryHoldMs !== undefined && { expiryHoldMs: options.expiryHoldMs }),
     });
   const metrics = options.metrics === undefined ? undefined : createRegistryMetrics(options.metrics, view);
   const hub = createWatchHub({
@@ -255,6 +261,7 @@ export function createRegistry(options: RegistryOptions): Registry {
       leaseId: "0",
       ttlSeconds: 0,
       owner: validateOwner(instance.owner, "instance.owner"),
+      heldUntil: undefined,
     };
     return { draft, ttlSeconds };
   }

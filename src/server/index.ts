@@ -6,6 +6,8 @@ export type { ExtraService, RunningServer, ServerOptions } from "./server-option
 export { CURRENT_REVISION_TRAILER, statusForError } from "./error-status.js";
 export { parseListenAddress, formatAddress } from "./listen-address.js";
 export type { ListenAddress } from "./listen-address.js";
+export { CONNECTION_DEFAULTS } from "./connection-options.js";
+export type { ConnectionOptions } from "./connection-options.js";
 export { REFLECTION_SERVICE_NAMES, ServerReflectionV1AlphaService } from "./reflection.js";
 export type { HealthReport, ServingStatus } from "./store-health.js";
 export type { ServiceDeps } from "./deps.js";

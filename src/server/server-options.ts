@@ -18,6 +18,7 @@ import type { Grant, SecretKey } from "../auth/index.js";
 import { DEFAULT_MAX_STREAMS_PER_TOKEN, DEFAULT_REGISTRATIONS_PER_SECOND } from "../auth/index.js";
 import type { CertificateIdentity } from "./auth-guard.js";
 import type { ConfigServiceOptions } from "./config-service.js";
+import type { ConnectionOptions } from "./connection-options.js";
 import type { HealthServiceOptions } from "./health-service.js";
 import type { RegistryServiceOptions } from "./registry-service.js";
 import type { ServerTlsOptions } from "./tls.js";
@@ -96,6 +97,8 @@ export interface ServerOptions {
   health?: Omit<HealthServiceOptions, "view" | "protectionThreshold" | "protectionMinInstances">;
   /** ConfigService tuning (defaults on ConfigManagerOptions): history, import and WatchConfig limits. */
   config?: ConfigServiceOptions;
+  /** HTTP/2 keepalive pings and maximum connection age of the gRPC port (defaults on ConnectionOptions). */
+  connection?: ConnectionOptions;
   /** Descriptor set for reflection. Default: generated/switchboard.binpb read from disk. */
   descriptorSet?: Uint8Array;
   /**

@@ -40,6 +40,7 @@ import { MAX_RECEIVE_MESSAGE_BYTES, SERVER_DEFAULTS } from "./server-options.js"
 import type { RunningServer, ServerOptions } from "./server-options.js";
 import { checkCanListen, listenError, openStoreError, storeTimeoutError } from "./startup-error.js";
 import { createStoreHealthMonitor } from "./store-health.js";
+import { grpcConnectionOptions } from "./connection-options.js";
 import type { StoreHealthMonitor } from "./store-health.js";
 import { insecureExposureWarning } from "./insecure-warning.js";
 import { createPeerIdentityInterceptor, peerIdentity, stampHttpPeerIdentity } from "./peer-identity.js";
@@ -135,6 +136,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const metrics = new Registry();
     collectDefaultMetrics({ register: metrics });
 
+    // Set once the registry view exists; failed store pings start its expiry hold.
+    let noteStoreUnreachable = (): void => {};
     const healthState = HealthState();
     const monitor = createStoreHealthMonitor({
       store,
@@ -144,6 +147,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       serviceNames: SWITCHBOARD_SERVICES,
       logger,
       intervalMs: options.healthCheckIntervalMs,
+      onUnreachable: () => noteStoreUnreachable(),
     });
     cleanup.push({ step: "stopping health monitor", run: () => monitor.close() });
     registerServingGauge(metrics, monitor);
@@ -185,6 +189,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const grpcServer = createServer({
       "grpc.max_receive_message_length": MAX_RECEIVE_MESSAGE_BYTES,
       interceptors: [createPeerIdentityInterceptor(tls?.requireClientCertificate ?? false)],
+      ...grpcConnectionOptions(options.connection),
     }).use(callMiddleware);
     // One decoded view of the instances for registry and health: the same routability and protection, decoded once.
     const registryOptions = options.registry ?? {};
@@ -195,7 +200,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       protectionThreshold: registryOptions.protectionThreshold,
       protectionMinInstances: registryOptions.protectionMinInstances,
       historyLimit: registryOptions.historyLimit,
+      expiryHoldMs: registryOptions.expiryHoldMs,
+      // A release of held instances needs a new store revision: this replica's own key under holds/.
+      requestRevision: () =>
+        store.txn({ ops: [{ type: "put", key: `${prefix}holds/${replicaId}`, value: new TextEncoder().encode(new Date().toISOString()) }] }),
     });
+    noteStoreUnreachable = () => registryView.noteStoreUnreachable();
     cleanup.push({ step: "closing registry view", run: () => registryView.close() });
     const registryImpl = createRegistryServiceImpl(deps, { ...registryOptions, view: registryView });
     grpcServer.add(registryServiceDefinition, registryImpl);

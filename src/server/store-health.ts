@@ -34,6 +34,8 @@ export interface StoreHealthMonitorOptions {
   intervalMs?: number;
   /** A ping slower than this counts as a failure. Default 2,000 ms. */
   timeoutMs?: number;
+  /** Called after every failed ping (e.g. to start the registry's expiry hold). */
+  onUnreachable?: () => void;
 }
 
 export interface StoreHealthMonitor {
@@ -87,6 +89,7 @@ export function createStoreHealthMonitor(options: StoreHealthMonitorOptions): St
       if (lifetime.signal.aborted) return;
       reachable = false;
       lastError = error instanceof Error ? error.message : String(error);
+      options.onUnreachable?.();
     }
     checkedAt = new Date();
     update();

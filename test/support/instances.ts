@@ -21,6 +21,7 @@ export function testInstance(partial: Partial<Instance> = {}): Instance {
     leaseId: "0",
     ttlSeconds: 10,
     owner: "",
+    heldUntil: undefined,
     ...partial,
   };
 }

@@ -83,7 +83,8 @@ export function instanceRow(instance: Instance): string[] {
   return [
     instance.instanceId,
     hostPort(instance),
-    stateName(instance.state),
+    // Held after a store stall (Instance.held_until): routable until it registers again or the hold ends.
+    instance.heldUntil ? `${stateName(instance.state)} (HELD until ${instance.heldUntil.toISOString()})` : stateName(instance.state),
     healthName(instance.healthStatus),
     String(instance.weight),
     instance.zone || "-",

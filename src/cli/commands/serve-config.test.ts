@@ -21,7 +21,36 @@ const TUNING_DEFAULTS = {
   authRegistrationsPerSecond: 100,
   auditLog: undefined,
   secretKeyFile: undefined,
+  keepaliveTimeSeconds: 30,
+  keepaliveTimeoutSeconds: 10,
+  maxConnectionAgeSeconds: 1800,
+  maxConnectionAgeGraceSeconds: 30,
+  expiryHoldSeconds: 10,
 };
+
+describe("connection settings", () => {
+  it("passes keepalive and connection age in milliseconds, from flags or SWITCHBOARD_* variables", () => {
+    expect(serverOptionsFrom(parseServeConfig([], {})).connection).toEqual({
+      keepaliveTimeMs: 30_000,
+      keepaliveTimeoutMs: 10_000,
+      maxConnectionAgeMs: 1_800_000,
+      maxConnectionAgeGraceMs: 30_000,
+    });
+    const env = { SWITCHBOARD_KEEPALIVE_TIME: "5", SWITCHBOARD_MAX_CONNECTION_AGE: "0" };
+    expect(serverOptionsFrom(parseServeConfig(["--keepalive-timeout", "2", "--max-connection-age-grace", "1"], env)).connection).toEqual({
+      keepaliveTimeMs: 5_000,
+      keepaliveTimeoutMs: 2_000,
+      maxConnectionAgeMs: 0,
+      maxConnectionAgeGraceMs: 1_000,
+    });
+  });
+
+  it("rejects out-of-range values naming the setting", () => {
+    expect(() => parseServeConfig(["--keepalive-timeout", "0"], {})).toThrow(/--keepalive-timeout: expected a whole number of seconds from 1 to 3600/);
+    expect(() => parseServeConfig([], { SWITCHBOARD_KEEPALIVE_TIME: "1.5" })).toThrow(/SWITCHBOARD_KEEPALIVE_TIME/);
+    expect(() => parseServeConfig(["--max-connection-age", "-1"], {})).toThrow(/--max-connection-age/);
+  });
+});
 
 describe("parseServeConfig", () => {
   it("turns the dashboard off with --ui=false or SWITCHBOARD_UI=false", () => {

@@ -1,5 +1,6 @@
 import type { ServerOptions } from "../../server/index.js";
-import { SERVER_DEFAULTS, parseListenAddress } from "../../server/index.js";
+import { CONNECTION_DEFAULTS, SERVER_DEFAULTS, parseListenAddress } from "../../server/index.js";
+import { DEFAULT_EXPIRY_HOLD_MS } from "../../registry/index.js";
 import { UsageError } from "../command.js";
 import { parseFlags } from "../flags.js";
 
@@ -91,6 +92,36 @@ export const SERVE_SETTINGS = [
   { flag: "auth-registrations-per-second", env: "SWITCHBOARD_AUTH_REGISTRATIONS_PER_SECOND", default: String(SERVER_DEFAULTS.registrationsPerSecondPerToken), description: "Register calls per second one token may make on a replica (0: no limit); over it RESOURCE_EXHAUSTED" },
   { flag: "secret-key-file", env: "SWITCHBOARD_SECRET_KEY_FILE", default: "", description: "keys for secret config values, one \"<id> <base64 of 32 bytes>\" per line, oldest first (the last encrypts, all decrypt); unset: secret values cannot be written" },
   { flag: "audit-log", env: "SWITCHBOARD_AUDIT_LOG", default: "", description: "file for audit lines (every write and every auth failure, JSON); unset: no audit" },
+  {
+    flag: "keepalive-time",
+    env: "SWITCHBOARD_KEEPALIVE_TIME",
+    default: String(CONNECTION_DEFAULTS.keepaliveTimeMs / 1000),
+    description: "seconds (0..86400) between the server's HTTP/2 pings on each client connection; 0 disables them",
+  },
+  {
+    flag: "keepalive-timeout",
+    env: "SWITCHBOARD_KEEPALIVE_TIMEOUT",
+    default: String(CONNECTION_DEFAULTS.keepaliveTimeoutMs / 1000),
+    description: "seconds (1..3600) a ping may go unanswered before the connection and all its streams are dropped",
+  },
+  {
+    flag: "max-connection-age",
+    env: "SWITCHBOARD_MAX_CONNECTION_AGE",
+    default: String(CONNECTION_DEFAULTS.maxConnectionAgeMs / 1000),
+    description: "seconds (0..2592000, ±10 % jitter) after which a client connection gets GOAWAY so clients reconnect, spreading over new replicas; 0: unlimited",
+  },
+  {
+    flag: "max-connection-age-grace",
+    env: "SWITCHBOARD_MAX_CONNECTION_AGE_GRACE",
+    default: String(CONNECTION_DEFAULTS.maxConnectionAgeGraceMs / 1000),
+    description: "seconds (0..86400) calls still open on an aged connection get before they are cut (clients resume streams elsewhere)",
+  },
+  {
+    flag: "expiry-hold",
+    env: "SWITCHBOARD_EXPIRY_HOLD",
+    default: String(DEFAULT_EXPIRY_HOLD_MS / 1000),
+    description: "seconds (0..3600) instances whose leases expire soon after this replica saw the store unreachable stay routable, marked held, so agents can register again without a REMOVED/ADDED flap; 0 disables",
+  },
 ] as const satisfies readonly ServeSetting[];
 
 type Flag = (typeof SERVE_SETTINGS)[number]["flag"];
@@ -130,6 +161,11 @@ export interface ServeConfig extends Required<Pick<ServerOptions, "listen" | "ht
   authRegistrationsPerSecond: number;
   auditLog: string | undefined;
   secretKeyFile: string | undefined;
+  keepaliveTimeSeconds: number;
+  keepaliveTimeoutSeconds: number;
+  maxConnectionAgeSeconds: number;
+  maxConnectionAgeGraceSeconds: number;
+  expiryHoldSeconds: number;
 }
 
 /** Reads flags, then SWITCHBOARD_* env, then defaults; throws UsageError naming the setting at fault. */
@@ -212,6 +248,11 @@ export function parseServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
     authRegistrationsPerSecond: validate(get("auth-registrations-per-second"), integerIn(0, 1_000_000)),
     auditLog: get("audit-log").value || undefined,
     secretKeyFile: get("secret-key-file").value || undefined,
+    keepaliveTimeSeconds: validate(get("keepalive-time"), integerIn(0, 86_400, "seconds")),
+    keepaliveTimeoutSeconds: validate(get("keepalive-timeout"), integerIn(1, 3_600, "seconds")),
+    maxConnectionAgeSeconds: validate(get("max-connection-age"), integerIn(0, 2_592_000, "seconds")),
+    maxConnectionAgeGraceSeconds: validate(get("max-connection-age-grace"), integerIn(0, 86_400, "seconds")),
+    expiryHoldSeconds: validate(get("expiry-hold"), integerIn(0, 3_600, "seconds")),
   };
 }
 
@@ -259,11 +300,18 @@ export function serverOptionsFrom(config: ServeConfig): ServerOptions {
     }),
     etcdSecurity: withoutUnset(config.etcdSecurity),
     ui: config.ui,
+    connection: {
+      keepaliveTimeMs: config.keepaliveTimeSeconds * 1000,
+      keepaliveTimeoutMs: config.keepaliveTimeoutSeconds * 1000,
+      maxConnectionAgeMs: config.maxConnectionAgeSeconds * 1000,
+      maxConnectionAgeGraceMs: config.maxConnectionAgeGraceSeconds * 1000,
+    },
     registry: {
       protectionThreshold: config.protectionThreshold,
       protectionMinInstances: config.protectionMinInstances,
       bookmarkIntervalMs: config.bookmarkIntervalMs,
       ...(queueLimit !== undefined && { watchQueueLimit: queueLimit }),
+      expiryHoldMs: config.expiryHoldSeconds * 1000,
     },
     health: {
       replicaTtlSeconds: config.replicaTtlSeconds,

@@ -170,6 +170,26 @@ export interface Instance {
    * agent). Re-registration by the same owner is idempotent.
    */
   owner: string;
+  /**
+   * Set while the control plane holds this instance as routable after its
+   * lease expired in a store stall ("expiry hold"); the time the hold ends.
+   * Output only. The rule, applied by each replica to its own view:
+   *  - A replica that saw the store unreachable (a failed ping) within the
+   *    last H seconds (`--expiry-hold`, default 10; 0 disables) does not
+   *    remove an UP, routable instance whose key is deleted (lease expiry):
+   *    it keeps it, with held_until = now + H, and streams it as UPDATED.
+   *  - About 1 s after the last such deletion in a service, if the held
+   *    instances are no more than `--protection-threshold` of the service's
+   *    instances (counted when the first was held), the expiries look like
+   *    real failures: they are released at once (REMOVED at the next revision).
+   *  - When the same instance id is registered again while held, the new
+   *    registration replaces it (UPDATED, held_until unset): no REMOVED/ADDED.
+   *  - At held_until the instance is removed (REMOVED at the next revision;
+   *    the replica writes a key under `holds/` to obtain one).
+   * Outside that window deletions remove instances at once, so a single
+   * failure in normal operation leaves within TTL + 1 s.
+   */
+  heldUntil: Date | undefined;
 }
 
 export interface Instance_MetadataEntry {
@@ -421,6 +441,7 @@ function createBaseInstance(): Instance {
     leaseId: "0",
     ttlSeconds: 0,
     owner: "",
+    heldUntil: undefined,
   };
 }
 
@@ -476,6 +497,9 @@ export const Instance: MessageFns<Instance> = {
     }
     if (message.owner !== "") {
       writer.uint32(138).string(message.owner);
+    }
+    if (message.heldUntil !== undefined) {
+      Timestamp.encode(toTimestamp(message.heldUntil), writer.uint32(146).fork()).join();
     }
     return writer;
   },
@@ -632,6 +656,14 @@ export const Instance: MessageFns<Instance> = {
             message.owner = reader.string();
             continue;
           }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.heldUntil = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -702,6 +734,11 @@ export const Instance: MessageFns<Instance> = {
         ? globalThis.Number(object.ttl_seconds)
         : 0,
       owner: isSet(object.owner) ? globalThis.String(object.owner) : "",
+      heldUntil: isSet(object.heldUntil)
+        ? fromJsonTimestamp(object.heldUntil)
+        : isSet(object.held_until)
+        ? fromJsonTimestamp(object.held_until)
+        : undefined,
     };
   },
 
@@ -764,6 +801,9 @@ export const Instance: MessageFns<Instance> = {
     if (message.owner !== "") {
       obj.owner = message.owner;
     }
+    if (message.heldUntil !== undefined) {
+      obj.heldUntil = message.heldUntil.toISOString();
+    }
     return obj;
   },
 
@@ -797,6 +837,7 @@ export const Instance: MessageFns<Instance> = {
     message.leaseId = object.leaseId ?? "0";
     message.ttlSeconds = object.ttlSeconds ?? 0;
     message.owner = object.owner ?? "";
+    message.heldUntil = object.heldUntil ?? undefined;
     return message;
   },
 };
