@@ -8,6 +8,7 @@ import { registerCommand } from "./commands/register.js";
 import { serveCommand } from "./commands/serve.js";
 import { servicesCommand } from "./commands/services.js";
 import { watchCommand } from "./commands/watch.js";
+import { xdsBootstrapCommand } from "./commands/xds-bootstrap.js";
 
 /** Every `switchboard` subcommand, in the order `--help` lists them. Add yours here. */
-export const COMMANDS: readonly Command[] = [serveCommand, healthCheckCommand, configCommand, servicesCommand, instancesCommand, watchCommand, registerCommand, deregisterCommand, healthCommand];
+export const COMMANDS: readonly Command[] = [serveCommand, healthCheckCommand, configCommand, servicesCommand, instancesCommand, watchCommand, registerCommand, deregisterCommand, healthCommand, xdsBootstrapCommand];

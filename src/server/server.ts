@@ -32,6 +32,7 @@ import { createRegistryServiceImpl, registryServiceDefinition } from "./registry
 import { MAX_RECEIVE_MESSAGE_BYTES, SERVER_DEFAULTS } from "./server-options.js";
 import type { RunningServer, ServerOptions } from "./server-options.js";
 import { createStoreHealthMonitor } from "./store-health.js";
+import { AggregatedDiscoveryServiceDefinition, createXdsServiceImpl } from "./xds-service.js";
 import type { StoreHealthMonitor } from "./store-health.js";
 
 const SWITCHBOARD_SERVICES = [
@@ -135,9 +136,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     cleanup.push({ step: "stopping health checks", run: () => healthService.close() });
     grpcServer.add(HealthServiceDefinition, healthService.impl);
     grpcServer.add(HealthDefinition, HealthServiceImpl(healthState));
+    // xDS for proxyless gRPC clients: one more consumer of the registry view, behind the same call middleware.
+    grpcServer.add(AggregatedDiscoveryServiceDefinition, createXdsServiceImpl(deps, { view: registryView }));
     const reflection = createReflectionImpl(descriptorSet, [
       ...SWITCHBOARD_SERVICES,
       HealthDefinition.fullName,
+      AggregatedDiscoveryServiceDefinition.fullName,
       ...REFLECTION_SERVICE_NAMES,
     ]);
     grpcServer.add(ServerReflectionService, reflection);
