@@ -14,7 +14,7 @@ import { ClusterLoadAssignment } from "../generated/xds/envoy/config/endpoint/v3
 import { Listener } from "../generated/xds/envoy/config/listener/v3/listener.js";
 import { HttpConnectionManager } from "../generated/xds/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.js";
 import { AggregatedDiscoveryServiceDefinition } from "../generated/xds/envoy/service/discovery/v3/ads.js";
-import type { DiscoveryRequest, DiscoveryResponse } from "../generated/xds/envoy/service/discovery/v3/discovery.js";
+import type { DeepPartial, DiscoveryRequest, DiscoveryResponse } from "../generated/xds/envoy/service/discovery/v3/discovery.js";
 import { HealthStatus, InstanceState, createSwitchboardClient } from "../src/client/index.js";
 import type { SwitchboardClient } from "../src/client/index.js";
 import { TYPE_URLS } from "../src/xds/index.js";
@@ -26,7 +26,7 @@ const NODE = { id: "protocol-test", metadata: { SWITCHBOARD_NAMESPACE: "shop" } 
 /** One ADS stream: send requests, await responses, in order. */
 function openStream(channel: Channel, signal: AbortSignal) {
   const ads = createClient(AggregatedDiscoveryServiceDefinition, channel);
-  const outgoing: Array<Partial<DiscoveryRequest>> = [];
+  const outgoing: Array<DeepPartial<DiscoveryRequest>> = [];
   let wake: (() => void) | undefined;
   async function* requests() {
     while (!signal.aborted) {
@@ -39,7 +39,7 @@ function openStream(channel: Channel, signal: AbortSignal) {
   // A next() still pending after nextWithin gave up: the following next() takes its answer.
   let pending: Promise<IteratorResult<DiscoveryResponse>> | undefined;
   return {
-    send(request: Partial<DiscoveryRequest>) {
+    send(request: DeepPartial<DiscoveryRequest>) {
       outgoing.push(request);
       wake?.();
     },
