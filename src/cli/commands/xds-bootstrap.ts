@@ -1,7 +1,8 @@
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import { DEFAULT_NAMESPACE, isDnsLabel } from "../../registry/index.js";
-import { createXdsBootstrap } from "../../xds/index.js";
+// bootstrap.js directly: the xds index also loads the (large) generated envoy types, which the CLI does not need.
+import { createXdsBootstrap } from "../../xds/bootstrap.js";
 import type { CliContext, Command } from "../command.js";
 import { EXIT, UsageError } from "../command.js";
 import { formatJson } from "../output.js";
