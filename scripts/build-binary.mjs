@@ -65,8 +65,8 @@ function inlineEtcdProtos() {
 }
 
 /**
- * src/server/descriptor-set.ts finds generated/switchboard.binpb on disk, next to the sources;
- * the binary carries the descriptor set inside instead (esbuild's binary loader: a Uint8Array).
+ * src/server/descriptor-set.ts finds generated/switchboard.binpb and xds.binpb on disk, next to
+ * the sources; the binary carries the descriptor sets inside instead (esbuild's binary loader: a Uint8Array).
  */
 function embedDescriptorSet() {
   return {
@@ -75,7 +75,9 @@ function embedDescriptorSet() {
       build.onLoad({ filter: /[\\/]src[\\/]server[\\/]descriptor-set\.ts$/ }, () => ({
         contents: [
           `import descriptorSet from ${JSON.stringify(join(repoRoot, "generated", "switchboard.binpb"))};`,
-          "export function loadDescriptorSet(): Uint8Array { return descriptorSet; }",
+          `import xdsDescriptorSet from ${JSON.stringify(join(repoRoot, "generated", "xds.binpb"))};`,
+          `import { mergeDescriptorSets } from ${JSON.stringify(join(repoRoot, "src", "server", "merge-descriptor-sets.ts"))};`,
+          "export function loadDescriptorSet(): Uint8Array { return mergeDescriptorSets(descriptorSet, xdsDescriptorSet); }",
         ].join("\n"),
         loader: "ts",
         resolveDir: repoRoot,

@@ -21,6 +21,7 @@ const SERVING = 1;
 const NOT_SERVING = 2;
 
 const EXPECTED_SERVICES = [
+  "envoy.service.discovery.v3.AggregatedDiscoveryService",
   "grpc.health.v1.Health",
   "grpc.reflection.v1.ServerReflection",
   "grpc.reflection.v1alpha.ServerReflection",
@@ -81,6 +82,9 @@ describe("server on the embedded store (in-process)", () => {
       ["Health", ["Check", "Watch"]],
     ]);
     expect((await declaringFile("grpc.reflection.v1alpha.ServerReflection")).name).toBe("grpc/reflection/v1alpha/reflection.proto");
+    const ads = await declaringFile("envoy.service.discovery.v3.AggregatedDiscoveryService");
+    expect(ads.service[0]?.method.map((m) => m.name)).toEqual(["StreamAggregatedResources", "DeltaAggregatedResources"]);
+    expect((await reflection.fileByFilename("envoy/service/discovery/v3/discovery.proto")).kind).toBe("files");
     for (const file of ["google/protobuf/timestamp.proto", "switchboard/health/v1/check.proto"]) {
       expect((await reflection.fileByFilename(file)).kind, file).toBe("files");
     }

@@ -9,6 +9,7 @@ import { serveCommand } from "./commands/serve.js";
 import { servicesCommand } from "./commands/services.js";
 import { tokenCommand } from "./commands/token.js";
 import { watchCommand } from "./commands/watch.js";
+import { xdsBootstrapCommand } from "./commands/xds-bootstrap.js";
 
 /** Every `switchboard` subcommand, in the order `--help` lists them. Add yours here. */
-export const COMMANDS: readonly Command[] = [serveCommand, healthCheckCommand, configCommand, servicesCommand, instancesCommand, watchCommand, registerCommand, deregisterCommand, healthCommand, tokenCommand];
+export const COMMANDS: readonly Command[] = [serveCommand, healthCheckCommand, configCommand, servicesCommand, instancesCommand, watchCommand, registerCommand, deregisterCommand, healthCommand, tokenCommand, xdsBootstrapCommand];

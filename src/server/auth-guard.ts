@@ -196,9 +196,10 @@ export function createAuthGuard(options: AuthGuardOptions): AuthGuard {
           if (isOpen || !enforce || !requestStream || !rule) return request;
           const messages = request as unknown as AsyncIterable<Record<string, unknown>>;
           const checkedCaller = caller!;
+          const targetOf = rule.streamTarget?.() ?? rule.target;
           return (async function* checked() {
             for await (const message of messages) {
-              target = rule.target(message);
+              target = targetOf(message);
               try {
                 authorize(checkedCaller, rule, target);
               } catch (error) {

@@ -5,10 +5,11 @@ import { AuthServiceDefinition } from "../../generated/switchboard/auth/v1/auth.
 import { ConfigServiceDefinition } from "../../generated/switchboard/config/v1/config.js";
 import { HealthServiceDefinition } from "../../generated/switchboard/health/v1/health.js";
 import { RegistryServiceDefinition } from "../../generated/switchboard/registry/v1/registry.js";
+import { AggregatedDiscoveryServiceDefinition } from "./xds-service.js";
 
 describe("the permission table", () => {
-  it("has a row for every Switchboard RPC and no other", () => {
-    const rpcs = [RegistryServiceDefinition, ConfigServiceDefinition, HealthServiceDefinition, AuthServiceDefinition].flatMap((service) =>
+  it("has a row for every Switchboard RPC (xDS included) and no other", () => {
+    const rpcs = [RegistryServiceDefinition, ConfigServiceDefinition, HealthServiceDefinition, AuthServiceDefinition, AggregatedDiscoveryServiceDefinition].flatMap((service) =>
       Object.values(service.methods).map((method) => `/${service.fullName}/${method.name}`),
     );
     expect(Object.keys(PERMISSION_TABLE).sort()).toEqual(rpcs.sort());

@@ -10,6 +10,7 @@
  * limited to one service does not cover it).
  */
 import type { AccessScope, Permission } from "../auth/index.js";
+import { nodeNamespace, parseResourceName } from "../xds/index.js";
 
 /** What a request touches, for the permission check and the audit line. */
 export interface RequestTarget extends AccessScope {
@@ -24,6 +25,11 @@ export interface PermissionRule {
   permission: Permission | "authenticated";
   /** How to find the scope in one request message (each message of a request stream). */
   target: (request: Record<string, unknown>) => RequestTarget;
+  /**
+   * For request streams whose later messages depend on an earlier one (xDS sends its
+   * node, and so its namespace, only in the first): a fresh stateful `target` per call.
+   */
+  streamTarget?: () => (request: Record<string, unknown>) => RequestTarget;
   /** Writes produce an audit line on success too (every call produces one on an auth failure). */
   write: boolean;
   /** How README describes the scope. */
@@ -45,6 +51,23 @@ const configScope = (r: Req): RequestTarget => {
 const instance = (r: Req): RequestTarget => top(obj(r.instance));
 const lease = (r: Req): RequestTarget => ({ leaseId: str(r.leaseId) });
 const everything = (): RequestTarget => ({});
+
+/**
+ * ADS: the namespaces of the requested resource names, read as the xDS service reads them
+ * (`orders` in the node's namespace, `orders.billing` in billing); more than one needs "*".
+ */
+const xdsStreamTarget = () => {
+  let nodeNs: string | undefined;
+  return (r: Req): RequestTarget => {
+    const node = obj(r.node);
+    if (nodeNs === undefined && r.node !== undefined) nodeNs = nodeNamespace(obj(node.metadata)) ?? "";
+    const names = Array.isArray(r.resourceNames) ? r.resourceNames.map(str) : [];
+    const namespaces = new Set(names.map((name) => parseResourceName(name, nodeNs ?? "default")?.namespace ?? nodeNs ?? "default"));
+    if (namespaces.size === 0) namespaces.add(nodeNs ?? "default");
+    const [only] = namespaces;
+    return namespaces.size === 1 && only ? { namespace: only } : {};
+  };
+};
 
 const rule = (permission: PermissionRule["permission"], target: PermissionRule["target"], scopeDoc: string, write = false): PermissionRule => ({
   permission,
@@ -83,6 +106,12 @@ export const PERMISSION_TABLE: Readonly<Record<string, PermissionRule>> = {
   "/switchboard.auth.v1.AuthService/ListTokens": rule("admin", everything, "* (all namespaces)"),
   "/switchboard.auth.v1.AuthService/RevokeToken": rule("admin", everything, "* (all namespaces)", true),
   "/switchboard.auth.v1.AuthService/WhoAmI": rule("authenticated", everything, "—"),
+  "/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources": {
+    ...rule("read", everything, "the namespaces of the requested resource names (node metadata `SWITCHBOARD_NAMESPACE`, or `.NAMESPACE` in the name)"),
+    streamTarget: xdsStreamTarget,
+  },
+  // Incremental xDS is not served (UNIMPLEMENTED); any caller may learn that.
+  "/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources": rule("authenticated", everything, "— (answers UNIMPLEMENTED)"),
 };
 
 /**

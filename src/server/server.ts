@@ -41,6 +41,7 @@ import type { RunningServer, ServerOptions } from "./server-options.js";
 import { checkCanListen, listenError, openStoreError, storeTimeoutError } from "./startup-error.js";
 import { createStoreHealthMonitor } from "./store-health.js";
 import { grpcConnectionOptions } from "./connection-options.js";
+import { AggregatedDiscoveryServiceDefinition, createXdsServiceImpl } from "./xds-service.js";
 import type { StoreHealthMonitor } from "./store-health.js";
 import { insecureExposureWarning } from "./insecure-warning.js";
 import { createPeerIdentityInterceptor, peerIdentity, stampHttpPeerIdentity } from "./peer-identity.js";
@@ -219,9 +220,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     grpcServer.add(HealthDefinition, HealthServiceImpl(healthState));
     const authImpl = createAuthServiceImpl(tokens);
     grpcServer.add(AuthServiceDefinition, authImpl);
+    // xDS for proxyless gRPC clients: one more consumer of the registry view, behind the same call middleware.
+    grpcServer.add(AggregatedDiscoveryServiceDefinition, createXdsServiceImpl(deps, { view: registryView }));
     const reflection = createReflectionImpl(descriptorSet, [
       ...SWITCHBOARD_SERVICES,
       HealthDefinition.fullName,
+      AggregatedDiscoveryServiceDefinition.fullName,
       ...REFLECTION_SERVICE_NAMES,
     ]);
     grpcServer.add(ServerReflectionService, reflection);
