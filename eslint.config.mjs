@@ -1,0 +1,43 @@
+// Lint: the checks the compiler cannot make. Type-aware (typescript-eslint with the project's
+// tsconfig) so promises that nobody awaits or that are passed where a callback's result is
+// ignored are caught; import-x forbids cycles; no folder reaches past another's index.ts.
+// Formatting is Prettier's (.prettierrc.json), so no style rules here.
+import js from "@eslint/js";
+import { importX } from "eslint-plugin-import-x";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["dist/**", "generated/**", "examples/**/generated/**", "node_modules/**", "coverage/**", "bench/results/**", "ui/dist/**"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ["**/*.ts", "**/*.mts", "**/*.tsx"],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { "import-x": importX },
+    rules: {
+      "@typescript-eslint/no-floating-promises": "error",
+      "@typescript-eslint/no-misused-promises": "error",
+      "@typescript-eslint/await-thenable": "error",
+      "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "separate-type-imports" }],
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }],
+      "import-x/no-cycle": "error",
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: "^\\.\\./(cache|cli|client|config|health|registry|server|store|auth|http|watch|xds)/(?!index\\.js$).+",
+              message: "import another folder only through its index.ts",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ["**/*.js", "**/*.mjs", "**/*.cjs"],
+    languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly" } },
+  },
+);
