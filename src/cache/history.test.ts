@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { WatchBatch } from "../store/types.js";
+import type { WatchBatch } from "../store/index.js";
 import { HistoryWindow } from "./history.js";
 
 function batch(revision: number, key: string): WatchBatch {

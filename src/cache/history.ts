@@ -1,4 +1,4 @@
-import type { WatchBatch } from "../store/types.js";
+import type { WatchBatch } from "../store/index.js";
 
 /**
  * A bounded window of the most recent batches, so that a client resuming from

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { KeyValue } from "../store/types.js";
+import type { KeyValue } from "../store/index.js";
 import { KeyIndex } from "./key-index.js";
 
 function kv(key: string, modRevision = 1): KeyValue {

@@ -1,4 +1,4 @@
-import type { KeyValue } from "../store/types.js";
+import type { KeyValue } from "../store/index.js";
 
 /**
  * KeyIndex holds key-value pairs in a tree of "/"-separated directories so that

@@ -1,8 +1,8 @@
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { CompactedError, StoreUnavailableError } from "../store/errors.js";
+import { CompactedError, StoreUnavailableError } from "../store/index.js";
 import { createEmbeddedStore } from "../store/index.js";
-import type { Store } from "../store/types.js";
+import type { Store } from "../store/index.js";
 import { gateWatches } from "../../test/support/gated-store.js";
 import type { GatedStore } from "../../test/support/gated-store.js";
 import { createKeySpaceCache } from "./key-space-cache.js";

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
-import { CompactedError, StoreUnavailableError } from "../store/errors.js";
-import type { Store, WatchBatch } from "../store/types.js";
+import { CompactedError, StoreUnavailableError } from "../store/index.js";
+import type { Store, WatchBatch } from "../store/index.js";
 import { HistoryWindow } from "./history.js";
 import { KeyIndex } from "./key-index.js";
 import type { CacheUpdate, KeySpaceCache } from "./types.js";

@@ -1,4 +1,4 @@
-import type { KeyValue, WatchBatch } from "../store/types.js";
+import type { KeyValue, WatchBatch } from "../store/index.js";
 
 /**
  * KeySpaceCache mirrors every key under one root prefix of the store in

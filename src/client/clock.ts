@@ -1,7 +1,7 @@
 /**
  * Time source of the SDK's timers (the agent's renewals, watchdog, backoff and drain grace), so
  * tests drive them without sleeping. The same shape as src/health's Clock, declared here because
- * the SDK imports nothing from the server's folders; src/health/manual-clock.ts fits it.
+ * the SDK imports nothing from the server's folders; test/support/manual-clock.ts (the tests' manual clock) fits it.
  */
 export interface SdkClock {
   /** Milliseconds since the epoch. */

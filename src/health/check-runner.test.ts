@@ -4,7 +4,7 @@ import type { ResolvedCheck } from "../registry/index.js";
 import type { CheckState } from "./check-runner.js";
 import { startCheckRunner } from "./check-runner.js";
 import type { Checker, ProbeResult } from "./checker.js";
-import { createManualClock } from "./manual-clock.js";
+import { createManualClock } from "../../test/support/manual-clock.js";
 
 const check: ResolvedCheck = {
   name: "http",

@@ -14,7 +14,7 @@ import type { CheckTarget } from "../registry/index.js";
 import type { Checker } from "./checker.js";
 import { createHealthMonitor, type HealthMonitor } from "./health-monitor.js";
 import { healthKey } from "./keys.js";
-import { createManualClock, type ManualClock } from "./manual-clock.js";
+import { createManualClock, type ManualClock } from "../../test/support/manual-clock.js";
 
 const PREFIX = "/switchboard/";
 const logger = pino({ level: "silent" });

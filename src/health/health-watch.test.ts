@@ -7,7 +7,7 @@ import { Instance } from "../../generated/switchboard/registry/v1/registry.js";
 import { ResourceExhaustedError } from "../errors.js";
 import { createRegistryView, encodeInstance, instanceKey } from "../registry/index.js";
 import { createHealthWatch, REMOVED_OUTPUT } from "./health-watch.js";
-import { createManualClock } from "./manual-clock.js";
+import { createManualClock } from "../../test/support/manual-clock.js";
 
 const PREFIX = "/switchboard/";
 const H = HealthStatus.HEALTH_STATUS_HEALTHY;

@@ -1,5 +1,5 @@
 import { Instance } from "../../generated/switchboard/registry/v1/registry.js";
-import type { KeyValue } from "../store/types.js";
+import type { KeyValue } from "../store/index.js";
 import type { InstanceName } from "./keys.js";
 
 /**

@@ -1,8 +1,8 @@
 import type { Logger } from "pino";
 import type { Instance } from "../../generated/switchboard/registry/v1/registry.js";
 import type { CacheUpdate, KeySpaceCache } from "../cache/index.js";
-import { StoreUnavailableError } from "../store/errors.js";
-import type { WatchBatch } from "../store/types.js";
+import { StoreUnavailableError } from "../store/index.js";
+import type { WatchBatch } from "../store/index.js";
 import { decodeInstance } from "./codec.js";
 import { createExpiryHold, DEFAULT_EXPIRY_HOLD_MS } from "./expiry-hold.js";
 import { instancesPrefix, parseInstanceKey } from "./keys.js";

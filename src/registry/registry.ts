@@ -5,8 +5,8 @@ import { InstanceState } from "../../generated/switchboard/registry/v1/registry.
 import type { Instance, ServiceSummary, WatchResponse } from "../../generated/switchboard/registry/v1/registry.js";
 import type { KeySpaceCache } from "../cache/index.js";
 import { AlreadyExistsError, ConflictError, InvalidArgumentError, NotFoundError, UnavailableError } from "../errors.js";
-import { LeaseNotFoundError, StoreUnavailableError } from "../store/errors.js";
-import type { KeyValue, Store } from "../store/types.js";
+import { LeaseNotFoundError, StoreUnavailableError } from "../store/index.js";
+import type { KeyValue, Store } from "../store/index.js";
 import { decodeInstance, encodeInstance } from "./codec.js";
 import { validateHealthChecks } from "./health-check-spec.js";
 import { instanceKey, parseInstanceKey } from "./keys.js";

@@ -5,7 +5,7 @@ import {
   type WatchResponse,
 } from "../../generated/switchboard/registry/v1/registry.js";
 import { ResourceExhaustedError, UnavailableError } from "../errors.js";
-import { StoreUnavailableError } from "../store/errors.js";
+import { StoreUnavailableError } from "../store/index.js";
 import type { RegistryView, RevisionChanges, ServiceChange, ServiceView } from "./registry-view.js";
 import { compileFilter, type InstanceFilter } from "./routing.js";
 

@@ -12,7 +12,7 @@ import {
   ResourceExhaustedError,
   UnavailableError,
 } from "../errors.js";
-import { StoreUnavailableError } from "../store/errors.js";
+import { StoreUnavailableError } from "../store/index.js";
 import { createCallMiddleware } from "./call-middleware.js";
 import { CURRENT_REVISION_TRAILER } from "./error-status.js";
 

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
-import type { KeySpaceCache } from "../cache/types.js";
-import type { Store } from "../store/types.js";
+import type { KeySpaceCache } from "../cache/index.js";
+import type { Store } from "../store/index.js";
 
 /** What every service implementation gets from the composition root (src/server/server.ts). */
 export interface ServiceDeps {

@@ -11,7 +11,7 @@ import {
   UnauthenticatedError,
   UnavailableError,
 } from "../errors.js";
-import { StoreUnavailableError } from "../store/errors.js";
+import { StoreUnavailableError } from "../store/index.js";
 import { isAbortError } from "./abort.js";
 
 /** Trailer carrying the current revision of a key when a compare-and-set fails (ABORTED). */

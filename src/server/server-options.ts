@@ -13,7 +13,7 @@ import {
   DEFAULT_PROTECTION_THRESHOLD,
   DEFAULT_WATCH_QUEUE_LIMIT,
 } from "../registry/index.js";
-import type { Store } from "../store/types.js";
+import type { Store } from "../store/index.js";
 import type { Grant, SecretKey } from "../auth/index.js";
 import { DEFAULT_MAX_STREAMS_PER_TOKEN, DEFAULT_REGISTRATIONS_PER_SECOND } from "../auth/index.js";
 import type { CertificateIdentity } from "./auth-guard.js";

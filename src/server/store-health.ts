@@ -1,6 +1,6 @@
 import type { HealthState } from "nice-grpc-server-health";
 import type { Logger } from "pino";
-import type { Store } from "../store/types.js";
+import type { Store } from "../store/index.js";
 
 export type ServingStatus = "SERVING" | "NOT_SERVING";
 

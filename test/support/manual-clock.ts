@@ -1,4 +1,4 @@
-import type { Clock } from "./clock.js";
+import type { Clock } from "../../src/health/index.js";
 
 /** A Clock that only moves when told to; for unit tests. */
 export interface ManualClock extends Clock {
