@@ -187,7 +187,7 @@ function quietly(file, args) {
     execFileSync(file, args, { stdio: "pipe" });
   } catch (error) {
     process.stderr.write(`${error.stdout ?? ""}${error.stderr ?? ""}`);
-    throw new Error(`${basename(file)} ${args.join(" ")} failed`);
+    throw new Error(`${basename(file)} ${args.join(" ")} failed`, { cause: error });
   }
 }
 

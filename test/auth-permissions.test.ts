@@ -9,6 +9,8 @@ import { randomBytes } from "node:crypto";
 import { ClientError, createChannel, createClient, Metadata, Status } from "nice-grpc";
 import type { Channel, CompatServiceDefinition } from "nice-grpc";
 import { HealthDefinition } from "nice-grpc-server-health";
+import { AggregatedDiscoveryServiceDefinition } from "../src/server/xds-service.js";
+import { TYPE_URLS } from "../src/xds/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuthServiceDefinition, Role } from "../generated/switchboard/auth/v1/auth.js";
 import { ConfigServiceDefinition } from "../generated/switchboard/config/v1/config.js";
@@ -57,6 +59,9 @@ const EXPECTED_ALLOWED: Record<string, RoleName[]> = {
   "AuthService/ListTokens": ["admin"],
   "AuthService/RevokeToken": ["admin"],
   "AuthService/WhoAmI": ROLES,
+  // xDS: read on the namespace the node and resource names address; delta is UNIMPLEMENTED for any valid token.
+  "AggregatedDiscoveryService/StreamAggregatedResources": READERS,
+  "AggregatedDiscoveryService/DeltaAggregatedResources": ROLES,
 };
 
 const GRANTS: Record<Exclude<RoleName, "admin">, { namespace: string; role: Role }> = {
@@ -111,6 +116,7 @@ describe.skipIf(!etcdBinary)("--auth: the permission table, RPC by role", () => 
       config: make(ConfigServiceDefinition),
       health: make(HealthServiceDefinition),
       auth: make(AuthServiceDefinition),
+      ads: make(AggregatedDiscoveryServiceDefinition),
     };
   };
 
@@ -174,6 +180,26 @@ describe.skipIf(!etcdBinary)("--auth: the permission table, RPC by role", () => 
     "AuthService/ListTokens": (c) => c.auth.listTokens({}),
     "AuthService/RevokeToken": (c) => c.auth.revokeToken({ id: "absent00" }),
     "AuthService/WhoAmI": (c) => c.auth.whoAmI({}),
+    "AggregatedDiscoveryService/StreamAggregatedResources": (c) =>
+      first((signal) =>
+        c.ads.streamAggregatedResources(
+          (async function* () {
+            yield { node: { id: "test", metadata: { SWITCHBOARD_NAMESPACE: "shop" } }, typeUrl: TYPE_URLS.listener, resourceNames: ["orders"] };
+            // Open until the answer arrives (first() aborts then).
+            await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+          })(),
+          { signal },
+        ),
+      ),
+    "AggregatedDiscoveryService/DeltaAggregatedResources": (c) =>
+      first((signal) =>
+        c.ads.deltaAggregatedResources(
+          (async function* () {
+            yield { typeUrl: TYPE_URLS.listener };
+          })(),
+          { signal },
+        ),
+      ),
   };
 
   it("covers every RPC of the permission table", () => {

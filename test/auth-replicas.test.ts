@@ -10,7 +10,6 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
-import { ClientError, Status } from "nice-grpc";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PermissionDeniedError, UnauthenticatedError, createSwitchboardClient } from "../src/client/index.js";
 import type { SwitchboardClient } from "../src/client/index.js";

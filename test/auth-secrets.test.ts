@@ -168,14 +168,14 @@ describe.skipIf(!etcdBinary)("secret config values", () => {
       expect(config.get("db.password")).toBe(SECRET);
       expect((await stat(cacheFile)).mode & 0o777).toBe(0o600);
     } finally {
-      await config.close();
+      config.close();
     }
     const withoutSecrets = await bootstrap({ address: server.grpcAddress, token: reader, namespace: "shop", service: "orders", cacheFile: false, env: {}, watch: false });
     try {
       expect(withoutSecrets.get("db.password")).toBeUndefined();
       expect(withoutSecrets.get("db.url")).toBe("postgres://db:5432/orders");
     } finally {
-      await withoutSecrets.close();
+      withoutSecrets.close();
     }
   });
 

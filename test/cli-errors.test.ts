@@ -169,7 +169,7 @@ describe("config import: unknown fields are errors, scope overrides are said", (
     const scope = await runSwitchboard(["config", "import", misspeltScope, "--address", server.grpcAddress]);
     const type = await inProcess(["config", "import", misspeltType, "--address", server.grpcAddress]);
     expectOneLine(scope, 2, /^switchboard config: .*servce\.yaml: unknown field "servce" \(expected namespace, service, profile, values\) \(see/);
-    expectOneLine(type, 2, /^switchboard config: .*content-typ\.yaml: values\.features: unknown field "contentTyp" \(expected value and contentType\) \(see/);
+    expectOneLine(type, 2, /^switchboard config: .*content-typ\.yaml: values\.features: unknown field "contentTyp" \(expected value, contentType and secret\) \(see/);
     for (const service of ["", "orders"]) {
       expect((await client.config.listValues({ scope: { namespace: "typo", service, profile: "" } })).values).toEqual([]);
     }

@@ -22,7 +22,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { COMMANDS } from "../src/cli/command-table.js";
 import { runCli } from "../src/cli/run-cli.js";
 import { requireChromium } from "./support/chromium.js";
-import { eventually } from "./support/eventually.js";
 import { spawnServer, startTestServer } from "./support/server.js";
 import type { TestServer } from "./support/server.js";
 

@@ -3,8 +3,8 @@
  * resolve and watch through the other (read-your-writes with min_revision),
  * heartbeat and deregister across replicas.
  */
-import { createChannel, createClient, ClientError, Status } from "nice-grpc";
-import type { Channel } from "nice-grpc";
+import { createChannel, createClient, Status } from "nice-grpc";
+import type { Channel , ClientError} from "nice-grpc";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InstanceState, RegistryServiceDefinition } from "../generated/switchboard/registry/v1/registry.js";
 import type { RegistryServiceClient } from "../generated/switchboard/registry/v1/registry.js";

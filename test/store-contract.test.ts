@@ -883,6 +883,8 @@ describe.skipIf(!etcdBinary)("etcd store: 3-member cluster", () => {
       await waitFor(() => seen.length >= 8, 15_000);
       expect(seen).toEqual(written);
       await waitFor(async () => (await store.keepAlive(lease.id).catch(() => 0)) === 10, 10_000);
+      controller.abort();
+      await watching.catch(() => undefined);
     } finally {
       controller.abort();
       await store.close();

@@ -144,7 +144,7 @@ describe.each(backends)("watch resume ahead of the replica ($name)", ({ skip, op
 
   it.skipIf(skip)("a revision only this replica lags behind is waited for, then resumed without a reset", async () => {
     gated.hold();
-    let releasedAt = Number.POSITIVE_INFINITY;
+    let releasedAt: number;
     try {
       // Another replica's write: the store has it, this server's view does not.
       const { revision: written } = await gated.store.txn({

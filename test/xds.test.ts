@@ -7,14 +7,12 @@
  *   child process so the xds resolver never registers in this one);
  * - Python: Debian's python3-grpcio (test/fixtures/xds_client.py).
  */
-import { execFile } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { COMMANDS } from "../src/cli/command-table.js";
 import { runCli } from "../src/cli/run-cli.js";

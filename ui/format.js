@@ -22,7 +22,10 @@ export function diffLines(before, after) {
   let i = 0;
   let j = 0;
   while (i < a.length && j < b.length) {
-    if (a[i] === b[j]) out.push({ op: " ", line: a[i++] }), j++;
+    if (a[i] === b[j]) {
+      out.push({ op: " ", line: a[i++] });
+      j++;
+    }
     else if (dp[i + 1][j] >= dp[i][j + 1]) out.push({ op: "-", line: a[i++] });
     else out.push({ op: "+", line: b[j++] });
   }

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { HEALTH, REGISTRY, RpcError, rpc } from "./api.js";
 import { BarChart, LineChart, perMinute } from "./chart.js";
 import { useConnection, useFrameUpdate, useLoad, useWatch } from "./hooks.js";

@@ -2,7 +2,8 @@
 // load generators, each a separate process; their CPU and peak RSS are read
 // around every measured phase.
 import { startEtcd, type EtcdProcess } from "./etcd.js";
-import { LoadGen, startLoadGens } from "./loadgen.js";
+import type { LoadGen} from "./loadgen.js";
+import { startLoadGens } from "./loadgen.js";
 import { startServerProcess, type ServerProcess } from "./server.js";
 import { UsageMeter, type ProcessUsage } from "./proc.js";
 

@@ -1,12 +1,13 @@
 import { ClientError, Status } from "nice-grpc-common";
 import type { CallOptions, ClientMiddlewareCall, Metadata } from "nice-grpc-common";
+import type {
+  SwitchboardError} from "../errors.js";
 import {
   AlreadyExistsError,
   ConflictError,
   InvalidArgumentError,
   NotFoundError,
   ResourceExhaustedError,
-  SwitchboardError,
   UnavailableError,
   UnauthenticatedError,
   PermissionDeniedError,

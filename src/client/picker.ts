@@ -74,7 +74,7 @@ export function createPicker(options: PickerOptions): Picker {
 
   function entryFor(service: string): ServiceEntry {
     const target = split(service);
-    let entry = services.get(target.name);
+    const entry = services.get(target.name);
     if (entry !== undefined) return entry;
     let markReady = (): void => {};
     const created: ServiceEntry = {
@@ -83,7 +83,6 @@ export function createPicker(options: PickerOptions): Picker {
       ready: new Promise<void>((resolve) => (markReady = resolve)),
       failure: undefined,
     };
-    entry = created;
     services.set(target.name, created);
     void (async () => {
       try {

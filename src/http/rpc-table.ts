@@ -73,7 +73,7 @@ export function createRpcTable(options: RpcTableOptions): Map<string, RpcMethod>
       if (method.requestStream) continue;
       const desc = service.methods.find((m) => m.name === method.name);
       if (!desc) throw new Error(`${definition.fullName}/${method.name} is not in the descriptor set`);
-      const handler = (implementation as Record<string, Function>)[key];
+      const handler = (implementation as Record<string, UnaryHandler>)[key];
       if (typeof handler !== "function") throw new Error(`${definition.fullName} implements no ${key}`);
       const rpc = bindMethod(`/${definition.fullName}/${method.name}`, method, desc, handler.bind(implementation), options.middleware);
       table.set(rpc.path, rpc);
@@ -82,11 +82,14 @@ export function createRpcTable(options: RpcTableOptions): Map<string, RpcMethod>
   return table;
 }
 
+/** A unary method of a nice-grpc service implementation. */
+type UnaryHandler = (request: unknown, context: CallContext) => unknown;
+
 function bindMethod(
   path: string,
   method: DefinitionMethod,
   desc: DescMethod,
-  handler: Function,
+  handler: UnaryHandler,
   middleware: ServerMiddleware,
 ): RpcMethod {
   const descriptor: MethodDescriptor = {
@@ -127,6 +130,8 @@ function bindMethod(
           requestStream: false,
           request: body,
           responseStream: false,
+          // A unary call's "stream" is its one answer, returned rather than yielded.
+          // eslint-disable-next-line require-yield
           async *next(request, nextContext) {
             return await handler(decode(request as RequestBody), nextContext);
           },

@@ -31,8 +31,10 @@ export const DEFAULT_NAMESPACE = "default";
 
 const DNS_1123_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const METADATA_KEY = /^[A-Za-z0-9._/-]+$/;
-// Control characters and whitespace never belong in addresses, tags or zones.
+// Control characters and whitespace never belong in addresses, tags or zones (matching them is the point).
+// eslint-disable-next-line no-control-regex
 export const CONTROL_OR_SPACE = /[\s\u0000-\u001f\u007f]/;
+// eslint-disable-next-line no-control-regex
 export const CONTROL = /[\u0000-\u001f\u007f]/;
 const POSITIVE_INT64 = /^[1-9][0-9]{0,18}$/;
 const NON_NEGATIVE_INT64 = /^(0|[1-9][0-9]{0,18})$/;

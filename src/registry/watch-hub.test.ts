@@ -65,7 +65,7 @@ function show(message: WatchResponse): string {
 }
 const events = (messages: WatchResponse[]) => messages.filter((m) => m.kind?.$case !== "bookmark").map(show);
 
-let cleanup: Array<() => void> = [];
+const cleanup: Array<() => void> = [];
 afterEach(() => {
   for (const fn of cleanup.splice(0)) fn();
 });

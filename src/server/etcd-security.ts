@@ -32,7 +32,7 @@ export async function etcdStoreSecurity(options: EtcdSecurityOptions): Promise<P
     try {
       return await readFile(file);
     } catch (error) {
-      throw new Error(`cannot read the etcd ${what} file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      throw new Error(`cannot read the etcd ${what} file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
     }
   };
   const [ca, cert, key, password] = await Promise.all([

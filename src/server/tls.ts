@@ -148,7 +148,7 @@ export async function loadTlsMaterial(options: Pick<ServerTlsOptions, "certFile"
     try {
       return await readFile(file);
     } catch (error) {
-      throw new Error(`cannot read the TLS ${what} file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      throw new Error(`cannot read the TLS ${what} file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
     }
   };
   const [cert, key, ca] = await Promise.all([
@@ -166,7 +166,7 @@ export async function loadTlsMaterial(options: Pick<ServerTlsOptions, "certFile"
     const reason = error instanceof Error ? error.message : String(error);
     const files = [options.certFile, options.keyFile, options.clientCaFile].filter(Boolean).join(", ");
     // The reason is OpenSSL's ("key values mismatch", "no start line"): never key material.
-    throw new Error(`unusable TLS files (${files}): ${reason}`);
+    throw new Error(`unusable TLS files (${files}): ${reason}`, { cause: error });
   }
   return material;
 }

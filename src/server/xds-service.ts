@@ -1,5 +1,4 @@
 import { ServerError, Status } from "nice-grpc";
-import type { Logger } from "pino";
 import { Counter, Gauge, type Registry } from "prom-client";
 import {
   AggregatedDiscoveryServiceDefinition,
@@ -231,6 +230,8 @@ export function createXdsServiceImpl(deps: ServiceDeps, options: XdsServiceOptio
       }
     },
 
+    // Answers at once with UNIMPLEMENTED, before any message.
+    // eslint-disable-next-line require-yield
     async *deltaAggregatedResources() {
       throw new ServerError(Status.UNIMPLEMENTED, "incremental (delta) xDS is not served; use state-of-the-world ADS");
     },

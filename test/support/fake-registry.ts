@@ -326,7 +326,7 @@ export async function startFakeRegistry(): Promise<FakeRegistry> {
       write(key, undefined);
     },
     async close() {
-      await server.forceShutdown();
+      server.forceShutdown();
     },
   };
 }

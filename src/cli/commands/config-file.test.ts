@@ -67,7 +67,7 @@ describe("config import/export file", () => {
       'f.yaml: unknown field "servce" (expected namespace, service, profile, values)',
     );
     expect(() => parseScopeFile("values:\n  features:\n    contentTyp: application/json\n    value: '{}'\n", "f.yaml")).toThrow(
-      'f.yaml: values.features: unknown field "contentTyp" (expected value and contentType)',
+      'f.yaml: values.features: unknown field "contentTyp" (expected value, contentType and secret)',
     );
     expect(() => parseScopeFile("values:\n  features:\n    contentType: application/json\n", "f.yaml")).toThrow(
       "f.yaml: values.features.value: expected a string, missing",
