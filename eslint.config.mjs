@@ -9,7 +9,17 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "generated/**", "examples/**/generated/**", "node_modules/**", "coverage/**", "bench/results/**", "ui/dist/**"] },
+  {
+    ignores: [
+      "dist/**",
+      "generated/**",
+      "examples/**/generated/**",
+      "node_modules/**",
+      "coverage/**",
+      "bench/results/**",
+      "ui/dist/**",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -19,7 +29,11 @@ export default tseslint.config(
     },
     plugins: { "import-x": importX },
     // Resolves "./x.js" to x.ts as tsc does, so import-x can follow every import.
-    settings: { "import-x/resolver-next": [createTypeScriptImportResolver()] },
+    settings: {
+      "import-x/resolver-next": [createTypeScriptImportResolver()],
+      "import-x/parsers": { "@typescript-eslint/parser": [".ts"] },
+      "import-x/extensions": [".ts", ".js", ".mjs"],
+    },
     rules: {
       "@typescript-eslint/no-floating-promises": "error",
       "@typescript-eslint/no-misused-promises": "error",

@@ -57,8 +57,11 @@ for (const [id, us] of self) {
 const pct = (us: number) => `${((100 * us) / total).toFixed(1).padStart(5)}%`;
 const print = (title: string, entries: Map<string, number>) => {
   process.stdout.write(`\n${title}\n`);
-  for (const [k, us] of [...entries].sort((a, b) => b[1] - a[1]).slice(0, top)) process.stdout.write(`${pct(us)}  ${(us / 1e6).toFixed(2).padStart(7)} s  ${k}\n`);
+  for (const [k, us] of [...entries].sort((a, b) => b[1] - a[1]).slice(0, top))
+    process.stdout.write(`${pct(us)}  ${(us / 1e6).toFixed(2).padStart(7)} s  ${k}\n`);
 };
-process.stdout.write(`${file}: ${(total / 1e6).toFixed(1)} s sampled over ${((profile.endTime - profile.startTime) / 1e6).toFixed(1)} s\n`);
+process.stdout.write(
+  `${file}: ${(total / 1e6).toFixed(1)} s sampled over ${((profile.endTime - profile.startTime) / 1e6).toFixed(1)} s\n`,
+);
 print("self time by package / file", byPlace);
 print("self time by function", byFunction);

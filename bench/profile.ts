@@ -56,7 +56,16 @@ export const FULL: Profile = {
   ],
   replicaKill: { watchers: 5_000, watcherProcesses: 4, streamsPerConnection: 100, writeIntervalMs: 200, writesAfterKill: 20 },
   leaderKill: { durationMs: 5 * 60_000, killEveryMs: 30_000, restartAfterMs: 5_000, writers: 8, keys: 4, watchers: 10 },
-  soak: { durationMs: 30 * 60_000, warmupMs: 5 * 60_000, instances: 1_000, services: 10, watchers: 5_000, watcherProcesses: 4, changesPerSecond: 50, ttlSeconds: 10 },
+  soak: {
+    durationMs: 30 * 60_000,
+    warmupMs: 5 * 60_000,
+    instances: 1_000,
+    services: 10,
+    watchers: 5_000,
+    watcherProcesses: 4,
+    changesPerSecond: 50,
+    ttlSeconds: 10,
+  },
 };
 
 export const QUICK: Profile = {
@@ -77,5 +86,14 @@ export const QUICK: Profile = {
   ],
   replicaKill: { watchers: 500, watcherProcesses: 2, streamsPerConnection: 100, writeIntervalMs: 200, writesAfterKill: 10 },
   leaderKill: { durationMs: 60_000, killEveryMs: 15_000, restartAfterMs: 3_000, writers: 8, keys: 4, watchers: 10 },
-  soak: { durationMs: 360_000, warmupMs: 240_000, instances: 200, services: 10, watchers: 500, watcherProcesses: 2, changesPerSecond: 50, ttlSeconds: 10 },
+  soak: {
+    durationMs: 360_000,
+    warmupMs: 240_000,
+    instances: 200,
+    services: 10,
+    watchers: 500,
+    watcherProcesses: 2,
+    changesPerSecond: 50,
+    ttlSeconds: 10,
+  },
 };

@@ -38,8 +38,12 @@ const SCENARIOS: Record<string, (options: BenchOptions, profile: Profile) => Pro
   // With --duration the warm-up is a sixth of the run, at least 4 minutes: the server's history
   // rings (10,000 revisions of instance changes) fill at 50 changes/s in about 200 s.
   soak: (o, p) =>
-    soakScenario(o, durationOverride ? { ...p.soak, durationMs: durationOverride, warmupMs: Math.max(240_000, durationOverride / 6) } : p.soak),
-  "leader-kill": (o, p) => leaderKillScenario(o, durationOverride ? { ...p.leaderKill, durationMs: durationOverride } : p.leaderKill),
+    soakScenario(
+      o,
+      durationOverride ? { ...p.soak, durationMs: durationOverride, warmupMs: Math.max(240_000, durationOverride / 6) } : p.soak,
+    ),
+  "leader-kill": (o, p) =>
+    leaderKillScenario(o, durationOverride ? { ...p.leaderKill, durationMs: durationOverride } : p.leaderKill),
 };
 /** Fault and soak scenarios: long or disruptive, so they run only when named in --only. */
 const OPT_IN = new Set(["replica-kill", "leader-kill", "soak"]);
@@ -72,8 +76,11 @@ if (values.help) {
   process.exit(0);
 }
 
-const only = values.only ? values.only.split(",").map((s) => s.trim()) : Object.keys(SCENARIOS).filter((name) => !OPT_IN.has(name));
-for (const name of only) if (!SCENARIOS[name]) throw new Error(`unknown scenario ${name}; known: ${Object.keys(SCENARIOS).join(", ")}`);
+const only = values.only
+  ? values.only.split(",").map((s) => s.trim())
+  : Object.keys(SCENARIOS).filter((name) => !OPT_IN.has(name));
+for (const name of only)
+  if (!SCENARIOS[name]) throw new Error(`unknown scenario ${name}; known: ${Object.keys(SCENARIOS).join(", ")}`);
 
 const startedAt = new Date();
 const log = (line: string): void => {
@@ -83,9 +90,16 @@ const log = (line: string): void => {
 const cpuProfileDir = values.profile
   ? fileURLToPath(new URL(`./results/profiles/${startedAt.toISOString().replace(/[:.]/g, "-")}/`, import.meta.url))
   : undefined;
-const options: BenchOptions = { quick: values.quick, fromDist: values["from-dist"], serverLogLevel: values["server-log-level"], cpuProfileDir, log };
+const options: BenchOptions = {
+  quick: values.quick,
+  fromDist: values["from-dist"],
+  serverLogLevel: values["server-log-level"],
+  cpuProfileDir,
+  log,
+};
 const durationOverride = values.duration ? Number(values.duration) * 1000 : undefined;
-if (durationOverride !== undefined && !(durationOverride > 0)) throw new Error(`--duration: expected seconds, got ${values.duration}`);
+if (durationOverride !== undefined && !(durationOverride > 0))
+  throw new Error(`--duration: expected seconds, got ${values.duration}`);
 const levels = values.levels?.split(",").map(Number);
 const baseProfile = values.quick ? QUICK : FULL;
 const profile: Profile = levels
@@ -128,7 +142,9 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 
 const rows: Row[] = [];
 const failures: Array<{ scenario: string; error: string }> = [];
-log(`switchboard bench (${values.quick ? "quick" : "full"}), ${machine.cpus} × ${machine.cpuModel}, load ${machine.loadAverageAtStart.join(" ")}`);
+log(
+  `switchboard bench (${values.quick ? "quick" : "full"}), ${machine.cpus} × ${machine.cpuModel}, load ${machine.loadAverageAtStart.join(" ")}`,
+);
 for (const name of only) {
   const started = Date.now();
   log(`${name}…`);

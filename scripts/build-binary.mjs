@@ -178,7 +178,14 @@ async function buildBinary({ entry, outfile, nodeBinary, strip }) {
   const postject = join(dirname(requireFromRepo.resolve("postject")), "cli.js");
   quietly(process.execPath, [postject, out, "NODE_SEA_BLOB", blob, "--sentinel-fuse", SEA_FUSE]);
   chmodSync(out, 0o755);
-  return { outfile: out, runtimeVersion, bundleFile, bytes: statSync(out).size, bundleBytes: statSync(bundleFile).size, ms: Date.now() - started };
+  return {
+    outfile: out,
+    runtimeVersion,
+    bundleFile,
+    bytes: statSync(out).size,
+    bundleBytes: statSync(bundleFile).size,
+    ms: Date.now() - started,
+  };
 }
 
 /** Runs a command, printing its output only if it fails. */
@@ -212,7 +219,9 @@ async function main() {
   const nodeBinary = values.node ?? shippedNodeRuntime();
   const r = await buildBinary({ entry: values.entry, outfile: values.out, nodeBinary, strip: !values["no-strip"] });
   const mb = (n) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
-  console.log(`${r.outfile}: ${mb(r.bytes)} (bundle ${mb(r.bundleBytes)}, Node ${r.runtimeVersion}) in ${(r.ms / 1000).toFixed(1)} s`);
+  console.log(
+    `${r.outfile}: ${mb(r.bytes)} (bundle ${mb(r.bundleBytes)}, Node ${r.runtimeVersion}) in ${(r.ms / 1000).toFixed(1)} s`,
+  );
 }
 
 main().catch((err) => {

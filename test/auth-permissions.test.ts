@@ -147,7 +147,10 @@ describe.skipIf(!etcdBinary)("--auth: the permission table, RPC by role", () => 
   type Clients = ReturnType<typeof clients>;
   const CALLS: Record<string, (c: Clients, role: string) => Promise<unknown>> = {
     "RegistryService/Register": (c, role) =>
-      c.registry.register({ instance: { namespace: "shop", service: "orders", address: "10.0.0.2", port: 80, instanceId: `by-${role}` }, ttlSeconds: 30 }),
+      c.registry.register({
+        instance: { namespace: "shop", service: "orders", address: "10.0.0.2", port: 80, instanceId: `by-${role}` },
+        ttlSeconds: 30,
+      }),
     "RegistryService/Heartbeat": (c) => c.registry.heartbeat({ leaseId }),
     "RegistryService/KeepAlive": (c) =>
       first(() =>
@@ -158,7 +161,8 @@ describe.skipIf(!etcdBinary)("--auth: the permission table, RPC by role", () => 
         ),
       ),
     "RegistryService/Deregister": (c) => c.registry.deregister({ namespace: "shop", service: "orders", instanceId: "absent" }),
-    "RegistryService/UpdateInstance": (c) => c.registry.updateInstance({ namespace: "shop", service: "orders", instanceId, weight: 7 }),
+    "RegistryService/UpdateInstance": (c) =>
+      c.registry.updateInstance({ namespace: "shop", service: "orders", instanceId, weight: 7 }),
     "RegistryService/GetInstance": (c) => c.registry.getInstance({ namespace: "shop", service: "orders", instanceId }),
     "RegistryService/ListInstances": (c) => c.registry.listInstances({ namespace: "shop", service: "orders" }),
     "RegistryService/ListServices": (c) => c.registry.listServices({ namespace: "shop" }),
@@ -170,13 +174,16 @@ describe.skipIf(!etcdBinary)("--auth: the permission table, RPC by role", () => 
     "ConfigService/ListValues": (c) => c.config.listValues({ scope }),
     "ConfigService/ImportValues": (c, role) => c.config.importValues({ scope, entries: [{ key: `import-${role}`, value: "v" }] }),
     "ConfigService/GetHistory": (c) => c.config.getHistory({ scope, key: "fixture" }),
-    "ConfigService/WatchConfig": (c) => first((signal) => c.config.watchConfig({ namespace: "shop", service: "orders" }, { signal })),
+    "ConfigService/WatchConfig": (c) =>
+      first((signal) => c.config.watchConfig({ namespace: "shop", service: "orders" }, { signal })),
     "ConfigService/RotateSecrets": (c) => c.config.rotateSecrets({}),
     "HealthService/ReportHealth": (c) =>
       c.health.reportHealth({ namespace: "shop", service: "orders", instanceId, status: HealthStatus.HEALTH_STATUS_HEALTHY }),
     "HealthService/GetHealth": (c) => c.health.getHealth({ namespace: "shop", service: "orders" }),
-    "HealthService/WatchHealth": (c) => first((signal) => c.health.watchHealth({ namespace: "shop", service: "orders" }, { signal })),
-    "AuthService/CreateToken": (c) => c.auth.createToken({ description: "made in a test", grants: [{ namespace: "shop", service: "", role: Role.ROLE_READ }] }),
+    "HealthService/WatchHealth": (c) =>
+      first((signal) => c.health.watchHealth({ namespace: "shop", service: "orders" }, { signal })),
+    "AuthService/CreateToken": (c) =>
+      c.auth.createToken({ description: "made in a test", grants: [{ namespace: "shop", service: "", role: Role.ROLE_READ }] }),
     "AuthService/ListTokens": (c) => c.auth.listTokens({}),
     "AuthService/RevokeToken": (c) => c.auth.revokeToken({ id: "absent00" }),
     "AuthService/WhoAmI": (c) => c.auth.whoAmI({}),
@@ -184,7 +191,11 @@ describe.skipIf(!etcdBinary)("--auth: the permission table, RPC by role", () => 
       first((signal) =>
         c.ads.streamAggregatedResources(
           (async function* () {
-            yield { node: { id: "test", metadata: { SWITCHBOARD_NAMESPACE: "shop" } }, typeUrl: TYPE_URLS.listener, resourceNames: ["orders"] };
+            yield {
+              node: { id: "test", metadata: { SWITCHBOARD_NAMESPACE: "shop" } },
+              typeUrl: TYPE_URLS.listener,
+              resourceNames: ["orders"],
+            };
             // Open until the answer arrives (first() aborts then).
             await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
           })(),
@@ -229,7 +240,9 @@ describe.skipIf(!etcdBinary)("--auth: the permission table, RPC by role", () => 
         expect(`${rpc}: ${Status[code]}`).toBe(`${rpc}: UNAUTHENTICATED`);
       }
     }
-    const wrongScheme = createClient(AuthServiceDefinition, channel, { "*": { metadata: Metadata({ authorization: `Basic ${tokens.admin}` }) } });
+    const wrongScheme = createClient(AuthServiceDefinition, channel, {
+      "*": { metadata: Metadata({ authorization: `Basic ${tokens.admin}` }) },
+    });
     expect(await outcome(() => wrongScheme.whoAmI({}))).toBe(Status.UNAUTHENTICATED);
   });
 
@@ -250,7 +263,9 @@ describe.skipIf(!etcdBinary)("--auth: the permission table, RPC by role", () => 
   });
 
   it("names the permission and scope in PERMISSION_DENIED", async () => {
-    const error = await clients(tokens.read).config.putValue({ scope, key: "x", value: "v" }).catch((e: unknown) => e);
+    const error = await clients(tokens.read)
+      .config.putValue({ scope, key: "x", value: "v" })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ClientError);
     expect((error as ClientError).details).toBe('permission "write" on shop/orders required');
   });

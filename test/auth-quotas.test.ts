@@ -43,7 +43,8 @@ describe("--auth quotas", () => {
     const controller = new AbortController();
     let first = false;
     const ended = (async () => {
-      for await (const _ of client.registry.watch({ namespace: "shop", service: "orders" }, { signal: controller.signal })) first = true;
+      for await (const _ of client.registry.watch({ namespace: "shop", service: "orders" }, { signal: controller.signal }))
+        first = true;
     })().catch((error: unknown) => error);
     await Promise.race([eventually(() => first, 10_000, "first watch message"), ended.then((error) => Promise.reject(error))]);
     return { stop: () => controller.abort(), ended };
@@ -54,7 +55,9 @@ describe("--auth quotas", () => {
     try {
       const third = await openWatch(a).catch((error: unknown) => error);
       expect(third).toBeInstanceOf(ResourceExhaustedError);
-      expect((third as Error).message).toBe("quota max-streams-per-token exceeded: 2 of 2 streams open for token:" + (await a.auth.whoAmI({})).token!.id);
+      expect((third as Error).message).toBe(
+        "quota max-streams-per-token exceeded: 2 of 2 streams open for token:" + (await a.auth.whoAmI({})).token!.id,
+      );
       const other = await openWatch(b);
       other.stop();
       await other.ended;
@@ -63,19 +66,33 @@ describe("--auth quotas", () => {
       await Promise.all(open.map((stream) => stream.ended));
     }
     // Slots come back when streams end.
-    await eventually(async () => {
-      const again = await openWatch(a).catch(() => undefined);
-      again?.stop();
-      await again?.ended;
-      return again !== undefined;
-    }, 10_000, "a stream slot freed");
+    await eventually(
+      async () => {
+        const again = await openWatch(a).catch(() => undefined);
+        again?.stop();
+        await again?.ended;
+        return again !== undefined;
+      },
+      10_000,
+      "a stream slot freed",
+    );
   });
 
   it("refuses registrations over registrations-per-second, and leaves other tokens alone", async () => {
     const register = (client: SwitchboardClient, i: number) =>
-      client.registry.register({ instance: { namespace: "shop", service: "orders", address: "10.0.0.1", port: 1000 + i, instanceId: `q-${i}` }, ttlSeconds: 30 });
+      client.registry.register({
+        instance: { namespace: "shop", service: "orders", address: "10.0.0.1", port: 1000 + i, instanceId: `q-${i}` },
+        ttlSeconds: 30,
+      });
     // Sent at once, so they reach the server within a fraction of a second.
-    const outcomes = await Promise.all([...Array(10).keys()].map((i) => register(a, i).then(() => "ok", (error: unknown) => error)));
+    const outcomes = await Promise.all(
+      [...Array(10).keys()].map((i) =>
+        register(a, i).then(
+          () => "ok",
+          (error: unknown) => error,
+        ),
+      ),
+    );
     const refused = outcomes.filter((o) => o instanceof ResourceExhaustedError) as Error[];
     expect(outcomes.filter((o) => o !== "ok" && !(o instanceof ResourceExhaustedError))).toEqual([]);
     // A burst of 3; a few more may have refilled while the calls ran on a slow machine.

@@ -60,7 +60,11 @@ describe.skipIf(!etcdBinary)("--auth on two replicas of one etcd", () => {
       [0, 1].map((i) =>
         spawnServer({
           etcdEndpoints: etcd.endpoints,
-          args: ["--auth", `--auth-bootstrap-token-file=${join(dir, `admin-${i}.token`)}`, `--audit-log=${join(dir, `audit-${i}.log`)}`],
+          args: [
+            "--auth",
+            `--auth-bootstrap-token-file=${join(dir, `admin-${i}.token`)}`,
+            `--audit-log=${join(dir, `audit-${i}.log`)}`,
+          ],
         }),
       ),
     );
@@ -103,13 +107,17 @@ describe.skipIf(!etcdBinary)("--auth on two replicas of one etcd", () => {
   it("ends an open Watch on the other replica with UNAUTHENTICATED within 2 s of a revocation", async () => {
     const [a, b] = servers as [SpawnedServer, SpawnedServer];
     const adminA = client(a.grpcAddress, admin);
-    const { secret, token } = await adminA.auth.createToken({ description: "watcher", grants: [{ namespace: "shop", service: "", role: Role.ROLE_READ }] });
+    const { secret, token } = await adminA.auth.createToken({
+      description: "watcher",
+      grants: [{ namespace: "shop", service: "", role: Role.ROLE_READ }],
+    });
     const readerB = client(b.grpcAddress, secret);
 
     const controller = new AbortController();
     let received = 0;
     const watching = (async () => {
-      for await (const _ of readerB.registry.watch({ namespace: "shop", service: "orders" }, { signal: controller.signal })) received++;
+      for await (const _ of readerB.registry.watch({ namespace: "shop", service: "orders" }, { signal: controller.signal }))
+        received++;
     })().catch((error: unknown) => error);
     try {
       await eventually(() => received > 0, 10_000, "the watch's first message");
@@ -129,10 +137,16 @@ describe.skipIf(!etcdBinary)("--auth on two replicas of one etcd", () => {
   it("lets a register@shop/orders token register orders, but not payments, and not read config", async () => {
     const [a, b] = servers as [SpawnedServer, SpawnedServer];
     const adminA = client(a.grpcAddress, admin);
-    const { secret } = await adminA.auth.createToken({ description: "orders", grants: [{ namespace: "shop", service: "orders", role: Role.ROLE_REGISTER }] });
+    const { secret } = await adminA.auth.createToken({
+      description: "orders",
+      grants: [{ namespace: "shop", service: "orders", role: Role.ROLE_REGISTER }],
+    });
     const orders = client(b.grpcAddress, secret);
 
-    const own = await orders.registry.register({ instance: { namespace: "shop", service: "orders", address: "10.0.0.1", port: 80 }, ttlSeconds: 30 });
+    const own = await orders.registry.register({
+      instance: { namespace: "shop", service: "orders", address: "10.0.0.1", port: 80 },
+      ttlSeconds: 30,
+    });
     expect(own.instance?.service).toBe("orders");
     expect((await orders.registry.heartbeat({ leaseId: own.leaseId })).ttlSeconds).toBeGreaterThan(0);
 
@@ -143,8 +157,16 @@ describe.skipIf(!etcdBinary)("--auth on two replicas of one etcd", () => {
     expect((denied as Error).message).toBe('permission "register" on shop/payments required');
 
     // Another service's instance: its lease and its name are both out of reach.
-    const payments = await adminA.registry.register({ instance: { namespace: "shop", service: "payments", address: "10.0.0.3", port: 80 }, ttlSeconds: 30 });
-    await client(b.grpcAddress, admin).registry.getInstance({ namespace: "shop", service: "payments", instanceId: payments.instance!.instanceId, minRevision: payments.revision });
+    const payments = await adminA.registry.register({
+      instance: { namespace: "shop", service: "payments", address: "10.0.0.3", port: 80 },
+      ttlSeconds: 30,
+    });
+    await client(b.grpcAddress, admin).registry.getInstance({
+      namespace: "shop",
+      service: "payments",
+      instanceId: payments.instance!.instanceId,
+      minRevision: payments.revision,
+    });
     await expect(orders.registry.heartbeat({ leaseId: payments.leaseId })).rejects.toBeInstanceOf(PermissionDeniedError);
     await expect(
       orders.registry.deregister({ namespace: "shop", service: "payments", instanceId: payments.instance!.instanceId }),
@@ -157,7 +179,20 @@ describe.skipIf(!etcdBinary)("--auth on two replicas of one etcd", () => {
 
   it("switchboard token create | list | whoami | revoke, with --json", async () => {
     const address = servers[0]!.grpcAddress;
-    const created = await cli(address, "token", "create", "--token", admin, "--grant", "read@shop", "--grant", "write@shop/orders", "--description", "cli", "--json");
+    const created = await cli(
+      address,
+      "token",
+      "create",
+      "--token",
+      admin,
+      "--grant",
+      "read@shop",
+      "--grant",
+      "write@shop/orders",
+      "--description",
+      "cli",
+      "--json",
+    );
     expect(created.stderr).toBe("");
     const { secret, token } = JSON.parse(created.stdout) as { secret: string; token: { id: string; grants: unknown[] } };
     expect(secret.startsWith(`${token.id}.`)).toBe(true);
@@ -186,11 +221,14 @@ describe.skipIf(!etcdBinary)("--auth on two replicas of one etcd", () => {
   it("writes one audit line per write and per auth failure, never a secret", async () => {
     const address = servers[1]!.grpcAddress;
     const adminB = client(address, admin);
-    const { secret, token } = await adminB.auth.createToken({ description: "audited", grants: [{ namespace: "shop", service: "", role: Role.ROLE_READ }] });
+    const { secret, token } = await adminB.auth.createToken({
+      description: "audited",
+      grants: [{ namespace: "shop", service: "", role: Role.ROLE_READ }],
+    });
     const reader = client(address, secret);
-    await expect(reader.config.putValue({ scope: { namespace: "shop", service: "orders", profile: "" }, key: "audited", value: "v" })).rejects.toBeInstanceOf(
-      PermissionDeniedError,
-    );
+    await expect(
+      reader.config.putValue({ scope: { namespace: "shop", service: "orders", profile: "" }, key: "audited", value: "v" }),
+    ).rejects.toBeInstanceOf(PermissionDeniedError);
     await adminB.config.putValue({ scope: { namespace: "shop", service: "orders", profile: "" }, key: "audited", value: "v" });
     await expect(client(address, "garbage").registry.listServices({})).rejects.toBeInstanceOf(UnauthenticatedError);
 
@@ -200,7 +238,14 @@ describe.skipIf(!etcdBinary)("--auth on two replicas of one etcd", () => {
         .split("\n")
         .filter(Boolean)
         .map((line) => JSON.parse(line) as Record<string, unknown>);
-    await eventually(async () => (await lines()).some((l) => l.code === "UNAUTHENTICATED" && l.rpc === "/switchboard.registry.v1.RegistryService/ListServices"), 5_000, "audit lines");
+    await eventually(
+      async () =>
+        (await lines()).some(
+          (l) => l.code === "UNAUTHENTICATED" && l.rpc === "/switchboard.registry.v1.RegistryService/ListServices",
+        ),
+      5_000,
+      "audit lines",
+    );
     const entries = await lines();
     const puts = entries.filter((l) => l.rpc === "/switchboard.config.v1.ConfigService/PutValue" && l.key === "audited");
     expect(puts.map((l) => [l.who, l.code, l.namespace, l.service])).toEqual([

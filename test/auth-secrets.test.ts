@@ -72,12 +72,18 @@ describe.skipIf(!etcdBinary)("secret config values", () => {
     });
     const admin = client(server.grpcAddress, adminToken);
     reader = (await admin.auth.createToken({ grants: [{ namespace: "shop", service: "", role: Role.ROLE_READ }] })).secret;
-    secretReader = (await admin.auth.createToken({ grants: [{ namespace: "shop", service: "orders", role: Role.ROLE_READ_SECRETS }] })).secret;
+    secretReader = (
+      await admin.auth.createToken({ grants: [{ namespace: "shop", service: "orders", role: Role.ROLE_READ_SECRETS }] })
+    ).secret;
     await admin.config.putValue({ scope, key: "db.password", value: SECRET, secret: true });
     await admin.config.putValue({ scope, key: "db.url", value: "postgres://db:5432/orders" });
     await admin.config.importValues({ scope, entries: [{ key: "api.key", value: IMPORTED, contentType: "", secret: true }] });
     // A second replica whose key file gained a newer key: the newest seals, every key opens.
-    rotated = await startTestServer({ etcdEndpoints: etcd.endpoints, auth: {}, secretKeys: parseSecretKeys(`${k1}\n${keyLine("k2")}`) });
+    rotated = await startTestServer({
+      etcdEndpoints: etcd.endpoints,
+      auth: {},
+      secretKeys: parseSecretKeys(`${k1}\n${keyLine("k2")}`),
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -134,7 +140,11 @@ describe.skipIf(!etcdBinary)("secret config values", () => {
   it("opens secrets for read-secrets on the scope, on a replica with a rotated key file too", async () => {
     for (const address of [server.grpcAddress, rotated.grpcAddress]) {
       const c = client(address, secretReader);
-      expect((await c.config.getValue({ scope, key: "db.password" })).value).toMatchObject({ value: SECRET, secret: true, redacted: false });
+      expect((await c.config.getValue({ scope, key: "db.password" })).value).toMatchObject({
+        value: SECRET,
+        secret: true,
+        redacted: false,
+      });
       const view = await c.config.getConfig({ namespace: "shop", service: "orders" });
       expect(view.entries.find((e) => e.key === "api.key")).toMatchObject({ value: IMPORTED, secret: true, redacted: false });
       expect((await c.config.getHistory({ scope, key: "db.password" })).versions[0]?.value).toBe(SECRET);
@@ -146,7 +156,11 @@ describe.skipIf(!etcdBinary)("secret config values", () => {
       const stdout = new PassThrough();
       let out = "";
       stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-      const code = await runCli(argv, COMMANDS, { env: { SWITCHBOARD_ADDRESS: server.grpcAddress, SWITCHBOARD_TOKEN: reader }, stdout, stderr: new PassThrough() });
+      const code = await runCli(argv, COMMANDS, {
+        env: { SWITCHBOARD_ADDRESS: server.grpcAddress, SWITCHBOARD_TOKEN: reader },
+        stdout,
+        stderr: new PassThrough(),
+      });
       return { code, out };
     };
     const got = await run("config", "get", "db.password", "-n", "shop", "-s", "orders");
@@ -163,14 +177,30 @@ describe.skipIf(!etcdBinary)("secret config values", () => {
 
   it("gives bootstrap() its secrets when its token allows, with the cache file at mode 0600", async () => {
     const cacheFile = join(dir, "orders.json");
-    const config = await bootstrap({ address: server.grpcAddress, token: secretReader, namespace: "shop", service: "orders", cacheFile, env: {}, watch: false });
+    const config = await bootstrap({
+      address: server.grpcAddress,
+      token: secretReader,
+      namespace: "shop",
+      service: "orders",
+      cacheFile,
+      env: {},
+      watch: false,
+    });
     try {
       expect(config.get("db.password")).toBe(SECRET);
       expect((await stat(cacheFile)).mode & 0o777).toBe(0o600);
     } finally {
       config.close();
     }
-    const withoutSecrets = await bootstrap({ address: server.grpcAddress, token: reader, namespace: "shop", service: "orders", cacheFile: false, env: {}, watch: false });
+    const withoutSecrets = await bootstrap({
+      address: server.grpcAddress,
+      token: reader,
+      namespace: "shop",
+      service: "orders",
+      cacheFile: false,
+      env: {},
+      watch: false,
+    });
     try {
       expect(withoutSecrets.get("db.password")).toBeUndefined();
       expect(withoutSecrets.get("db.url")).toBe("postgres://db:5432/orders");
@@ -212,7 +242,11 @@ describe.skipIf(!etcdBinary)("secret config values", () => {
       let err = "";
       stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
       stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
-      const code = await runCli(["config", "rotate-secrets", "--json"], COMMANDS, { env: { SWITCHBOARD_ADDRESS: rotated.grpcAddress, SWITCHBOARD_TOKEN: token }, stdout, stderr });
+      const code = await runCli(["config", "rotate-secrets", "--json"], COMMANDS, {
+        env: { SWITCHBOARD_ADDRESS: rotated.grpcAddress, SWITCHBOARD_TOKEN: token },
+        stdout,
+        stderr,
+      });
       return { code, out, err };
     };
     const denied = await run(secretReader);
@@ -225,7 +259,11 @@ describe.skipIf(!etcdBinary)("secret config values", () => {
     const etcd3 = new Etcd3({ hosts: etcd.endpoints });
     try {
       const values = await etcd3.getAll().prefix("/switchboard/config/shop/orders/").strings();
-      expect(Object.values(values).filter((v) => v.includes('"secret":true')).map((v) => v.split("\n")[1]!.slice(0, 7))).toEqual(["sb1:k2:", "sb1:k2:"]);
+      expect(
+        Object.values(values)
+          .filter((v) => v.includes('"secret":true'))
+          .map((v) => v.split("\n")[1]!.slice(0, 7)),
+      ).toEqual(["sb1:k2:", "sb1:k2:"]);
       expect(JSON.stringify(values)).not.toContain(SECRET);
     } finally {
       etcd3.close();

@@ -92,10 +92,15 @@ describe("the switchboard single executable", () => {
         expect(listed.instances.map((i) => `${i.instanceId} ${i.address}:${i.port}`)).toEqual(["smoke-1 127.0.0.1:9100"]);
 
         // `register` keeps an instance alive until SIGTERM, then deregisters it.
-        const registration = spawn(exe, ["register", "cli", "127.0.0.1:9200", "--id=cli-1", "--ttl=5", address], { cwd: dir, env });
+        const registration = spawn(exe, ["register", "cli", "127.0.0.1:9200", "--id=cli-1", "--ttl=5", address], {
+          cwd: dir,
+          env,
+        });
         const exited = new Promise<number | null>((resolve) => registration.once("exit", (code) => resolve(code)));
         const serviceNames = async () =>
-          (JSON.parse((await cli(["services", "--json", address])).stdout) as { services: Array<{ service: string }> }).services.map((x) => x.service);
+          (
+            JSON.parse((await cli(["services", "--json", address])).stdout) as { services: Array<{ service: string }> }
+          ).services.map((x) => x.service);
         await eventually(async () => (await serviceNames()).includes("cli"), 10_000, "the CLI registration");
         registration.kill("SIGTERM");
         expect(await exited).toBe(0);

@@ -83,10 +83,18 @@ describe("bad flags: one line, a --help hint, exit 2, for every command", () => 
     ];
     for (const argv of commands) {
       const name = argv[0]!;
-      expectOneLine(await inProcess([...argv, "--bogus"]), 2, new RegExp(`^switchboard ${name}: unknown flag --bogus \\(see "switchboard ${name} --help"\\)\\n$`));
+      expectOneLine(
+        await inProcess([...argv, "--bogus"]),
+        2,
+        new RegExp(`^switchboard ${name}: unknown flag --bogus \\(see "switchboard ${name} --help"\\)\\n$`),
+      );
     }
     // The same from the real process.
-    expectOneLine(await runSwitchboard(["instances", "orders", "--bogus"]), 2, /^switchboard instances: unknown flag --bogus \(see "switchboard instances --help"\)\n$/);
+    expectOneLine(
+      await runSwitchboard(["instances", "orders", "--bogus"]),
+      2,
+      /^switchboard instances: unknown flag --bogus \(see "switchboard instances --help"\)\n$/,
+    );
   }, 60_000);
 
   it("values out of range, missing values, bad addresses", async () => {
@@ -94,16 +102,36 @@ describe("bad flags: one line, a --help hint, exit 2, for every command", () => 
     const missing = await inProcess(["register", "orders", "127.0.0.1:9000", "--check-interval"]);
     const set = await inProcess(["config", "set", "db.url"]);
     const port = await inProcess(["services", "--address", "127.0.0.1:99999"]);
-    expectOneLine(ttl, 2, /^switchboard register: --ttl: expected an integer from 2 to 300, got "1" \(see "switchboard register --help"\)\n$/);
+    expectOneLine(
+      ttl,
+      2,
+      /^switchboard register: --ttl: expected an integer from 2 to 300, got "1" \(see "switchboard register --help"\)\n$/,
+    );
     expectOneLine(missing, 2, /^switchboard register: --check-interval needs a value \(see/);
-    expectOneLine(set, 2, /^switchboard config: missing the value of db\.url: give it as an argument, - to read stdin, or --file FILE \(see/);
-    expectOneLine(port, 2, /^switchboard services: --address: expected HOST:PORT with a port from 1 to 65535 \(e\.g\. localhost:7000\), got "127\.0\.0\.1:99999" \(see/);
+    expectOneLine(
+      set,
+      2,
+      /^switchboard config: missing the value of db\.url: give it as an argument, - to read stdin, or --file FILE \(see/,
+    );
+    expectOneLine(
+      port,
+      2,
+      /^switchboard services: --address: expected HOST:PORT with a port from 1 to 65535 \(e\.g\. localhost:7000\), got "127\.0\.0\.1:99999" \(see/,
+    );
   }, 120_000);
 
   it("--grpc-check without a service name checks the whole server, also before another flag", async () => {
-    const cli = startSwitchboard(
-      ["register", "grpc-checked", "127.0.0.1:9", "--grpc-check", "--check-interval", "1000", "--json", "--address", server.grpcAddress],
-    );
+    const cli = startSwitchboard([
+      "register",
+      "grpc-checked",
+      "127.0.0.1:9",
+      "--grpc-check",
+      "--check-interval",
+      "1000",
+      "--json",
+      "--address",
+      server.grpcAddress,
+    ]);
     try {
       await cli.waitFor(/"event":"registered"/);
       const registered = JSON.parse(cli.stdout().split("\n")[0]!) as { instance: { healthChecks: unknown[] } };
@@ -129,12 +157,22 @@ describe("control plane not reachable: which address, what is wrong, how to choo
           "choose another address with --address HOST:PORT or SWITCHBOARD_ADDRESS\\n$",
       ),
     );
-    expectOneLine(env, 1, new RegExp(`^switchboard config: cannot reach the control plane at 127\\.0\\.0\\.1:${port} \\(\\$SWITCHBOARD_ADDRESS\\): connection refused`));
+    expectOneLine(
+      env,
+      1,
+      new RegExp(
+        `^switchboard config: cannot reach the control plane at 127\\.0\\.0\\.1:${port} \\(\\$SWITCHBOARD_ADDRESS\\): connection refused`,
+      ),
+    );
   }, 120_000);
 
   it("the address is the HTTP port", async () => {
     const result = await runSwitchboard(["instances", "orders", "--address", server.httpAddress]);
-    expectOneLine(result, 1, /answered HTTP\/1, not gRPC: is that the --http-listen port\?.*--address HOST:PORT or SWITCHBOARD_ADDRESS\n$/);
+    expectOneLine(
+      result,
+      1,
+      /answered HTTP\/1, not gRPC: is that the --http-listen port\?.*--address HOST:PORT or SWITCHBOARD_ADDRESS\n$/,
+    );
     expect(result.stderr).not.toMatch(/Protocol error|Resolution note/);
   }, 60_000);
 
@@ -168,8 +206,16 @@ describe("config import: unknown fields are errors, scope overrides are said", (
     await writeFile(misspeltType, "namespace: typo\nvalues:\n  features:\n    contentTyp: application/json\n    value: '{}'\n");
     const scope = await runSwitchboard(["config", "import", misspeltScope, "--address", server.grpcAddress]);
     const type = await inProcess(["config", "import", misspeltType, "--address", server.grpcAddress]);
-    expectOneLine(scope, 2, /^switchboard config: .*servce\.yaml: unknown field "servce" \(expected namespace, service, profile, values\) \(see/);
-    expectOneLine(type, 2, /^switchboard config: .*content-typ\.yaml: values\.features: unknown field "contentTyp" \(expected value, contentType and secret\) \(see/);
+    expectOneLine(
+      scope,
+      2,
+      /^switchboard config: .*servce\.yaml: unknown field "servce" \(expected namespace, service, profile, values\) \(see/,
+    );
+    expectOneLine(
+      type,
+      2,
+      /^switchboard config: .*content-typ\.yaml: values\.features: unknown field "contentTyp" \(expected value, contentType and secret\) \(see/,
+    );
     for (const service of ["", "orders"]) {
       expect((await client.config.listValues({ scope: { namespace: "typo", service, profile: "" } })).values).toEqual([]);
     }
@@ -180,7 +226,11 @@ describe("config import: unknown fields are errors, scope overrides are said", (
     await writeFile(file, "namespace: shop\nservice: orders\nprofile: prod\nvalues:\n  a: b\n");
     const result = await inProcess(["config", "import", file, "-n", "other", "--address", server.grpcAddress]);
     expect(result.code).toBe(0);
-    expect(result.stderr).toBe("config import: importing into other/_/_ as the scope flags say, not into shop/orders/prod named in the file\n");
-    expect((await client.config.listValues({ scope: { namespace: "other", service: "", profile: "" } })).values.map((v) => v.key)).toEqual(["a"]);
+    expect(result.stderr).toBe(
+      "config import: importing into other/_/_ as the scope flags say, not into shop/orders/prod named in the file\n",
+    );
+    expect(
+      (await client.config.listValues({ scope: { namespace: "other", service: "", profile: "" } })).values.map((v) => v.key),
+    ).toEqual(["a"]);
   }, 60_000);
 });

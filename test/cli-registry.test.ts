@@ -148,7 +148,10 @@ describe("switchboard watch", () => {
     const gone = await client.registry.deregister({ namespace: "shop", service: "orders", instanceId: "o3" });
     const { code, stdout } = await watching.done;
     expect(code).toBe(0);
-    const lines = stdout.trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines).toHaveLength(3);
     expect(lines[0]).toMatchObject({ type: "snapshot", reset: false });
     expect((lines[0]!.instances as Array<{ instanceId: string }>).map((i) => i.instanceId)).toEqual(["o1"]);
@@ -162,7 +165,23 @@ describe("switchboard register", () => {
   it("keeps the instance alive past its TTL, and deregisters it on Ctrl-C", async () => {
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", "src/cli/main.ts", "register", "api", "127.0.0.1:9999", "-n", "cli", "--id", "r1", "--ttl", "2", "-m", "v=2", "--json"],
+      [
+        "--import",
+        "tsx",
+        "src/cli/main.ts",
+        "register",
+        "api",
+        "127.0.0.1:9999",
+        "-n",
+        "cli",
+        "--id",
+        "r1",
+        "--ttl",
+        "2",
+        "-m",
+        "v=2",
+        "--json",
+      ],
       { cwd: REPO_ROOT, env: { ...process.env, SWITCHBOARD_ADDRESS: server.grpcAddress }, stdio: ["ignore", "pipe", "pipe"] },
     );
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
@@ -173,7 +192,11 @@ describe("switchboard register", () => {
     try {
       await expect.poll(() => stdout.includes("\n"), { timeout: 20_000 }).toBe(true);
       const registered = JSON.parse(stdout.split("\n")[0]!) as Record<string, unknown>;
-      expect(registered).toMatchObject({ event: "registered", ttlSeconds: 2, instance: { instanceId: "r1", metadata: { v: "2" } } });
+      expect(registered).toMatchObject({
+        event: "registered",
+        ttlSeconds: 2,
+        instance: { instanceId: "r1", metadata: { v: "2" } },
+      });
 
       // Three TTLs later it is still there: the command keeps the lease alive.
       await new Promise((resolve) => setTimeout(resolve, 6000));
@@ -182,7 +205,12 @@ describe("switchboard register", () => {
 
       child.kill("SIGINT");
       expect(await exited).toBe(0);
-      expect(stdout.trim().split("\n").map((l) => (JSON.parse(l) as { event: string }).event)).toEqual(["registered", "deregistered"]);
+      expect(
+        stdout
+          .trim()
+          .split("\n")
+          .map((l) => (JSON.parse(l) as { event: string }).event),
+      ).toEqual(["registered", "deregistered"]);
       const after = await client.registry.listInstances({ namespace: "cli", service: "api" });
       expect(after.instances).toEqual([]);
       expect(stderr).toBe("");

@@ -51,9 +51,28 @@ function expectStartFailure(result: CliResult, line: string): void {
 
 describe("switchboard serve: start failures", () => {
   it("gRPC or HTTP port in use: names the address and the flag", async () => {
-    const grpc = await runSwitchboard(["serve", "--listen", `127.0.0.1:${heldPort}`, "--http-listen", "127.0.0.1:0", "--data-dir", join(dir, "a")]);
-    expectStartFailure(grpc, `cannot listen for gRPC on 127.0.0.1:${heldPort}: the port is already in use by another process; change --listen (SWITCHBOARD_LISTEN)`);
-    const http = await runSwitchboard(["serve", "--listen", "127.0.0.1:0", "--http-listen", `127.0.0.1:${heldPort}`, "--data-dir", join(dir, "a")]);
+    const grpc = await runSwitchboard([
+      "serve",
+      "--listen",
+      `127.0.0.1:${heldPort}`,
+      "--http-listen",
+      "127.0.0.1:0",
+      "--data-dir",
+      join(dir, "a"),
+    ]);
+    expectStartFailure(
+      grpc,
+      `cannot listen for gRPC on 127.0.0.1:${heldPort}: the port is already in use by another process; change --listen (SWITCHBOARD_LISTEN)`,
+    );
+    const http = await runSwitchboard([
+      "serve",
+      "--listen",
+      "127.0.0.1:0",
+      "--http-listen",
+      `127.0.0.1:${heldPort}`,
+      "--data-dir",
+      join(dir, "a"),
+    ]);
     expectStartFailure(
       http,
       `cannot listen for HTTP on 127.0.0.1:${heldPort}: the port is already in use by another process; change --http-listen (SWITCHBOARD_HTTP_LISTEN)`,
@@ -61,7 +80,17 @@ describe("switchboard serve: start failures", () => {
   }, 120_000);
 
   it("shows the stack trace with --log-level debug", async () => {
-    const result = await runSwitchboard(["serve", "--listen", `127.0.0.1:${heldPort}`, "--http-listen", "127.0.0.1:0", "--data-dir", join(dir, "a"), "--log-level", "debug"]);
+    const result = await runSwitchboard([
+      "serve",
+      "--listen",
+      `127.0.0.1:${heldPort}`,
+      "--http-listen",
+      "127.0.0.1:0",
+      "--data-dir",
+      join(dir, "a"),
+      "--log-level",
+      "debug",
+    ]);
     expect(result.code).toBe(1);
     expect(result.stderr.split("\n")).toHaveLength(2);
     expect(result.stdout).toContain('"stack"');
@@ -71,7 +100,15 @@ describe("switchboard serve: start failures", () => {
     const dataDir = join(dir, "locked");
     const running = await startTestServer({ dataDir });
     try {
-      const result = await runSwitchboard(["serve", "--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--data-dir", dataDir]);
+      const result = await runSwitchboard([
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--http-listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        dataDir,
+      ]);
       expectStartFailure(
         result,
         `data directory ${dataDir} is in use by another switchboard (process ${process.pid}); the embedded store is for one process; change --data-dir (SWITCHBOARD_DATA_DIR)`,
@@ -83,9 +120,12 @@ describe("switchboard serve: start failures", () => {
 
   it("store unreachable: etcd not answering within the startup timeout (30 s)", async () => {
     const port = await closedPort();
-    const result = await runSwitchboard(["serve", "--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--etcd-endpoints", `127.0.0.1:${port}`], {
-      timeoutMs: 110_000,
-    });
+    const result = await runSwitchboard(
+      ["serve", "--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--etcd-endpoints", `127.0.0.1:${port}`],
+      {
+        timeoutMs: 110_000,
+      },
+    );
     expectStartFailure(
       result,
       `could not reach etcd at http://127.0.0.1:${port} within 30 s; is etcd running there?; change --etcd-endpoints (SWITCHBOARD_ETCD_ENDPOINTS)`,
@@ -116,7 +156,15 @@ function startGroup(command: string, args: string[], cwd: string) {
 }
 
 describe("switchboard serve: SIGTERM to the process group under a forwarding parent (npm start)", () => {
-  const serveArgs = (dataDir: string) => ["serve", "--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--data-dir", dataDir];
+  const serveArgs = (dataDir: string) => [
+    "serve",
+    "--listen",
+    "127.0.0.1:0",
+    "--http-listen",
+    "127.0.0.1:0",
+    "--data-dir",
+    dataDir,
+  ];
 
   it("a parent that forwards the signal (as npm does): graceful shutdown, exit 0", async () => {
     // What npm's run-script does: spawn the script in the same process group and forward SIGTERM/SIGINT to it.
@@ -154,7 +202,11 @@ describe("switchboard serve: SIGTERM to the process group under a forwarding par
     const main = join(REPO_ROOT, "src/cli/main.ts");
     await writeFile(
       join(project, "package.json"),
-      JSON.stringify({ name: "serve-under-npm", private: true, scripts: { start: `exec "${process.execPath}" --import ${tsx} "${main}"` } }),
+      JSON.stringify({
+        name: "serve-under-npm",
+        private: true,
+        scripts: { start: `exec "${process.execPath}" --import ${tsx} "${main}"` },
+      }),
     );
     const group = startGroup("npm", ["start", "--silent", "--", ...serveArgs(join(dir, "npm-data"))], project);
     try {

@@ -29,7 +29,8 @@ const FAST = { initialMs: 50, maxMs: 300 };
 /** Reconnect quickly in tests (grpc-js defaults: 1 s doubling to 120 s). */
 const QUICK_RECONNECT = { "grpc.initial_reconnect_backoff_ms": 100, "grpc.max_reconnect_backoff_ms": 500 };
 
-const waitFor = (condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string) => eventually(condition, timeoutMs, what, 20);
+const waitFor = (condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string) =>
+  eventually(condition, timeoutMs, what, 20);
 
 describe.skipIf(!etcdBinary)("SDK against real servers on etcd", () => {
   let etcd: EtcdServer;
@@ -145,7 +146,8 @@ describe.skipIf(!etcdBinary)("SDK against real servers on etcd", () => {
     cleanups.push(() => controller.abort());
     const seen: WatchUpdate[] = [];
     void (async () => {
-      for await (const update of watchService(client, { namespace: "lease", service: "api" }, controller.signal)) seen.push(update);
+      for await (const update of watchService(client, { namespace: "lease", service: "api" }, controller.signal))
+        seen.push(update);
     })();
     await waitFor(() => seen.at(-1)?.instances.length === 1, 15_000, "the watcher to see the instance");
 
@@ -231,9 +233,19 @@ describe.skipIf(!etcdBinary)("SDK against real servers on etcd", () => {
   it("picker: weighted picks over the live registry", async () => {
     const picker = createPicker({ client, namespace: "pick" });
     cleanups.push(() => picker.close());
-    for (const [id, weight] of [["x", 100], ["y", 200]] as const) {
+    for (const [id, weight] of [
+      ["x", 100],
+      ["y", 200],
+    ] as const) {
       await client.registry.register({
-        instance: { namespace: "pick", service: "web", instanceId: id, address: `10.0.0.${id === "x" ? 1 : 2}`, port: 80, weight },
+        instance: {
+          namespace: "pick",
+          service: "web",
+          instanceId: id,
+          address: `10.0.0.${id === "x" ? 1 : 2}`,
+          port: 80,
+          weight,
+        },
         ttlSeconds: 30,
       });
     }

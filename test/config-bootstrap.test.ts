@@ -22,10 +22,7 @@ import { eventually } from "./support/eventually.js";
 const etcdBinary = requireEtcd();
 const silent = pino({ level: "silent" });
 
-const backends = [
-  ...(etcdBinary ? [{ name: "etcd", etcd: true }] : []),
-  { name: "embedded", etcd: false },
-];
+const backends = [...(etcdBinary ? [{ name: "etcd", etcd: true }] : []), { name: "embedded", etcd: false }];
 
 /** A logger that remembers what it was told. */
 function recordingLogger() {
@@ -124,8 +121,20 @@ describe.each(backends)("bootstrap() on $name", ({ etcd: useEtcd }) => {
     expect(config.getNumber("missing", 5)).toBe(5);
     expect(() => config.require("missing")).toThrow(InvalidArgumentError);
     expect(() => config.getNumber("db.host")).toThrow(/not a number/);
-    expect(config.keys()).toEqual(["cache.enabled", "db.host", "db.name", "db.pool-size", "features", "limits", "log.format", "log.level"]);
-    expect(config.entries().find((e) => e.key === "db.pool-size")).toMatchObject({ origin: "env", envVar: "SWITCHBOARD_CONFIG_DB_POOL_SIZE" });
+    expect(config.keys()).toEqual([
+      "cache.enabled",
+      "db.host",
+      "db.name",
+      "db.pool-size",
+      "features",
+      "limits",
+      "log.format",
+      "log.level",
+    ]);
+    expect(config.entries().find((e) => e.key === "db.pool-size")).toMatchObject({
+      origin: "env",
+      envVar: "SWITCHBOARD_CONFIG_DB_POOL_SIZE",
+    });
     expect(config.entries().find((e) => e.key === "db.host")).toMatchObject({ origin: "service-profile" });
     expect(config.entries().find((e) => e.key === "cache.enabled")).toMatchObject({ origin: "namespace-profile" });
     expect(config.parse((values) => ({ pool: Number(values["db.pool-size"]), host: values["db.host"] }))).toEqual({
@@ -147,7 +156,12 @@ describe.each(backends)("bootstrap() on $name", ({ etcd: useEtcd }) => {
     config.onChange((change) => changes.push(change));
     const scope = (service: string, profile: string) => ({ namespace: "shop", service, profile });
 
-    const first = await admin.config.putValue({ scope: scope("orders", "prod"), key: "features", value: '{"beta": true}', contentType: "application/json" });
+    const first = await admin.config.putValue({
+      scope: scope("orders", "prod"),
+      key: "features",
+      value: '{"beta": true}',
+      contentType: "application/json",
+    });
     await until(() => changes.length === 1);
     expect(changes[0]).toEqual({ changedKeys: ["features"], revision: Number(first.revision) });
     expect(config.getJson<{ beta: boolean }>("features")?.beta).toBe(true);
@@ -165,7 +179,10 @@ describe.each(backends)("bootstrap() on $name", ({ etcd: useEtcd }) => {
     // The cache file follows the live view.
     const cached = JSON.parse(await readFile(join(dir, "orders-prod.json"), "utf8"));
     expect(cached.revision).toBe(Number(last.revision));
-    expect(cached.entries.find((e: { key: string }) => e.key === "new.key")).toMatchObject({ value: "1", layer: "namespace-profile" });
+    expect(cached.entries.find((e: { key: string }) => e.key === "new.key")).toMatchObject({
+      value: "1",
+      layer: "namespace-profile",
+    });
   });
 
   it("starts from the cache file when the control plane is down, says so, and catches up when it returns", async () => {
@@ -186,7 +203,9 @@ describe.each(backends)("bootstrap() on $name", ({ etcd: useEtcd }) => {
     expect(warning?.fields).toMatchObject({ cacheFile, namespace: "shop", service: "orders", profile: "prod" });
 
     // No cache file and no control plane: bootstrap fails loudly.
-    await expect(start({ env: env(), cacheFile: join(dir, "never-written.json"), timeoutMs: 2_000 })).rejects.toBeInstanceOf(UnavailableError);
+    await expect(start({ env: env(), cacheFile: join(dir, "never-written.json"), timeoutMs: 2_000 })).rejects.toBeInstanceOf(
+      UnavailableError,
+    );
 
     // The control plane returns (same address) with a changed value: the instance catches up by itself.
     const changes: ConfigChange[] = [];
@@ -196,7 +215,11 @@ describe.each(backends)("bootstrap() on $name", ({ etcd: useEtcd }) => {
     const deadline = Date.now() + 15_000;
     for (;;) {
       try {
-        await admin.config.putValue({ scope: { namespace: "shop", service: "orders", profile: "prod" }, key: "db.host", value: "moved.internal" });
+        await admin.config.putValue({
+          scope: { namespace: "shop", service: "orders", profile: "prod" },
+          key: "db.host",
+          value: "moved.internal",
+        });
         break;
       } catch (error) {
         if (!(error instanceof UnavailableError) || Date.now() > deadline) throw error;

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { ClientError, Status, createChannel, createClient } from "nice-grpc";
-import type { Channel , Metadata} from "nice-grpc";
+import type { Channel, Metadata } from "nice-grpc";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigServiceDefinition, Layer } from "../generated/switchboard/config/v1/config.js";
 import type { ConfigServiceClient, WatchConfigResponse } from "../generated/switchboard/config/v1/config.js";
@@ -174,7 +174,9 @@ describe.each(backends)("ConfigService over gRPC on $name", (backend) => {
     const listed = await cli(running.server.grpcAddress, "list", "--resolved", "-n", ns, "-s", "orders", "-p", "prod");
     expect(listed.code).toBe(0);
     expect(listed.stdout).toMatch(/^d\s+svc-prod\s+service-profile\s+layers\/orders\/prod\s+\d+$/m);
-    const json = JSON.parse((await cli(running.server.grpcAddress, "list", "--resolved", "--json", "-n", ns, "-s", "orders")).stdout);
+    const json = JSON.parse(
+      (await cli(running.server.grpcAddress, "list", "--resolved", "--json", "-n", ns, "-s", "orders")).stdout,
+    );
     expect(json.entries.map((e: { key: string; layer: string }) => [e.key, e.layer])).toEqual([
       ["a", "namespace-default"],
       ["b", "namespace-default"],
@@ -196,7 +198,9 @@ describe.each(backends)("ConfigService over gRPC on $name", (backend) => {
           });
       }),
     );
-    const winners = attempts.filter((a): a is PromiseFulfilledResult<Awaited<ReturnType<ConfigServiceClient["putValue"]>>> => a.status === "fulfilled");
+    const winners = attempts.filter(
+      (a): a is PromiseFulfilledResult<Awaited<ReturnType<ConfigServiceClient["putValue"]>>> => a.status === "fulfilled",
+    );
     expect(winners).toHaveLength(1);
     const winner = winners[0]!.value;
     for (const attempt of attempts) {
@@ -223,7 +227,9 @@ describe.each(backends)("ConfigService over gRPC on $name", (backend) => {
     const r1 = JSON.parse(v1.stdout).revision as number;
     await cli(address, "set", "timeout", '{"ms": 250}', "-t", "application/json", ...flags);
     await cli(address, "set", "timeout", '{"ms": 900}', "-t", "application/json", "--author", "oops", ...flags);
-    const latest = Number((await client.getValue({ scope: { namespace: "hist", service: "api", profile: "prod" }, key: "timeout" })).value?.revision);
+    const latest = Number(
+      (await client.getValue({ scope: { namespace: "hist", service: "api", profile: "prod" }, key: "timeout" })).value?.revision,
+    );
     await running.store.compact(latest);
 
     const history = JSON.parse((await cli(address, "history", "timeout", "--json", ...flags)).stdout);
@@ -240,7 +246,11 @@ describe.each(backends)("ConfigService over gRPC on $name", (backend) => {
     const now = await client.getValue({ scope: { namespace: "hist", service: "api", profile: "prod" }, key: "timeout" });
     expect(now.value).toMatchObject({ value: '{"ms": 100}', contentType: "application/json", version: "4" });
     expect(now.value?.author).toContain("rollback");
-    const after = await client.getHistory({ scope: { namespace: "hist", service: "api", profile: "prod" }, key: "timeout", limit: 2 });
+    const after = await client.getHistory({
+      scope: { namespace: "hist", service: "api", profile: "prod" },
+      key: "timeout",
+      limit: 2,
+    });
     expect(after.versions.map((v) => v.value)).toEqual(['{"ms": 100}', '{"ms": 900}']);
     const missing = await cli(address, "rollback", "timeout", "1", ...flags);
     expect(missing.code).toBe(1);
@@ -259,7 +269,9 @@ describe.each(backends)("ConfigService over gRPC on $name", (backend) => {
     const write = async (service: string, profile: string, key: string, value: string | undefined, changes: string[]) => {
       const scope = { namespace: ns, service, profile };
       const revision =
-        value === undefined ? (await client.deleteValue({ scope, key })).revision : (await client.putValue({ scope, key, value })).revision;
+        value === undefined
+          ? (await client.deleteValue({ scope, key })).revision
+          : (await client.putValue({ scope, key, value })).revision;
       if (changes.length > 0) expected.push([revision, changes]);
     };
     await write("", "", "a", "2", ["a"]);
@@ -294,7 +306,10 @@ describe.each(backends)("ConfigService over gRPC on $name", (backend) => {
     // Resume from the middle: exactly the views after it.
     const middle = expected[1]![0];
     const resumed = collect(
-      client.watchConfig({ namespace: ns, service: "svc", profile: "prod", sinceRevision: middle }, { signal: controller.signal }),
+      client.watchConfig(
+        { namespace: ns, service: "svc", profile: "prod", sinceRevision: middle },
+        { signal: controller.signal },
+      ),
     );
     await resumed.waitFor(expected.length - 2);
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -314,7 +329,17 @@ describe.each(backends)("ConfigService over gRPC on $name", (backend) => {
       [() => client.putValue({ scope, key: "k", value: "{", contentType: "application/json" }), "value"],
       [() => client.putValue({ scope, key: "k", value: "a: [", contentType: "application/yaml" }), "value"],
       [() => client.putValue({ scope, key: "k", value: "v", contentType: "text/xml" }), "content_type"],
-      [() => client.importValues({ scope, entries: [{ key: "ok", value: "1" }, { key: "no/pe", value: "2" }] }), "entries[1].key"],
+      [
+        () =>
+          client.importValues({
+            scope,
+            entries: [
+              { key: "ok", value: "1" },
+              { key: "no/pe", value: "2" },
+            ],
+          }),
+        "entries[1].key",
+      ],
       [() => client.getConfig({ namespace: "bad", profile: "PROD" }), "profile"],
     ];
     for (const [call, field] of cases) {
@@ -368,7 +393,10 @@ describe.each(backends)("ConfigService over gRPC on $name", (backend) => {
     const rejected = await cli(address, "import", broken, "--replace", "-n", "io", "-s", "copy-yaml");
     expect(rejected.code).toBe(1);
     expect(rejected.stderr).toContain("entries[1].value");
-    expect((await client.listValues({ scope: { namespace: "io", service: "copy-yaml" } })).values.map((v) => v.key)).toEqual(["db.url", "extra"]);
+    expect((await client.listValues({ scope: { namespace: "io", service: "copy-yaml" } })).values.map((v) => v.key)).toEqual([
+      "db.url",
+      "extra",
+    ]);
     expect(await readFile(join(dir, "orders.yaml"), "utf8")).toContain("namespace: io");
   });
 

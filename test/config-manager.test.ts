@@ -22,7 +22,14 @@ let testNumber = 0;
 
 const backends = [
   ...(etcdBinary
-    ? [{ name: "etcd", setup: async () => void (etcd = await startEtcd()), teardown: () => etcd?.stop(), open: async () => createEtcdStore({ endpoints: etcd!.endpoints, logger }) }]
+    ? [
+        {
+          name: "etcd",
+          setup: async () => void (etcd = await startEtcd()),
+          teardown: () => etcd?.stop(),
+          open: async () => createEtcdStore({ endpoints: etcd!.endpoints, logger }),
+        },
+      ]
     : []),
   { name: "embedded", setup: async () => {}, teardown: async () => {}, open: () => createEmbeddedStore({ logger }) },
 ];
@@ -118,7 +125,12 @@ describe.each(backends)("config manager on $name", (backend) => {
     ]);
     expect(view.entries[3]!.revision).toBe(last.revision);
     expect((await config.getConfig({ namespace: "shop" })).entries.map((e) => e.value)).toEqual(["ns", "ns", "ns", "ns"]);
-    expect((await config.getConfig({ namespace: "shop", service: "orders" })).entries.map((e) => e.value)).toEqual(["ns", "ns", "svc", "ns"]);
+    expect((await config.getConfig({ namespace: "shop", service: "orders" })).entries.map((e) => e.value)).toEqual([
+      "ns",
+      "ns",
+      "svc",
+      "ns",
+    ]);
   });
 
   it("compare-and-set: 0 creates, a stale revision conflicts with the current one, nothing written", async () => {
@@ -207,11 +219,25 @@ describe.each(backends)("config manager on $name", (backend) => {
       [() => put({}, "k", "v", { contentType: "text/html" }), "content_type"],
       [() => put({}, "k", "v", { expectedRevision: -1 }), "expected_revision"],
       [
-        () => config.importValues({ scope: {}, entries: [{ key: "ok", value: "1" }, { key: "ok", value: "2" }] }),
+        () =>
+          config.importValues({
+            scope: {},
+            entries: [
+              { key: "ok", value: "1" },
+              { key: "ok", value: "2" },
+            ],
+          }),
         "entries[1].key",
       ],
       [
-        () => config.importValues({ scope: {}, entries: [{ key: "ok", value: "1" }, { key: "j", value: "{", contentType: "application/json" }] }),
+        () =>
+          config.importValues({
+            scope: {},
+            entries: [
+              { key: "ok", value: "1" },
+              { key: "j", value: "{", contentType: "application/json" },
+            ],
+          }),
         "entries[1].value",
       ],
     ];
@@ -244,7 +270,10 @@ describe.each(backends)("config manager on $name", (backend) => {
     const history = await config.getHistory(scope, "keep");
     expect(history[0]).toMatchObject({ deleted: true, revision: replaced.revision });
     expect((await config.getHistory(scope, "new"))[0]!.revision).toBe(replaced.revision);
-    expect(await config.importValues({ scope, entries: [{ key: "same", value: "s2" }] })).toMatchObject({ written: 0, deleted: 0 });
+    expect(await config.importValues({ scope, entries: [{ key: "same", value: "s2" }] })).toMatchObject({
+      written: 0,
+      deleted: 0,
+    });
   });
 
   it("refuses an import larger than one store transaction, writing nothing", async () => {
@@ -272,11 +301,15 @@ describe.each(backends)("config manager on $name", (backend) => {
     expect(second).toMatchObject({ written: 64 });
     const history = await one.getHistory(scope, "k63");
     expect(history.map((v) => [v.value, v.revision])).toEqual([["2-63", second.revision]]);
-    const tooMany = await one.importValues({ scope, entries: [...entries(3), { key: "k64", value: "x" }] }).catch((e: unknown) => e);
+    const tooMany = await one
+      .importValues({ scope, entries: [...entries(3), { key: "k64", value: "x" }] })
+      .catch((e: unknown) => e);
     expect((tooMany as InvalidArgumentError).field).toBe("entries");
 
     const bulky = Array.from({ length: 5 }, (_, i) => ({ key: `b${i}`, value: "x".repeat(128 * 1024) }));
-    expect(await one.importValues({ scope: { namespace: "limits", service: "bulky" }, entries: bulky })).toMatchObject({ written: 5 });
+    expect(await one.importValues({ scope: { namespace: "limits", service: "bulky" }, entries: bulky })).toMatchObject({
+      written: 5,
+    });
   });
 
   it("watch: the view first, then every change once, in order; nothing for writes that do not change the view", async () => {
@@ -296,7 +329,10 @@ describe.each(backends)("config manager on $name", (backend) => {
     const r3 = await config.deleteValue({ scope: { namespace: "w", service: "orders" }, key: "a" }); // falls back to "shadowed"
     const r4 = await config.importValues({
       scope: { namespace: "w", service: "orders", profile: "prod" },
-      entries: [{ key: "a", value: "top" }, { key: "c", value: "4" }],
+      entries: [
+        { key: "a", value: "top" },
+        { key: "c", value: "4" },
+      ],
     });
     const messages = await stream.waitFor(5);
     await new Promise((resolve) => setTimeout(resolve, 200));

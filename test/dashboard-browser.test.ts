@@ -67,7 +67,11 @@ afterAll(async () => {
 });
 
 async function post(path: string, body: unknown) {
-  const response = await fetch(base + path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const response = await fetch(base + path, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
   const json = (await response.json()) as Record<string, any>;
   if (!response.ok) throw new Error(`${path}: ${response.status} ${JSON.stringify(json)}`);
   return json;
@@ -75,7 +79,16 @@ async function post(path: string, body: unknown) {
 
 const register = (id: string, service = "orders", namespace = "default", ttlSeconds = 120) =>
   post(`/${REGISTRY}/Register`, {
-    instance: { namespace, service, instanceId: id, address: "127.0.0.1", port: 9000, zone: "z1", tags: ["web"], metadata: { version: "1" } },
+    instance: {
+      namespace,
+      service,
+      instanceId: id,
+      address: "127.0.0.1",
+      port: 9000,
+      zone: "z1",
+      tags: ["web"],
+      metadata: { version: "1" },
+    },
     ttlSeconds,
   });
 
@@ -99,7 +112,9 @@ async function axeSerious(): Promise<string[]> {
     const result = await (window as any).axe.run(document, { resultTypes: ["violations"] });
     return result.violations.map((v: any) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help }));
   });
-  return violations.filter((v: any) => v.impact === "serious" || v.impact === "critical").map((v: any) => `${v.id}: ${v.help} (${v.nodes})`);
+  return violations
+    .filter((v: any) => v.impact === "serious" || v.impact === "critical")
+    .map((v: any) => `${v.id}: ${v.help} (${v.nodes})`);
 }
 
 const row = (id: string) => page.locator(`tr[data-instance="${id}"]`);
@@ -124,7 +139,20 @@ describe.skipIf(!chromiumPath)("the dashboard in chromium", () => {
     const ttlSeconds = 2;
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", "src/cli/main.ts", "register", "orders", "127.0.0.1:9301", "--id", "victim", "--ttl", String(ttlSeconds), "--address", server.grpcAddress],
+      [
+        "--import",
+        "tsx",
+        "src/cli/main.ts",
+        "register",
+        "orders",
+        "127.0.0.1:9301",
+        "--id",
+        "victim",
+        "--ttl",
+        String(ttlSeconds),
+        "--address",
+        server.grpcAddress,
+      ],
       { cwd: REPO_ROOT, stdio: "ignore" },
     );
     const exited = new Promise((resolve) => child.once("exit", resolve));
@@ -247,7 +275,10 @@ describe.skipIf(!chromiumPath)("the dashboard in chromium", () => {
         fetch(`${http}/${REGISTRY}/Register`, {
           method: "POST",
           headers: { "content-type": "application/json" },
-          body: JSON.stringify({ instance: { service: "restart", instanceId: id, address: "127.0.0.1", port: 9000 }, ttlSeconds: 120 }),
+          body: JSON.stringify({
+            instance: { service: "restart", instanceId: id, address: "127.0.0.1", port: 9000 },
+            ttlSeconds: 120,
+          }),
         });
       expect((await registerOn("before")).status).toBe(200);
       await page.goto(`${http}/services/default/restart`);
@@ -256,7 +287,9 @@ describe.skipIf(!chromiumPath)("the dashboard in chromium", () => {
       await expect.poll(() => page.getByTestId("connection").textContent(), { timeout: 10_000 }).toMatch(/^Disconnected/);
       await shot("disconnected", false);
       // Same ports and data: the page's retries find it again and resume after the last revision seen.
-      child = await spawnServer({ args: [`--data-dir=${dataDir}`, `--listen=${child.grpcAddress}`, `--http-listen=${child.httpAddress}`] });
+      child = await spawnServer({
+        args: [`--data-dir=${dataDir}`, `--listen=${child.grpcAddress}`, `--http-listen=${child.httpAddress}`],
+      });
       await expect.poll(() => page.getByTestId("connection").textContent(), { timeout: 15_000 }).toBe("Live");
       expect((await registerOn("after")).status).toBe(200);
       await row("after").waitFor({ timeout: 5_000 });
@@ -293,7 +326,9 @@ describe.skipIf(!chromiumPath)("the dashboard at scale", () => {
   it("renders the overview of 1,000 services / 10,000 instances and a 2,000-instance service, responsively", async () => {
     const figures: Record<string, number> = {};
     await page.goto(`${base}/services/scale`);
-    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="services"] tbody tr').length === n, SERVICES, { timeout: 30_000 });
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="services"] tbody tr').length === n, SERVICES, {
+      timeout: 30_000,
+    });
     figures.overviewMs = Math.round(await page.evaluate(() => performance.now()));
     // Where the time went: the page's own load, and the ListServices call.
     const timing = await page.evaluate(() => {
@@ -306,7 +341,11 @@ describe.skipIf(!chromiumPath)("the dashboard at scale", () => {
     await shot("scale-overview", false);
 
     await page.goto(`${base}/services/scale/big`);
-    await page.waitForFunction(() => /of 2008$/.test(document.querySelector('[data-testid="instances"] caption')?.textContent ?? ""), null, { timeout: 30_000 });
+    await page.waitForFunction(
+      () => /of 2008$/.test(document.querySelector('[data-testid="instances"] caption')?.textContent ?? ""),
+      null,
+      { timeout: 30_000 },
+    );
     figures.servicePageMs = Math.round(await page.evaluate(() => performance.now()));
 
     // Time from an input to the DOM showing its result, measured in the page.
@@ -338,8 +377,15 @@ describe.skipIf(!chromiumPath)("the dashboard at scale", () => {
 
     // A change to one of 2,000 instances reaches its row.
     const started = Date.now();
-    await post(`/${REGISTRY}/UpdateInstance`, { namespace: "scale", service: "big", instanceId: "i1950", state: "INSTANCE_STATE_DRAINING" });
-    await expect.poll(() => row("i1950").locator('[data-col="state"]').textContent(), { timeout: 10_000, interval: 20 }).toBe("draining");
+    await post(`/${REGISTRY}/UpdateInstance`, {
+      namespace: "scale",
+      service: "big",
+      instanceId: "i1950",
+      state: "INSTANCE_STATE_DRAINING",
+    });
+    await expect
+      .poll(() => row("i1950").locator('[data-col="state"]').textContent(), { timeout: 10_000, interval: 20 })
+      .toBe("draining");
     figures.liveUpdateMs = Date.now() - started;
     await shot("scale-service", false);
 

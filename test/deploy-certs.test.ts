@@ -44,7 +44,11 @@ describe.skipIf(!requireEtcd() || !requireOpenssl())("deploy/tls/make-certs.sh",
     });
     server = await startTestServer({
       etcdEndpoints: etcd.endpoints,
-      etcdSecurity: { caFile: file("ca.crt"), certFile: file("switchboard-etcd-client.crt"), keyFile: file("switchboard-etcd-client.key") },
+      etcdSecurity: {
+        caFile: file("ca.crt"),
+        certFile: file("switchboard-etcd-client.crt"),
+        keyFile: file("switchboard-etcd-client.key"),
+      },
       tls: { certFile: file("switchboard.crt"), keyFile: file("switchboard.key"), clientCaFile: file("ca.crt") },
     });
   });
@@ -61,7 +65,10 @@ describe.skipIf(!requireEtcd() || !requireOpenssl())("deploy/tls/make-certs.sh",
       tls: { caFile: file("ca.crt"), certFile: file("client.crt"), keyFile: file("client.key") },
     });
     try {
-      await client.registry.register({ instance: { namespace: "deploy", service: "web", instanceId: "w1", address: "127.0.0.1", port: 80 }, ttlSeconds: 30 });
+      await client.registry.register({
+        instance: { namespace: "deploy", service: "web", instanceId: "w1", address: "127.0.0.1", port: 80 },
+        ttlSeconds: 30,
+      });
       const { instances } = await client.registry.listInstances({ namespace: "deploy", service: "web" });
       expect(instances.map((instance) => instance.instanceId)).toEqual(["w1"]);
     } finally {
@@ -71,7 +78,11 @@ describe.skipIf(!requireEtcd() || !requireOpenssl())("deploy/tls/make-certs.sh",
     let stdout = "";
     const sink = new Writable({ write: (chunk, _encoding, done) => ((stdout += String(chunk)), done()) });
     const code = await runCli(["health-check", "--address", server.grpcAddress], COMMANDS, {
-      env: { SWITCHBOARD_CA_FILE: file("ca.crt"), SWITCHBOARD_CERT_FILE: file("client.crt"), SWITCHBOARD_KEY_FILE: file("client.key") },
+      env: {
+        SWITCHBOARD_CA_FILE: file("ca.crt"),
+        SWITCHBOARD_CERT_FILE: file("client.crt"),
+        SWITCHBOARD_KEY_FILE: file("client.key"),
+      },
       stdout: sink,
       stderr: sink,
     });

@@ -27,10 +27,17 @@ async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
 }
 
 /** Registers one instance and lists it back: the server reads and writes etcd. */
-async function roundTrip(address: string, tls: { caFile: string; certFile?: string; keyFile?: string } | false, instanceId: string) {
+async function roundTrip(
+  address: string,
+  tls: { caFile: string; certFile?: string; keyFile?: string } | false,
+  instanceId: string,
+) {
   const client = createSwitchboardClient({ address, tls });
   try {
-    await client.registry.register({ instance: { namespace: "sec", service: "api", instanceId, address: "127.0.0.1", port: 8080 }, ttlSeconds: 30 });
+    await client.registry.register({
+      instance: { namespace: "sec", service: "api", instanceId, address: "127.0.0.1", port: 8080 },
+      ttlSeconds: 30,
+    });
     const { instances } = await client.registry.listInstances({ namespace: "sec", service: "api" });
     return instances.map((instance) => instance.instanceId);
   } finally {
@@ -49,7 +56,13 @@ describe.skipIf(!requireEtcd() || !requireOpenssl())("Switchboard against a secu
     let etcd: EtcdServer;
     beforeAll(async () => {
       etcd = await startEtcd({
-        tls: { certFile: pki.server.certFile, keyFile: pki.server.keyFile, caFile: pki.ca.certFile, clientCertAuth: true, client: pki.client },
+        tls: {
+          certFile: pki.server.certFile,
+          keyFile: pki.server.keyFile,
+          caFile: pki.ca.certFile,
+          clientCertAuth: true,
+          client: pki.client,
+        },
       });
     });
     afterAll(() => etcd?.stop());
@@ -88,7 +101,9 @@ describe.skipIf(!requireEtcd() || !requireOpenssl())("Switchboard against a secu
         expect(await roundTrip(child.grpcAddress, { caFile: pki.ca.certFile }, "spawned")).toContain("spawned");
         const healthy = await cli(["health-check", "--address", child.grpcAddress, "--ca-file", pki.ca.certFile]);
         expect(healthy).toMatchObject({ code: 0, stdout: `${child.grpcAddress}: SERVING\n` });
-        const viaEnv = await cli(["instances", "api", "-n", "sec", "--address", child.grpcAddress], { SWITCHBOARD_CA_FILE: pki.ca.certFile });
+        const viaEnv = await cli(["instances", "api", "-n", "sec", "--address", child.grpcAddress], {
+          SWITCHBOARD_CA_FILE: pki.ca.certFile,
+        });
         expect(viaEnv.code).toBe(0);
         expect(viaEnv.stdout).toContain("spawned");
         const plaintext = await cli(["health-check", "--address", child.grpcAddress]);
@@ -117,7 +132,10 @@ describe.skipIf(!requireEtcd() || !requireOpenssl())("Switchboard against a secu
     afterAll(() => etcd?.stop());
 
     it("works with the user's password from a file, with read-write on the prefix only", async () => {
-      const server = await startTestServer({ etcdEndpoints: etcd.endpoints, etcdSecurity: { username: "switchboard", passwordFile } });
+      const server = await startTestServer({
+        etcdEndpoints: etcd.endpoints,
+        etcdSecurity: { username: "switchboard", passwordFile },
+      });
       try {
         expect(await roundTrip(server.grpcAddress, false, "with-password")).toContain("with-password");
         const health = await fetch(`http://${server.httpAddress}/healthz`, { signal: AbortSignal.timeout(5_000) });
@@ -126,14 +144,20 @@ describe.skipIf(!requireEtcd() || !requireOpenssl())("Switchboard against a secu
         await server.close();
       }
       // etcd really checks: without a user, reads are refused.
-      await expect(etcdctl(etcd.endpoints, ["get", "--prefix", "/switchboard/"])).rejects.toThrow(/user name is empty|permission denied/);
+      await expect(etcdctl(etcd.endpoints, ["get", "--prefix", "/switchboard/"])).rejects.toThrow(
+        /user name is empty|permission denied/,
+      );
     });
 
     it("does not start with a wrong password", async () => {
       const wrong = join(pki.dir, "wrong-password");
       await writeFile(wrong, "nope\n", { mode: 0o600 });
       await expect(
-        startTestServer({ etcdEndpoints: etcd.endpoints, etcdSecurity: { username: "switchboard", passwordFile: wrong }, startupTimeoutMs: 3_000 }),
+        startTestServer({
+          etcdEndpoints: etcd.endpoints,
+          etcdSecurity: { username: "switchboard", passwordFile: wrong },
+          startupTimeoutMs: 3_000,
+        }),
       ).rejects.toThrow();
     });
   });

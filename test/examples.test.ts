@@ -147,25 +147,37 @@ describe("examples: orders calls payments through switchboard:///payments", () =
     const payA = start(payments, { INSTANCE_ID: "pay-a" });
     const payB = start(payments, { INSTANCE_ID: "pay-b" });
     const caller = start(orders, { INSTANCE_ID: "orders-1" });
-    const [loaded] = await Promise.all([payA.logged("configuration loaded"), payA.logged("payments serving"), payB.logged("payments serving")]);
+    const [loaded] = await Promise.all([
+      payA.logged("configuration loaded"),
+      payA.logged("payments serving"),
+      payB.logged("payments serving"),
+    ]);
     expect(loaded.source).toBe("control-plane");
     expect(loaded.config).toMatchObject({ currency: "EUR", "fee.percent": "10", "health.interval.ms": "1000" });
     const port = Number((await caller.logged("orders serving")).port);
 
     // Registered, and healthy by Switchboard's HTTP checks (the default list shows routable ones only).
-    await eventually(async () => (await routable("payments")).length === 2 && (await routable("orders")).length === 1, 10_000, "registrations");
+    await eventually(
+      async () => (await routable("payments")).length === 2 && (await routable("orders")).length === 1,
+      10_000,
+      "registrations",
+    );
     const { instances } = await client.registry.listInstances({ service: "payments" });
     expect(instances.map((i) => i.healthChecks[0]?.target?.$case)).toEqual(["http", "http"]);
 
     // Calls spread over both payments instances.
     const served = new Set<string>();
-    await eventually(async () => {
-      const order = await placeOrder(port);
-      expect(order.status).toBe(201);
-      expect(order.body.payment).toMatchObject({ total_cents: 1100, currency: "EUR" });
-      served.add(order.body.payment!.instance_id);
-      return served.size === 2;
-    }, 10_000, "orders served by both payments instances");
+    await eventually(
+      async () => {
+        const order = await placeOrder(port);
+        expect(order.status).toBe(201);
+        expect(order.body.payment).toMatchObject({ total_cents: 1100, currency: "EUR" });
+        served.add(order.body.payment!.instance_id);
+        return served.size === 2;
+      },
+      10_000,
+      "orders served by both payments instances",
+    );
 
     // A repeated idempotency key is answered with the first charge, not charged again: what makes
     // orders' retry of a call that died with its instance safe.

@@ -64,7 +64,12 @@ function show(request: unknown): string {
 function rawClient(
   channel: Channel,
   serviceName: string,
-  definition: { methods: Record<string, { name: string; requestStream: boolean; responseStream: boolean; responseType: { decode(bytes: Uint8Array): unknown } }> },
+  definition: {
+    methods: Record<
+      string,
+      { name: string; requestStream: boolean; responseStream: boolean; responseType: { decode(bytes: Uint8Array): unknown } }
+    >;
+  },
 ): Record<string, (...args: unknown[]) => unknown> {
   const methods: Record<string, unknown> = {};
   for (const [name, method] of Object.entries(definition.methods)) {
@@ -145,7 +150,13 @@ describe("fuzz: every method of every service (embedded store)", () => {
     };
 
     /** One call, judged. */
-    async function exercise(name: string, method: DescMethod, decode: (bytes: Uint8Array) => unknown, call: (...args: unknown[]) => unknown, requests: Uint8Array[]): Promise<void> {
+    async function exercise(
+      name: string,
+      method: DescMethod,
+      decode: (bytes: Uint8Array) => unknown,
+      call: (...args: unknown[]) => unknown,
+      requests: Uint8Array[],
+    ): Promise<void> {
       const bytes = requests[0]!;
       const shown = () => show(decode(bytes));
       const callStarted = Date.now();
@@ -153,7 +164,8 @@ describe("fuzz: every method of every service (embedded store)", () => {
         if (method.methodKind === "unary") {
           const response = (await call(bytes, { signal: AbortSignal.timeout(CALL_WAIT_MS) })) as Record<string, unknown>;
           if ("instance" in response) checkInstance(name, response["instance"] as Instance | undefined, shown());
-          if (Array.isArray(response["instances"])) for (const i of response["instances"]) checkInstance(name, i as Instance, shown());
+          if (Array.isArray(response["instances"]))
+            for (const i of response["instances"]) checkInstance(name, i as Instance, shown());
           tally(name, "OK");
         } else {
           // Streams: read the first message (or two) and cancel; client streams send a few requests.
@@ -161,9 +173,9 @@ describe("fuzz: every method of every service (embedded store)", () => {
           async function* send() {
             yield* requests;
           }
-          const responses = (method.methodKind === "server_streaming" ? call(bytes, { signal }) : call(send(), { signal })) as AsyncIterable<
-            Record<string, unknown>
-          >;
+          const responses = (
+            method.methodKind === "server_streaming" ? call(bytes, { signal }) : call(send(), { signal })
+          ) as AsyncIterable<Record<string, unknown>>;
           let read = 0;
           for await (const message of responses) {
             const kind = message["kind"] as { $case: string; value: Record<string, unknown> } | undefined;
@@ -177,7 +189,10 @@ describe("fuzz: every method of every service (embedded store)", () => {
       } catch (error) {
         if (error instanceof ClientError) {
           // The field an INVALID_ARGUMENT names tells how deep requests got; kept in the summary.
-          tally(name, error.code === Status.INVALID_ARGUMENT ? `INVALID_ARGUMENT(${error.details.split(":")[0]})` : Status[error.code]);
+          tally(
+            name,
+            error.code === Status.INVALID_ARGUMENT ? `INVALID_ARGUMENT(${error.details.split(":")[0]})` : Status[error.code],
+          );
           if (error.code === Status.INTERNAL || error.code === Status.UNKNOWN) {
             findings.push({ method: name, problem: `${Status[error.code]}: ${error.details}`, request: shown() });
           }
@@ -214,14 +229,18 @@ describe("fuzz: every method of every service (embedded store)", () => {
         for (const method of service.methods) {
           // Register is where addresses enter: it gets more requests than the rest.
           for (let copy = method.name === "Register" ? 4 : 1; copy > 0; copy--) {
-          const spec = (definition.methods as Record<string, { requestType: { decode(bytes: Uint8Array): unknown } }>)[method.localName]!;
-          // The exact bytes go on the wire (re-encoding a decoded Timestamp can fail on the client).
-          const requests = [fuzz.request(method.input.typeName)];
-          if (method.methodKind === "bidi_streaming" || method.methodKind === "client_streaming") {
-            for (let extra = fuzz.int(3); extra > 0; extra--) requests.push(fuzz.request(method.input.typeName));
-          }
-          const name = `${service.name}/${method.name}`;
-          work.push(() => exercise(name, method, (bytes) => spec.requestType.decode(bytes), client[method.localName]!, requests));
+            const spec = (definition.methods as Record<string, { requestType: { decode(bytes: Uint8Array): unknown } }>)[
+              method.localName
+            ]!;
+            // The exact bytes go on the wire (re-encoding a decoded Timestamp can fail on the client).
+            const requests = [fuzz.request(method.input.typeName)];
+            if (method.methodKind === "bidi_streaming" || method.methodKind === "client_streaming") {
+              for (let extra = fuzz.int(3); extra > 0; extra--) requests.push(fuzz.request(method.input.typeName));
+            }
+            const name = `${service.name}/${method.name}`;
+            work.push(() =>
+              exercise(name, method, (bytes) => spec.requestType.decode(bytes), client[method.localName]!, requests),
+            );
           }
         }
       }
@@ -241,7 +260,9 @@ describe("fuzz: every method of every service (embedded store)", () => {
       for (const instance of instances) checkInstance("stored", instance, `${namespace}/${service}/${instance.instanceId}`);
     }
 
-    const summary = [...outcomes].map(([method, byOutcome]) => `${method}: ${[...byOutcome].map(([o, n]) => `${o} ${n}`).join(", ")} (${elapsed.get(method)} ms)`);
+    const summary = [...outcomes].map(
+      ([method, byOutcome]) => `${method}: ${[...byOutcome].map(([o, n]) => `${o} ${n}`).join(", ")} (${elapsed.get(method)} ms)`,
+    );
     console.info(`fuzz seed ${SEED}, ${ROUNDS} rounds\n${summary.join("\n")}`);
     // Every method was reached.
     expect(outcomes.size).toBe(clients.reduce((n, c) => n + c.service.methods.length, 0));

@@ -54,7 +54,8 @@ describe.skipIf(!etcdBinary).concurrent("active health checks (real etcd, real e
   /** Waits for HEALTHY (stored), then checks the routable views agree. */
   async function healthy(service: string, id: string, watch?: { present: Set<string> }) {
     await eventually(
-      async () => (await client.health.getHealth({ service, instanceId: id })).instances[0]?.status === HealthStatus.HEALTH_STATUS_HEALTHY,
+      async () =>
+        (await client.health.getHealth({ service, instanceId: id })).instances[0]?.status === HealthStatus.HEALTH_STATUS_HEALTHY,
       FIRST_HEALTHY_MS,
       `${id} healthy`,
     );
@@ -71,7 +72,8 @@ describe.skipIf(!etcdBinary).concurrent("active health checks (real etcd, real e
   async function leaves(service: string, id: string, routing: Routing): Promise<number> {
     const started = Date.now();
     await eventually(
-      async () => !(await routableIds(client, service)).includes(id) && !routing.present.has(id) && pickable(routing, service, id) !== true,
+      async () =>
+        !(await routableIds(client, service)).includes(id) && !routing.present.has(id) && pickable(routing, service, id) !== true,
       LEAVE_BOUND_MS + SLACK_MS,
       `${id} leaves`,
     );
@@ -81,14 +83,15 @@ describe.skipIf(!etcdBinary).concurrent("active health checks (real etcd, real e
   async function returns(service: string, id: string, routing: Routing): Promise<number> {
     const started = Date.now();
     await eventually(
-      async () => (await routableIds(client, service)).includes(id) && routing.present.has(id) && pickable(routing, service, id) !== false,
+      async () =>
+        (await routableIds(client, service)).includes(id) && routing.present.has(id) && pickable(routing, service, id) !== false,
       RETURN_BOUND_MS + SLACK_MS,
       `${id} returns`,
     );
     return Date.now() - started;
   }
 
-  it("HTTP: 503 and a 200 with {\"status\":\"DOWN\"} take the instance out of ListInstances, Watch and the SDK picker; recovery brings it back", async () => {
+  it('HTTP: 503 and a 200 with {"status":"DOWN"} take the instance out of ListInstances, Watch and the SDK picker; recovery brings it back', async () => {
     const endpoint = await startHttpEndpoint();
     const picker = createPicker({ client });
     const watch = Object.assign(collectWatch(client, "web"), { picker });
@@ -102,7 +105,9 @@ describe.skipIf(!etcdBinary).concurrent("active health checks (real etcd, real e
       }
     })();
     try {
-      await register("web", "w1", endpoint.port, [{ target: { $case: "http", value: { path: "/health" } }, intervalMs: INTERVAL_MS }]);
+      await register("web", "w1", endpoint.port, [
+        { target: { $case: "http", value: { path: "/health" } }, intervalMs: INTERVAL_MS },
+      ]);
       await healthy("web", "w1", watch);
       await picker.pick("web");
       await eventually(() => pickable(watch, "web", "w1") === true, 2_000, "w1 pickable");
@@ -123,15 +128,21 @@ describe.skipIf(!etcdBinary).concurrent("active health checks (real etcd, real e
 
       endpoint.set("down-json");
       const leftDown = await leaves("web", "w1", watch);
-      expect((await client.health.getHealth({ service: "web", instanceId: "w1" })).instances[0]!.checks[0]!.output).toContain('"status":"DOWN"');
+      expect((await client.health.getHealth({ service: "web", instanceId: "w1" })).instances[0]!.checks[0]!.output).toContain(
+        '"status":"DOWN"',
+      );
 
       endpoint.set("ok");
       const back2 = await returns("web", "w1", watch);
 
-      console.info(`HTTP: left after 503 in ${left503} ms, after DOWN in ${leftDown} ms; back in ${back1} / ${back2} ms (bounds ${LEAVE_BOUND_MS} / ${RETURN_BOUND_MS} ms)`);
+      console.info(
+        `HTTP: left after 503 in ${left503} ms, after DOWN in ${leftDown} ms; back in ${back1} / ${back2} ms (bounds ${LEAVE_BOUND_MS} / ${RETURN_BOUND_MS} ms)`,
+      );
 
       // The registry watch saw REMOVED and ADDED events; WatchHealth saw the four transitions in order.
-      const eventTypes = watch.messages.filter((m) => m.kind?.$case === "event").map((m) => (m.kind!.value as { type: number }).type);
+      const eventTypes = watch.messages
+        .filter((m) => m.kind?.$case === "event")
+        .map((m) => (m.kind!.value as { type: number }).type);
       expect(eventTypes).toEqual(expect.arrayContaining([3, 1]));
       await eventually(() => transitions.filter((m) => m.kind?.$case === "transition").length >= 5, 2_000, "health transitions");
       const seen = transitions
@@ -184,7 +195,9 @@ describe.skipIf(!etcdBinary).concurrent("active health checks (real etcd, real e
       await healthy("tcp-svc", "t1", watch);
       await endpoint.close();
       const left = await leaves("tcp-svc", "t1", watch);
-      expect((await client.health.getHealth({ service: "tcp-svc", instanceId: "t1" })).instances[0]!.checks[0]!.output).toContain("ECONNREFUSED");
+      expect((await client.health.getHealth({ service: "tcp-svc", instanceId: "t1" })).instances[0]!.checks[0]!.output).toContain(
+        "ECONNREFUSED",
+      );
       await endpoint.reopen();
       const back = await returns("tcp-svc", "t1", watch);
       console.info(`TCP: left in ${left} ms, back in ${back} ms`);
@@ -198,7 +211,9 @@ describe.skipIf(!etcdBinary).concurrent("active health checks (real etcd, real e
     const endpoint = await startHttpEndpoint();
     const watch = collectWatch(client, "flaky");
     try {
-      await register("flaky", "f1", endpoint.port, [{ target: { $case: "http", value: { path: "/health" } }, intervalMs: INTERVAL_MS }]);
+      await register("flaky", "f1", endpoint.port, [
+        { target: { $case: "http", value: { path: "/health" } }, intervalMs: INTERVAL_MS },
+      ]);
       await healthy("flaky", "f1", watch);
       const before = endpoint.hits.get("/health") ?? 0;
       const eventsBefore = watch.messages.length;
@@ -227,7 +242,9 @@ describe.skipIf(!etcdBinary).concurrent("active health checks (real etcd, real e
     const ids = ["p0", "p1", "p2", "p3"];
     try {
       for (const [i, id] of ids.entries()) {
-        await register("panic", id, endpoints[i]!.port, [{ target: { $case: "http", value: { path: "/health" } }, intervalMs: INTERVAL_MS }]);
+        await register("panic", id, endpoints[i]!.port, [
+          { target: { $case: "http", value: { path: "/health" } }, intervalMs: INTERVAL_MS },
+        ]);
       }
       for (const id of ids) await healthy("panic", id);
 
@@ -239,10 +256,18 @@ describe.skipIf(!etcdBinary).concurrent("active health checks (real etcd, real e
 
       // A third failure: 3 of 4 > 0.5, so protection keeps all four routable and says so.
       endpoints[2]!.set("503");
-      await eventually(async () => (await client.health.getHealth({ service: "panic" })).protectionActive, LEAVE_BOUND_MS + 2_000, "protection");
+      await eventually(
+        async () => (await client.health.getHealth({ service: "panic" })).protectionActive,
+        LEAVE_BOUND_MS + 2_000,
+        "protection",
+      );
       expect(await routableIds(client, "panic")).toEqual(ids);
       const health = await client.health.getHealth({ service: "panic" });
-      expect(health.instances.filter((i) => i.status === HealthStatus.HEALTH_STATUS_UNHEALTHY).map((i) => i.instanceId)).toEqual(["p0", "p1", "p2"]);
+      expect(health.instances.filter((i) => i.status === HealthStatus.HEALTH_STATUS_UNHEALTHY).map((i) => i.instanceId)).toEqual([
+        "p0",
+        "p1",
+        "p2",
+      ]);
       const metrics = await (await fetch(`http://${server.httpAddress}/metrics`)).text();
       expect(metrics).toMatch(/switchboard_health_protection_active\{namespace="default",service="panic"\} 1/);
       expect(metrics).toMatch(/switchboard_health_transitions_total\{to="unhealthy"\} \d+/);
@@ -251,7 +276,11 @@ describe.skipIf(!etcdBinary).concurrent("active health checks (real etcd, real e
 
       // Recovery of one ends protection: the two still failing leave again.
       endpoints[2]!.set("ok");
-      await eventually(async () => (await routableIds(client, "panic")).join() === "p2,p3", RETURN_BOUND_MS + 2_000, "protection ends");
+      await eventually(
+        async () => (await routableIds(client, "panic")).join() === "p2,p3",
+        RETURN_BOUND_MS + 2_000,
+        "protection ends",
+      );
       expect((await client.health.getHealth({ service: "panic" })).protectionActive).toBe(false);
       const after = await (await fetch(`http://${server.httpAddress}/metrics`)).text();
       expect(after).not.toMatch(/switchboard_health_protection_active\{namespace="default",service="panic"\} 1/);
@@ -262,13 +291,25 @@ describe.skipIf(!etcdBinary).concurrent("active health checks (real etcd, real e
 
   it("self-reports with a TTL: unhealthy when reports stop", async () => {
     await client.registry.register({ instance: instanceSpec("reporting", "r1", 1, []), ttlSeconds: 60 });
-    const first = await client.health.reportHealth({ service: "reporting", instanceId: "r1", status: HealthStatus.HEALTH_STATUS_HEALTHY, output: "ready", ttlMs: 1_500 });
+    const first = await client.health.reportHealth({
+      service: "reporting",
+      instanceId: "r1",
+      status: HealthStatus.HEALTH_STATUS_HEALTHY,
+      output: "ready",
+      ttlMs: 1_500,
+    });
     expect(Number(first.revision)).toBeGreaterThan(0);
     expect(await routableIds(client, "reporting")).toContain("r1");
     await eventually(async () => !(await routableIds(client, "reporting")).includes("r1"), 1_500 + 1_500, "TTL expiry");
     const detail = (await client.health.getHealth({ service: "reporting", instanceId: "r1" })).instances[0]!;
     expect(detail.checks).toEqual([expect.objectContaining({ name: "self", output: expect.stringContaining("TTL expired") })]);
-    await client.health.reportHealth({ service: "reporting", instanceId: "r1", status: HealthStatus.HEALTH_STATUS_HEALTHY, output: "back", ttlMs: 0 });
+    await client.health.reportHealth({
+      service: "reporting",
+      instanceId: "r1",
+      status: HealthStatus.HEALTH_STATUS_HEALTHY,
+      output: "back",
+      ttlMs: 0,
+    });
     await eventually(async () => (await routableIds(client, "reporting")).includes("r1"), 2_000, "report brings it back");
   });
 });

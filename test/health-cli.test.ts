@@ -40,13 +40,29 @@ describe("switchboard health (embedded store)", () => {
     bad = await startHttpEndpoint();
     bad.set("503");
     const check = (path: string) => [{ target: { $case: "http" as const, value: { path } }, intervalMs: 1_000 }];
-    await client.registry.register({ instance: { service: "api", instanceId: "api-1", address: "127.0.0.1", port: good.port, healthChecks: check("/health") }, ttlSeconds: 60 });
-    await client.registry.register({ instance: { service: "api", instanceId: "api-2", address: "127.0.0.1", port: bad.port, healthChecks: check("/health") }, ttlSeconds: 60 });
-    await client.registry.register({ instance: { service: "api", instanceId: "api-3", address: "127.0.0.1", port: good.port, healthChecks: [] }, ttlSeconds: 60 });
-    await eventually(async () => {
-      const { instances } = await client.health.getHealth({ service: "api" });
-      return instances[0]?.status === HealthStatus.HEALTH_STATUS_HEALTHY && instances[1]?.status === HealthStatus.HEALTH_STATUS_UNHEALTHY;
-    }, 8_000, "api-1 healthy and api-2 unhealthy");
+    await client.registry.register({
+      instance: { service: "api", instanceId: "api-1", address: "127.0.0.1", port: good.port, healthChecks: check("/health") },
+      ttlSeconds: 60,
+    });
+    await client.registry.register({
+      instance: { service: "api", instanceId: "api-2", address: "127.0.0.1", port: bad.port, healthChecks: check("/health") },
+      ttlSeconds: 60,
+    });
+    await client.registry.register({
+      instance: { service: "api", instanceId: "api-3", address: "127.0.0.1", port: good.port, healthChecks: [] },
+      ttlSeconds: 60,
+    });
+    await eventually(
+      async () => {
+        const { instances } = await client.health.getHealth({ service: "api" });
+        return (
+          instances[0]?.status === HealthStatus.HEALTH_STATUS_HEALTHY &&
+          instances[1]?.status === HealthStatus.HEALTH_STATUS_UNHEALTHY
+        );
+      },
+      8_000,
+      "api-1 healthy and api-2 unhealthy",
+    );
   });
   afterAll(async () => {
     client?.close();
@@ -69,7 +85,9 @@ describe("switchboard health (embedded store)", () => {
     expect(since).toBeGreaterThanOrEqual(before);
     expect(since).toBeLessThanOrEqual(after);
     expect(lines[1]).toMatch(new RegExp(`^api-1\\s+HEALTHY\\s+\\d+s ago\\s+${server.replicaId}\\s+http: HTTP 200: ok$`));
-    expect(lines[2]).toMatch(new RegExp(`^api-2\\s+UNHEALTHY\\s+\\d+s ago\\s+${server.replicaId}\\s+http: HTTP 503: service unavailable$`));
+    expect(lines[2]).toMatch(
+      new RegExp(`^api-2\\s+UNHEALTHY\\s+\\d+s ago\\s+${server.replicaId}\\s+http: HTTP 503: service unavailable$`),
+    );
     // No checks: nothing decides, nobody checks.
     expect(lines[3]).toMatch(/^api-3\s+-\s+-\s+-\s+-$/);
     expect(lines).toHaveLength(4);

@@ -165,6 +165,11 @@ export async function routableIds(client: SwitchboardClient, service: string): P
   return instances.map((i) => i.instanceId).sort();
 }
 
-export function instanceSpec(service: string, instanceId: string, port: number, check: DeepPartial<Instance>["healthChecks"]): DeepPartial<Instance> {
+export function instanceSpec(
+  service: string,
+  instanceId: string,
+  port: number,
+  check: DeepPartial<Instance>["healthChecks"],
+): DeepPartial<Instance> {
   return { service, instanceId, address: "127.0.0.1", port, healthChecks: check };
 }

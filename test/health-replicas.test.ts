@@ -119,14 +119,21 @@ describe.skipIf(!etcdBinary)("health checks shared by replicas (real etcd)", () 
   it("a replica killed with SIGKILL: its instances are picked up within the replica TTL and keep being checked", async () => {
     // Every instance is HEALTHY by now; watch for any transition from here on.
     await eventually(
-      async () => (await client.health.getHealth({ service: "shared" })).instances.every((i) => i.status === HealthStatus.HEALTH_STATUS_HEALTHY),
+      async () =>
+        (await client.health.getHealth({ service: "shared" })).instances.every(
+          (i) => i.status === HealthStatus.HEALTH_STATUS_HEALTHY,
+        ),
       5_000,
       "all healthy",
     );
     const health = collectHealthWatch(client, "shared");
     const b: SpawnedServer = await spawnServer({ etcdEndpoints: etcd.endpoints, args: ["--replica-id=replica-k"] });
     try {
-      await eventually(async () => [...(await owners()).values()].includes("replica-k"), REPLICA_TTL_MS, "replica-k owns instances");
+      await eventually(
+        async () => [...(await owners()).values()].includes("replica-k"),
+        REPLICA_TTL_MS,
+        "replica-k owns instances",
+      );
       const split = await owners();
       const fromK = ids.filter((id) => split.get(id) === "replica-k");
       expect(fromK.length).toBeGreaterThan(0);
@@ -151,10 +158,18 @@ describe.skipIf(!etcdBinary)("health checks shared by replicas (real etcd)", () 
       // (1 of 12: far below the protection threshold).
       const victim = fromK[0]!;
       endpoint.failPath(`/h/${victim}`, true);
-      const left = await eventually(async () => !(await routableIds(client, "shared")).includes(victim), 3 * INTERVAL_MS + 1_500, "moved instance leaves");
+      const left = await eventually(
+        async () => !(await routableIds(client, "shared")).includes(victim),
+        3 * INTERVAL_MS + 1_500,
+        "moved instance leaves",
+      );
       console.info(`moved instance ${victim} left routing ${left} ms after its endpoint failed`);
       endpoint.failPath(`/h/${victim}`, false);
-      await eventually(async () => (await routableIds(client, "shared")).includes(victim), 2 * INTERVAL_MS + 1_500, "moved instance returns");
+      await eventually(
+        async () => (await routableIds(client, "shared")).includes(victim),
+        2 * INTERVAL_MS + 1_500,
+        "moved instance returns",
+      );
 
       // Ownership moves wrote nothing: the only transitions are the victim's.
       const transitions = health.messages

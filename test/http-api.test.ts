@@ -93,7 +93,11 @@ describe("unary RPCs over HTTP/JSON", () => {
 
     const wrongMethod = await fetch(`${base}/${REGISTRY}/ListInstances`);
     expect(wrongMethod.status).toBe(405);
-    const wrongType = await fetch(`${base}/${REGISTRY}/ListInstances`, { method: "POST", headers: { "content-type": "text/plain" }, body: "{}" });
+    const wrongType = await fetch(`${base}/${REGISTRY}/ListInstances`, {
+      method: "POST",
+      headers: { "content-type": "text/plain" },
+      body: "{}",
+    });
     expect(wrongType.status).toBe(415);
     expect((await fetch(`${base}/${REGISTRY}/NoSuchMethod`, { method: "POST" })).status).toBe(404);
   });
@@ -118,7 +122,9 @@ describe("unary RPCs over HTTP/JSON", () => {
   it("counts HTTP calls in the gRPC metrics", async () => {
     await post(`/${REGISTRY}/ListServices`, {});
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    expect(metrics).toMatch(/grpc_server_handled_total\{[^}]*grpc_service="switchboard\.registry\.v1\.RegistryService"[^}]*grpc_method="ListServices"[^}]*\} [1-9]/);
+    expect(metrics).toMatch(
+      /grpc_server_handled_total\{[^}]*grpc_service="switchboard\.registry\.v1\.RegistryService"[^}]*grpc_method="ListServices"[^}]*\} [1-9]/,
+    );
   });
 
   it("serves a Connect client, JSON and binary", async () => {
@@ -147,7 +153,11 @@ function curlEvents(url: string, headers: string[] = []) {
     text
       .split("\n\n")
       .slice(0, -1)
-      .map((block) => Object.fromEntries(block.split("\n").map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 2)])))
+      .map((block) =>
+        Object.fromEntries(
+          block.split("\n").map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 2)]),
+        ),
+      )
       .filter((e) => e.event !== undefined)
       .map((e) => ({ id: e.id as string | undefined, event: e.event as string, data: JSON.parse(e.data as string) }));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));

@@ -90,24 +90,28 @@ describe.skipIf(!etcdBinary || !pythonReady)("examples/python against a real ser
     expect(stdout).toContain("resumed after revision");
   }, 90_000);
 
-  it.skipIf(!opensslReady)("works against an mTLS server with the CA and client certificate from SWITCHBOARD_* variables", async () => {
-    pki = await createTestPki();
-    const secure = await startTestServer({
-      etcdEndpoints: etcd.endpoints,
-      tls: { certFile: pki.server.certFile, keyFile: pki.server.keyFile, clientCaFile: pki.ca.certFile },
-    });
-    try {
-      const { stdout, stderr } = await runExample(secure.grpcAddress, stubs, {
-        SWITCHBOARD_CA_FILE: pki.ca.certFile,
-        SWITCHBOARD_CERT_FILE: pki.client.certFile,
-        SWITCHBOARD_KEY_FILE: pki.client.keyFile,
+  it.skipIf(!opensslReady)(
+    "works against an mTLS server with the CA and client certificate from SWITCHBOARD_* variables",
+    async () => {
+      pki = await createTestPki();
+      const secure = await startTestServer({
+        etcdEndpoints: etcd.endpoints,
+        tls: { certFile: pki.server.certFile, keyFile: pki.server.keyFile, clientCaFile: pki.ca.certFile },
       });
-      expect(stderr).toBe("");
-      expect(stdout.trim().split("\n").at(-1)).toBe("OK");
-    } finally {
-      await secure.close();
-    }
-  }, 90_000);
+      try {
+        const { stdout, stderr } = await runExample(secure.grpcAddress, stubs, {
+          SWITCHBOARD_CA_FILE: pki.ca.certFile,
+          SWITCHBOARD_CERT_FILE: pki.client.certFile,
+          SWITCHBOARD_KEY_FILE: pki.client.keyFile,
+        });
+        expect(stderr).toBe("");
+        expect(stdout.trim().split("\n").at(-1)).toBe("OK");
+      } finally {
+        await secure.close();
+      }
+    },
+    90_000,
+  );
 
   it("works against a server with --auth, with a token scoped to its namespace ($SWITCHBOARD_TOKEN)", async () => {
     const bootstrapToken = `${randomBytes(8).toString("hex")}.${randomBytes(32).toString("base64url")}`;
@@ -123,16 +127,20 @@ describe.skipIf(!etcdBinary || !pythonReady)("examples/python against a real ser
       });
       const script = ["examples/python/registry_example.py", "--address", secured.grpcAddress, "--namespace", "py-auth"];
       const env = { ...process.env, PYTHONPATH: stubs, PYTHONDONTWRITEBYTECODE: "1" };
-      const { stdout } = await run(PYTHON, script, { cwd: REPO_ROOT, env: { ...env, SWITCHBOARD_TOKEN: secret }, timeout: 60_000 }).catch(
-        (error: { stdout?: string; stderr?: string; message: string }) => {
-          throw new Error(`registry_example.py failed:\n${error.stdout ?? ""}\n${error.stderr ?? error.message}`);
-        },
-      );
+      const { stdout } = await run(PYTHON, script, {
+        cwd: REPO_ROOT,
+        env: { ...env, SWITCHBOARD_TOKEN: secret },
+        timeout: 60_000,
+      }).catch((error: { stdout?: string; stderr?: string; message: string }) => {
+        throw new Error(`registry_example.py failed:\n${error.stdout ?? ""}\n${error.stderr ?? error.message}`);
+      });
       expect(stdout.trim().split("\n").at(-1)).toBe("OK");
       // Without the token the same script is refused at its first call.
-      const refused = await run(PYTHON, script, { cwd: REPO_ROOT, env: { ...env, SWITCHBOARD_TOKEN: "" }, timeout: 60_000 }).catch(
-        (error: { stderr?: string }) => error,
-      );
+      const refused = await run(PYTHON, script, {
+        cwd: REPO_ROOT,
+        env: { ...env, SWITCHBOARD_TOKEN: "" },
+        timeout: 60_000,
+      }).catch((error: { stderr?: string }) => error);
       expect((refused as { stderr?: string }).stderr).toContain("UNAUTHENTICATED");
     } finally {
       admin.close();

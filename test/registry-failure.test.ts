@@ -43,10 +43,14 @@ process.once("exit", () => {
 });
 
 function startInstance(address: string, service: string, id: string, mode: "heartbeat" | "keepalive"): InstanceProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", "test/fixtures/registry-instance.ts", address, service, id, String(TTL_SECONDS), mode], {
-    cwd: REPO_ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", "test/fixtures/registry-instance.ts", address, service, id, String(TTL_SECONDS), mode],
+    {
+      cwd: REPO_ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   children.add(child);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   void exited.then(() => children.delete(child));
@@ -74,7 +78,11 @@ describe.each(backends)("failure detection on the $name store", ({ skip, open })
     `removes a SIGKILLed instance within TTL + 1.5 s and never a heartbeating one (TTL ${TTL_SECONDS} s)`,
     async () => {
       const store = await open();
-      const server = await startRegistryServer({ store, prefix: `/reg-failure-${process.pid}/`, registry: { bookmarkIntervalMs: 500 } });
+      const server = await startRegistryServer({
+        store,
+        prefix: `/reg-failure-${process.pid}/`,
+        registry: { bookmarkIntervalMs: 500 },
+      });
       const channel = createChannel(server.address);
       const client = createClient(RegistryServiceDefinition, channel);
       const instances: InstanceProcess[] = [];

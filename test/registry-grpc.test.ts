@@ -83,24 +83,56 @@ describe.each(backends)("registry over gRPC on the $name store", ({ skip, open }
 
   it("registers, resolves, lists services and deregisters, with revisions", async () => {
     await start();
-    const a = await client.register({ instance: instance({ instanceId: "a", tags: ["grpc"], metadata: { v: "1" } }), ttlSeconds: 5 });
+    const a = await client.register({
+      instance: instance({ instanceId: "a", tags: ["grpc"], metadata: { v: "1" } }),
+      ttlSeconds: 5,
+    });
     expect(a.ttlSeconds).toBe(5);
     expect(a.leaseId).toMatch(/^[1-9][0-9]*$/);
-    expect(a.instance).toMatchObject({ namespace: "default", instanceId: "a", weight: 100, state: InstanceState.INSTANCE_STATE_UP, revision: a.revision });
+    expect(a.instance).toMatchObject({
+      namespace: "default",
+      instanceId: "a",
+      weight: 100,
+      state: InstanceState.INSTANCE_STATE_UP,
+      revision: a.revision,
+    });
     const b = await client.register({ instance: instance({ namespace: "prod", instanceId: "b" }), ttlSeconds: 5 });
     const got = await client.getInstance({ service: "orders", instanceId: "a", minRevision: a.revision });
     expect(got.instance?.registeredAt).toEqual(a.instance?.registeredAt);
-    const listed = await client.listInstances({ service: "orders", minRevision: b.revision, tags: ["grpc"], metadataSelector: { v: "1" } });
+    const listed = await client.listInstances({
+      service: "orders",
+      minRevision: b.revision,
+      tags: ["grpc"],
+      metadataSelector: { v: "1" },
+    });
     expect(listed.instances.map((i) => i.instanceId)).toEqual(["a"]);
     expect(Number(listed.revision)).toBeGreaterThanOrEqual(Number(b.revision));
     const services = await client.listServices({ minRevision: b.revision });
     expect(services.services).toEqual([
-      { namespace: "default", service: "orders", instanceCount: 1, routableCount: 1, unhealthyCount: 0, drainingCount: 0, protectionActive: false },
-      { namespace: "prod", service: "orders", instanceCount: 1, routableCount: 1, unhealthyCount: 0, drainingCount: 0, protectionActive: false },
+      {
+        namespace: "default",
+        service: "orders",
+        instanceCount: 1,
+        routableCount: 1,
+        unhealthyCount: 0,
+        drainingCount: 0,
+        protectionActive: false,
+      },
+      {
+        namespace: "prod",
+        service: "orders",
+        instanceCount: 1,
+        routableCount: 1,
+        unhealthyCount: 0,
+        drainingCount: 0,
+        protectionActive: false,
+      },
     ]);
     const { revision } = await client.deregister({ service: "orders", instanceId: "a" });
     expect((await client.listInstances({ service: "orders", minRevision: revision })).instances).toEqual([]);
-    expect((await statusOf(client.getInstance({ service: "orders", instanceId: "a", minRevision: revision }))).code).toBe(Status.NOT_FOUND);
+    expect((await statusOf(client.getInstance({ service: "orders", instanceId: "a", minRevision: revision }))).code).toBe(
+      Status.NOT_FOUND,
+    );
     expect((await statusOf(client.deregister({ service: "orders", instanceId: "a" }))).code).toBe(Status.NOT_FOUND);
     expect((await statusOf(client.heartbeat({ leaseId: a.leaseId }))).code).toBe(Status.NOT_FOUND);
   });
@@ -128,7 +160,10 @@ describe.each(backends)("registry over gRPC on the $name store", ({ skip, open }
       [client.register({ instance: instance({ tags: Array.from({ length: 65 }, (_, i) => `t${i}`) }) }), "instance.tags"],
       [client.register({ instance: instance({ weight: 10_001 }) }), "instance.weight"],
       [client.register({ instance: instance({ healthChecks: [{ intervalMs: 1000 }] }) }), "instance.health_checks[0]"],
-      [client.register({ instance: instance({ healthChecks: [{ tcp: {}, intervalMs: 10 } as never] }) }), "instance.health_checks[0]"],
+      [
+        client.register({ instance: instance({ healthChecks: [{ tcp: {}, intervalMs: 10 } as never] }) }),
+        "instance.health_checks[0]",
+      ],
       [client.register({ instance: instance(), ttlSeconds: 1 }), "ttl_seconds"],
       [client.register({ instance: instance(), ttlSeconds: 301 }), "ttl_seconds"],
       [client.heartbeat({ leaseId: "0" }), "lease_id"],
@@ -180,7 +215,9 @@ describe.each(backends)("registry over gRPC on the $name store", ({ skip, open }
     const other = await statusOf(client.register({ instance: instance({ instanceId: "a", owner: "agent-2" }), ttlSeconds: 5 }));
     expect(other.code).toBe(Status.ALREADY_EXISTS);
     const listed = await client.listInstances({ service: "orders", minRevision: again.revision });
-    expect(listed.instances.map((i) => [i.instanceId, i.port, i.owner, i.leaseId])).toEqual([["a", 9000, "agent-1", again.leaseId]]);
+    expect(listed.instances.map((i) => [i.instanceId, i.port, i.owner, i.leaseId])).toEqual([
+      ["a", 9000, "agent-1", again.leaseId],
+    ]);
   });
 
   it("updates state and weight; draining and unhealthy instances leave default resolves and watches", async () => {
@@ -191,14 +228,25 @@ describe.each(backends)("registry over gRPC on the $name store", ({ skip, open }
     const a = await client.register({ instance: instance({ instanceId: "a" }), ttlSeconds: 5 });
     await client.register({ instance: instance({ instanceId: "b" }), ttlSeconds: 5 });
     await client.register({ instance: instance({ instanceId: "c" }), ttlSeconds: 5 });
-    const drained = await client.updateInstance({ service: "orders", instanceId: "a", state: InstanceState.INSTANCE_STATE_DRAINING, weight: 7 });
+    const drained = await client.updateInstance({
+      service: "orders",
+      instanceId: "a",
+      state: InstanceState.INSTANCE_STATE_DRAINING,
+      weight: 7,
+    });
     expect(drained.instance).toMatchObject({ state: InstanceState.INSTANCE_STATE_DRAINING, weight: 7, leaseId: a.leaseId });
     // The health checker's way of writing a transition: compare-and-set on the instance key.
     const key = `${prefix}instances/default/orders/b`;
     const kv = (await store.get(key))!;
     const { Instance: InstanceCodec } = await import("../generated/switchboard/registry/v1/registry.js");
-    const unhealthy = InstanceCodec.encode({ ...InstanceCodec.decode(kv.value), healthStatus: HealthStatus.HEALTH_STATUS_UNHEALTHY }).finish();
-    const written = await store.txn({ compare: [{ key, modRevision: kv.modRevision }], ops: [{ type: "put", key, value: unhealthy, lease: kv.lease }] });
+    const unhealthy = InstanceCodec.encode({
+      ...InstanceCodec.decode(kv.value),
+      healthStatus: HealthStatus.HEALTH_STATUS_UNHEALTHY,
+    }).finish();
+    const written = await store.txn({
+      compare: [{ key, modRevision: kv.modRevision }],
+      ops: [{ type: "put", key, value: unhealthy, lease: kv.lease }],
+    });
     expect(written.succeeded).toBe(true);
     const listed = await client.listInstances({ service: "orders", minRevision: String(written.revision) });
     expect(listed.instances.map((i) => i.instanceId)).toEqual(["c"]);
@@ -207,7 +255,12 @@ describe.each(backends)("registry over gRPC on the $name store", ({ skip, open }
     await watch.caughtUp(written.revision);
     await all.caughtUp(written.revision);
     expect([...watch.state.keys()]).toEqual(["default/orders/c"]);
-    expect(watch.eventLog().filter((e) => e.startsWith("REMOVED")).map((e) => e.split("@")[0])).toEqual(["REMOVED a", "REMOVED b"]);
+    expect(
+      watch
+        .eventLog()
+        .filter((e) => e.startsWith("REMOVED"))
+        .map((e) => e.split("@")[0]),
+    ).toEqual(["REMOVED a", "REMOVED b"]);
     expect(all.state.size).toBe(3);
     expect(all.state.get("default/orders/b")?.healthStatus).toBe(HealthStatus.HEALTH_STATUS_UNHEALTHY);
     expect([...watch.violations, ...all.violations]).toEqual([]);
@@ -242,14 +295,17 @@ describe.each(backends)("registry over gRPC on the $name store", ({ skip, open }
     await fast.until(() => fast.messages.length === 1);
     // A consumer that reads the snapshot and then stops reading.
     const slowController = new AbortController();
-    const slow = client.watch({ service: "orders", includeUnroutable: true }, { signal: slowController.signal })[Symbol.asyncIterator]();
+    const slowStream = client.watch({ service: "orders", includeUnroutable: true }, { signal: slowController.signal });
+    const slow = slowStream[Symbol.asyncIterator]();
     expect((await slow.next()).value?.kind?.$case).toBe("snapshot");
     // Large events fill the transport buffers quickly, then the slow stream's queue.
     const metadata = Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`key-${i}`, "x".repeat(500)]));
     let last = "0";
     for (let i = 0; i < 150; i++) {
       const batch = await Promise.all(
-        Array.from({ length: 4 }, (_, j) => client.register({ instance: instance({ instanceId: `i${i}-${j}`, metadata }), ttlSeconds: 30 })),
+        Array.from({ length: 4 }, (_, j) =>
+          client.register({ instance: instance({ instanceId: `i${i}-${j}`, metadata }), ttlSeconds: 30 }),
+        ),
       );
       last = batch.map((r) => r.revision).reduce((x, y) => (Number(x) > Number(y) ? x : y));
       // Pace the writer by the fast consumer, so it is never more than one batch behind however busy the

@@ -4,7 +4,7 @@
  * heartbeat and deregister across replicas.
  */
 import { createChannel, createClient, Status } from "nice-grpc";
-import type { Channel , ClientError} from "nice-grpc";
+import type { Channel, ClientError } from "nice-grpc";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InstanceState, RegistryServiceDefinition } from "../generated/switchboard/registry/v1/registry.js";
 import type { RegistryServiceClient } from "../generated/switchboard/registry/v1/registry.js";
@@ -27,7 +27,10 @@ describe.skipIf(!etcdBinary)("two server processes on one etcd", () => {
     etcd = await startEtcd();
     servers = await Promise.all([spawnServer({ etcdEndpoints: etcd.endpoints }), spawnServer({ etcdEndpoints: etcd.endpoints })]);
     channels = servers.map((server) => createChannel(server.grpcAddress));
-    [a, b] = channels.map((channel) => createClient(RegistryServiceDefinition, channel)) as [RegistryServiceClient, RegistryServiceClient];
+    [a, b] = channels.map((channel) => createClient(RegistryServiceDefinition, channel)) as [
+      RegistryServiceClient,
+      RegistryServiceClient,
+    ];
   }, 60_000);
 
   afterAll(async () => {
@@ -40,7 +43,10 @@ describe.skipIf(!etcdBinary)("two server processes on one etcd", () => {
     const watchB = recordWatch(b, { service: "orders" });
     await watchB.until(() => watchB.messages.length > 0);
 
-    const registered = await a.register({ instance: { service: "orders", instanceId: "a1", address: "10.0.0.1", port: 80 }, ttlSeconds: 5 });
+    const registered = await a.register({
+      instance: { service: "orders", instanceId: "a1", address: "10.0.0.1", port: 80 },
+      ttlSeconds: 5,
+    });
     // Read-your-writes on the other replica: at least the write's revision, no polling.
     const listed = await b.listInstances({ service: "orders", minRevision: registered.revision });
     expect(listed.instances.map((i) => [i.instanceId, i.leaseId])).toEqual([["a1", registered.leaseId]]);
@@ -48,7 +54,17 @@ describe.skipIf(!etcdBinary)("two server processes on one etcd", () => {
     const got = await b.getInstance({ service: "orders", instanceId: "a1", minRevision: registered.revision });
     expect(got.instance?.revision).toBe(registered.revision);
     const services = await b.listServices({ minRevision: registered.revision });
-    expect(services.services).toEqual([{ namespace: "default", service: "orders", instanceCount: 1, routableCount: 1, unhealthyCount: 0, drainingCount: 0, protectionActive: false }]);
+    expect(services.services).toEqual([
+      {
+        namespace: "default",
+        service: "orders",
+        instanceCount: 1,
+        routableCount: 1,
+        unhealthyCount: 0,
+        drainingCount: 0,
+        protectionActive: false,
+      },
+    ]);
     await watchB.caughtUp(Number(registered.revision));
     expect(watchB.eventLog()).toEqual([`ADDED a1@${registered.revision}`]);
 

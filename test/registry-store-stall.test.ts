@@ -68,7 +68,16 @@ describe.skipIf(!etcdBinary)("store stall on a real etcd: expiry hold", () => {
     try {
       child = spawn(
         process.execPath,
-        ["--import", "tsx", "test/fixtures/registry-instance.ts", server.grpcAddress, "single", "victim", String(TTL_SECONDS), "keepalive"],
+        [
+          "--import",
+          "tsx",
+          "test/fixtures/registry-instance.ts",
+          server.grpcAddress,
+          "single",
+          "victim",
+          String(TTL_SECONDS),
+          "keepalive",
+        ],
         { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "inherit"] },
       );
       await eventually(() => watch.updates.at(-1)?.instances.length === 1, 20_000, "victim registered");
@@ -113,10 +122,15 @@ describe.skipIf(!etcdBinary)("store stall on a real etcd: expiry hold", () => {
 
       // Every lease expired (etcd revokes them on resume) and every agent registered again.
       await eventually(() => ids.every((id) => (registrations.get(id) ?? 0) >= 2), 30_000, "agents registered again", 100);
-      await eventually(async () => {
-        const listed = await client.registry.listInstances({ service: "stall", includeUnroutable: true });
-        return listed.instances.length === ids.length && listed.instances.every((i) => i.heldUntil === undefined);
-      }, 20_000, "holds replaced by the new registrations", 200);
+      await eventually(
+        async () => {
+          const listed = await client.registry.listInstances({ service: "stall", includeUnroutable: true });
+          return listed.instances.length === ids.length && listed.instances.every((i) => i.heldUntil === undefined);
+        },
+        20_000,
+        "holds replaced by the new registrations",
+        200,
+      );
 
       const held = watch.updates.filter((u) => u.event?.kind === "updated" && u.event.instance.heldUntil !== undefined);
       expect(events(watch, "removed")).toEqual([]);

@@ -87,7 +87,11 @@ class TruthLog {
 
 /** What a stream with this request should hold, given every instance. */
 function expected(all: Truth, request: Partial<WatchRequest>): Map<string, string> {
-  const match = compileFilter({ includeUnroutable: request.includeUnroutable ?? false, tags: request.tags ?? [], zone: request.zone ?? "" });
+  const match = compileFilter({
+    includeUnroutable: request.includeUnroutable ?? false,
+    tags: request.tags ?? [],
+    zone: request.zone ?? "",
+  });
   const byService = new Map<string, Instance[]>();
   for (const instance of all.values()) {
     if (instance.namespace !== (request.namespace || "default")) continue;
@@ -98,13 +102,18 @@ function expected(all: Truth, request: Partial<WatchRequest>): Map<string, strin
   const out = new Map<string, string>();
   for (const instances of byService.values()) {
     const protection = isProtectionActive(countHealth(instances));
-    for (const instance of instances) if (match(instance, isRoutable(instance, protection))) out.set(instanceRef(instance), instance.revision);
+    for (const instance of instances)
+      if (match(instance, isRoutable(instance, protection))) out.set(instanceRef(instance), instance.revision);
   }
   return new Map([...out].sort());
 }
 
 /** Replays a stream's messages; calls check(revision, state) at each snapshot and after each complete revision group. */
-function replay(messages: WatchResponse[], check: (revision: number, state: Map<string, string>) => void, initial = new Map<string, string>()): void {
+function replay(
+  messages: WatchResponse[],
+  check: (revision: number, state: Map<string, string>) => void,
+  initial = new Map<string, string>(),
+): void {
   const state = new Map(initial);
   let pending: number | undefined;
   const flush = () => {
@@ -174,7 +183,10 @@ describe.skipIf(!etcdBinary)("watch correctness on etcd", () => {
       { service: "" },
       { service: "orders", tags: ["canary"] },
     ];
-    const watches: Array<{ request: Partial<WatchRequest>; watch: RecordedWatch }> = requests.map((request) => ({ request, watch: recordWatch(client, request) }));
+    const watches: Array<{ request: Partial<WatchRequest>; watch: RecordedWatch }> = requests.map((request) => ({
+      request,
+      watch: recordWatch(client, request),
+    }));
     await Promise.all(watches.map(({ watch }) => watch.until(() => watch.messages.length > 0)));
 
     const ids = { orders: Array.from({ length: 24 }, (_, i) => `o${i}`), payments: Array.from({ length: 8 }, (_, i) => `p${i}`) };
@@ -188,9 +200,15 @@ describe.skipIf(!etcdBinary)("watch correctness on etcd", () => {
       const kv = await store.get(key);
       if (!kv) return;
       const current = decodeInstance(kv, { namespace: "default", service, instanceId: id });
-      const healthStatus = current.healthStatus === HealthStatus.HEALTH_STATUS_UNHEALTHY ? HealthStatus.HEALTH_STATUS_HEALTHY : HealthStatus.HEALTH_STATUS_UNHEALTHY;
+      const healthStatus =
+        current.healthStatus === HealthStatus.HEALTH_STATUS_UNHEALTHY
+          ? HealthStatus.HEALTH_STATUS_HEALTHY
+          : HealthStatus.HEALTH_STATUS_UNHEALTHY;
       try {
-        await store.txn({ compare: [{ key, modRevision: kv.modRevision }], ops: [{ type: "put", key, value: encodeInstance({ ...current, healthStatus }), lease: kv.lease }] });
+        await store.txn({
+          compare: [{ key, modRevision: kv.modRevision }],
+          ops: [{ type: "put", key, value: encodeInstance({ ...current, healthStatus }), lease: kv.lease }],
+        });
         counts.health++;
       } catch {
         counts.tolerated++; // the lease expired in between
@@ -201,12 +219,32 @@ describe.skipIf(!etcdBinary)("watch correctness on etcd", () => {
       // Two instances in one transaction on one lease: one revision, two events.
       const lease = await store.grantLease(2);
       const make = (id: string): Instance => ({
-        namespace: "default", service: "orders", instanceId: id, address: "10.0.0.1", port: 80, metadata: {}, tags: n % 2 ? ["canary"] : [], zone: "",
-        weight: 100, state: InstanceState.INSTANCE_STATE_UP, healthStatus: HealthStatus.HEALTH_STATUS_UNSPECIFIED, healthChecks: [],
-        registeredAt: new Date(), revision: "0", leaseId: lease.id, ttlSeconds: 2, owner: "", heldUntil: undefined,
+        namespace: "default",
+        service: "orders",
+        instanceId: id,
+        address: "10.0.0.1",
+        port: 80,
+        metadata: {},
+        tags: n % 2 ? ["canary"] : [],
+        zone: "",
+        weight: 100,
+        state: InstanceState.INSTANCE_STATE_UP,
+        healthStatus: HealthStatus.HEALTH_STATUS_UNSPECIFIED,
+        healthChecks: [],
+        registeredAt: new Date(),
+        revision: "0",
+        leaseId: lease.id,
+        ttlSeconds: 2,
+        owner: "",
+        heldUntil: undefined,
       });
       await store.txn({
-        ops: ["x", "y"].map((s) => ({ type: "put" as const, key: `${PREFIX}instances/default/orders/pair-${n}-${s}`, value: encodeInstance(make(`pair-${n}-${s}`)), lease: lease.id })),
+        ops: ["x", "y"].map((s) => ({
+          type: "put" as const,
+          key: `${PREFIX}instances/default/orders/pair-${n}-${s}`,
+          value: encodeInstance(make(`pair-${n}-${s}`)),
+          lease: lease.id,
+        })),
       });
       counts.pair++;
     }
@@ -221,7 +259,13 @@ describe.skipIf(!etcdBinary)("watch correctness on etcd", () => {
           if (op < 0.35) {
             const keep = Math.random() < 0.4;
             const result = await client.register({
-              instance: { service, instanceId: id, address: "10.0.0.2", port: 8000 + w, tags: Math.random() < 0.5 ? ["canary"] : [] },
+              instance: {
+                service,
+                instanceId: id,
+                address: "10.0.0.2",
+                port: 8000 + w,
+                tags: Math.random() < 0.5 ? ["canary"] : [],
+              },
               ttlSeconds: keep ? 4 : 2,
             });
             if (keep) kept.add(result.leaseId);
@@ -230,7 +274,11 @@ describe.skipIf(!etcdBinary)("watch correctness on etcd", () => {
             await client.updateInstance({
               service,
               instanceId: id,
-              state: pick([InstanceState.INSTANCE_STATE_UP, InstanceState.INSTANCE_STATE_UP, InstanceState.INSTANCE_STATE_DRAINING]),
+              state: pick([
+                InstanceState.INSTANCE_STATE_UP,
+                InstanceState.INSTANCE_STATE_UP,
+                InstanceState.INSTANCE_STATE_DRAINING,
+              ]),
               weight: 1 + Math.floor(Math.random() * 100),
               ...(Math.random() < 0.3 && { tags: { values: Math.random() < 0.5 ? ["canary"] : [] } }),
             });
@@ -252,9 +300,7 @@ describe.skipIf(!etcdBinary)("watch correctness on etcd", () => {
 
     const heartbeats = (async () => {
       while (!stop || kept.size > 0) {
-        await Promise.all(
-          [...kept].map((leaseId) => client.heartbeat({ leaseId }).catch(() => kept.delete(leaseId))),
-        );
+        await Promise.all([...kept].map((leaseId) => client.heartbeat({ leaseId }).catch(() => kept.delete(leaseId))));
         if (stop) break;
         await sleep(700);
       }
@@ -325,8 +371,13 @@ describe.skipIf(!etcdBinary)("watch correctness on etcd", () => {
     const eventRevisions = [...new Set(full.eventLog().map((e) => Number(e.split("@")[1])))];
     const middle = eventRevisions[Math.floor(eventRevisions.length / 2)]!;
     const stateAtMiddle = new Map<string, Instance>();
-    for (const [ref, instance] of truth.truthAt(middle)) if (expected(truth.truthAt(middle), watches[1]!.request).has(ref)) stateAtMiddle.set(ref, instance);
-    const resumed = recordWatch(client, { service: "orders", includeUnroutable: true, sinceRevision: String(middle) }, { initial: stateAtMiddle });
+    for (const [ref, instance] of truth.truthAt(middle))
+      if (expected(truth.truthAt(middle), watches[1]!.request).has(ref)) stateAtMiddle.set(ref, instance);
+    const resumed = recordWatch(
+      client,
+      { service: "orders", includeUnroutable: true, sinceRevision: String(middle) },
+      { initial: stateAtMiddle },
+    );
     await resumed.caughtUp(finalRevision);
     expect(resumed.messages[0]?.kind?.$case).toBe("event");
     expect(resumed.eventLog()).toEqual(full.eventLog().filter((e) => Number(e.split("@")[1]) > middle));
@@ -358,7 +409,11 @@ describe.skipIf(!etcdBinary)("watch correctness on etcd", () => {
       if (first.$case !== "snapshot") return;
       expect(first.value.reset).toBe(true);
       expect(Number(first.value.revision)).toBeGreaterThanOrEqual(revision);
-      const listed = await otherClient.listInstances({ service: "orders", includeUnroutable: true, minRevision: first.value.revision });
+      const listed = await otherClient.listInstances({
+        service: "orders",
+        includeUnroutable: true,
+        minRevision: first.value.revision,
+      });
       expect(first.value.instances.map(instanceRef).sort()).toEqual(listed.instances.map(instanceRef).sort());
       resumed.close();
     } finally {

@@ -88,7 +88,11 @@ describe("switchboard: resolver under protection (real server, real HTTP checks)
       endpoint.failPath("/b", true);
       await allStatus({ a: U, b: U, c: H }, "a and b unhealthy");
       expect((await client.health.getHealth({ service: "echo" })).protectionActive).toBe(true);
-      await eventually(async () => (await reached(echo)).join() === "a,b,c", TRANSITION_MS, "calls reach all three under protection");
+      await eventually(
+        async () => (await reached(echo)).join() === "a,b,c",
+        TRANSITION_MS,
+        "calls reach all three under protection",
+      );
       // And they keep doing so while protection lasts.
       expect(await reached(echo, 60)).toEqual(["a", "b", "c"]);
 

@@ -92,7 +92,12 @@ describe("server keepalive", () => {
 
     child.kill("SIGSTOP");
     // time + timeout = 2 s; the margin is for a loaded 2-core machine, not part of the property.
-    const tookMs = await eventually(async () => (await watchStreamGauge(server)) === 0, 2_000 + 4_000, "watch streams released", 100);
+    const tookMs = await eventually(
+      async () => (await watchStreamGauge(server)) === 0,
+      2_000 + 4_000,
+      "watch streams released",
+      100,
+    );
     console.log(`frozen client's 20 streams released after ${tookMs} ms (keepalive 1 s + 1 s)`);
   }, 60_000);
 
@@ -105,37 +110,45 @@ describe("server keepalive", () => {
     expect(await watchStreamGauge(server)).toBe(5);
   }, 60_000);
 
-  it("ping policy: never interrupts an idle SDK watch that pings the server", async () => {
-    const server = await startTestServer({
-      connection: { keepaliveTimeMs: 1_000, keepaliveTimeoutMs: 1_000 },
-      registry: { bookmarkIntervalMs: 3_600_000 },
-    });
-    servers.push(server);
-    // Pings far more often than the SDK's default 30 s, with and without calls.
-    const client = createSwitchboardClient({
-      address: server.grpcAddress,
-      channelOptions: { "grpc.keepalive_time_ms": SDK_PING_MS, "grpc.keepalive_permit_without_calls": 1 },
-    });
-    const retries: unknown[] = [];
-    const abort = new AbortController();
-    const updates: WatchUpdate[] = [];
-    const watching = (async () => {
-      for await (const update of watchService(client, { service: "idle", onRetry: (error) => retries.push(error) }, abort.signal)) {
-        updates.push(update);
+  it(
+    "ping policy: never interrupts an idle SDK watch that pings the server",
+    async () => {
+      const server = await startTestServer({
+        connection: { keepaliveTimeMs: 1_000, keepaliveTimeoutMs: 1_000 },
+        registry: { bookmarkIntervalMs: 3_600_000 },
+      });
+      servers.push(server);
+      // Pings far more often than the SDK's default 30 s, with and without calls.
+      const client = createSwitchboardClient({
+        address: server.grpcAddress,
+        channelOptions: { "grpc.keepalive_time_ms": SDK_PING_MS, "grpc.keepalive_permit_without_calls": 1 },
+      });
+      const retries: unknown[] = [];
+      const abort = new AbortController();
+      const updates: WatchUpdate[] = [];
+      const watching = (async () => {
+        for await (const update of watchService(
+          client,
+          { service: "idle", onRetry: (error) => retries.push(error) },
+          abort.signal,
+        )) {
+          updates.push(update);
+        }
+      })();
+      try {
+        await eventually(() => updates.length > 0, 10_000, "snapshot");
+        await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+        expect(retries).toEqual([]);
+        expect(await watchStreamGauge(server)).toBe(1);
+        await client.registry.listInstances({ service: "idle" });
+      } finally {
+        abort.abort();
+        await watching;
+        client.close();
       }
-    })();
-    try {
-      await eventually(() => updates.length > 0, 10_000, "snapshot");
-      await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
-      expect(retries).toEqual([]);
-      expect(await watchStreamGauge(server)).toBe(1);
-      await client.registry.listInstances({ service: "idle" });
-    } finally {
-      abort.abort();
-      await watching;
-      client.close();
-    }
-  }, LONG);
+    },
+    LONG,
+  );
 });
 
 function pythonTooling(): boolean {
@@ -160,25 +173,33 @@ describe.skipIf(!pythonTooling())("ping policy with a grpcio client", () => {
     if (stubs) await rm(stubs, { recursive: true, force: true });
   });
 
-  it("ping policy: accepts a grpcio client's keepalive pings without calls: no too_many_pings", async () => {
-    stubs = await mkdtemp(join(tmpdir(), "switchboard-python-"));
-    await run("npx", ["buf", "generate", "--template", "examples/python/buf.gen.yaml", "-o", stubs], { cwd: REPO_ROOT });
-    const server = await startTestServer({
-      connection: { keepaliveTimeMs: 1_000, keepaliveTimeoutMs: 1_000 },
-      registry: { bookmarkIntervalMs: 3_600_000 },
-    });
-    servers.push(server);
-    // 1 s client pings with no data: stricter than the usual 10 s, so the usual settings pass too
-    // (the 10 s / 10 min soak: SWITCHBOARD_TEST_KEEPALIVE_SOAK_S above).
-    const { stdout } = await run(PYTHON, ["test/fixtures/keepalive_client.py", server.grpcAddress, String(PYTHON_PING_MS), String(IDLE_MS / 1000)], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, PYTHONPATH: stubs, PYTHONDONTWRITEBYTECODE: "1", GRPC_VERBOSITY: "ERROR" },
-      timeout: LONG,
-    }).catch((error: { stdout?: string; stderr?: string; message: string }) => {
-      throw new Error(`keepalive_client.py failed:\n${error.stdout ?? ""}\n${error.stderr ?? error.message}`);
-    });
-    expect(stdout.trim()).toBe("OK");
-  }, LONG + 30_000);
+  it(
+    "ping policy: accepts a grpcio client's keepalive pings without calls: no too_many_pings",
+    async () => {
+      stubs = await mkdtemp(join(tmpdir(), "switchboard-python-"));
+      await run("npx", ["buf", "generate", "--template", "examples/python/buf.gen.yaml", "-o", stubs], { cwd: REPO_ROOT });
+      const server = await startTestServer({
+        connection: { keepaliveTimeMs: 1_000, keepaliveTimeoutMs: 1_000 },
+        registry: { bookmarkIntervalMs: 3_600_000 },
+      });
+      servers.push(server);
+      // 1 s client pings with no data: stricter than the usual 10 s, so the usual settings pass too
+      // (the 10 s / 10 min soak: SWITCHBOARD_TEST_KEEPALIVE_SOAK_S above).
+      const { stdout } = await run(
+        PYTHON,
+        ["test/fixtures/keepalive_client.py", server.grpcAddress, String(PYTHON_PING_MS), String(IDLE_MS / 1000)],
+        {
+          cwd: REPO_ROOT,
+          env: { ...process.env, PYTHONPATH: stubs, PYTHONDONTWRITEBYTECODE: "1", GRPC_VERBOSITY: "ERROR" },
+          timeout: LONG,
+        },
+      ).catch((error: { stdout?: string; stderr?: string; message: string }) => {
+        throw new Error(`keepalive_client.py failed:\n${error.stdout ?? ""}\n${error.stderr ?? error.message}`);
+      });
+      expect(stdout.trim()).toBe("OK");
+    },
+    LONG + 30_000,
+  );
 });
 
 describe("max connection age", () => {
@@ -196,7 +217,11 @@ describe("max connection age", () => {
     const abort = new AbortController();
     const updates: WatchUpdate[] = [];
     const watching = (async () => {
-      for await (const update of watchService(client, { service: "aged", onRetry: (error) => retries.push(error) }, abort.signal)) {
+      for await (const update of watchService(
+        client,
+        { service: "aged", onRetry: (error) => retries.push(error) },
+        abort.signal,
+      )) {
         updates.push(update);
       }
     })();
@@ -223,7 +248,12 @@ describe("max connection age", () => {
       const revisions = events.map((u) => u.revision);
       expect(revisions).toEqual([...revisions].sort((a, b) => a - b));
       const listed = await client.registry.listInstances({ service: "aged" });
-      expect(updates.at(-1)!.instances.map((i) => i.instanceId).sort()).toEqual(listed.instances.map((i) => i.instanceId).sort());
+      expect(
+        updates
+          .at(-1)!
+          .instances.map((i) => i.instanceId)
+          .sort(),
+      ).toEqual(listed.instances.map((i) => i.instanceId).sort());
       // The connections were in fact cut under the open watch (6 s of 1.5 s ages).
       expect(retries.length).toBeGreaterThanOrEqual(2);
     } finally {

@@ -29,7 +29,10 @@ describe("a server with many open streams", () => {
     server = await startTestServer();
     client = createSwitchboardClient({ address: server.grpcAddress });
     const c = client;
-    const registered = await c.registry.register({ instance: { service: "many", address: "127.0.0.1", port: 1 }, ttlSeconds: 30 });
+    const registered = await c.registry.register({
+      instance: { service: "many", address: "127.0.0.1", port: 1 },
+      ttlSeconds: 30,
+    });
 
     // Each stream has its own client-side signal (one shared signal would warn on the client side instead).
     const controllers: AbortController[] = [];

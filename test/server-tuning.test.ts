@@ -33,7 +33,10 @@ describe("startServer tuning options", () => {
   });
 
   it("protectionMinInstances: with 1, a service's only failing instance is kept by protection", async () => {
-    await client.registry.register({ instance: { service: "solo", instanceId: "s1", address: "127.0.0.1", port: 1 }, ttlSeconds: 30 });
+    await client.registry.register({
+      instance: { service: "solo", instanceId: "s1", address: "127.0.0.1", port: 1 },
+      ttlSeconds: 30,
+    });
     const { revision } = await client.health.reportHealth({
       service: "solo",
       instanceId: "s1",
@@ -71,9 +74,13 @@ describe("startServer tuning options", () => {
       return (error as InvalidArgumentError).message;
     };
     // maxTxnOps 4: at most 2 keys per import.
-    expect(await rejection(client.config.importValues({ scope: { service: "limits" }, entries: entries(3, "x") }))).toContain("at most 2 per import");
+    expect(await rejection(client.config.importValues({ scope: { service: "limits" }, entries: entries(3, "x") }))).toContain(
+      "at most 2 per import",
+    );
     // maxImportBytes 10.
-    expect(await rejection(client.config.importValues({ scope: { service: "limits" }, entries: entries(1, "x".repeat(11)) }))).toContain("at most 10 per import");
+    expect(
+      await rejection(client.config.importValues({ scope: { service: "limits" }, entries: entries(1, "x".repeat(11)) })),
+    ).toContain("at most 10 per import");
     const ok = await client.config.importValues({ scope: { service: "limits" }, entries: entries(2, "12345") });
     expect(ok.written).toBe(2);
   });

@@ -81,7 +81,9 @@ describe("server on the embedded store (in-process)", () => {
     expect(health.service.map((service) => [service.name, service.method.map((m) => m.name)])).toEqual([
       ["Health", ["Check", "Watch"]],
     ]);
-    expect((await declaringFile("grpc.reflection.v1alpha.ServerReflection")).name).toBe("grpc/reflection/v1alpha/reflection.proto");
+    expect((await declaringFile("grpc.reflection.v1alpha.ServerReflection")).name).toBe(
+      "grpc/reflection/v1alpha/reflection.proto",
+    );
     const ads = await declaringFile("envoy.service.discovery.v3.AggregatedDiscoveryService");
     expect(ads.service[0]?.method.map((m) => m.name)).toEqual(["StreamAggregatedResources", "DeltaAggregatedResources"]);
     expect((await reflection.fileByFilename("envoy/service/discovery/v3/discovery.proto")).kind).toBe("files");
@@ -143,7 +145,9 @@ describe("server on the embedded store (in-process)", () => {
     expect(body).toMatch(
       /grpc_server_handled_total\{grpc_type="unary",grpc_service="grpc.health.v1.Health",grpc_method="Check",grpc_code="OK"\} [1-9]/,
     );
-    expect(body).toMatch(/grpc_server_handling_seconds_bucket\{le="0.005",grpc_type="bidi_stream",grpc_service="grpc.reflection.v1alpha/);
+    expect(body).toMatch(
+      /grpc_server_handling_seconds_bucket\{le="0.005",grpc_type="bidi_stream",grpc_service="grpc.reflection.v1alpha/,
+    );
   });
 });
 
@@ -199,7 +203,10 @@ describe("graceful shutdown", () => {
           seen.push(response.status);
         }
       })();
-      const ended = stream.then(() => Status.OK, (error: unknown) => (error instanceof ClientError ? error.code : Status.UNKNOWN));
+      const ended = stream.then(
+        () => Status.OK,
+        (error: unknown) => (error instanceof ClientError ? error.code : Status.UNKNOWN),
+      );
       await eventually(async () => seen.length > 0, 5_000);
       const started = Date.now();
       await server.close();
@@ -223,7 +230,10 @@ describe("switchboard serve (child process)", () => {
       const seen: number[] = [];
       const ended = (async () => {
         for await (const response of health.watch({ service: "" })) seen.push(response.status);
-      })().then(() => Status.OK, (error: unknown) => (error instanceof ClientError ? error.code : Status.UNKNOWN));
+      })().then(
+        () => Status.OK,
+        (error: unknown) => (error instanceof ClientError ? error.code : Status.UNKNOWN),
+      );
       await eventually(async () => seen.length > 0, 5_000);
 
       expect(await child.stop()).toEqual({ code: 0, signal: null });
@@ -296,7 +306,10 @@ describe.skipIf(!requireEtcd())("switchboard serve on etcd (child process)", () 
     });
     const store = await createStore({ endpoints: etcd.endpoints });
     try {
-      const healthz = JSON.parse((await httpGet(child.httpAddress, "/healthz")).body) as { store: { backend: string }; replicaId: string };
+      const healthz = JSON.parse((await httpGet(child.httpAddress, "/healthz")).body) as {
+        store: { backend: string };
+        replicaId: string;
+      };
       expect(healthz.store.backend).toBe("etcd");
       // The replica announces itself under replicas/ (health checks are shared out over these keys).
       await eventually(async () => (await store.get(`/sb-test/replicas/${healthz.replicaId}`)) !== undefined, 5_000);

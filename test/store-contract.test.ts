@@ -80,13 +80,7 @@ function revisionOf(result: TxnResult): number {
 }
 
 /** Collects batches until count is reached (or timeoutMs passes), then stops the watch. */
-async function collect(
-  store: Store,
-  prefix: string,
-  from: number,
-  count: number,
-  timeoutMs = 5000,
-): Promise<WatchBatch[]> {
+async function collect(store: Store, prefix: string, from: number, count: number, timeoutMs = 5000): Promise<WatchBatch[]> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   const batches: WatchBatch[] = [];
@@ -280,9 +274,11 @@ describe.each(backends)("store contract: $name", (backend) => {
           if (result.succeeded) return;
         }
       };
-      await Promise.all(Array.from({ length: 8 }, async () => {
-        for (let i = 0; i < 5; i++) await increment();
-      }));
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          for (let i = 0; i < 5; i++) await increment();
+        }),
+      );
       expect(str((await store.get(key))?.value)).toBe("40");
     });
   });
@@ -461,7 +457,8 @@ describe.each(backends)("store contract: $name", (backend) => {
   });
 });
 
-const waitFor = (condition: () => boolean | Promise<boolean>, timeoutMs = 5000) => eventually(condition, timeoutMs, "condition", 10);
+const waitFor = (condition: () => boolean | Promise<boolean>, timeoutMs = 5000) =>
+  eventually(condition, timeoutMs, "condition", 10);
 
 describe("embedded store: durability across restarts", () => {
   const key = (name: string): string => `/durable/${name}`;
@@ -599,7 +596,9 @@ describe("embedded store: injected clock", () => {
     const store = await createEmbeddedStore({ clock: { now: () => now }, leaseSweepIntervalMs: 20 });
     try {
       const leases = await Promise.all(Array.from({ length: 100 }, () => store.grantLease(10)));
-      await Promise.all(leases.map((lease, i) => store.txn({ ops: [{ type: "put", key: `/l/${i}`, value: text("1"), lease: lease.id }] })));
+      await Promise.all(
+        leases.map((lease, i) => store.txn({ ops: [{ type: "put", key: `/l/${i}`, value: text("1"), lease: lease.id }] })),
+      );
       now += 9_000;
       await Promise.all(leases.slice(0, 50).map((lease) => store.keepAlive(lease.id)));
       now += 1_500; // past TTL for the 50 not renewed
@@ -770,7 +769,14 @@ describe.skipIf(!etcdBinary)("etcd store: connections", () => {
       expect(Date.now() - frozenAt).toBeLessThan(3000);
       // Fresh connections carry on (the frozen one is never used again).
       await waitFor(async () => (await store.keepAlive(lease.id).catch(() => 0)) === 10, 10_000);
-      await waitFor(async () => store.get("/x").then(() => true, () => false), 10_000);
+      await waitFor(
+        async () =>
+          store.get("/x").then(
+            () => true,
+            () => false,
+          ),
+        10_000,
+      );
     } finally {
       await store.close();
       await proxy.close();
@@ -800,7 +806,14 @@ describe.skipIf(!etcdBinary)("etcd store: connections", () => {
       const written = await direct.txn({ ops: [{ type: "put", key: `${prefix}a`, value: text("1") }] });
       await sleep(300);
       proxy.setBlocked(false);
-      await waitFor(async () => store.ping().then(() => true, () => false), 10_000);
+      await waitFor(
+        async () =>
+          store.ping().then(
+            () => true,
+            () => false,
+          ),
+        10_000,
+      );
       expect(await store.keepAlive(lease.id)).toBe(10);
       expect((await watched).map((batch) => batch.revision)).toEqual([written.revision]);
     } finally {

@@ -27,10 +27,13 @@ describe.skipIf(!requireOpenssl())("test certificates (openssl)", () => {
   });
 
   it("a TLS server requiring client certificates accepts the trusted client and refuses the untrusted one", async () => {
-    const server = createServer({ cert: pki.server.cert, key: pki.server.key, ca: pki.ca.cert, requestCert: true, rejectUnauthorized: true }, (socket) => {
-      accepted.push(String(socket.getPeerCertificate().subject?.CN));
-      socket.end("hello");
-    });
+    const server = createServer(
+      { cert: pki.server.cert, key: pki.server.key, ca: pki.ca.cert, requestCert: true, rejectUnauthorized: true },
+      (socket) => {
+        accepted.push(String(socket.getPeerCertificate().subject?.CN));
+        socket.end("hello");
+      },
+    );
     const accepted: string[] = [];
     server.listen(0, "127.0.0.1");
     await once(server, "listening");

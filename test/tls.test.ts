@@ -27,13 +27,20 @@ const identityService = {
 };
 
 function sslCredentials(pki: TestPki, client?: IssuedCert): ChannelCredentials {
-  return ChannelCredentials.createSsl(Buffer.from(pki.ca.cert), client ? Buffer.from(client.key) : null, client ? Buffer.from(client.cert) : null);
+  return ChannelCredentials.createSsl(
+    Buffer.from(pki.ca.cert),
+    client ? Buffer.from(client.key) : null,
+    client ? Buffer.from(client.cert) : null,
+  );
 }
 
 async function healthStatus(address: string, credentials: ChannelCredentials): Promise<number | Status> {
   const channel = createChannel(address, credentials);
   try {
-    const { status } = await createClient(HealthDefinition, channel).check({ service: "" }, { signal: AbortSignal.timeout(10_000) });
+    const { status } = await createClient(HealthDefinition, channel).check(
+      { service: "" },
+      { signal: AbortSignal.timeout(10_000) },
+    );
     return status;
   } catch (error) {
     if (error instanceof ClientError) return error.code;
@@ -60,7 +67,13 @@ async function whoAmI(address: string, credentials: ChannelCredentials, metadata
 /** The common name of the certificate a fresh TLS connection to address gets. */
 async function servedCommonName(address: string, pki: TestPki, client?: IssuedCert): Promise<string> {
   const [host, port] = [address.slice(0, address.lastIndexOf(":")), Number(address.slice(address.lastIndexOf(":") + 1))];
-  const socket = connect({ host, port, ca: pki.ca.cert, ALPNProtocols: ["h2", "http/1.1"], ...(client && { cert: client.cert, key: client.key }) });
+  const socket = connect({
+    host,
+    port,
+    ca: pki.ca.cert,
+    ALPNProtocols: ["h2", "http/1.1"],
+    ...(client && { cert: client.cert, key: client.key }),
+  });
   try {
     await once(socket, "secureConnect");
     return String(socket.getPeerCertificate().subject.CN);
@@ -143,7 +156,13 @@ describe.skipIf(!requireOpenssl())("TLS on the gRPC and HTTP ports", () => {
     it("bootstrap() and the agent work over TLS (bootstrap's tls from its env)", async () => {
       const admin = createSwitchboardClient({ address: server.grpcAddress, tls: { caFile: pki.ca.certFile } });
       try {
-        await admin.config.putValue({ scope: { namespace: "tls", service: "app", profile: "" }, key: "greeting", value: "hello", contentType: "", author: "test" });
+        await admin.config.putValue({
+          scope: { namespace: "tls", service: "app", profile: "" },
+          key: "greeting",
+          value: "hello",
+          contentType: "",
+          author: "test",
+        });
         const config = await bootstrap({
           address: server.grpcAddress,
           env: { SWITCHBOARD_NAMESPACE: "tls", SWITCHBOARD_SERVICE: "app", SWITCHBOARD_CA_FILE: pki.ca.certFile },
@@ -156,7 +175,11 @@ describe.skipIf(!requireOpenssl())("TLS on the gRPC and HTTP ports", () => {
         } finally {
           config.close();
         }
-        const agent = await startAgent({ client: admin, instance: { namespace: "tls", service: "app", address: "127.0.0.1", port: 7777 }, ttlSeconds: 5 });
+        const agent = await startAgent({
+          client: admin,
+          instance: { namespace: "tls", service: "app", address: "127.0.0.1", port: 7777 },
+          ttlSeconds: 5,
+        });
         try {
           const { instances } = await admin.registry.listInstances({ namespace: "tls", service: "app" });
           expect(instances.map((instance) => instance.port)).toEqual([7777]);
@@ -182,7 +205,9 @@ describe.skipIf(!requireOpenssl())("TLS on the gRPC and HTTP ports", () => {
     it("accepts a client certificate signed by the client CA and exposes its identity (URI SAN first)", async () => {
       expect(await healthStatus(server.grpcAddress, sslCredentials(pki, pki.client))).toBe(SERVING);
       expect(await whoAmI(server.grpcAddress, sslCredentials(pki, pki.client))).toBe("spiffe://switchboard/test-client");
-      expect(await whoAmI(server.grpcAddress, sslCredentials(pki, pki.client), FORGED())).toBe("spiffe://switchboard/test-client");
+      expect(await whoAmI(server.grpcAddress, sslCredentials(pki, pki.client), FORGED())).toBe(
+        "spiffe://switchboard/test-client",
+      );
     });
 
     it("decodes the client certificate once per connection, not once per call", async () => {
@@ -192,7 +217,9 @@ describe.skipIf(!requireOpenssl())("TLS on the gRPC and HTTP ports", () => {
         const client = createClient(EchoDefinition, channel);
         for (let i = 0; i < 5; i++) expect((await client.whoAmI({ text: "" })).text).toBe("spiffe://switchboard/test-client");
         // Server side only: the client's own verification reads the server's certificate, not the peer's of a server socket.
-        const serverSideCalls = spy.mock.contexts.filter((socket) => (socket as TLSSocket & { server?: unknown }).server !== undefined);
+        const serverSideCalls = spy.mock.contexts.filter(
+          (socket) => (socket as TLSSocket & { server?: unknown }).server !== undefined,
+        );
         expect(serverSideCalls.length).toBe(1);
       } finally {
         channel.close();
@@ -236,32 +263,46 @@ describe.skipIf(!requireOpenssl())("TLS on the gRPC and HTTP ports", () => {
       expect(await servedCommonName(server.grpcAddress, pki)).toBe("first-cert");
       const watchAbort = new AbortController();
       const seen = new Set<string>();
-      const stream = client.registry.watch({ namespace: "rotation", service: "web", includeUnroutable: true, tags: [], zone: "", sinceRevision: "0" }, { signal: watchAbort.signal });
+      const stream = client.registry.watch(
+        { namespace: "rotation", service: "web", includeUnroutable: true, tags: [], zone: "", sinceRevision: "0" },
+        { signal: watchAbort.signal },
+      );
       const consuming = (async () => {
         try {
           for await (const message of stream) {
             if (message.kind?.$case === "event") seen.add(message.kind.value.instance?.instanceId ?? "");
-            if (message.kind?.$case === "snapshot") for (const instance of message.kind.value.instances) seen.add(instance.instanceId);
+            if (message.kind?.$case === "snapshot")
+              for (const instance of message.kind.value.instances) seen.add(instance.instanceId);
           }
         } catch (error) {
           if (!watchAbort.signal.aborted) throw error;
         }
       })();
       const register = (instanceId: string, port: number) =>
-        client.registry.register({ instance: { namespace: "rotation", service: "web", instanceId, address: "127.0.0.1", port }, ttlSeconds: 60 });
+        client.registry.register({
+          instance: { namespace: "rotation", service: "web", instanceId, address: "127.0.0.1", port },
+          ttlSeconds: 60,
+        });
       try {
         await register("before", 9001);
         await eventually(() => seen.has("before"), 10_000, "the watch sees the first instance");
 
         // Rename into place, as certificate tools do; the server polls the files.
         await pki.ca.issue("second-cert", { fileName: "rotating" });
-        await eventually(async () => (await servedCommonName(server.grpcAddress, pki)) === "second-cert", 15_000, "new connections get the new certificate");
+        await eventually(
+          async () => (await servedCommonName(server.grpcAddress, pki)) === "second-cert",
+          15_000,
+          "new connections get the new certificate",
+        );
         expect(await servedCommonName(server.httpAddress, pki)).toBe("second-cert");
 
         // The stream opened on the first certificate still delivers.
         const fresh = createSwitchboardClient({ address: server.grpcAddress, tls: { caFile: pki.ca.certFile } });
         try {
-          await fresh.registry.register({ instance: { namespace: "rotation", service: "web", instanceId: "after", address: "127.0.0.1", port: 9002 }, ttlSeconds: 60 });
+          await fresh.registry.register({
+            instance: { namespace: "rotation", service: "web", instanceId: "after", address: "127.0.0.1", port: 9002 },
+            ttlSeconds: 60,
+          });
         } finally {
           fresh.close();
         }
@@ -287,8 +328,8 @@ describe.skipIf(!requireOpenssl())("TLS on the gRPC and HTTP ports", () => {
   });
 
   it("a server does not start with a key that does not match its certificate", async () => {
-    await expect(
-      startTestServer({ tls: { certFile: pki.server.certFile, keyFile: pki.client.keyFile } }),
-    ).rejects.toThrow(/unusable TLS files/);
+    await expect(startTestServer({ tls: { certFile: pki.server.certFile, keyFile: pki.client.keyFile } })).rejects.toThrow(
+      /unusable TLS files/,
+    );
   });
 });

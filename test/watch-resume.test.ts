@@ -77,7 +77,10 @@ describe.each(backends)("watch resume ahead of the replica ($name)", ({ skip, op
       config: { bookmarkIntervalMs: BOOKMARK_MS },
     });
     client = createSwitchboardClient({ address: server.grpcAddress });
-    await client.registry.register({ instance: { service: "orders", instanceId: "a", address: "127.0.0.1", port: 8080 }, ttlSeconds: 60 });
+    await client.registry.register({
+      instance: { service: "orders", instanceId: "a", address: "127.0.0.1", port: 8080 },
+      ttlSeconds: 60,
+    });
     await client.config.putValue({ scope: { service: "orders" }, key: "k", value: "v" });
   });
   afterAll(async () => {
@@ -133,7 +136,10 @@ describe.each(backends)("watch resume ahead of the replica ($name)", ({ skip, op
     // And the reset view is the real state.
     const [registry] = await Promise.all([
       (async () => {
-        for await (const m of client.registry.watch({ service: "orders", sinceRevision: String(current + 1_000) }, { signal: AbortSignal.timeout(FIRST_MESSAGE_MS) })) {
+        for await (const m of client.registry.watch(
+          { service: "orders", sinceRevision: String(current + 1_000) },
+          { signal: AbortSignal.timeout(FIRST_MESSAGE_MS) },
+        )) {
           return m.kind?.$case === "snapshot" ? m.kind.value.instances.map((i) => i.instanceId) : [];
         }
         return [];

@@ -109,7 +109,10 @@ describe("ADS (state of the world) protocol", () => {
   });
 
   function register(id: string, port: number, extra: { zone?: string; weight?: number } = {}) {
-    return client.registry.register({ instance: { namespace: "shop", service: "orders", instanceId: id, address: "127.0.0.1", port, ...extra }, ttlSeconds: 30 });
+    return client.registry.register({
+      instance: { namespace: "shop", service: "orders", instanceId: id, address: "127.0.0.1", port, ...extra },
+      ttlSeconds: 30,
+    });
   }
 
   it("serves listener, cluster and assignment by name, pushes changes, handles ACK and NACK, and answers a reconnect with the current state", async () => {
@@ -130,20 +133,35 @@ describe("ADS (state of the world) protocol", () => {
     expect(hcm.httpFilters.map((f) => f.configType?.$case === "typedConfig" && f.configType.value.typeUrl)).toEqual([
       "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router",
     ]);
-    stream.send({ typeUrl: TYPE_URLS.listener, resourceNames: ["orders"], versionInfo: lds.versionInfo, responseNonce: lds.nonce });
+    stream.send({
+      typeUrl: TYPE_URLS.listener,
+      resourceNames: ["orders"],
+      versionInfo: lds.versionInfo,
+      responseNonce: lds.nonce,
+    });
 
     stream.send({ typeUrl: TYPE_URLS.cluster, resourceNames: ["orders.shop"] });
     const cds = await stream.next();
     const cluster = Cluster.decode(cds.resources[0]!.value);
     expect(cluster.edsClusterConfig?.serviceName).toBe("orders.shop");
     expect(cluster.edsClusterConfig?.edsConfig?.configSourceSpecifier?.$case).toBe("ads");
-    stream.send({ typeUrl: TYPE_URLS.cluster, resourceNames: ["orders.shop"], versionInfo: cds.versionInfo, responseNonce: cds.nonce });
+    stream.send({
+      typeUrl: TYPE_URLS.cluster,
+      resourceNames: ["orders.shop"],
+      versionInfo: cds.versionInfo,
+      responseNonce: cds.nonce,
+    });
 
     stream.send({ typeUrl: TYPE_URLS.clusterLoadAssignment, resourceNames: ["orders.shop"] });
     const eds = await stream.next();
     expect(endpointsOf(eds)).toEqual([{ id: "o1", zone: "z1", weight: 50, port: 9001, health: "UNKNOWN" }]);
     // ACK: nothing is answered.
-    stream.send({ typeUrl: TYPE_URLS.clusterLoadAssignment, resourceNames: ["orders.shop"], versionInfo: eds.versionInfo, responseNonce: eds.nonce });
+    stream.send({
+      typeUrl: TYPE_URLS.clusterLoadAssignment,
+      resourceNames: ["orders.shop"],
+      versionInfo: eds.versionInfo,
+      responseNonce: eds.nonce,
+    });
     expect(await stream.nextWithin(300)).toBe("none");
 
     // A registration is pushed, versioned by its revision.
@@ -165,8 +183,15 @@ describe("ADS (state of the world) protocol", () => {
       errorDetail: { code: 3, message: "test rejects this", details: [] },
     });
     expect(await stream.nextWithin(300)).toBe("none");
-    expect(await metric(server, "switchboard_xds_nacks_total")).toContain('switchboard_xds_nacks_total{type="ClusterLoadAssignment"} 1');
-    await client.registry.updateInstance({ namespace: "shop", service: "orders", instanceId: "o2", state: InstanceState.INSTANCE_STATE_DRAINING });
+    expect(await metric(server, "switchboard_xds_nacks_total")).toContain(
+      'switchboard_xds_nacks_total{type="ClusterLoadAssignment"} 1',
+    );
+    await client.registry.updateInstance({
+      namespace: "shop",
+      service: "orders",
+      instanceId: "o2",
+      state: InstanceState.INSTANCE_STATE_DRAINING,
+    });
     const afterNack = await stream.next();
     expect(endpointsOf(afterNack).map((e) => [e.id, e.health])).toEqual([
       ["o1", "UNKNOWN"],
@@ -175,7 +200,12 @@ describe("ADS (state of the world) protocol", () => {
 
     // A reconnecting client (new stream, its last version, no nonce) gets the current state.
     const again = openStream(channel, streams.signal);
-    again.send({ node: NODE, typeUrl: TYPE_URLS.clusterLoadAssignment, resourceNames: ["orders.shop"], versionInfo: afterNack.versionInfo });
+    again.send({
+      node: NODE,
+      typeUrl: TYPE_URLS.clusterLoadAssignment,
+      resourceNames: ["orders.shop"],
+      versionInfo: afterNack.versionInfo,
+    });
     const current = await again.next();
     expect(endpointsOf(current).map((e) => [e.id, e.health])).toEqual([
       ["o1", "UNKNOWN"],
@@ -185,14 +215,20 @@ describe("ADS (state of the world) protocol", () => {
 
   it("maps health as the registry routes: UNHEALTHY leaves, protection keeps every UP instance routable", async () => {
     await register("p3", 9003);
-    await client.registry.updateInstance({ namespace: "shop", service: "orders", instanceId: "o2", state: InstanceState.INSTANCE_STATE_UP });
+    await client.registry.updateInstance({
+      namespace: "shop",
+      service: "orders",
+      instanceId: "o2",
+      state: InstanceState.INSTANCE_STATE_UP,
+    });
     const stream = openStream(channel, streams.signal);
     // The qualified name works from any node namespace.
     stream.send({ node: { id: "n", metadata: {} }, typeUrl: TYPE_URLS.clusterLoadAssignment, resourceNames: ["orders.shop"] });
     const health = async (id: string, status: HealthStatus) => {
       await client.health.reportHealth({ namespace: "shop", service: "orders", instanceId: id, status, output: "test" });
     };
-    const healthOf = async (response: DiscoveryResponse) => Object.fromEntries(endpointsOf(response).map((e) => [e.id, e.health]));
+    const healthOf = async (response: DiscoveryResponse) =>
+      Object.fromEntries(endpointsOf(response).map((e) => [e.id, e.health]));
     const untilHealth = async (expected: Record<string, string>) => {
       for (;;) {
         const seen = await healthOf(await stream.next());
@@ -211,7 +247,11 @@ describe("ADS (state of the world) protocol", () => {
 
   it("rejects a node namespace that is not a DNS-1123 label with INVALID_ARGUMENT naming the field", async () => {
     const stream = openStream(channel, streams.signal);
-    stream.send({ node: { id: "bad", metadata: { SWITCHBOARD_NAMESPACE: "Not_A_Label" } }, typeUrl: TYPE_URLS.listener, resourceNames: ["orders"] });
+    stream.send({
+      node: { id: "bad", metadata: { SWITCHBOARD_NAMESPACE: "Not_A_Label" } },
+      typeUrl: TYPE_URLS.listener,
+      resourceNames: ["orders"],
+    });
     const error = await stream.next().catch((thrown: unknown) => thrown);
     expect(error).toBeInstanceOf(ClientError);
     expect((error as ClientError).code).toBe(Status.INVALID_ARGUMENT);

@@ -44,7 +44,10 @@ function pythonReady(): boolean {
     accessSync(PYTHON, constants.X_OK);
     return true;
   } catch {
-    if (process.env.CI) throw new Error(`${PYTHON} missing: apt-get install -y python3-grpcio. CI is set, so the xDS Python test must not be skipped.`);
+    if (process.env.CI)
+      throw new Error(
+        `${PYTHON} missing: apt-get install -y python3-grpcio. CI is set, so the xDS Python test must not be skipped.`,
+      );
     console.warn(`SKIPPING the xDS Python client: ${PYTHON} missing`);
     return false;
   }
@@ -138,7 +141,12 @@ describe.skipIf(!etcdBinary)("xDS: proxyless gRPC clients resolve xds:///payment
   it("Node (grpc-js-xds): calls spread by weight; DRAINING gets none; UNHEALTHY leaves and returns; SIGKILL loses no call after the removal", async () => {
     const node = startNodeClient();
     // Until every locality is connected, weighted_target picks among the ready ones only.
-    await callUntil(node, 30, (r) => r.failures === 0 && ["a", "b", "c"].every((n) => (r.counts[n] ?? 0) > 0), "all three instances answer");
+    await callUntil(
+      node,
+      30,
+      (r) => r.failures === 0 && ["a", "b", "c"].every((n) => (r.counts[n] ?? 0) > 0),
+      "all three instances answer",
+    );
 
     const spread = await node.ask<Counts>("calls 600");
     expect(spread.failures).toBe(0);
@@ -160,12 +168,24 @@ describe.skipIf(!etcdBinary)("xDS: proxyless gRPC clients resolve xds:///payment
     await callUntil(node, 30, (r) => (r.counts.c ?? 0) > 0, "c back after UP");
 
     // UNHEALTHY (1 of 3 UP: below the protection threshold): b leaves routing, then returns.
-    await client.health.reportHealth({ namespace: "default", service: SERVICE, instanceId: "b", status: HealthStatus.HEALTH_STATUS_UNHEALTHY, output: "test" });
+    await client.health.reportHealth({
+      namespace: "default",
+      service: SERVICE,
+      instanceId: "b",
+      status: HealthStatus.HEALTH_STATUS_UNHEALTHY,
+      output: "test",
+    });
     await callUntil(node, 30, (r) => r.counts.b === undefined, "UNHEALTHY b gets no calls");
     const withoutB = await node.ask<Counts>("calls 200");
     expect(withoutB.failures).toBe(0);
     expect(withoutB.counts.b).toBeUndefined();
-    await client.health.reportHealth({ namespace: "default", service: SERVICE, instanceId: "b", status: HealthStatus.HEALTH_STATUS_HEALTHY, output: "test" });
+    await client.health.reportHealth({
+      namespace: "default",
+      service: SERVICE,
+      instanceId: "b",
+      status: HealthStatus.HEALTH_STATUS_HEALTHY,
+      output: "test",
+    });
     await callUntil(node, 30, (r) => (r.counts.b ?? 0) > 0 && r.failures === 0, "b back after HEALTHY");
 
     // SIGKILL a while calling continuously; the lease expiry removes it.
@@ -187,26 +207,37 @@ describe.skipIf(!etcdBinary)("xDS: proxyless gRPC clients resolve xds:///payment
     const after = calls.filter((c) => c.startedAt > removed);
     const failedAfter = after.filter((c) => c.error !== undefined);
     const failedBefore = calls.filter((c) => c.startedAt <= removed && c.error !== undefined);
-    console.log(`SIGKILL of a: ${calls.length} calls, ${failedBefore.length} failed before the removal, ${after.length} after it`);
+    console.log(
+      `SIGKILL of a: ${calls.length} calls, ${failedBefore.length} failed before the removal, ${after.length} after it`,
+    );
     expect(failedAfter, JSON.stringify(failedAfter.slice(0, 3))).toEqual([]);
     expect(after.length).toBeGreaterThan(0);
     expect(after.every((c) => c.server === "b" || c.server === "c")).toBe(true);
     await node.stop();
   }, 180_000);
 
-  it.skipIf(!pythonReady())("Python (python3-grpcio, bootstrap only) resolves xds:///payments, calls it and follows a removal", async () => {
-    const python = startLineChild(PYTHON, ["test/fixtures/xds_client.py", `xds:///${SERVICE}`], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, GRPC_XDS_BOOTSTRAP: bootstrapFile, PYTHONDONTWRITEBYTECODE: "1" },
-    });
-    clients.push(python);
-    await callUntil(python, 20, (r) => r.failures === 0 && (r.counts.b ?? 0) > 0 && (r.counts.c ?? 0) > 0, "Python reaches b and c");
-    await client.registry.deregister({ namespace: "default", service: SERVICE, instanceId: "c" });
-    await callUntil(python, 20, (r) => r.counts.c === undefined, "Python stops calling the removed c");
-    const afterRemoval = await python.ask<Counts>("calls 50");
-    expect(afterRemoval.failures).toBe(0);
-    expect(afterRemoval.counts.c).toBeUndefined();
-    expect(afterRemoval.counts.b).toBeGreaterThan(0);
-    await python.stop();
-  }, 120_000);
+  it.skipIf(!pythonReady())(
+    "Python (python3-grpcio, bootstrap only) resolves xds:///payments, calls it and follows a removal",
+    async () => {
+      const python = startLineChild(PYTHON, ["test/fixtures/xds_client.py", `xds:///${SERVICE}`], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, GRPC_XDS_BOOTSTRAP: bootstrapFile, PYTHONDONTWRITEBYTECODE: "1" },
+      });
+      clients.push(python);
+      await callUntil(
+        python,
+        20,
+        (r) => r.failures === 0 && (r.counts.b ?? 0) > 0 && (r.counts.c ?? 0) > 0,
+        "Python reaches b and c",
+      );
+      await client.registry.deregister({ namespace: "default", service: SERVICE, instanceId: "c" });
+      await callUntil(python, 20, (r) => r.counts.c === undefined, "Python stops calling the removed c");
+      const afterRemoval = await python.ask<Counts>("calls 50");
+      expect(afterRemoval.failures).toBe(0);
+      expect(afterRemoval.counts.c).toBeUndefined();
+      expect(afterRemoval.counts.b).toBeGreaterThan(0);
+      await python.stop();
+    },
+    120_000,
+  );
 });

@@ -104,7 +104,8 @@ export function watch(service, method, params, onEvent) {
         if (!response.ok) {
           const json = await response.json().catch(() => ({}));
           noteError(json.code);
-          if (json.code === "unauthenticated" || json.code === "permission_denied" || json.code === "invalid_argument") retry = false;
+          if (json.code === "unauthenticated" || json.code === "permission_denied" || json.code === "invalid_argument")
+            retry = false;
           throw new RpcError(json.code ?? "unknown", json.message ?? response.statusText);
         }
         setDisconnected(false);

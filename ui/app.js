@@ -17,15 +17,33 @@ import { HealthPage, Overview, ServicePage } from "./services.js";
 function route(path, query) {
   const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
   const [section = "services", namespace = "default", service] = parts;
-  if (section === "services" && service) return { nav: "services", page: html`<${ServicePage} key=${`${namespace}/${service}`} namespace=${namespace} service=${service} />` };
+  if (section === "services" && service)
+    return {
+      nav: "services",
+      page: html`<${ServicePage} key=${`${namespace}/${service}`} namespace=${namespace} service=${service} />`,
+    };
   if (section === "services") return { nav: "services", page: html`<${Overview} key=${namespace} namespace=${namespace} />` };
   if (section === "config") {
     const service = query.get("service") ?? "";
     const profile = query.get("profile") ?? "";
-    return { nav: "config", page: html`<${ConfigPage} key=${`${namespace}/${service}/${profile}`} namespace=${namespace} service=${service} profile=${profile} />` };
+    return {
+      nav: "config",
+      page: html`<${ConfigPage}
+        key=${`${namespace}/${service}/${profile}`}
+        namespace=${namespace}
+        service=${service}
+        profile=${profile}
+      />`,
+    };
   }
   if (section === "health") return { nav: "health", page: html`<${HealthPage} key=${namespace} namespace=${namespace} />` };
-  return { nav: "", page: html`<section><h1>Not found</h1><p>No page at ${path}. <a href="/">Go to the services</a>.</p></section>` };
+  return {
+    nav: "",
+    page: html`<section>
+      <h1>Not found</h1>
+      <p>No page at ${path}. <a href="/">Go to the services</a>.</p>
+    </section>`,
+  };
 }
 
 function App() {
@@ -39,11 +57,12 @@ function App() {
     <header>
       <span class="brand">Switchboard</span>
       <nav aria-label="Sections">
-        ${link("services", `/services/${namespace}`, "Services")}
-        ${link("config", `/config/${namespace}`, "Configuration")}
+        ${link("services", `/services/${namespace}`, "Services")} ${link("config", `/config/${namespace}`, "Configuration")}
         ${link("health", `/health/${namespace}`, "Health")}
       </nav>
-      <span class=${`conn ${disconnected ? "down" : "up"}`} role="status" data-testid="connection">${disconnected ? "Disconnected — reconnecting…" : "Live"}</span>
+      <span class=${`conn ${disconnected ? "down" : "up"}`} role="status" data-testid="connection"
+        >${disconnected ? "Disconnected — reconnecting…" : "Live"}</span
+      >
       ${readOnly && html`<span class="badge">read-only</span>`}
     </header>
     ${authNeeded && html`<${TokenForm} />`}
@@ -61,7 +80,9 @@ function TokenForm() {
   };
   return html`<form class="panel auth" onSubmit=${submit} aria-labelledby="auth-title">
     <h2 id="auth-title">This server needs a token</h2>
-    <label>Bearer token <input type="password" autocomplete="off" value=${token} onInput=${(e) => set(e.target.value)} required /></label>
+    <label
+      >Bearer token <input type="password" autocomplete="off" value=${token} onInput=${(e) => set(e.target.value)} required
+    /></label>
     <button type="submit">Use token</button>
   </form>`;
 }

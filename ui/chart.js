@@ -22,11 +22,18 @@ export function LineChart({ points, series, windowMs, title }) {
   });
   const last = points[points.length - 1];
   return html`<figure class="chart">
-    <svg viewBox="0 0 ${width} ${height}" role="img" aria-label=${`${title}; latest: ${series.map((s) => `${s.label} ${last?.values[s.name] ?? 0}`).join(", ")}`}>
+    <svg
+      viewBox="0 0 ${width} ${height}"
+      role="img"
+      aria-label=${`${title}; latest: ${series.map((s) => `${s.label} ${last?.values[s.name] ?? 0}`).join(", ")}`}
+    >
       <rect x="0" y="0" width=${width} height=${height} class="chart-bg" />
       ${lines}
     </svg>
-    <figcaption>${title} (max ${max}) — ${series.map((s) => html`<span class="legend"><i style=${`background:${s.color}`}></i>${s.label}: ${last?.values[s.name] ?? 0} </span>`)}</figcaption>
+    <figcaption>
+      ${title} (max ${max}) —
+      ${series.map((s) => html`<span class="legend"><i style=${`background:${s.color}`}></i>${s.label}: ${last?.values[s.name] ?? 0} </span>`)}
+    </figcaption>
   </figure>`;
 }
 
@@ -42,7 +49,9 @@ export function BarChart({ buckets, title, color = "#b45309" }) {
       <rect x="0" y="0" width=${width} height=${height} class="chart-bg" />
       ${buckets.map((b, i) => {
         const h = (b.count / max) * (height - 4);
-        return html`<rect x=${i * w + 1} y=${height - h} width=${Math.max(1, w - 2)} height=${h} fill=${color}><title>${new Date(b.t).toLocaleTimeString()}: ${b.count}</title></rect>`;
+        return html`<rect x=${i * w + 1} y=${height - h} width=${Math.max(1, w - 2)} height=${h} fill=${color}
+          ><title>${new Date(b.t).toLocaleTimeString()}: ${b.count}</title></rect
+        >`;
       })}
     </svg>
     <figcaption>${title} — ${total} in the last ${buckets.length} minutes (max ${max} per minute)</figcaption>

@@ -49,29 +49,44 @@ export function ConfigPage({ namespace, service, profile }) {
       <button type="submit">Show</button>
     </form>
     ${error && html`<p class="error" role="alert">${error}</p>`}
-    ${view === undefined
-      ? html`<p aria-busy="true">Loading…</p>`
-      : html`<table class="grid" data-testid="config">
-          <caption>Resolved view at revision ${view.revision}: ${entries.length} keys</caption>
-          <thead><tr><th scope="col">Key</th><th scope="col">Value</th><th scope="col">Layer</th><th scope="col">From</th><th scope="col">Revision</th><th scope="col">Actions</th></tr></thead>
-          <tbody>
-            ${entries.map((e) => {
-              const masked = isSecretKey(e.key) && !revealed.has(e.key);
-              return html`<tr key=${e.key} data-key=${e.key}>
-                <th scope="row">${e.key}</th>
-                <td data-col="value"><code>${masked ? "••••••" : e.value}</code>
-                  ${isSecretKey(e.key) && html` <button class="link" onClick=${() => setRevealed(toggle(revealed, e.key))}>${masked ? "Show" : "Hide"}</button>`}</td>
-                <td>${layerName(e.layer)}</td>
-                <td>${scopeText(e.source)}</td>
-                <td>${e.revision}</td>
-                <td class="actions">
-                  <button onClick=${() => setSelected({ scope: sourceScope(e.source), key: e.key })}>History</button>
-                  ${!readOnly && html`<button onClick=${() => setEditing({ key: e.key, value: e.value, contentType: e.contentType })}>Edit</button>`}
-                </td>
-              </tr>`;
-            })}
-          </tbody>
-        </table>`}
+    ${
+      view === undefined
+        ? html`<p aria-busy="true">Loading…</p>`
+        : html`<table class="grid" data-testid="config">
+            <caption>
+              Resolved view at revision ${view.revision}: ${entries.length} keys
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">Key</th>
+                <th scope="col">Value</th>
+                <th scope="col">Layer</th>
+                <th scope="col">From</th>
+                <th scope="col">Revision</th>
+                <th scope="col">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${entries.map((e) => {
+                const masked = isSecretKey(e.key) && !revealed.has(e.key);
+                return html`<tr key=${e.key} data-key=${e.key}>
+                  <th scope="row">${e.key}</th>
+                  <td data-col="value">
+                    <code>${masked ? "••••••" : e.value}</code>
+                    ${isSecretKey(e.key) && html` <button class="link" onClick=${() => setRevealed(toggle(revealed, e.key))}>${masked ? "Show" : "Hide"}</button>`}
+                  </td>
+                  <td>${layerName(e.layer)}</td>
+                  <td>${scopeText(e.source)}</td>
+                  <td>${e.revision}</td>
+                  <td class="actions">
+                    <button onClick=${() => setSelected({ scope: sourceScope(e.source), key: e.key })}>History</button>
+                    ${!readOnly && html`<button onClick=${() => setEditing({ key: e.key, value: e.value, contentType: e.contentType })}>Edit</button>`}
+                  </td>
+                </tr>`;
+              })}
+            </tbody>
+          </table>`
+    }
     ${!readOnly && !editing && html`<button onClick=${() => setEditing({ key: "", value: "" })}>Add a key to ${scopeText(scope)}</button>`}
     ${editing && html`<${EditValue} key=${editing.key} scope=${scope} initial=${editing} onDone=${() => setEditing(undefined)} />`}
     ${selected && html`<${History} key=${`${scopeText(selected.scope)}:${selected.key}`} scope=${selected.scope} itemKey=${selected.key} readOnly=${readOnly} onClose=${() => setSelected(undefined)} />`}
@@ -117,12 +132,22 @@ function EditValue({ scope, initial, onDone }) {
     event.preventDefault();
     try {
       const expectedRevision = initial.key === key ? expected : await currentRevision(scope, key);
-      await rpc(CONFIG, "PutValue", { scope, key, value, contentType: initial.contentType ?? "", expectedRevision, author: "dashboard" });
+      await rpc(CONFIG, "PutValue", {
+        scope,
+        key,
+        value,
+        contentType: initial.contentType ?? "",
+        expectedRevision,
+        author: "dashboard",
+      });
       onDone();
     } catch (error) {
       if (error instanceof RpcError && error.code === "aborted") {
         const now = error.headers?.get("trailer-switchboard-current-revision");
-        setStatus({ conflict: true, error: `Conflict: ${key} changed since you opened it (now at revision ${now ?? "?"}). Nothing was written.` });
+        setStatus({
+          conflict: true,
+          error: `Conflict: ${key} changed since you opened it (now at revision ${now ?? "?"}). Nothing was written.`,
+        });
       } else setStatus({ error: error.message });
     }
   };
@@ -134,7 +159,9 @@ function EditValue({ scope, initial, onDone }) {
   };
   return html`<form class="panel" onSubmit=${save} aria-labelledby="edit-title">
     <h2 id="edit-title">${initial.key ? `Edit ${initial.key}` : "Add a key"} in ${scopeText(scope)}</h2>
-    <label>Key <input name="key" value=${key} onInput=${(e) => setKey(e.target.value)} required readOnly=${!!initial.key} /></label>
+    <label
+      >Key <input name="key" value=${key} onInput=${(e) => setKey(e.target.value)} required readonly=${!!initial.key}
+    /></label>
     <label>Value <textarea name="value" rows="4" onInput=${(e) => setValue(e.target.value)}>${value}</textarea></label>
     <p class="hint">Compare-and-set on revision ${expected ?? "…"}.</p>
     ${status && html`<p class="error" role="alert" data-testid=${status.conflict ? "conflict" : "edit-error"}>${status.error}</p>`}
@@ -152,7 +179,10 @@ function History({ scope, itemKey, readOnly, onClose }) {
   const [chosen, setChosen] = useState(0);
   const [status, setStatus] = useState();
   useEffect(() => {
-    rpc(CONFIG, "GetHistory", { scope, key: itemKey, limit: 100 }).then((r) => setVersions(r.versions ?? []), (e) => setStatus(e.message));
+    rpc(CONFIG, "GetHistory", { scope, key: itemKey, limit: 100 }).then(
+      (r) => setVersions(r.versions ?? []),
+      (e) => setStatus(e.message),
+    );
   }, []);
   const rollback = async (version) => {
     if (!confirm(`Put the value of revision ${version.revision} back into ${itemKey}?`)) return;
@@ -168,7 +198,9 @@ function History({ scope, itemKey, readOnly, onClose }) {
       });
       setStatus(`Rolled back to revision ${version.revision}.`);
     } catch (error) {
-      setStatus(`${error.code === "aborted" ? "Conflict: the key changed meanwhile; nothing was written. " : ""}${error.message}`);
+      setStatus(
+        `${error.code === "aborted" ? "Conflict: the key changed meanwhile; nothing was written. " : ""}${error.message}`,
+      );
     }
   };
   const secret = isSecretKey(itemKey);
@@ -178,29 +210,41 @@ function History({ scope, itemKey, readOnly, onClose }) {
   return html`<section class="panel" aria-labelledby="history-title">
     <h2 id="history-title">History of ${itemKey} in ${scopeText(scope)}</h2>
     ${status && html`<p class="note" role="status">${status}</p>`}
-    ${versions === undefined
-      ? html`<p aria-busy="true">Loading…</p>`
-      : html`<div class="history">
-          <ol class="versions">
-            ${list.map(
-              (v, i) => html`<li key=${v.revision}>
-                <button class=${i === chosen ? "selected" : "link"} aria-pressed=${i === chosen} onClick=${() => setChosen(i)}>
-                  revision ${v.revision}${v.deleted ? " (deleted)" : ""} — ${time(v.updatedAt)} — ${v.author ?? ""}
-                </button>
-              </li>`,
-            )}
-          </ol>
-          ${version &&
-          html`<div>
-            <h3>Revision ${version.revision} against ${previous ? `revision ${previous.revision}` : "nothing"}</h3>
-            <pre class="diff" data-testid="diff">${secret
-              ? "(secret values are not shown)"
-              : diffLines(previous?.value ?? "", version.deleted ? "" : version.value ?? "").map(
-                  (d) => html`<div class=${d.op === "+" ? "add" : d.op === "-" ? "del" : ""}>${d.op} ${d.line}</div>`,
-                )}</pre>
-            ${!readOnly && chosen > 0 && !version.deleted && html`<button onClick=${() => rollback(version)}>Roll back to revision ${version.revision}</button>`}
-          </div>`}
-        </div>`}
+    ${
+      versions === undefined
+        ? html`<p aria-busy="true">Loading…</p>`
+        : html`<div class="history">
+            <ol class="versions">
+              ${list.map(
+                (v, i) =>
+                  html`<li key=${v.revision}>
+                    <button
+                      class=${i === chosen ? "selected" : "link"}
+                      aria-pressed=${i === chosen}
+                      onClick=${() => setChosen(i)}
+                    >
+                      revision ${v.revision}${v.deleted ? " (deleted)" : ""} — ${time(v.updatedAt)} — ${v.author ?? ""}
+                    </button>
+                  </li>`,
+              )}
+            </ol>
+            ${
+              version &&
+              html`<div>
+                <h3>Revision ${version.revision} against ${previous ? `revision ${previous.revision}` : "nothing"}</h3>
+                <pre class="diff" data-testid="diff">
+${
+                    secret
+                      ? "(secret values are not shown)"
+                      : diffLines(previous?.value ?? "", version.deleted ? "" : (version.value ?? "")).map(
+                          (d) => html`<div class=${d.op === "+" ? "add" : d.op === "-" ? "del" : ""}>${d.op} ${d.line}</div>`,
+                        )
+                  }</pre>
+                ${!readOnly && chosen > 0 && !version.deleted && html`<button onClick=${() => rollback(version)}>Roll back to revision ${version.revision}</button>`}
+              </div>`
+            }
+          </div>`
+    }
     <button onClick=${onClose}>Close history</button>
   </section>`;
 }

@@ -17,7 +17,8 @@ export function diffLines(before, after) {
   if (a.length * b.length > 250_000) return [...a.map((line) => ({ op: "-", line })), ...b.map((line) => ({ op: "+", line }))];
   const dp = Array.from({ length: a.length + 1 }, () => new Uint32Array(b.length + 1));
   for (let i = a.length - 1; i >= 0; i--)
-    for (let j = b.length - 1; j >= 0; j--) dp[i][j] = a[i] === b[j] ? dp[i + 1][j + 1] + 1 : Math.max(dp[i + 1][j], dp[i][j + 1]);
+    for (let j = b.length - 1; j >= 0; j--)
+      dp[i][j] = a[i] === b[j] ? dp[i + 1][j + 1] + 1 : Math.max(dp[i + 1][j], dp[i][j + 1]);
   const out = [];
   let i = 0;
   let j = 0;
@@ -25,8 +26,7 @@ export function diffLines(before, after) {
     if (a[i] === b[j]) {
       out.push({ op: " ", line: a[i++] });
       j++;
-    }
-    else if (dp[i + 1][j] >= dp[i][j + 1]) out.push({ op: "-", line: a[i++] });
+    } else if (dp[i + 1][j] >= dp[i][j + 1]) out.push({ op: "-", line: a[i++] });
     else out.push({ op: "+", line: b[j++] });
   }
   while (i < a.length) out.push({ op: "-", line: a[i++] });

@@ -51,30 +51,49 @@ export function Overview({ namespace }) {
   return html`<section aria-labelledby="overview-title">
     <h1 id="overview-title">Services in <span class="ns">${namespace}</span></h1>
     <div class="toolbar">
-      <label>Namespace <select value=${namespace} onChange=${(e) => navigate(`/services/${e.target.value}`)}>
-        ${namespaces.map((n) => html`<option value=${n}>${n}</option>`)}
-      </select></label>
-      <label>Filter <input type="search" value=${filter} onInput=${(e) => setFilter(e.target.value)} placeholder="service name" /></label>
+      <label
+        >Namespace
+        <select value=${namespace} onChange=${(e) => navigate(`/services/${e.target.value}`)}>
+          ${namespaces.map((n) => html`<option value=${n}>${n}</option>`)}
+        </select></label
+      >
+      <label
+        >Filter <input type="search" value=${filter} onInput=${(e) => setFilter(e.target.value)} placeholder="service name"
+      /></label>
     </div>
     ${error && html`<p class="error" role="alert">${error.message}</p>`}
-    ${services === undefined
-      ? html`<p aria-busy="true">Loading…</p>`
-      : html`<table class="grid" data-testid="services">
-          <caption>${shown.length} of ${services.length} services</caption>
-          <thead><tr><th scope="col">Service</th><th scope="col">Instances</th><th scope="col">Routable</th><th scope="col">Unhealthy</th><th scope="col">Draining</th><th scope="col">Protection</th></tr></thead>
-          <tbody>
-            ${shown.map(
-              (s) => html`<tr key=${s.service}>
-                <th scope="row"><a href=${`/services/${namespace}/${s.service}`}>${s.service}</a></th>
-                <td>${s.instanceCount ?? 0}</td>
-                <td>${s.routableCount ?? 0}</td>
-                <td class=${s.unhealthyCount ? "bad" : ""}>${s.unhealthyCount ?? 0}</td>
-                <td>${s.drainingCount ?? 0}</td>
-                <td>${s.protectionActive ? html`<span class="badge warn">protection on</span>` : "off"}</td>
-              </tr>`,
-            )}
-          </tbody>
-        </table>`}
+    ${
+      services === undefined
+        ? html`<p aria-busy="true">Loading…</p>`
+        : html`<table class="grid" data-testid="services">
+            <caption>
+              ${shown.length} of ${services.length} services
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">Service</th>
+                <th scope="col">Instances</th>
+                <th scope="col">Routable</th>
+                <th scope="col">Unhealthy</th>
+                <th scope="col">Draining</th>
+                <th scope="col">Protection</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${shown.map(
+                (s) =>
+                  html`<tr key=${s.service}>
+                    <th scope="row"><a href=${`/services/${namespace}/${s.service}`}>${s.service}</a></th>
+                    <td>${s.instanceCount ?? 0}</td>
+                    <td>${s.routableCount ?? 0}</td>
+                    <td class=${s.unhealthyCount ? "bad" : ""}>${s.unhealthyCount ?? 0}</td>
+                    <td>${s.drainingCount ?? 0}</td>
+                    <td>${s.protectionActive ? html`<span class="badge warn">protection on</span>` : "off"}</td>
+                  </tr>`,
+              )}
+            </tbody>
+          </table>`
+    }
   </section>`;
 }
 
@@ -154,7 +173,9 @@ export function ServicePage({ namespace, service }) {
     [namespace, service],
   );
 
-  const all = [...instances.current.values()].filter((i) => i.instanceId.includes(filter)).sort((a, b) => (a.instanceId < b.instanceId ? -1 : 1));
+  const all = [...instances.current.values()]
+    .filter((i) => i.instanceId.includes(filter))
+    .sort((a, b) => (a.instanceId < b.instanceId ? -1 : 1));
   const pages = Math.max(1, Math.ceil(all.length / PAGE_SIZE));
   const current = Math.min(page, pages - 1);
   const rows = all.slice(current * PAGE_SIZE, current * PAGE_SIZE + PAGE_SIZE);
@@ -176,48 +197,89 @@ export function ServicePage({ namespace, service }) {
     <p class="crumbs"><a href=${`/services/${namespace}`}>${namespace}</a> / ${service}</p>
     <h1 id="service-title">${service}</h1>
     <div class="charts">
-      <${LineChart} title="Instances over the last hour (kept by this page)" windowMs=${HOUR} points=${samples.current}
-        series=${[{ name: "total", label: "instances", color: "#1d4ed8" }, { name: "unhealthy", label: "unhealthy", color: "#b91c1c" }]} />
+      <${LineChart}
+        title="Instances over the last hour (kept by this page)"
+        windowMs=${HOUR}
+        points=${samples.current}
+        series=${[
+          { name: "total", label: "instances", color: "#1d4ed8" },
+          { name: "unhealthy", label: "unhealthy", color: "#b91c1c" },
+        ]}
+      />
       <${BarChart} title="Health transitions per minute" buckets=${perMinute(transitions.current.map((t) => Date.parse(t.at)))} />
     </div>
     ${message && html`<p class="note" role="status">${message}</p>`}
     <div class="toolbar">
-      <label>Filter <input type="search" value=${filter} onInput=${(e) => (setFilter(e.target.value), setPage(0))} placeholder="instance id" /></label>
+      <label
+        >Filter
+        <input type="search" value=${filter} onInput=${(e) => (setFilter(e.target.value), setPage(0))} placeholder="instance id"
+      /></label>
       <span>${all.length} instances</span>
       <${Pager} page=${current} pages=${pages} setPage=${setPage} />
     </div>
-    ${!loaded
-      ? html`<p aria-busy="true">Loading…</p>`
-      : html`<table class="grid" data-testid="instances">
-          <caption>Instances ${current * PAGE_SIZE + 1}–${current * PAGE_SIZE + rows.length} of ${all.length}</caption>
-          <thead><tr><th scope="col">Instance</th><th scope="col">Address</th><th scope="col">State</th><th scope="col">Health</th><th scope="col">Zone</th><th scope="col">Weight</th><th scope="col">Tags</th><th scope="col">Metadata</th><th scope="col">Registered</th><th scope="col">Checked by</th>${!readOnly && html`<th scope="col">Actions</th>`}</tr></thead>
-          <tbody>
-            ${rows.map((i) => {
-              const h = health.current.get(i.instanceId);
-              const output = h?.lastOutput ?? h?.checks?.[0]?.output;
-              const state = stateName(i.state);
-              return html`<tr key=${i.instanceId} data-instance=${i.instanceId}>
-                <th scope="row">${i.instanceId}</th>
-                <td>${i.address}:${i.port}</td>
-                <td data-col="state"><span class=${`badge ${state === "up" ? "ok" : "warn"}`}>${state}</span></td>
-                <td><span class=${`badge ${i.healthStatus === "HEALTH_STATUS_UNHEALTHY" ? "bad" : i.healthStatus === "HEALTH_STATUS_HEALTHY" ? "ok" : ""}`}>${healthName(i.healthStatus)}</span>${output ? html`<div class="output">${output}</div>` : ""}</td>
-                <td>${i.zone}</td>
-                <td>${i.weight}</td>
-                <td>${(i.tags ?? []).join(", ")}</td>
-                <td>${Object.entries(i.metadata ?? {}).map(([k, v]) => html`<div>${k}=${v}</div>`)}</td>
-                <td>${time(i.registeredAt)}</td>
-                <td>${h?.checkedBy ?? ""}</td>
-                ${!readOnly &&
-                html`<td class="actions">
-                  ${state === "draining"
-                    ? html`<button onClick=${() => act("Undrain", i, () => setState(i, "INSTANCE_STATE_UP"))}>Undrain</button>`
-                    : html`<button onClick=${() => act("Drain", i, () => setState(i, "INSTANCE_STATE_DRAINING"))}>Drain</button>`}
-                  <button class="danger" onClick=${() => act("Deregister", i, () => deregister(i))}>Deregister</button>
-                </td>`}
-              </tr>`;
-            })}
-          </tbody>
-        </table>`}
+    ${
+      !loaded
+        ? html`<p aria-busy="true">Loading…</p>`
+        : html`<table class="grid" data-testid="instances">
+            <caption>
+              Instances ${current * PAGE_SIZE + 1}–${current * PAGE_SIZE + rows.length} of ${all.length}
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">Instance</th>
+                <th scope="col">Address</th>
+                <th scope="col">State</th>
+                <th scope="col">Health</th>
+                <th scope="col">Zone</th>
+                <th scope="col">Weight</th>
+                <th scope="col">Tags</th>
+                <th scope="col">Metadata</th>
+                <th scope="col">Registered</th>
+                <th scope="col">Checked by</th>
+                ${!readOnly && html`<th scope="col">Actions</th>`}
+              </tr>
+            </thead>
+            <tbody>
+              ${rows.map((i) => {
+                const h = health.current.get(i.instanceId);
+                const output = h?.lastOutput ?? h?.checks?.[0]?.output;
+                const state = stateName(i.state);
+                return html`<tr key=${i.instanceId} data-instance=${i.instanceId}>
+                  <th scope="row">${i.instanceId}</th>
+                  <td>${i.address}:${i.port}</td>
+                  <td data-col="state"><span class=${`badge ${state === "up" ? "ok" : "warn"}`}>${state}</span></td>
+                  <td>
+                    <span
+                      class=${`badge ${i.healthStatus === "HEALTH_STATUS_UNHEALTHY" ? "bad" : i.healthStatus === "HEALTH_STATUS_HEALTHY" ? "ok" : ""}`}
+                      >${healthName(i.healthStatus)}</span
+                    >${output ? html`<div class="output">${output}</div>` : ""}
+                  </td>
+                  <td>${i.zone}</td>
+                  <td>${i.weight}</td>
+                  <td>${(i.tags ?? []).join(", ")}</td>
+                  <td>${Object.entries(i.metadata ?? {}).map(([k, v]) => html`<div>${k}=${v}</div>`)}</td>
+                  <td>${time(i.registeredAt)}</td>
+                  <td>${h?.checkedBy ?? ""}</td>
+                  ${
+                    !readOnly &&
+                    html`<td class="actions">
+                      ${
+                        state === "draining"
+                          ? html`<button onClick=${() => act("Undrain", i, () => setState(i, "INSTANCE_STATE_UP"))}>
+                              Undrain
+                            </button>`
+                          : html`<button onClick=${() => act("Drain", i, () => setState(i, "INSTANCE_STATE_DRAINING"))}>
+                              Drain
+                            </button>`
+                      }
+                      <button class="danger" onClick=${() => act("Deregister", i, () => deregister(i))}>Deregister</button>
+                    </td>`
+                  }
+                </tr>`;
+              })}
+            </tbody>
+          </table>`
+    }
     <h2>Health transitions</h2>
     <${Timeline} transitions=${transitions.current.slice(0, 50)} />
   </section>`;
@@ -236,12 +298,14 @@ export function Timeline({ transitions }) {
   if (transitions.length === 0) return html`<p>No transitions since this page opened.</p>`;
   return html`<ol class="timeline">
     ${transitions.map(
-      (t) => html`<li key=${t.revision + t.instanceId}>
-        <time datetime=${t.at}>${time(t.at)}</time>
-        <span>${t.service}/${t.instanceId}</span>
-        <span class="badge">${healthName(t.previous)}</span> → <span class=${`badge ${t.current === "HEALTH_STATUS_UNHEALTHY" ? "bad" : "ok"}`}>${healthName(t.current)}</span>
-        ${t.output && html`<span class="output">${t.output}</span>`}
-      </li>`,
+      (t) =>
+        html`<li key=${t.revision + t.instanceId}>
+          <time datetime=${t.at}>${time(t.at)}</time>
+          <span>${t.service}/${t.instanceId}</span>
+          <span class="badge">${healthName(t.previous)}</span> →
+          <span class=${`badge ${t.current === "HEALTH_STATUS_UNHEALTHY" ? "bad" : "ok"}`}>${healthName(t.current)}</span>
+          ${t.output && html`<span class="output">${t.output}</span>`}
+        </li>`,
     )}
   </ol>`;
 }
@@ -263,7 +327,8 @@ export function HealthPage({ namespace }) {
     (name, data) => {
       if (name === "snapshot") {
         replicas.current = new Map();
-        for (const h of data.snapshot.instances ?? []) if (h.checkedBy) replicas.current.set(h.checkedBy, (replicas.current.get(h.checkedBy) ?? 0) + 1);
+        for (const h of data.snapshot.instances ?? [])
+          if (h.checkedBy) replicas.current.set(h.checkedBy, (replicas.current.get(h.checkedBy) ?? 0) + 1);
       } else if (name === "transition") {
         transitions.current.unshift(data.transition);
         if (transitions.current.length > 1000) transitions.current.pop();
@@ -276,14 +341,27 @@ export function HealthPage({ namespace }) {
   return html`<section aria-labelledby="health-title">
     <h1 id="health-title">Health in <span class="ns">${namespace}</span></h1>
     <h2>Control plane</h2>
-    ${report
-      ? html`<dl class="facts" data-testid="store-status">
-          <dt>This replica</dt><dd>${report.replicaId} — <span class=${`badge ${report.status === "SERVING" ? "ok" : "bad"}`}>${report.status}</span></dd>
-          <dt>Store</dt><dd>${report.store.backend}, ${report.store.reachable ? "reachable" : `unreachable: ${report.store.error ?? ""}`} (checked ${time(report.store.checkedAt)})</dd>
-          <dt>Cache</dt><dd>${report.cacheReady ? "loaded" : "loading"}</dd>
-          <dt>Replicas running checks</dt><dd>${replicas.current.size === 0 ? "none (no instance has checks)" : [...replicas.current].map(([r, n]) => html`<div>${r}: ${n} instances</div>`)}</dd>
-        </dl>`
-      : html`<p aria-busy="true">Loading…</p>`}
+    ${
+      report
+        ? html`<dl class="facts" data-testid="store-status">
+            <dt>This replica</dt>
+            <dd>
+              ${report.replicaId} — <span class=${`badge ${report.status === "SERVING" ? "ok" : "bad"}`}>${report.status}</span>
+            </dd>
+            <dt>Store</dt>
+            <dd>
+              ${report.store.backend}, ${report.store.reachable ? "reachable" : `unreachable: ${report.store.error ?? ""}`}
+              (checked ${time(report.store.checkedAt)})
+            </dd>
+            <dt>Cache</dt>
+            <dd>${report.cacheReady ? "loaded" : "loading"}</dd>
+            <dt>Replicas running checks</dt>
+            <dd>
+              ${replicas.current.size === 0 ? "none (no instance has checks)" : [...replicas.current].map(([r, n]) => html`<div>${r}: ${n} instances</div>`)}
+            </dd>
+          </dl>`
+        : html`<p aria-busy="true">Loading…</p>`
+    }
     <${BarChart} title="Health transitions per minute" buckets=${perMinute(transitions.current.map((t) => Date.parse(t.at)))} />
     <h2>Transitions</h2>
     <${Timeline} transitions=${transitions.current.slice(0, 200)} />

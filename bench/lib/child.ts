@@ -47,7 +47,12 @@ export function killAllStarted(): void {
 }
 
 /** Polls check() until it returns true or timeoutMs passes. */
-export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, tail?: () => string): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  tail?: () => string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check().catch(() => false)) return;

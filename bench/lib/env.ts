@@ -2,7 +2,7 @@
 // load generators, each a separate process; their CPU and peak RSS are read
 // around every measured phase.
 import { startEtcd, type EtcdProcess } from "./etcd.js";
-import type { LoadGen} from "./loadgen.js";
+import type { LoadGen } from "./loadgen.js";
 import { startLoadGens } from "./loadgen.js";
 import { startServerProcess, type ServerProcess } from "./server.js";
 import { UsageMeter, type ProcessUsage } from "./proc.js";
@@ -96,7 +96,11 @@ export class BenchEnv {
 }
 
 /** Runs fn with a fresh environment and always stops it. */
-export async function withEnv<T>(options: BenchOptions, fn: (env: BenchEnv) => Promise<T>, opts?: { server?: boolean }): Promise<T> {
+export async function withEnv<T>(
+  options: BenchOptions,
+  fn: (env: BenchEnv) => Promise<T>,
+  opts?: { server?: boolean },
+): Promise<T> {
   const env = await BenchEnv.start(options, opts);
   try {
     return await fn(env);
@@ -107,5 +111,7 @@ export async function withEnv<T>(options: BenchOptions, fn: (env: BenchEnv) => P
 
 /** CPU microseconds per operation of each process during a phase. */
 export function cpuMicrosPerOp(usage: PhaseUsage, ops: number): Record<string, number> {
-  return Object.fromEntries(Object.entries(usage.processes).map(([label, u]) => [label, ops > 0 ? Math.round((u.cpuSeconds * 1e6) / ops) : Number.NaN]));
+  return Object.fromEntries(
+    Object.entries(usage.processes).map(([label, u]) => [label, ops > 0 ? Math.round((u.cpuSeconds * 1e6) / ops) : Number.NaN]),
+  );
 }

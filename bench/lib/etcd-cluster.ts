@@ -37,21 +37,34 @@ export async function startEtcdCluster(size = 3): Promise<EtcdCluster> {
     const dataDir = mkdtempSync(join(process.env.BENCH_ETCD_DIR ?? tmpdir(), `switchboard-bench-${spec.name}-`));
     dirs.push(dataDir);
     const args = [
-      "--name", spec.name,
-      "--data-dir", dataDir,
-      "--listen-client-urls", spec.client,
-      "--advertise-client-urls", spec.client,
-      "--listen-peer-urls", spec.peer,
-      "--initial-advertise-peer-urls", spec.peer,
-      "--initial-cluster", initialCluster,
-      "--initial-cluster-state", "new",
-      "--initial-cluster-token", token,
-      "--log-level", "error",
+      "--name",
+      spec.name,
+      "--data-dir",
+      dataDir,
+      "--listen-client-urls",
+      spec.client,
+      "--advertise-client-urls",
+      spec.client,
+      "--listen-peer-urls",
+      spec.peer,
+      "--initial-advertise-peer-urls",
+      spec.peer,
+      "--initial-cluster",
+      initialCluster,
+      "--initial-cluster-state",
+      "new",
+      "--initial-cluster-token",
+      token,
+      "--log-level",
+      "error",
     ];
     let started: Started = startProcess(binary, args);
     const healthy = () =>
-      waitFor(`etcd ${spec.name}`, async () => (await fetch(`${spec.client}/health`, { signal: AbortSignal.timeout(1_000) })).ok, 30_000, () =>
-        started.tail(),
+      waitFor(
+        `etcd ${spec.name}`,
+        async () => (await fetch(`${spec.client}/health`, { signal: AbortSignal.timeout(1_000) })).ok,
+        30_000,
+        () => started.tail(),
       );
     const member: ClusterMember & { healthy: () => Promise<void>; stop: () => Promise<void> } = {
       name: spec.name,
@@ -88,7 +101,11 @@ export async function startEtcdCluster(size = 3): Promise<EtcdCluster> {
       for (let attempt = 0; attempt < 100; attempt++) {
         for (const member of members) {
           try {
-            const response = await fetch(`${member.endpoint}/v3/maintenance/status`, { method: "POST", body: "{}", signal: AbortSignal.timeout(1_000) });
+            const response = await fetch(`${member.endpoint}/v3/maintenance/status`, {
+              method: "POST",
+              body: "{}",
+              signal: AbortSignal.timeout(1_000),
+            });
             const status = (await response.json()) as { header?: { member_id?: string }; leader?: string };
             if (status.leader !== undefined && status.leader !== "0" && status.leader === status.header?.member_id) return member;
           } catch {

@@ -41,17 +41,27 @@ export async function startEtcd(options: EtcdOptions = {}): Promise<EtcdProcess>
   let started: Started;
   try {
     started = startProcess(binary, [
-      "--name", "bench",
-      "--data-dir", dataDir,
-      "--listen-client-urls", client,
-      "--advertise-client-urls", client,
-      "--listen-peer-urls", peer,
-      "--initial-advertise-peer-urls", peer,
-      "--initial-cluster", `bench=${peer}`,
-      "--initial-cluster-state", "new",
+      "--name",
+      "bench",
+      "--data-dir",
+      dataDir,
+      "--listen-client-urls",
+      client,
+      "--advertise-client-urls",
+      client,
+      "--listen-peer-urls",
+      peer,
+      "--initial-advertise-peer-urls",
+      peer,
+      "--initial-cluster",
+      `bench=${peer}`,
+      "--initial-cluster-state",
+      "new",
       // 100,000 instances with their leases stay far below this; the default 2 GiB is also fine.
-      "--quota-backend-bytes", String(4 * 1024 ** 3),
-      "--log-level", "error",
+      "--quota-backend-bytes",
+      String(4 * 1024 ** 3),
+      "--log-level",
+      "error",
     ]);
   } catch (error) {
     rmSync(dataDir, { recursive: true, force: true });

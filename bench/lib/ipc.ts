@@ -6,6 +6,4 @@ export interface TaskRequest {
   params: unknown;
 }
 
-export type TaskReply =
-  | { id: number; ok: true; result: unknown }
-  | { id: number; ok: false; error: string };
+export type TaskReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };

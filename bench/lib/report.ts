@@ -44,7 +44,8 @@ function usageCells(usage: PhaseUsage | undefined): [string, string] {
   const peak = (prefix: string) =>
     Object.entries(usage.processes)
       .filter(([label]) => label.startsWith(prefix))
-      .reduce((acc, [, u]) => Math.max(acc, u.peakRssBytes), 0) / 2 ** 20;
+      .reduce((acc, [, u]) => Math.max(acc, u.peakRssBytes), 0) /
+    2 ** 20;
   const labels = ["etcd", "server", "loadgen", "host"].filter((p) => Object.keys(usage.processes).some((l) => l.startsWith(p)));
   return [labels.map((p) => sum(p).toFixed(1)).join(" / "), labels.map((p) => peak(p).toFixed(0)).join(" / ")];
 }

@@ -16,7 +16,11 @@ export interface LoadTls {
  */
 export function openChannels(address: string, n: number, tls?: LoadTls): Channel[] {
   const credentials = tls
-    ? ChannelCredentials.createSsl(Buffer.from(tls.ca), tls.key ? Buffer.from(tls.key) : null, tls.cert ? Buffer.from(tls.cert) : null)
+    ? ChannelCredentials.createSsl(
+        Buffer.from(tls.ca),
+        tls.key ? Buffer.from(tls.key) : null,
+        tls.cert ? Buffer.from(tls.cert) : null,
+      )
     : undefined;
   return Array.from({ length: Math.max(1, n) }, () =>
     createChannel(address, credentials, {

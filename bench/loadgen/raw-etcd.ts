@@ -34,9 +34,19 @@ async function rawRegister(p: RawRegisterParams) {
   const values = Array.from({ length: p.count }, (_, i) => Buffer.from(sampleInstanceBytes(p.service, `raw-${i}`, i)));
   const run = await runClosedLoop(p.count, p.concurrency, async (i) => {
     const lease = await c.leaseClient.leaseGrant({ TTL: p.ttlSeconds });
-    await c.put(instanceKey(p.service, `raw-${i}`)).value(values[i] as Buffer).lease(lease.ID);
+    await c
+      .put(instanceKey(p.service, `raw-${i}`))
+      .value(values[i] as Buffer)
+      .lease(lease.ID);
   });
-  return { ops: p.count, seconds: run.seconds, opsPerSecond: p.count / run.seconds, latency: summarize(run.latencies), errors: run.errors, firstError: run.firstError };
+  return {
+    ops: p.count,
+    seconds: run.seconds,
+    opsPerSecond: p.count / run.seconds,
+    latency: summarize(run.latencies),
+    errors: run.errors,
+    firstError: run.firstError,
+  };
 }
 
 export interface RawWatchParams {
@@ -93,7 +103,14 @@ export interface RawAgentsParams {
   reportHeartbeats?: boolean;
 }
 
-const rawRun = { sent: 0, responses: 0, expired: 0, stop: new AbortController(), done: Promise.resolve() as Promise<unknown>, leases: [] as string[] };
+const rawRun = {
+  sent: 0,
+  responses: 0,
+  expired: 0,
+  stop: new AbortController(),
+  done: Promise.resolve() as Promise<unknown>,
+  leases: [] as string[],
+};
 
 /**
  * Grants `count` leases (`concurrency` in flight) and renews each every
@@ -143,7 +160,16 @@ async function rawAgentsStart(p: RawAgentsParams) {
   rawRun.leases = leases;
   const deadline = performance.now() + p.intervalMs * 2 + 10_000;
   while (renewed.size < schedule.size && performance.now() < deadline) await sleep(50);
-  return { granted: schedule.size, grantSeconds: granting.seconds, grantErrors: granting.errors, firstGrantError: granting.firstError, renewedOnce: renewed.size, expired: rawRun.expired, leases, keys };
+  return {
+    granted: schedule.size,
+    grantSeconds: granting.seconds,
+    grantErrors: granting.errors,
+    firstGrantError: granting.firstError,
+    renewedOnce: renewed.size,
+    expired: rawRun.expired,
+    leases,
+    keys,
+  };
 }
 
 async function rawAgentsCounters(_: Record<string, never>) {

@@ -66,7 +66,11 @@ for (let i = 0; i < count; i++) {
   const seenIds = new Set<string>();
   loops.push(
     (async () => {
-      for await (const update of watchService(client, { service: e.service, backoff: { initialMs: 100, maxMs: 1_000 } }, abort.signal)) {
+      for await (const update of watchService(
+        client,
+        { service: e.service, backoff: { initialMs: 100, maxMs: 1_000 } },
+        abort.signal,
+      )) {
         if (update.type === "snapshot") {
           if (e.snapshotRevision === 0) e.snapshotRevision = update.revision;
           else if (update.reset) e.resets++;

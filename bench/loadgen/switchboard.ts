@@ -238,7 +238,12 @@ async function sbOpenWatchers(p: OpenStreamsParams) {
         set.ready++;
       } else if (kind?.$case === "event" && kind.value.instance) {
         const event = kind.value;
-        const type = event.type === EventType.EVENT_TYPE_ADDED ? "ADDED" : event.type === EventType.EVENT_TYPE_REMOVED ? "REMOVED" : "UPDATED";
+        const type =
+          event.type === EventType.EVENT_TYPE_ADDED
+            ? "ADDED"
+            : event.type === EventType.EVENT_TYPE_REMOVED
+              ? "REMOVED"
+              : "UPDATED";
         record(set, `${type}:${event.instance!.instanceId}`, stream);
       }
     }
@@ -250,7 +255,10 @@ async function cfgOpenWatchers(p: OpenStreamsParams) {
   return openStreams(p, async (set, stream, channel, signal) => {
     const [client] = clientsFor(ConfigServiceDefinition, [channel]);
     let first = true;
-    for await (const message of client!.watchConfig({ namespace: NAMESPACE, service: p.service, profile: p.profile ?? "" }, { signal })) {
+    for await (const message of client!.watchConfig(
+      { namespace: NAMESPACE, service: p.service, profile: p.profile ?? "" },
+      { signal },
+    )) {
       if (message.bookmark) continue;
       if (first) {
         first = false;
@@ -374,7 +382,12 @@ async function cfgPutSequential(p: ConfigSequentialParams) {
       const value = `${p.idPrefix}-${i}`;
       const t0 = monoMs();
       try {
-        await client!.putValue({ scope: { namespace: NAMESPACE, service: p.service, profile: "" }, key: p.key, value, author: "bench" });
+        await client!.putValue({
+          scope: { namespace: NAMESPACE, service: p.service, profile: "" },
+          key: p.key,
+          value,
+          author: "bench",
+        });
         acked.push(monoMs());
         sent.push(t0);
         keys.push(value);
@@ -476,7 +489,10 @@ async function sbAgentsStart(p: AgentsParams) {
   const leases: string[] = new Array(p.count);
   const registration = await runClosedLoop(p.count, p.concurrency, async (i, worker) => {
     const client = clients[worker % clients.length] as RegistryClient;
-    const response = await client.register({ instance: sampleInstance(serviceName(p, i), `${p.idPrefix}-${i}`, i), ttlSeconds: p.ttlSeconds });
+    const response = await client.register({
+      instance: sampleInstance(serviceName(p, i), `${p.idPrefix}-${i}`, i),
+      ttlSeconds: p.ttlSeconds,
+    });
     leases[i] = response.leaseId;
     streamOf.set(response.leaseId, i % streamCount);
     schedule.add(response.leaseId);

@@ -30,7 +30,8 @@ interface Detection {
   usage: PhaseUsage;
 }
 
-const split = (total: number, parts: number) => Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
+const split = (total: number, parts: number) =>
+  Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
 
 /**
  * Starts host processes, lets `setUp` register and keep alive their share
@@ -46,7 +47,9 @@ async function killHosts(
 ): Promise<Detection> {
   const hosts = await Promise.all(Array.from({ length: level.hosts }, (_, h) => LoadGen.start(`host-${h + 1}`)));
   const lastBeat = new Map<string, number>();
-  const unsubscribe = hosts.map((host) => host.onEvent((event) => event.leases.forEach((lease) => lastBeat.set(lease, event.at))));
+  const unsubscribe = hosts.map((host) =>
+    host.onEvent((event) => event.leases.forEach((lease) => lastBeat.set(lease, event.at))),
+  );
   try {
     const itemOf = new Map<string, string>();
     const shares = split(level.instances, level.hosts);
@@ -57,7 +60,8 @@ async function killHosts(
     // Let the renewals run a full TTL so the lease phases are spread as in steady state.
     await sleep(Math.max(ttlMs, 1000));
     const early = (await removedAt(items, false)).size;
-    if (early > 0) throw new Error(`${early} of ${items.length} were removed before the kill (renewals too late on a busy machine?)`);
+    if (early > 0)
+      throw new Error(`${early} of ${items.length} were removed before the kill (renewals too late on a busy machine?)`);
     const measured = await env.measure(async () => {
       const killedAt = monoMs();
       for (const host of hosts) host.kill();
@@ -85,7 +89,13 @@ async function killHosts(
       const beat = beatOf.get(item);
       if (beat !== undefined) fromBeat.push(t - beat);
     }
-    return { fromKill: summarize(fromKill), fromLastHeartbeat: summarize(fromBeat), missing, missingItems, usage: measured.usage };
+    return {
+      fromKill: summarize(fromKill),
+      fromLastHeartbeat: summarize(fromBeat),
+      missing,
+      missingItems,
+      usage: measured.usage,
+    };
   } finally {
     for (const off of unsubscribe) off();
     for (const host of hosts) {
@@ -94,7 +104,6 @@ async function killHosts(
     }
   }
 }
-
 
 export async function failureScenario(options: BenchOptions, profile: Profile["failure"]): Promise<Row[]> {
   const ttlMs = profile.ttlSeconds * 1000;
@@ -120,7 +129,8 @@ export async function failureScenario(options: BenchOptions, profile: Profile["f
             keyPrefix: `${rawPrefix}h${h}-`,
             reportHeartbeats: true,
           });
-          if (started.renewedOnce !== count) throw new Error(`raw host renewed ${started.renewedOnce} of ${count} (${started.expired} expired)`);
+          if (started.renewedOnce !== count)
+            throw new Error(`raw host renewed ${started.renewedOnce} of ${count} (${started.expired} expired)`);
           return new Map(started.leases.map((lease, i) => [lease, started.keys[i]!]));
         },
         async (items, final) => {
@@ -128,11 +138,20 @@ export async function failureScenario(options: BenchOptions, profile: Profile["f
           return new Map(items.filter((k) => deletes[k] !== undefined).map((k) => [k, deletes[k]!]));
         },
       );
-      options.log(`  raw etcd, kill ${level.instances}: deleted after p50 ${raw.fromKill.p50.toFixed(0)} / max ${raw.fromKill.max.toFixed(0)} ms from the kill, max ${raw.fromLastHeartbeat.max.toFixed(0)} ms from the last keepalive`);
+      options.log(
+        `  raw etcd, kill ${level.instances}: deleted after p50 ${raw.fromKill.p50.toFixed(0)} / max ${raw.fromKill.max.toFixed(0)} ms from the kill, max ${raw.fromLastHeartbeat.max.toFixed(0)} ms from the last keepalive`,
+      );
 
       // Switchboard.
       const service = `fail-${level.instances}`;
-      const opened = await watcher!.call("sbOpenWatchers", { name: "f", address: env.address, count: 1, channels: 1, service, timeoutMs: 30_000 });
+      const opened = await watcher!.call("sbOpenWatchers", {
+        name: "f",
+        address: env.address,
+        count: 1,
+        channels: 1,
+        service,
+        timeoutMs: 30_000,
+      });
       if (opened.opened !== 1) throw new Error(`watch did not open: ${opened.firstError}`);
       const sb = await killHosts(
         env,
@@ -154,7 +173,10 @@ export async function failureScenario(options: BenchOptions, profile: Profile["f
             reportHeartbeats: true,
           });
           if (started.registerErrors) throw new Error(`host register failed: ${started.firstRegisterError}`);
-          if (started.renewedOnce !== count) throw new Error(`host keepalive renewed ${started.renewedOnce} of ${count} (${started.expired} expired): ${started.firstError}`);
+          if (started.renewedOnce !== count)
+            throw new Error(
+              `host keepalive renewed ${started.renewedOnce} of ${count} (${started.expired} expired): ${started.firstError}`,
+            );
           return new Map(started.leases.map((lease, i) => [lease, `${idPrefix}-${i}`]));
         },
         async (items, final) => {
@@ -179,8 +201,22 @@ export async function failureScenario(options: BenchOptions, profile: Profile["f
       const limitMs = ttlMs + 1000;
       rows.push({
         scenario: `5. Failure detection, SIGKILL ${level.instances.toLocaleString("en-US")} instance${level.instances > 1 ? "s" : ""}, TTL ${profile.ttlSeconds} s`,
-        baseline: { label: `TTL; raw etcd lease expiry max ${raw.fromKill.max.toFixed(0)} ms from kill`, value: ttlMs, unit: "ms", p50: raw.fromKill.p50, p99: raw.fromKill.p99, max: raw.fromKill.max },
-        result: { label: "kill → REMOVED at watcher, max", value: sb.fromKill.max, unit: "ms", p50: sb.fromKill.p50, p99: sb.fromKill.p99, max: sb.fromKill.max },
+        baseline: {
+          label: `TTL; raw etcd lease expiry max ${raw.fromKill.max.toFixed(0)} ms from kill`,
+          value: ttlMs,
+          unit: "ms",
+          p50: raw.fromKill.p50,
+          p99: raw.fromKill.p99,
+          max: raw.fromKill.max,
+        },
+        result: {
+          label: "kill → REMOVED at watcher, max",
+          value: sb.fromKill.max,
+          unit: "ms",
+          p50: sb.fromKill.p50,
+          p99: sb.fromKill.p99,
+          max: sb.fromKill.max,
+        },
         ratio: ratio(sb.fromKill.max, ttlMs),
         target: {
           text: `≤ TTL + 1 s from the kill (from the last acknowledged heartbeat, an upper bound: max ${sb.fromLastHeartbeat.max.toFixed(0)} ms, raw etcd ${raw.fromLastHeartbeat.max.toFixed(0)} ms)${sb.missing ? `; ${sb.missing} never REMOVED` : ""}`,

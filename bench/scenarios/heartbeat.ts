@@ -48,7 +48,8 @@ export async function heartbeatScenario(options: BenchOptions, profile: Profile[
       ttlSeconds: profile.ttlSeconds,
       intervalMs,
     });
-    if (rawStart.renewedOnce !== profile.instances) throw new Error(`raw keepalive renewed ${rawStart.renewedOnce} of ${profile.instances} (${rawStart.expired} expired)`);
+    if (rawStart.renewedOnce !== profile.instances)
+      throw new Error(`raw keepalive renewed ${rawStart.renewedOnce} of ${profile.instances} (${rawStart.expired} expired)`);
     const rawBefore = await loadgen!.call("rawAgentsCounters", {});
     const raw = await window();
     const rawAfter = await loadgen!.call("rawAgentsCounters", {});
@@ -88,7 +89,8 @@ export async function heartbeatScenario(options: BenchOptions, profile: Profile[
     options.log(
       `  Switchboard: registered in ${started.registerSeconds.toFixed(1)} s; server ${serverCores.toFixed(3)} cores; etcd got ${(sb.etcdMessages / sb.usage.wallSeconds).toFixed(0)} keepalive msgs/s on ${sb.etcdStreamsTotal} stream(s) for ${(clientHeartbeats / sb.usage.wallSeconds).toFixed(0)} client heartbeats/s; ${alive.instances} of ${profile.instances} alive; expired answers ${sbAfter.expired - sbBefore.expired}`,
     );
-    const allAlive = !setupProblem && alive.instances === profile.instances && sbAfter.expired === sbBefore.expired && sbAfter.errors === 0;
+    const allAlive =
+      !setupProblem && alive.instances === profile.instances && sbAfter.expired === sbBefore.expired && sbAfter.errors === 0;
     const details = {
       instances: profile.instances,
       ttlSeconds: profile.ttlSeconds,
@@ -115,14 +117,21 @@ export async function heartbeatScenario(options: BenchOptions, profile: Profile[
         baseline: { label: "raw etcd3 client renewing over 1 stream", value: rawClientCores, unit: "cores" },
         result: { label: "Switchboard server", value: serverCores, unit: "cores" },
         ratio: ratio(serverCores, rawClientCores),
-        target: { text: `server < 0.5 core${allAlive ? "" : ", every instance kept alive: NOT SO (see details)"}`, met: serverCores < 0.5 && allAlive },
+        target: {
+          text: `server < 0.5 core${allAlive ? "" : ", every instance kept alive: NOT SO (see details)"}`,
+          met: serverCores < 0.5 && allAlive,
+        },
         usage: { baseline: raw.usage, result: sb.usage },
         details,
       },
       {
         scenario: `4. Heartbeats, ${profile.instances.toLocaleString("en-US")} instances TTL ${profile.ttlSeconds} s: etcd keepalive msgs`,
         baseline: { label: "raw keepalives over 1 stream", value: raw.etcdMessages / raw.usage.wallSeconds, unit: "msg/s" },
-        result: { label: `made by the server (${sb.etcdStreamsTotal} stream(s) opened)`, value: sb.etcdMessages / sb.usage.wallSeconds, unit: "msg/s" },
+        result: {
+          label: `made by the server (${sb.etcdStreamsTotal} stream(s) opened)`,
+          value: sb.etcdMessages / sb.usage.wallSeconds,
+          unit: "msg/s",
+        },
         ratio: ratio(sb.etcdMessages / sb.usage.wallSeconds, raw.etcdMessages / raw.usage.wallSeconds),
         usage: { baseline: raw.usage, result: sb.usage },
       },

@@ -42,7 +42,11 @@ interface Attempt {
 
 export async function leaderKillScenario(options: BenchOptions, profile: LeaderKillProfile): Promise<Row[]> {
   const cluster = await startEtcdCluster(3);
-  const serverOptions = { etcdEndpoint: cluster.endpoints.join(","), fromDist: options.fromDist, logLevel: options.serverLogLevel };
+  const serverOptions = {
+    etcdEndpoint: cluster.endpoints.join(","),
+    fromDist: options.fromDist,
+    logLevel: options.serverLogLevel,
+  };
   const replicas = [await startServerProcess(serverOptions), await startServerProcess(serverOptions)];
   const addresses = replicas.map((r) => r.grpcAddress);
   const clients: SwitchboardClient[] = [];
@@ -56,7 +60,13 @@ export async function leaderKillScenario(options: BenchOptions, profile: LeaderK
     for (const key of keys) await admin.config.putValue({ scope, key, value: "init", author: "setup" });
 
     // Watchers, each with its own client (connection), half starting on each replica.
-    const seen: Array<{ revisions: number[]; byKey: Map<string, Map<number, string>>; start: number; nonMonotonic: number; resets: number }> = [];
+    const seen: Array<{
+      revisions: number[];
+      byKey: Map<string, Map<number, string>>;
+      start: number;
+      nonMonotonic: number;
+      resets: number;
+    }> = [];
     const watchLoops: Promise<void>[] = [];
     for (let i = 0; i < profile.watchers; i++) {
       const client = createSwitchboardClient({
@@ -64,11 +74,21 @@ export async function leaderKillScenario(options: BenchOptions, profile: LeaderK
         channelOptions: { "grpc.use_local_subchannel_pool": 1 },
       });
       clients.push(client);
-      const record = { revisions: [] as number[], byKey: new Map<string, Map<number, string>>(), start: 0, nonMonotonic: 0, resets: 0 };
+      const record = {
+        revisions: [] as number[],
+        byKey: new Map<string, Map<number, string>>(),
+        start: 0,
+        nonMonotonic: 0,
+        resets: 0,
+      };
       seen.push(record);
       watchLoops.push(
         (async () => {
-          for await (const update of watchConfig(client, { service: scope.service, backoff: { initialMs: 100, maxMs: 1_000 } }, abort.signal)) {
+          for await (const update of watchConfig(
+            client,
+            { service: scope.service, backoff: { initialMs: 100, maxMs: 1_000 } },
+            abort.signal,
+          )) {
             if (update.type !== "view") continue;
             if (record.start === 0) record.start = update.revision;
             else if (update.reset) record.resets++;
@@ -90,7 +110,10 @@ export async function leaderKillScenario(options: BenchOptions, profile: LeaderK
     let acked = 0;
     const ackTimes: number[] = [];
     const writerLoops = Array.from({ length: profile.writers }, async (_, w) => {
-      const client = createSwitchboardClient({ addresses: w % 2 ? addresses : [...addresses].reverse(), defaultTimeoutMs: 5_000 });
+      const client = createSwitchboardClient({
+        addresses: w % 2 ? addresses : [...addresses].reverse(),
+        defaultTimeoutMs: 5_000,
+      });
       clients.push(client);
       const known = new Map<string, number>();
       let seq = 0;
@@ -175,13 +198,15 @@ export async function leaderKillScenario(options: BenchOptions, profile: LeaderK
       for (const attempt of keyAttempts) {
         if (attempt.revision === undefined) continue;
         if (attempt.revision >= oldest && byValue.get(attempt.value) !== attempt.revision) lost++;
-        else if (seen.some((s) => attempt.revision! > s.start && s.byKey.get(key)?.get(attempt.revision!) !== attempt.value)) lost++;
+        else if (seen.some((s) => attempt.revision! > s.start && s.byKey.get(key)?.get(attempt.revision!) !== attempt.value))
+          lost++;
       }
       const attempted = new Set(keyAttempts.map((a) => a.value));
       for (const h of history) if (h.value !== "init" && !attempted.has(h.value)) invented++;
       // Between two kept versions no acknowledged write may fall (consecutive history).
       const kept = new Set(history.map((h) => h.revision));
-      for (const attempt of keyAttempts) if (attempt.revision !== undefined && attempt.revision >= oldest && !kept.has(attempt.revision)) nonConsecutive++;
+      for (const attempt of keyAttempts)
+        if (attempt.revision !== undefined && attempt.revision >= oldest && !kept.has(attempt.revision)) nonConsecutive++;
     }
     let missing = 0;
     let nonMonotonic = 0;
@@ -204,7 +229,8 @@ export async function leaderKillScenario(options: BenchOptions, profile: LeaderK
     // Baseline: the write rate before the first kill.
     const firstKillWindow = ackTimes.filter((t) => t - started < profile.killEveryMs).length / (profile.killEveryMs / 1000);
     const overall = ackedCount / (elapsedMs / 1000);
-    const met = lost === 0 && invented === 0 && nonConsecutive === 0 && missing === 0 && nonMonotonic === 0 && behind === 0 && kills > 0;
+    const met =
+      lost === 0 && invented === 0 && nonConsecutive === 0 && missing === 0 && nonMonotonic === 0 && behind === 0 && kills > 0;
     const row: Row = {
       scenario: `etcd leader SIGKILLed every ${profile.killEveryMs / 1000} s for ${(profile.durationMs / 1000).toFixed(0)} s (3 members), ${profile.writers} CAS writers, ${profile.watchers} WatchConfig`,
       baseline: { label: "CAS writes/s before the first kill", value: firstKillWindow, unit: "writes/s" },
@@ -214,7 +240,10 @@ export async function leaderKillScenario(options: BenchOptions, profile: LeaderK
         unit: "writes/s",
       },
       ratio: ratio(overall, firstKillWindow),
-      target: { text: "no acknowledged write lost, history consecutive, every WatchConfig monotonic with no version missing", met },
+      target: {
+        text: "no acknowledged write lost, history consecutive, every WatchConfig monotonic with no version missing",
+        met,
+      },
       usage: {},
       details: { kills, acked: ackedCount, unknown, lost, invented, nonConsecutive, missing, nonMonotonic, resets, behind },
     };

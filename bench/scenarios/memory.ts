@@ -78,7 +78,9 @@ async function instancesRow(options: BenchOptions, profile: Profile["memory"]): 
     const after = await snapshot(env, loadgen!);
     const per = perItem(before, after, profile.instances);
     const stored = await storedBytesPerInstance(env.etcd.endpoint, "/switchboard/instances/bench/mem-0/");
-    options.log(`  ${profile.instances} instances: heap ${per.heapBytes.toFixed(0)} B, RSS ${per.rssBytes.toFixed(0)} B per instance (stored in etcd: ${stored.toFixed(0)} B); gc ${after.gcRan ? "ran" : "NOT available"}`);
+    options.log(
+      `  ${profile.instances} instances: heap ${per.heapBytes.toFixed(0)} B, RSS ${per.rssBytes.toFixed(0)} B per instance (stored in etcd: ${stored.toFixed(0)} B); gc ${after.gcRan ? "ran" : "NOT available"}`,
+    );
     return {
       scenario: `6. Memory per registered instance (${profile.instances.toLocaleString("en-US")})`,
       baseline: { label: "key + value stored in etcd", value: stored, unit: "B" },
@@ -86,16 +88,36 @@ async function instancesRow(options: BenchOptions, profile: Profile["memory"]): 
       ratio: ratio(per.heapBytes, stored),
       target: { text: "≤ 2 KiB heap per instance", met: after.gcRan && per.heapBytes <= 2048 },
       usage: { result: measured.usage },
-      details: { instances: profile.instances, services: profile.services, before, after, perInstance: per, registerOpsPerSecond: measured.value.opsPerSecond },
+      details: {
+        instances: profile.instances,
+        services: profile.services,
+        before,
+        after,
+        perInstance: per,
+        registerOpsPerSecond: measured.value.opsPerSecond,
+      },
     };
   });
 }
 
-async function openIdle(env: BenchEnv, loadgens: LoadGen[], task: "echoOpenHolds" | "sbOpenWatchers", total: number, service: string) {
+async function openIdle(
+  env: BenchEnv,
+  loadgens: LoadGen[],
+  task: "echoOpenHolds" | "sbOpenWatchers",
+  total: number,
+  service: string,
+) {
   const shares = loadgens.map((_, i) => Math.floor(total / loadgens.length) + (i < total % loadgens.length ? 1 : 0));
   const opened = await Promise.all(
     loadgens.map((l, i) =>
-      l.call(task, { name: "idle", address: env.address, count: shares[i]!, channels: Math.ceil(shares[i]! / STREAMS_PER_CHANNEL), service, timeoutMs: 180_000 }),
+      l.call(task, {
+        name: "idle",
+        address: env.address,
+        count: shares[i]!,
+        channels: Math.ceil(shares[i]! / STREAMS_PER_CHANNEL),
+        service,
+        timeoutMs: 180_000,
+      }),
     ),
   );
   const n = opened.reduce((acc, o) => acc + o.opened, 0);
@@ -107,7 +129,15 @@ async function watchersRow(options: BenchOptions, profile: Profile["memory"]): P
     const loadgens = await env.loadgen(profile.loadgens);
     const service = "idle";
     // A small service, as most are: three instances in every snapshot.
-    await loadgens[0]!.call("sbRegister", { address: env.address, count: 3, concurrency: 3, channels: 1, ttlSeconds: 300, service, idPrefix: "x" });
+    await loadgens[0]!.call("sbRegister", {
+      address: env.address,
+      count: 3,
+      concurrency: 3,
+      channels: 1,
+      ttlSeconds: 300,
+      service,
+      idPrefix: "x",
+    });
 
     // Null streams on a fresh server.
     await sleep(1000);
@@ -133,12 +163,20 @@ async function watchersRow(options: BenchOptions, profile: Profile["memory"]): P
     );
     return {
       scenario: `6. Memory per idle watch stream (${profile.watchers.toLocaleString("en-US")})`,
-      baseline: { label: `idle null stream, same server build (RSS ${nullPer.rssBytes.toFixed(0)} B)`, value: nullPer.heapBytes, unit: "B heap" },
+      baseline: {
+        label: `idle null stream, same server build (RSS ${nullPer.rssBytes.toFixed(0)} B)`,
+        value: nullPer.heapBytes,
+        unit: "B heap",
+      },
       result: { label: `idle Watch stream (RSS ${watchPer.rssBytes.toFixed(0)} B)`, value: watchPer.heapBytes, unit: "B heap" },
       ratio: ratio(watchPer.heapBytes, nullPer.heapBytes),
       target: { text: "≤ 16 KiB heap per idle watcher", met: watchAfter.gcRan && watchPer.heapBytes <= 16 * 1024 },
       usage: { baseline: nullPhase.usage, result: watchPhase.usage },
-      details: { watchers: profile.watchers, nullStreams: { before: nullBefore, after: nullAfter, per: nullPer }, watchStreams: { before: watchBefore, after: watchAfter, per: watchPer } },
+      details: {
+        watchers: profile.watchers,
+        nullStreams: { before: nullBefore, after: nullAfter, per: nullPer },
+        watchStreams: { before: watchBefore, after: watchAfter, per: watchPer },
+      },
     };
   });
 }

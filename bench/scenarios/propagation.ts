@@ -34,7 +34,9 @@ async function runLevel(env: BenchEnv, kind: Kind, level: StreamLevel) {
   const writer = loadgens[level.loadgens]!;
   const service = `${kind}-${level.watchers}`;
   const key = "bench.key";
-  const shares = watchers.map((_, i) => Math.floor(level.watchers / watchers.length) + (i < level.watchers % watchers.length ? 1 : 0));
+  const shares = watchers.map(
+    (_, i) => Math.floor(level.watchers / watchers.length) + (i < level.watchers % watchers.length ? 1 : 0),
+  );
   const openStarted = performance.now();
   const opened = await Promise.all(
     watchers.map((w, i) => {
@@ -55,7 +57,9 @@ async function runLevel(env: BenchEnv, kind: Kind, level: StreamLevel) {
   const openErrors = opened.reduce((n, o) => n + o.errors, 0);
   const openedCount = opened.reduce((n, o) => n + o.opened, 0);
   if (openedCount !== level.watchers) {
-    throw new Error(`${kind}: opened ${openedCount} of ${level.watchers} streams (${openErrors} errors: ${opened.find((o) => o.firstError)?.firstError})`);
+    throw new Error(
+      `${kind}: opened ${openedCount} of ${level.watchers} streams (${openErrors} errors: ${opened.find((o) => o.firstError)?.firstError})`,
+    );
   }
   await sleep(500);
   const measured = await env.measure(async () => {
@@ -135,9 +139,16 @@ export async function propagationScenario(options: BenchOptions, kind: Kind, pro
   return withEnv(options, async (env) => {
     const [baselineGen] = await env.loadgen(1);
     const raw = await env.measure(() =>
-      baselineGen!.call("rawWatchLatency", { endpoint: env.etcd.endpoint, count: profile.rawWatch.count, intervalMs: profile.rawWatch.intervalMs, prefix: "/raw-watch/" }),
+      baselineGen!.call("rawWatchLatency", {
+        endpoint: env.etcd.endpoint,
+        count: profile.rawWatch.count,
+        intervalMs: profile.rawWatch.intervalMs,
+        prefix: "/raw-watch/",
+      }),
     );
-    options.log(`  raw etcd put → watch event: p50 ${raw.value.fromAck.p50} ms, p99 ${raw.value.fromAck.p99} ms after the put's ack (p99 ${raw.value.fromStart.p99} ms from its start)`);
+    options.log(
+      `  raw etcd put → watch event: p50 ${raw.value.fromAck.p50} ms, p99 ${raw.value.fromAck.p99} ms after the put's ack (p99 ${raw.value.fromStart.p99} ms from its start)`,
+    );
     const rows: Row[] = [];
     for (const level of levels) {
       const { result, usage } = await runLevel(env, kind, level);
@@ -145,13 +156,23 @@ export async function propagationScenario(options: BenchOptions, kind: Kind, pro
         `  ${kind} × ${level.watchers}: p50 ${result.fromAck.p50} p99 ${result.fromAck.p99} max ${result.fromAck.max} ms; missing ${result.missing} of ${result.expected}; opened in ${result.openSeconds.toFixed(1)} s`,
       );
       const complete = result.missing === 0 && result.streamErrors === 0 && result.writeErrors === 0;
-      if (!complete) options.log(`  ${kind} × ${level.watchers}: ${result.writeErrors} failed writes, ${result.streamErrors} stream errors: ${result.firstError}`);
+      if (!complete)
+        options.log(
+          `  ${kind} × ${level.watchers}: ${result.writeErrors} failed writes, ${result.streamErrors} stream errors: ${result.firstError}`,
+        );
       rows.push({
         scenario:
           kind === "watch"
             ? `3. Watch propagation, ${level.watchers.toLocaleString("en-US")} stream${level.watchers > 1 ? "s" : ""}`
             : `7. Config push, ${level.watchers.toLocaleString("en-US")} stream${level.watchers > 1 ? "s" : ""}`,
-        baseline: { label: "raw etcd put → watch, 1 watcher, p99", value: raw.value.fromAck.p99, unit: "ms", p50: raw.value.fromAck.p50, p99: raw.value.fromAck.p99, max: raw.value.fromAck.max },
+        baseline: {
+          label: "raw etcd put → watch, 1 watcher, p99",
+          value: raw.value.fromAck.p99,
+          unit: "ms",
+          p50: raw.value.fromAck.p50,
+          p99: raw.value.fromAck.p99,
+          max: raw.value.fromAck.max,
+        },
         result: {
           label: kind === "watch" ? "Register ack → Watch event, p99" : "PutValue ack → WatchConfig view, p99",
           value: result.fromAck.p99,

@@ -40,9 +40,13 @@ export async function registerScenario(options: BenchOptions, profile: Profile["
           idPrefix: "i",
         }),
       );
-      options.log(`  register round ${round + 1}: Switchboard ${sb.value.opsPerSecond.toFixed(0)}/s (${sb.value.errors} errors${sb.value.firstError ? `: ${sb.value.firstError}` : ""})`);
+      options.log(
+        `  register round ${round + 1}: Switchboard ${sb.value.opsPerSecond.toFixed(0)}/s (${sb.value.errors} errors${sb.value.firstError ? `: ${sb.value.firstError}` : ""})`,
+      );
       if (sb.value.errors > 0 || raw.value.errors > 0) {
-        throw new Error(`register errors: raw ${raw.value.errors} (${raw.value.firstError}), switchboard ${sb.value.errors} (${sb.value.firstError})`);
+        throw new Error(
+          `register errors: raw ${raw.value.errors} (${raw.value.firstError}), switchboard ${sb.value.errors} (${sb.value.firstError})`,
+        );
       }
       rounds.push({ raw, sb });
     }
@@ -50,16 +54,27 @@ export async function registerScenario(options: BenchOptions, profile: Profile["
     // CPU per operation is steadier than throughput on a busy machine.
     const rawCpu = cpuMicrosPerOp(raw.usage, profile.count);
     const sbCpu = cpuMicrosPerOp(sb.usage, profile.count);
-    options.log(`  register CPU µs/op: raw client ${rawCpu.loadgen}, etcd ${rawCpu.etcd}; Switchboard server ${sbCpu.server}, etcd ${sbCpu.etcd}, client ${sbCpu.loadgen}`);
+    options.log(
+      `  register CPU µs/op: raw client ${rawCpu.loadgen}, etcd ${rawCpu.etcd}; Switchboard server ${sbCpu.server}, etcd ${sbCpu.etcd}, client ${sbCpu.loadgen}`,
+    );
     return [
       {
         scenario: `1. Register, ${profile.concurrency} in flight`,
         baseline: { label: "raw etcd3 lease grant + put", value: raw.value.opsPerSecond, unit: "ops/s", ...raw.value.latency },
-        result: { label: `Switchboard Register; server ${sbCpu.server} µs CPU/op, raw client ${rawCpu.loadgen}`, value: sb.value.opsPerSecond, unit: "ops/s", ...sb.value.latency },
+        result: {
+          label: `Switchboard Register; server ${sbCpu.server} µs CPU/op, raw client ${rawCpu.loadgen}`,
+          value: sb.value.opsPerSecond,
+          unit: "ops/s",
+          ...sb.value.latency,
+        },
         ratio: ratio(sb.value.opsPerSecond, raw.value.opsPerSecond),
         target: { text: "≥ 0.75× raw etcd3", met: sb.value.opsPerSecond >= 0.75 * raw.value.opsPerSecond },
         usage: { baseline: raw.usage, result: sb.usage },
-        details: { count: profile.count, cpuMicrosPerOp: { baseline: rawCpu, result: sbCpu }, rounds: rounds.map((r) => ({ raw: r.raw.value.opsPerSecond, switchboard: r.sb.value.opsPerSecond })) },
+        details: {
+          count: profile.count,
+          cpuMicrosPerOp: { baseline: rawCpu, result: sbCpu },
+          rounds: rounds.map((r) => ({ raw: r.raw.value.opsPerSecond, switchboard: r.sb.value.opsPerSecond })),
+        },
       },
     ];
   });

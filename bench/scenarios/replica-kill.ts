@@ -105,10 +105,14 @@ export async function replicaKillScenario(options: BenchOptions, profile: Replic
     const started = performance.now();
     const per = Math.ceil(profile.watchers / profile.watcherProcesses);
     for (let left = profile.watchers; left > 0; left -= per) {
-      procs.push(startWatchers([victim.grpcAddress, survivor.grpcAddress], service, Math.min(per, left), profile.streamsPerConnection));
+      procs.push(
+        startWatchers([victim.grpcAddress, survivor.grpcAddress], service, Math.min(per, left), profile.streamsPerConnection),
+      );
     }
     await Promise.all(procs.map((p) => p.ready));
-    options.log(`replica-kill: ${profile.watchers} watchers in ${procs.length} processes on replica A in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    options.log(
+      `replica-kill: ${profile.watchers} watchers in ${procs.length} processes on replica A in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
 
     let n = 0;
     const write = async (): Promise<{ revision: number; ackedAt: number }> => {
@@ -131,7 +135,9 @@ export async function replicaKillScenario(options: BenchOptions, profile: Replic
       const t = performance.now();
       while (procs.some((p) => p.min < revision)) {
         if (performance.now() - t > timeoutMs) {
-          options.log(`replica-kill: not every watcher reached revision ${revision} within ${timeoutMs} ms (lowest per process: ${procs.map((p) => p.min).join(", ")})`);
+          options.log(
+            `replica-kill: not every watcher reached revision ${revision} within ${timeoutMs} ms (lowest per process: ${procs.map((p) => p.min).join(", ")})`,
+          );
           return false;
         }
         await new Promise((resolve) => setTimeout(resolve, 50));
@@ -141,7 +147,8 @@ export async function replicaKillScenario(options: BenchOptions, profile: Replic
     const written: Array<{ revision: number; ackedAt: number }> = [];
     for (let i = 0; i < 5; i++) {
       written.push(await write());
-      if (!(await reachedAll(written.at(-1)!.revision, 120_000))) throw new Error("FAIL replica-kill: watchers did not follow writes before the kill");
+      if (!(await reachedAll(written.at(-1)!.revision, 120_000)))
+        throw new Error("FAIL replica-kill: watchers did not follow writes before the kill");
       await new Promise((resolve) => setTimeout(resolve, profile.writeIntervalMs));
     }
     const killedAt = Date.now();
@@ -183,10 +190,25 @@ export async function replicaKillScenario(options: BenchOptions, profile: Replic
     options.log(
       `replica-kill: all ${entries.length} resumed ${summary.max.toFixed(0)} ms after the kill (p50 ${summary.p50.toFixed(0)}); before the kill a write reached all in ${baseline.max.toFixed(0)} ms; gaps ${gaps}, duplicates ${duplicates}, resets ${resets}, final state wrong ${wrongFinal}, stream errors ${errors}, not caught up ${notResumed}`,
     );
-    const met = caughtUp && notResumed === 0 && gaps === 0 && duplicates === 0 && resets === 0 && wrongFinal === 0 && errors === 0 && resumedMs.length === entries.length;
+    const met =
+      caughtUp &&
+      notResumed === 0 &&
+      gaps === 0 &&
+      duplicates === 0 &&
+      resets === 0 &&
+      wrongFinal === 0 &&
+      errors === 0 &&
+      resumedMs.length === entries.length;
     const row: Row = {
       scenario: `Replica SIGKILL, ${profile.watchers.toLocaleString("en-US")} Watch streams over ${Math.ceil(profile.watchers / profile.streamsPerConnection)} connections`,
-      baseline: { label: "write → every watcher, before the kill (5 writes)", value: baseline.max, unit: "ms", p50: baseline.p50, p99: baseline.p99, max: baseline.max },
+      baseline: {
+        label: "write → every watcher, before the kill (5 writes)",
+        value: baseline.max,
+        unit: "ms",
+        p50: baseline.p50,
+        p99: baseline.p99,
+        max: baseline.max,
+      },
       result: {
         label: `kill → every watcher resumed on the other replica (first write after the kill seen); gaps ${gaps}, duplicates ${duplicates}, resets ${resets}, wrong final ${wrongFinal}`,
         value: summary.max,
@@ -198,9 +220,22 @@ export async function replicaKillScenario(options: BenchOptions, profile: Replic
       ratio: ratio(summary.max, baseline.max),
       target: { text: "every stream resumes with no gap, no duplicate, final state = store", met },
       usage: {},
-      details: { notResumed, gaps, duplicates, resets, wrongFinal, errors, writes: written.length, resumedMs: summary, beforeMs: baseline },
+      details: {
+        notResumed,
+        gaps,
+        duplicates,
+        resets,
+        wrongFinal,
+        errors,
+        writes: written.length,
+        resumedMs: summary,
+        beforeMs: baseline,
+      },
     };
-    if (!met) throw new Error(`FAIL replica-kill: not caught up ${notResumed}, gaps ${gaps}, duplicates ${duplicates}, resets ${resets}, wrong final ${wrongFinal}, errors ${errors}`);
+    if (!met)
+      throw new Error(
+        `FAIL replica-kill: not caught up ${notResumed}, gaps ${gaps}, duplicates ${duplicates}, resets ${resets}, wrong final ${wrongFinal}, errors ${errors}`,
+      );
     return [row];
   } finally {
     for (const p of procs) p.child.kill("SIGKILL");

@@ -36,8 +36,11 @@ export async function resolveScenario(options: BenchOptions, profile: Profile["r
       const echo = await measureEcho();
       options.log(`  resolve round ${round + 1}: null echo ${echo.value.opsPerSecond.toFixed(0)}/s`);
       const resolve = await env.measure(() => loadgen!.call("sbResolve", params));
-      options.log(`  resolve round ${round + 1}: ListInstances ${resolve.value.opsPerSecond.toFixed(0)}/s (${resolve.value.errors} errors${resolve.value.firstError ? `: ${resolve.value.firstError}` : ""})`);
-      if (echo.value.errors || resolve.value.errors) throw new Error(`resolve errors: ${echo.value.firstError ?? resolve.value.firstError}`);
+      options.log(
+        `  resolve round ${round + 1}: ListInstances ${resolve.value.opsPerSecond.toFixed(0)}/s (${resolve.value.errors} errors${resolve.value.firstError ? `: ${resolve.value.firstError}` : ""})`,
+      );
+      if (echo.value.errors || resolve.value.errors)
+        throw new Error(`resolve errors: ${echo.value.firstError ?? resolve.value.firstError}`);
       echoRuns.push(echo);
       resolveRuns.push(resolve);
     }
@@ -46,12 +49,24 @@ export async function resolveScenario(options: BenchOptions, profile: Profile["r
     // Server CPU per call is steadier than throughput on a busy machine.
     const echoCpu = cpuMicrosPerOp(echo.usage, echo.value.ops);
     const resolveCpu = cpuMicrosPerOp(resolve.usage, resolve.value.ops);
-    options.log(`  server CPU µs/call: echo ${echoCpu.server}, ListInstances ${resolveCpu.server}; client ${echoCpu.loadgen} / ${resolveCpu.loadgen}`);
+    options.log(
+      `  server CPU µs/call: echo ${echoCpu.server}, ListInstances ${resolveCpu.server}; client ${echoCpu.loadgen} / ${resolveCpu.loadgen}`,
+    );
     return [
       {
         scenario: `2. Resolve (ListInstances, ${profile.instances} instances), ${profile.concurrency} in flight`,
-        baseline: { label: `null echo RPC, same server; server ${echoCpu.server} µs CPU/call`, value: echo.value.opsPerSecond, unit: "ops/s", ...echo.value.latency },
-        result: { label: `ListInstances; server ${resolveCpu.server} µs CPU/call`, value: resolve.value.opsPerSecond, unit: "ops/s", ...resolve.value.latency },
+        baseline: {
+          label: `null echo RPC, same server; server ${echoCpu.server} µs CPU/call`,
+          value: echo.value.opsPerSecond,
+          unit: "ops/s",
+          ...echo.value.latency,
+        },
+        result: {
+          label: `ListInstances; server ${resolveCpu.server} µs CPU/call`,
+          value: resolve.value.opsPerSecond,
+          unit: "ops/s",
+          ...resolve.value.latency,
+        },
         ratio: ratio(resolve.value.opsPerSecond, echo.value.opsPerSecond),
         target: { text: "≥ 0.9× null echo", met: resolve.value.opsPerSecond >= 0.9 * echo.value.opsPerSecond },
         usage: { baseline: echo.usage, result: resolve.usage },

@@ -70,29 +70,66 @@ export async function securityScenario(
         const [loadgen] = await env.loadgen(1);
 
         // Each side resolves a service registered through itself (read-your-writes on that replica).
-        for (const [side, service] of [[plainSide, "sec-plain"], [securedSide, "sec-secured"]] as const) {
-          const seeded = await loadgen!.call("sbRegister", { ...side, count: profile.resolve.instances, concurrency: 8, channels: 1, ttlSeconds: 300, service, idPrefix: "r" });
+        for (const [side, service] of [
+          [plainSide, "sec-plain"],
+          [securedSide, "sec-secured"],
+        ] as const) {
+          const seeded = await loadgen!.call("sbRegister", {
+            ...side,
+            count: profile.resolve.instances,
+            concurrency: 8,
+            channels: 1,
+            ttlSeconds: 300,
+            service,
+            idPrefix: "r",
+          });
           if (seeded.errors) throw new Error(`seeding ${service} failed: ${seeded.firstError}`);
         }
-        const resolveParams = { durationMs: profile.resolve.durationMs, warmupMs: profile.resolve.warmupMs, concurrency: profile.resolve.concurrency, channels: profile.resolve.channels };
+        const resolveParams = {
+          durationMs: profile.resolve.durationMs,
+          warmupMs: profile.resolve.warmupMs,
+          concurrency: profile.resolve.concurrency,
+          channels: profile.resolve.channels,
+        };
         const resolveRounds: Array<{ plain: Measured; secured: Measured }> = [];
         const registerRounds: Array<{ plain: Measured; secured: Measured }> = [];
         const rounds = Math.max(profile.resolve.rounds, profile.register.rounds);
         for (let round = 0; round < rounds; round++) {
-          const plainResolve = await env.measure(() => loadgen!.call("sbResolve", { ...plainSide, ...resolveParams, service: "sec-plain" }));
-          const securedResolve = await env.measure(() => loadgen!.call("sbResolve", { ...securedSide, ...resolveParams, service: "sec-secured" }));
+          const plainResolve = await env.measure(() =>
+            loadgen!.call("sbResolve", { ...plainSide, ...resolveParams, service: "sec-plain" }),
+          );
+          const securedResolve = await env.measure(() =>
+            loadgen!.call("sbResolve", { ...securedSide, ...resolveParams, service: "sec-secured" }),
+          );
           check("resolve", plainResolve.value, securedResolve.value);
-          options.log(`  security round ${round + 1}: resolve plaintext ${plainResolve.value.opsPerSecond.toFixed(0)}/s, ${label} ${securedResolve.value.opsPerSecond.toFixed(0)}/s`);
+          options.log(
+            `  security round ${round + 1}: resolve plaintext ${plainResolve.value.opsPerSecond.toFixed(0)}/s, ${label} ${securedResolve.value.opsPerSecond.toFixed(0)}/s`,
+          );
           resolveRounds.push({ plain: plainResolve, secured: securedResolve });
 
-          const registerParams = { count: profile.register.count, concurrency: profile.register.concurrency, channels: 1, ttlSeconds: 60, idPrefix: "i" };
-          const plainRegister = await env.measure(() => loadgen!.call("sbRegister", { ...plainSide, ...registerParams, service: `sec-reg-plain-${round}` }));
-          const securedRegister = await env.measure(() => loadgen!.call("sbRegister", { ...securedSide, ...registerParams, service: `sec-reg-secured-${round}` }));
+          const registerParams = {
+            count: profile.register.count,
+            concurrency: profile.register.concurrency,
+            channels: 1,
+            ttlSeconds: 60,
+            idPrefix: "i",
+          };
+          const plainRegister = await env.measure(() =>
+            loadgen!.call("sbRegister", { ...plainSide, ...registerParams, service: `sec-reg-plain-${round}` }),
+          );
+          const securedRegister = await env.measure(() =>
+            loadgen!.call("sbRegister", { ...securedSide, ...registerParams, service: `sec-reg-secured-${round}` }),
+          );
           check("register", plainRegister.value, securedRegister.value);
-          options.log(`  security round ${round + 1}: register plaintext ${plainRegister.value.opsPerSecond.toFixed(0)}/s, ${label} ${securedRegister.value.opsPerSecond.toFixed(0)}/s`);
+          options.log(
+            `  security round ${round + 1}: register plaintext ${plainRegister.value.opsPerSecond.toFixed(0)}/s, ${label} ${securedRegister.value.opsPerSecond.toFixed(0)}/s`,
+          );
           registerRounds.push({ plain: plainRegister, secured: securedRegister });
         }
-        return [row("resolve (ListInstances)", profile.resolve.concurrency, label, resolveRounds), row("register", profile.register.concurrency, label, registerRounds)];
+        return [
+          row("resolve (ListInstances)", profile.resolve.concurrency, label, resolveRounds),
+          row("register", profile.register.concurrency, label, registerRounds),
+        ];
       } finally {
         env.extra.delete("server-secured");
         await secured.stop();
@@ -104,12 +141,16 @@ export async function securityScenario(
 }
 
 function describe(switches: SecuritySwitches): string {
-  const parts = [switches.tls ? (switches.clientCertificates ? "mTLS" : "TLS") : undefined, switches.auth ? "auth" : undefined].filter(Boolean);
+  const parts = [
+    switches.tls ? (switches.clientCertificates ? "mTLS" : "TLS") : undefined,
+    switches.auth ? "auth" : undefined,
+  ].filter(Boolean);
   return parts.length > 0 ? parts.join(" + ") : "nothing on";
 }
 
 function check(what: string, plain: Throughput, secured: Throughput): void {
-  if (plain.errors || secured.errors) throw new Error(`${what} errors: plaintext ${plain.firstError ?? 0}, secured ${secured.firstError ?? 0}`);
+  if (plain.errors || secured.errors)
+    throw new Error(`${what} errors: plaintext ${plain.firstError ?? 0}, secured ${secured.firstError ?? 0}`);
 }
 
 function row(what: string, concurrency: number, label: string, rounds: Array<{ plain: Measured; secured: Measured }>): Row {
@@ -118,8 +159,18 @@ function row(what: string, concurrency: number, label: string, rounds: Array<{ p
   const securedCpu = cpuMicrosPerOp(secured.usage, secured.value.ops);
   return {
     scenario: `8. Security: ${what} with ${label} vs plaintext, ${concurrency} in flight`,
-    baseline: { label: `plaintext server; server ${plainCpu.server} µs CPU/op`, value: plain.value.opsPerSecond, unit: "ops/s", ...plain.value.latency },
-    result: { label: `${label} server; server ${securedCpu["server-secured"]} µs CPU/op`, value: secured.value.opsPerSecond, unit: "ops/s", ...secured.value.latency },
+    baseline: {
+      label: `plaintext server; server ${plainCpu.server} µs CPU/op`,
+      value: plain.value.opsPerSecond,
+      unit: "ops/s",
+      ...plain.value.latency,
+    },
+    result: {
+      label: `${label} server; server ${securedCpu["server-secured"]} µs CPU/op`,
+      value: secured.value.opsPerSecond,
+      unit: "ops/s",
+      ...secured.value.latency,
+    },
     ratio: ratio(secured.value.opsPerSecond, plain.value.opsPerSecond),
     target: { text: "≥ 0.9× plaintext", met: secured.value.opsPerSecond >= 0.9 * plain.value.opsPerSecond },
     usage: { baseline: plain.usage, result: secured.usage },

@@ -36,7 +36,11 @@ export interface SoakProfile {
 
 export async function soakScenario(options: BenchOptions, profile: SoakProfile): Promise<Row[]> {
   const etcd = await startEtcd();
-  const server = await startServerProcess({ etcdEndpoint: etcd.endpoint, fromDist: options.fromDist, logLevel: options.serverLogLevel });
+  const server = await startServerProcess({
+    etcdEndpoint: etcd.endpoint,
+    fromDist: options.fromDist,
+    logLevel: options.serverLogLevel,
+  });
   const clients: SwitchboardClient[] = [];
   const stopLoad = new AbortController();
   const cleanup: Array<() => void> = [];
@@ -67,7 +71,7 @@ export async function soakScenario(options: BenchOptions, profile: SoakProfile):
         if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest));
       }
     })();
-    for (let next = 0; next < profile.instances; ) {
+    for (let next = 0; next < profile.instances;) {
       await Promise.all(
         Array.from({ length: Math.min(20, profile.instances - next) }, async () => {
           const i = next++;
@@ -87,7 +91,12 @@ export async function soakScenario(options: BenchOptions, profile: SoakProfile):
     const procs: WatcherProcess[] = [];
     const per = Math.ceil(profile.watchers / profile.watcherProcesses);
     for (let left = profile.watchers; left > 0; left -= per) {
-      procs.push(startWatchers([server.grpcAddress], services.join(","), Math.min(per, left), 100, { REMOVAL_WATCH: "^i\\d+$", NO_EVENT_LOG: "1" }));
+      procs.push(
+        startWatchers([server.grpcAddress], services.join(","), Math.min(per, left), 100, {
+          REMOVAL_WATCH: "^i\\d+$",
+          NO_EVENT_LOG: "1",
+        }),
+      );
     }
     cleanup.push(() => procs.forEach((p) => p.child.kill("SIGKILL")));
     await Promise.all(procs.map((p) => p.ready));
@@ -124,7 +133,10 @@ export async function soakScenario(options: BenchOptions, profile: SoakProfile):
           } else {
             const service = services[n % services.length]!;
             const id = `churn-${n}`;
-            await driver.registry.register({ instance: { service, instanceId: id, address: "127.0.0.1", port: 9 }, ttlSeconds: 300 });
+            await driver.registry.register({
+              instance: { service, instanceId: id, address: "127.0.0.1", port: 9 },
+              ttlSeconds: 300,
+            });
             churn.push({ service, id });
           }
         } else {
@@ -162,13 +174,15 @@ export async function soakScenario(options: BenchOptions, profile: SoakProfile):
       lastRevision = Math.max(lastRevision, Number(listed.revision));
     }
     const settle = performance.now();
-    while (procs.some((p) => p.min < lastRevision) && performance.now() - settle < 60_000) await new Promise((resolve) => setTimeout(resolve, 200));
+    while (procs.some((p) => p.min < lastRevision) && performance.now() - settle < 60_000)
+      await new Promise((resolve) => setTimeout(resolve, 200));
     const entries = (await Promise.all(procs.map((p) => p.report()))).flat();
     const wrongFinal = entries.filter((e) => JSON.stringify([...e.last].sort()) !== expected.get(e.service)).length;
     const falseRemovals = entries.reduce((sum, e) => sum + e.watchedRemovals, 0);
 
     const afterWarmup = samples.filter((s) => s.at >= profile.warmupMs);
-    if (afterWarmup.length < 6) throw new Error(`soak too short for the RSS check: ${afterWarmup.length} samples after warm-up (need 6)`);
+    if (afterWarmup.length < 6)
+      throw new Error(`soak too short for the RSS check: ${afterWarmup.length} samples after warm-up (need 6)`);
     const mean = (xs: Array<{ rss: number }>) => xs.reduce((a, s) => a + s.rss, 0) / xs.length;
     const baseRss = mean(afterWarmup.slice(0, 3));
     const endRss = mean(afterWarmup.slice(-3));
@@ -190,7 +204,10 @@ export async function soakScenario(options: BenchOptions, profile: SoakProfile):
       usage: {},
       details: { samples, changes, changeFailures, heartbeatFailures, falseRemovals, wrongFinal, growth },
     };
-    if (!met) throw new Error(`FAIL soak: RSS growth ${(growth * 100).toFixed(1)} %, false removals ${falseRemovals}, wrong final ${wrongFinal}`);
+    if (!met)
+      throw new Error(
+        `FAIL soak: RSS growth ${(growth * 100).toFixed(1)} %, false removals ${falseRemovals}, wrong final ${wrongFinal}`,
+      );
     return [row];
   } finally {
     stopLoad.abort();

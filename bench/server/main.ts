@@ -28,7 +28,8 @@ function flag(name: string, fallback: string): string {
 
 // BENCH_SERVER_MODULE benchmarks another build of the server (e.g. a patched copy of src/ for an A/B run).
 const from =
-  process.env.BENCH_SERVER_MODULE ?? (process.env.BENCH_SERVER_FROM === "dist" ? "../../dist/src/server/index.js" : "../../src/server/index.js");
+  process.env.BENCH_SERVER_MODULE ??
+  (process.env.BENCH_SERVER_FROM === "dist" ? "../../dist/src/server/index.js" : "../../src/server/index.js");
 const { startServer } = (await import(from)) as typeof ServerModule;
 
 const etcdEndpoints = flag("etcd-endpoints", "")

@@ -61,7 +61,13 @@ async function main(): Promise<void> {
   const payments = createClientFactory().use(retry).create(PaymentsServiceDefinition, channel);
 
   let agent: Agent | undefined;
-  const health = createHealthEndpoint({ agent: { get status() { return agent?.status ?? "idle"; } } });
+  const health = createHealthEndpoint({
+    agent: {
+      get status() {
+        return agent?.status ?? "idle";
+      },
+    },
+  });
   let orders = 0;
 
   async function placeOrder(request: IncomingMessage, response: ServerResponse): Promise<void> {

@@ -81,7 +81,14 @@ async function main(): Promise<void> {
 
   // 4. Monitoring: {"status":"UP"} while the agent runs, DOWN once it drains.
   let agent: Agent | undefined;
-  const health = await serveHealth({ port: Number(env.HEALTH_PORT ?? 0), agent: { get status() { return agent?.status ?? "idle"; } } });
+  const health = await serveHealth({
+    port: Number(env.HEALTH_PORT ?? 0),
+    agent: {
+      get status() {
+        return agent?.status ?? "idle";
+      },
+    },
+  });
 
   // 3. Registration: on a lease kept alive by the agent, with the health check Switchboard runs.
   agent = createAgent({

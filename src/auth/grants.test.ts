@@ -44,11 +44,11 @@ describe("allows", () => {
   });
 
   it("describes scopes for messages", () => {
-    expect([describeAccessScope({}), describeAccessScope({ namespace: "shop" }), describeAccessScope({ namespace: "shop", service: "o" })]).toEqual([
-      "*",
-      "shop/*",
-      "shop/o",
-    ]);
+    expect([
+      describeAccessScope({}),
+      describeAccessScope({ namespace: "shop" }),
+      describeAccessScope({ namespace: "shop", service: "o" }),
+    ]).toEqual(["*", "shop/*", "shop/o"]);
   });
 });
 

@@ -78,12 +78,18 @@ const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 export function validateGrant(grant: Grant, field: string): Grant {
   if (!ROLES.includes(grant.role)) throw new InvalidArgumentError(`${field}.role`, `expected one of ${ROLES.join(", ")}`);
   if (grant.namespace !== "*" && !NAME.test(grant.namespace)) {
-    throw new InvalidArgumentError(`${field}.namespace`, `expected "*" or a DNS-1123 label, got ${JSON.stringify(grant.namespace.slice(0, 64))}`);
+    throw new InvalidArgumentError(
+      `${field}.namespace`,
+      `expected "*" or a DNS-1123 label, got ${JSON.stringify(grant.namespace.slice(0, 64))}`,
+    );
   }
   if (grant.service !== undefined) {
     if (grant.namespace === "*") throw new InvalidArgumentError(`${field}.service`, 'a service needs a namespace, not "*"');
     if (!NAME.test(grant.service)) {
-      throw new InvalidArgumentError(`${field}.service`, `expected a DNS-1123 label, got ${JSON.stringify(grant.service.slice(0, 64))}`);
+      throw new InvalidArgumentError(
+        `${field}.service`,
+        `expected a DNS-1123 label, got ${JSON.stringify(grant.service.slice(0, 64))}`,
+      );
     }
   }
   return grant;

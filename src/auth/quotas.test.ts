@@ -20,7 +20,9 @@ describe("quotas", () => {
     let now = 0;
     const quotas = createQuotas({ registrationsPerSecond: 3, now: () => now });
     for (let i = 0; i < 3; i++) quotas.takeRegistration("token:a");
-    expect(() => quotas.takeRegistration("token:a")).toThrow("quota registrations-per-second exceeded: at most 3 per second for token:a");
+    expect(() => quotas.takeRegistration("token:a")).toThrow(
+      "quota registrations-per-second exceeded: at most 3 per second for token:a",
+    );
     expect(() => quotas.takeRegistration("token:b")).not.toThrow();
     now += 334; // one more token refilled
     quotas.takeRegistration("token:a");

@@ -38,7 +38,9 @@ export function createQuotas(options: QuotaOptions = {}): Quotas {
       if (maxStreams <= 0) return () => undefined;
       const open = streams.get(identity) ?? 0;
       if (open >= maxStreams) {
-        throw new ResourceExhaustedError(`quota max-streams-per-token exceeded: ${open} of ${maxStreams} streams open for ${identity}`);
+        throw new ResourceExhaustedError(
+          `quota max-streams-per-token exceeded: ${open} of ${maxStreams} streams open for ${identity}`,
+        );
       }
       streams.set(identity, open + 1);
       let released = false;

@@ -7,7 +7,9 @@ const keyLine = (id: string) => `${id} ${randomBytes(32).toString("base64")}`;
 describe("secret box", () => {
   it("seals with the newest key, opens with any, and never shows the plaintext", () => {
     const oldKeys = parseSecretKeys(keyLine("k1"));
-    const rotated = parseSecretKeys(`# keys\n${keyLine("k0")}\n\n${oldKeys.map((k) => `${k.id} ${k.key.toString("base64")}`).join("")}\n${keyLine("k2")}\n`);
+    const rotated = parseSecretKeys(
+      `# keys\n${keyLine("k0")}\n\n${oldKeys.map((k) => `${k.id} ${k.key.toString("base64")}`).join("")}\n${keyLine("k2")}\n`,
+    );
     const before = createSecretBox(oldKeys);
     const after = createSecretBox(rotated);
     const sealed = before.seal("hunter2-password");
@@ -22,7 +24,9 @@ describe("secret box", () => {
     const box = createSecretBox(parseSecretKeys(`${keyLine("a")}\n${keyLine("b")}`));
     const sealed = box.seal("top-secret");
     const other = createSecretBox(parseSecretKeys(keyLine("c")));
-    expect(() => other.open(sealed)).toThrow(new SecretKeyError('secret value sealed with key "b", which is not in the key file'));
+    expect(() => other.open(sealed)).toThrow(
+      new SecretKeyError('secret value sealed with key "b", which is not in the key file'),
+    );
     const parts = sealed.split(":");
     const relabelled = [parts[0], "a", ...parts.slice(2)].join(":");
     expect(() => box.open(relabelled)).toThrow(SecretKeyError);

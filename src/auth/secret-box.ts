@@ -66,7 +66,13 @@ export function createSecretBox(keys: readonly SecretKey[]): SecretBox {
       // The key id is authenticated too: a value cannot be relabelled to another key.
       cipher.setAAD(Buffer.from(current.id));
       const ciphertext = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
-      return [VERSION, current.id, iv.toString("base64url"), cipher.getAuthTag().toString("base64url"), ciphertext.toString("base64url")].join(":");
+      return [
+        VERSION,
+        current.id,
+        iv.toString("base64url"),
+        cipher.getAuthTag().toString("base64url"),
+        ciphertext.toString("base64url"),
+      ].join(":");
     },
     open(sealed) {
       const parts = sealed.split(":");
@@ -80,7 +86,9 @@ export function createSecretBox(keys: readonly SecretKey[]): SecretBox {
         decipher.setAuthTag(Buffer.from(tag, "base64url"));
         return Buffer.concat([decipher.update(Buffer.from(ciphertext, "base64url")), decipher.final()]).toString("utf8");
       } catch {
-        throw new SecretKeyError(`secret value sealed with key "${id}" does not authenticate (damaged, or a different key with that id)`);
+        throw new SecretKeyError(
+          `secret value sealed with key "${id}" does not authenticate (damaged, or a different key with that id)`,
+        );
       }
     },
     keyIdOf(sealed) {

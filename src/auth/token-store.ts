@@ -106,27 +106,38 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
 
   return {
     authenticate(bearer) {
-      if (bearer === undefined || bearer === "") throw new UnauthenticatedError("missing bearer token (authorization: Bearer <token>)");
+      if (bearer === undefined || bearer === "")
+        throw new UnauthenticatedError("missing bearer token (authorization: Bearer <token>)");
       const parsed = parseToken(bearer);
       if (!parsed) throw new UnauthenticatedError("malformed bearer token");
       const record = read(parsed.id);
       // One message for unknown and revoked: nothing tells a guesser which ids exist.
       if (!record || !verifySecret(parsed.secret, record.secretHash)) throw new UnauthenticatedError("unknown or revoked token");
-      if (record.expiresAt !== undefined && record.expiresAt <= now()) throw new UnauthenticatedError(`token ${record.id} has expired`);
+      if (record.expiresAt !== undefined && record.expiresAt <= now())
+        throw new UnauthenticatedError(`token ${record.id} has expired`);
       return record;
     },
 
     async create(input) {
       const description = input.description ?? "";
-      if (description.length > MAX_DESCRIPTION) throw new InvalidArgumentError("description", `at most ${MAX_DESCRIPTION} characters`);
+      if (description.length > MAX_DESCRIPTION)
+        throw new InvalidArgumentError("description", `at most ${MAX_DESCRIPTION} characters`);
       if (input.grants.length === 0) throw new InvalidArgumentError("grants", "at least one grant");
       if (input.grants.length > MAX_GRANTS) throw new InvalidArgumentError("grants", `at most ${MAX_GRANTS}`);
       const grants = input.grants.map((grant, i) => validateGrant(grant, `grants[${i}]`));
       const ttl = input.ttlSeconds ?? 0;
-      if (!Number.isInteger(ttl) || ttl < 0 || ttl > MAX_TTL_SECONDS) throw new InvalidArgumentError("ttl_seconds", `0..${MAX_TTL_SECONDS}`);
+      if (!Number.isInteger(ttl) || ttl < 0 || ttl > MAX_TTL_SECONDS)
+        throw new InvalidArgumentError("ttl_seconds", `0..${MAX_TTL_SECONDS}`);
       const { token, id, secretHash } = newToken();
       const createdAt = now();
-      const record: TokenRecord = { id, secretHash, description, grants, createdAt, ...(ttl > 0 && { expiresAt: createdAt + ttl * 1000 }) };
+      const record: TokenRecord = {
+        id,
+        secretHash,
+        description,
+        grants,
+        createdAt,
+        ...(ttl > 0 && { expiresAt: createdAt + ttl * 1000 }),
+      };
       const revision = await put(record, [{ key: tokensPrefix + id, modRevision: 0 }]);
       if (revision === undefined) throw new Error("token id collision"); // 64 random bits: a bug, not a user error
       await cache.waitForRevision(revision);

@@ -14,9 +14,19 @@ describe("tokens", () => {
   });
 
   it("rejects malformed tokens", () => {
-    for (const text of ["", "abc", "abcdefgh.", ".secretsecretsecretsecretsecretsecret", "ABCDEFGH.secretsecretsecretsecretsecretsecret", "abcdefgh.short"]) {
+    for (const text of [
+      "",
+      "abc",
+      "abcdefgh.",
+      ".secretsecretsecretsecretsecretsecret",
+      "ABCDEFGH.secretsecretsecretsecretsecretsecret",
+      "abcdefgh.short",
+    ]) {
       expect(parseToken(text), text).toBeUndefined();
     }
-    expect(parseToken("abcdefgh.secretsecretsecretsecretsecretsecret")).toEqual({ id: "abcdefgh", secret: "secretsecretsecretsecretsecretsecret" });
+    expect(parseToken("abcdefgh.secretsecretsecretsecretsecretsecret")).toEqual({
+      id: "abcdefgh",
+      secret: "secretsecretsecretsecretsecretsecret",
+    });
   });
 });

@@ -60,4 +60,4 @@ export function verifySecret(secret: string, secretHash: string): boolean {
 
 /** The format rule, for error messages and docs. */
 export const TOKEN_FORMAT =
-  "<id>.<secret>: id 8..64 of [a-z0-9], secret 32..256 of [A-Za-z0-9_-] (e.g. `echo \"$(openssl rand -hex 8).$(openssl rand -hex 32)\"`)";
+  '<id>.<secret>: id 8..64 of [a-z0-9], secret 32..256 of [A-Za-z0-9_-] (e.g. `echo "$(openssl rand -hex 8).$(openssl rand -hex 32)"`)';

@@ -154,7 +154,10 @@ export function createKeySpaceCache(options: KeySpaceCacheOptions): KeySpaceCach
         reject: (error) => finish(() => reject(error)),
       };
       const timer = setTimeout(
-        () => waiter.reject(new StoreUnavailableError(`not caught up to revision ${minRevision} within ${timeoutMs} ms (at ${revision})`)),
+        () =>
+          waiter.reject(
+            new StoreUnavailableError(`not caught up to revision ${minRevision} within ${timeoutMs} ms (at ${revision})`),
+          ),
         timeoutMs,
       );
       const onAbort = () => waiter.reject(signal!.reason);
@@ -174,7 +177,10 @@ export function createKeySpaceCache(options: KeySpaceCacheOptions): KeySpaceCach
 /** The promise, or StoreUnavailableError after timeoutMs, or the abort reason. */
 function withTimeout<T>(promise: Promise<T>, timeoutMs: number, signal?: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => finish(() => reject(new StoreUnavailableError(`store did not answer within ${timeoutMs} ms`))), timeoutMs);
+    const timer = setTimeout(
+      () => finish(() => reject(new StoreUnavailableError(`store did not answer within ${timeoutMs} ms`))),
+      timeoutMs,
+    );
     const onAbort = () => finish(() => reject(signal!.reason));
     let settled = false;
     function finish(settle: () => void): void {

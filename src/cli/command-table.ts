@@ -12,4 +12,16 @@ import { watchCommand } from "./commands/watch.js";
 import { xdsBootstrapCommand } from "./commands/xds-bootstrap.js";
 
 /** Every `switchboard` subcommand, in the order `--help` lists them. Add yours here. */
-export const COMMANDS: readonly Command[] = [serveCommand, healthCheckCommand, configCommand, servicesCommand, instancesCommand, watchCommand, registerCommand, deregisterCommand, healthCommand, tokenCommand, xdsBootstrapCommand];
+export const COMMANDS: readonly Command[] = [
+  serveCommand,
+  healthCheckCommand,
+  configCommand,
+  servicesCommand,
+  instancesCommand,
+  watchCommand,
+  registerCommand,
+  deregisterCommand,
+  healthCommand,
+  tokenCommand,
+  xdsBootstrapCommand,
+];

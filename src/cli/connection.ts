@@ -75,7 +75,12 @@ export async function withClient(
   run: (client: SwitchboardClient) => Promise<number>,
 ): Promise<number> {
   const target = connectionTarget(flags, env);
-  const client = createSwitchboardClient({ addresses: target.addresses, defaultTimeoutMs: callTimeout(flags), tls: tlsFrom(flags, env), ...tokenOf(flags, env) });
+  const client = createSwitchboardClient({
+    addresses: target.addresses,
+    defaultTimeoutMs: callTimeout(flags),
+    tls: tlsFrom(flags, env),
+    ...tokenOf(flags, env),
+  });
   try {
     return await run(client);
   } catch (error) {

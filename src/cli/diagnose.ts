@@ -52,7 +52,10 @@ export function diagnoseAddress(address: string, timeoutMs = 2000): Promise<stri
       resolve(problem);
     };
     const timer = setTimeout(
-      () => finish(socket?.readyState === "open" ? `connected, but no answer within ${timeoutMs} ms` : `no answer within ${timeoutMs} ms`),
+      () =>
+        finish(
+          socket?.readyState === "open" ? `connected, but no answer within ${timeoutMs} ms` : `no answer within ${timeoutMs} ms`,
+        ),
       timeoutMs,
     );
     socket = connect({ host: target.host, port: target.port });
@@ -65,7 +68,11 @@ export function diagnoseAddress(address: string, timeoutMs = 2000): Promise<stri
         finish(received[3] === SETTINGS_FRAME_TYPE ? undefined : "does not speak gRPC (no HTTP/2 answer)");
       }
     });
-    socket.once("end", () => finish(received.length === 0 ? "closed the connection without answering gRPC" : "does not speak gRPC (no HTTP/2 answer)"));
-    socket.once("error", (error: NodeJS.ErrnoException) => finish(ERRNO_REASONS[error.code ?? ""] ?? `${error.code ?? error.message}`));
+    socket.once("end", () =>
+      finish(received.length === 0 ? "closed the connection without answering gRPC" : "does not speak gRPC (no HTTP/2 answer)"),
+    );
+    socket.once("error", (error: NodeJS.ErrnoException) =>
+      finish(ERRNO_REASONS[error.code ?? ""] ?? `${error.code ?? error.message}`),
+    );
   });
 }

@@ -11,7 +11,9 @@ import { UsageError } from "./command.js";
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
 /** What parseArgs answers for these options (strict, positionals allowed). */
-export type ParsedFlags<T extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: true }>>;
+export type ParsedFlags<T extends Options> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: true }>
+>;
 
 export interface ParseFlagsSettings {
   /**
@@ -25,7 +27,11 @@ export interface ParseFlagsSettings {
  * parseArgs (strict, positionals allowed) that throws UsageError naming the flag:
  * "unknown flag --bogus", "--ttl needs a value", "--json takes no value".
  */
-export function parseFlags<T extends Options>(argv: readonly string[], options: T, settings: ParseFlagsSettings = {}): ParsedFlags<T> {
+export function parseFlags<T extends Options>(
+  argv: readonly string[],
+  options: T,
+  settings: ParseFlagsSettings = {},
+): ParsedFlags<T> {
   const args = withOptionalValues(argv, options, settings.optionalValue ?? []);
   // Non-strict first: its tokens say exactly which flag is wrong, without reading Node's message.
   const { tokens } = parseArgs({ args, options, strict: false, allowPositionals: true, tokens: true });
@@ -37,7 +43,9 @@ export function parseFlags<T extends Options>(argv: readonly string[], options: 
     if (option.type === "string") {
       if (token.value === undefined) throw new UsageError(`${token.rawName} needs a value`);
       if (token.inlineValue === false && token.value.startsWith("-")) {
-        throw new UsageError(`${token.rawName} needs a value, got the flag "${token.value}" (write ${token.rawName}=${token.value} if that is the value)`);
+        throw new UsageError(
+          `${token.rawName} needs a value, got the flag "${token.value}" (write ${token.rawName}=${token.value} if that is the value)`,
+        );
       }
     }
   }
@@ -60,7 +68,12 @@ function withOptionalValues(argv: readonly string[], options: Options, names: re
     }
     const name = arg.startsWith("--") ? arg.slice(2) : undefined;
     const next = argv[i + 1];
-    if (name !== undefined && names.includes(name) && options[name]?.type === "string" && (next === undefined || next.startsWith("-"))) {
+    if (
+      name !== undefined &&
+      names.includes(name) &&
+      options[name]?.type === "string" &&
+      (next === undefined || next.startsWith("-"))
+    ) {
       result.push(`${arg}=`);
     } else {
       result.push(arg);

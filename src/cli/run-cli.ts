@@ -6,11 +6,7 @@ import { VERSION } from "./version.js";
  * Dispatches `switchboard [--version|--help] <command> [args]` to a command
  * and resolves with the process exit code.
  */
-export async function runCli(
-  argv: string[],
-  commands: readonly Command[],
-  io: Omit<CliContext, "argv">,
-): Promise<number> {
+export async function runCli(argv: string[], commands: readonly Command[], io: Omit<CliContext, "argv">): Promise<number> {
   const [first, ...rest] = argv;
   if (first === "--version" || first === "-v" || first === "version") {
     io.stdout.write(`switchboard ${VERSION}\n`);

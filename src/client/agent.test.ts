@@ -101,7 +101,10 @@ describe("agent", () => {
     const events: AgentEvent[] = [];
     const starting = startAgent({ client, instance, ttlSeconds: 3, backoff: FAST, clock, onEvent: (e) => events.push(e) });
     // Two refusals, each followed by one backoff timer (≤ 10 ms, then ≤ 20 ms).
-    for (const [refused, backoffMs] of [[1, 10], [2, 20]] as const) {
+    for (const [refused, backoffMs] of [
+      [1, 10],
+      [2, 20],
+    ] as const) {
       await waitFor(() => count(fake.calls, "Register") === refused && clock.pending() === 1);
       await clock.advance(backoffMs);
     }
@@ -144,7 +147,9 @@ describe("agent", () => {
     let done = false;
     const drained = agent.drain().then(() => (done = true));
     // DRAINING is written, then the grace timer waits beside the renewal timers.
-    await waitFor(() => fake.instances.get(key)?.state === InstanceState.INSTANCE_STATE_DRAINING && clock.pending() === BETWEEN_RENEWALS + 1);
+    await waitFor(
+      () => fake.instances.get(key)?.state === InstanceState.INSTANCE_STATE_DRAINING && clock.pending() === BETWEEN_RENEWALS + 1,
+    );
     expect(agent.status).toBe("draining");
     await clock.advance(299);
     expect(done).toBe(false);

@@ -93,7 +93,12 @@ export interface Agent {
    */
   start(signal?: AbortSignal): Promise<Instance>;
   /** Changes state, weight, metadata or tags; re-registrations keep the change. */
-  update(change: { state?: InstanceState; weight?: number; metadata?: Record<string, string>; tags?: string[] }): Promise<Instance>;
+  update(change: {
+    state?: InstanceState;
+    weight?: number;
+    metadata?: Record<string, string>;
+    tags?: string[];
+  }): Promise<Instance>;
   /** DRAINING, then wait `graceMs` (default drainGraceMs), then deregister and stop. */
   drain(options?: { graceMs?: number }): Promise<void>;
   /** Deregisters at once and stops keeping alive. Safe to call twice. */

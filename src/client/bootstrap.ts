@@ -199,13 +199,16 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<Bootstr
   const profile = options.profile ?? env[PROFILE_ENV] ?? "";
   const envPrefix = options.envPrefix === undefined ? CONFIG_ENV_PREFIX : options.envPrefix;
   const cacheFile = chooseCacheFile(options.cacheFile, env[CACHE_FILE_ENV], namespace, service, profile);
-  const logger = options.logger ?? pino({ name: "switchboard-bootstrap", level: "info" }, pino.destination({ dest: 2, sync: true }));
+  const logger =
+    options.logger ?? pino({ name: "switchboard-bootstrap", level: "info" }, pino.destination({ dest: 2, sync: true }));
   const target = { namespace, service, profile };
   const ownClient = options.client === undefined;
   const address = options.address ?? env[ADDRESS_ENV];
   const tls = options.tls ?? clientTlsFromEnv(env) ?? false;
   const token = options.client ? undefined : resolveToken(options, env);
-  const client = options.client ?? createSwitchboardClient({ address: address || DEFAULT_ADDRESS, tls, ...(token !== undefined && { token }) });
+  const client =
+    options.client ??
+    createSwitchboardClient({ address: address || DEFAULT_ADDRESS, tls, ...(token !== undefined && { token }) });
 
   let entries: ResolvedEntry[];
   let revision: number;
@@ -260,7 +263,8 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<Bootstr
           if (update.type !== "view") continue;
           const wasCacheFile = source === "cache-file";
           source = "control-plane";
-          if (wasCacheFile) logger.info({ ...target, revision: update.revision }, "control plane reachable again; configuration refreshed");
+          if (wasCacheFile)
+            logger.info({ ...target, revision: update.revision }, "control plane reachable again; configuration refreshed");
           const visible = update.entries.filter((entry) => !entry.redacted);
           const next = computeEffective(visible, overrides, envPrefix);
           const changedKeys = diffEffective(effective, next);
@@ -293,7 +297,9 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<Bootstr
     // Any spelling that maps to a set variable ("db.pool_size" for "db.pool-size").
     const variable = envVarFor(key, envPrefix);
     const value = overrides.get(variable);
-    return value === undefined ? undefined : { key, value, contentType: "text/plain", origin: "env", revision: 0, envVar: variable };
+    return value === undefined
+      ? undefined
+      : { key, value, contentType: "text/plain", origin: "env", revision: 0, envVar: variable };
   };
 
   const config: BootstrappedConfig = {
@@ -311,7 +317,11 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<Bootstr
     },
     require(key) {
       const entry = lookup(key);
-      if (entry === undefined) throw new InvalidArgumentError(key, `missing: set it in Switchboard or as ${envPrefix === false ? "config" : envVarFor(key, envPrefix)}`);
+      if (entry === undefined)
+        throw new InvalidArgumentError(
+          key,
+          `missing: set it in Switchboard or as ${envPrefix === false ? "config" : envVarFor(key, envPrefix)}`,
+        );
       return entry.value;
     },
     has: (key) => lookup(key) !== undefined,
@@ -319,7 +329,8 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<Bootstr
       const entry = lookup(key);
       if (entry === undefined) return fallback;
       const value = Number(entry.value.trim());
-      if (entry.value.trim() === "" || !Number.isFinite(value)) throw new InvalidArgumentError(key, `"${entry.value}" is not a number`);
+      if (entry.value.trim() === "" || !Number.isFinite(value))
+        throw new InvalidArgumentError(key, `"${entry.value}" is not a number`);
       return value;
     },
     getBoolean(key: string, fallback?: boolean) {
@@ -336,7 +347,10 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<Bootstr
       try {
         return (entry.contentType === "application/yaml" ? parseYaml(entry.value) : JSON.parse(entry.value)) as T;
       } catch (error) {
-        throw new InvalidArgumentError(key, `is not valid ${entry.contentType === "application/yaml" ? "YAML" : "JSON"}: ${(error as Error).message}`);
+        throw new InvalidArgumentError(
+          key,
+          `is not valid ${entry.contentType === "application/yaml" ? "YAML" : "JSON"}: ${(error as Error).message}`,
+        );
       }
     },
     keys: () => [...effective.keys()].sort(),
@@ -393,7 +407,14 @@ function computeEffective(
     const override = variable === undefined ? undefined : overrides.get(variable);
     if (override !== undefined && variable !== undefined) {
       used.add(variable);
-      effective.set(entry.key, { key: entry.key, value: override, contentType: entry.contentType, origin: "env", revision: 0, envVar: variable });
+      effective.set(entry.key, {
+        key: entry.key,
+        value: override,
+        contentType: entry.contentType,
+        origin: "env",
+        revision: 0,
+        envVar: variable,
+      });
     } else {
       effective.set(entry.key, {
         key: entry.key,
@@ -408,7 +429,8 @@ function computeEffective(
     for (const [variable, value] of overrides) {
       if (used.has(variable)) continue;
       const key = variable.slice(prefix.length).toLowerCase().replace(/_/g, ".");
-      if (!effective.has(key)) effective.set(key, { key, value, contentType: "text/plain", origin: "env", revision: 0, envVar: variable });
+      if (!effective.has(key))
+        effective.set(key, { key, value, contentType: "text/plain", origin: "env", revision: 0, envVar: variable });
     }
   }
   return effective;
@@ -464,7 +486,8 @@ async function loadCacheFile(
   try {
     content = JSON.parse(await readFile(file, "utf8")) as CacheFileContent;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") logger.warn({ err: error, cacheFile: file }, "config cache file unreadable");
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT")
+      logger.warn({ err: error, cacheFile: file }, "config cache file unreadable");
     return undefined;
   }
   if (

@@ -73,9 +73,7 @@ describe("createSwitchboardClient", () => {
   it("throws domain errors from calls", async () => {
     const client = createSwitchboardClient({ address: fake.address });
     try {
-      await expect(client.registry.register({ instance: { service: "orders" } })).rejects.toBeInstanceOf(
-        InvalidArgumentError,
-      );
+      await expect(client.registry.register({ instance: { service: "orders" } })).rejects.toBeInstanceOf(InvalidArgumentError);
       await expect(
         client.registry.deregister({ namespace: "default", service: "orders", instanceId: "nope" }),
       ).rejects.toBeInstanceOf(NotFoundError);

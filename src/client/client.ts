@@ -113,9 +113,7 @@ export function createSwitchboardClient(options: SwitchboardClientOptions = {}):
   function facade<Service extends CompatServiceDefinition>(
     definition: Service & { methods: Record<string, { requestStream: boolean; responseStream: boolean }> },
   ): Client<Service, DeadlineOptions> {
-    const perAddress = channels.map(
-      (channel) => factory.create(definition, channel) as unknown as Record<string, AnyMethod>,
-    );
+    const perAddress = channels.map((channel) => factory.create(definition, channel) as unknown as Record<string, AnyMethod>);
     const result: Record<string, AnyMethod> = {};
     for (const [name, method] of Object.entries(definition.methods)) {
       const call = (index: number, request: unknown, callOptions: CallOptionsLike): unknown =>

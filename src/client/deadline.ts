@@ -19,10 +19,7 @@ export function deadlineToTime(deadline: Date | number, now = Date.now()): numbe
  * Client middleware for the `deadline` call option (nice-grpc's client does not
  * pass deadlines to grpc-js). The timer is cleared when the call ends.
  */
-export const deadlineMiddleware: ClientMiddleware<DeadlineOptions> = async function* deadlineMiddleware<
-  Request,
-  Response,
->(
+export const deadlineMiddleware: ClientMiddleware<DeadlineOptions> = async function* deadlineMiddleware<Request, Response>(
   call: ClientMiddlewareCall<Request, Response>,
   options: CallOptions & DeadlineOptions,
 ): AsyncGenerator<Response, Response | void, undefined> {

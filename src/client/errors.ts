@@ -1,7 +1,6 @@
 import { ClientError, Status } from "nice-grpc-common";
 import type { CallOptions, ClientMiddlewareCall, Metadata } from "nice-grpc-common";
-import type {
-  SwitchboardError} from "../errors.js";
+import type { SwitchboardError } from "../errors.js";
 import {
   AlreadyExistsError,
   ConflictError,
@@ -21,18 +20,20 @@ const CURRENT_REVISION_TRAILER = "switchboard-current-revision";
  * mirroring the server's table. Statuses not listed (UNAUTHENTICATED,
  * DEADLINE_EXCEEDED, INTERNAL, ...) stay nice-grpc `ClientError`s.
  */
-const ERROR_BY_STATUS: ReadonlyMap<Status, (details: string, trailer: Metadata | undefined) => SwitchboardError> =
-  new Map<Status, (details: string, trailer: Metadata | undefined) => SwitchboardError>([
-    [Status.INVALID_ARGUMENT, (details) => invalidArgument(details)],
-    [Status.NOT_FOUND, (details) => new NotFoundError(details)],
-    [Status.ALREADY_EXISTS, (details) => new AlreadyExistsError(details)],
-    [Status.ABORTED, (details, trailer) => new ConflictError(details, currentRevision(details, trailer))],
-    [Status.FAILED_PRECONDITION, (details, trailer) => new ConflictError(details, currentRevision(details, trailer))],
-    [Status.UNAVAILABLE, (details) => new UnavailableError(details)],
-    [Status.RESOURCE_EXHAUSTED, (details) => new ResourceExhaustedError(details)],
-    [Status.UNAUTHENTICATED, (details) => new UnauthenticatedError(details)],
-    [Status.PERMISSION_DENIED, (details) => new PermissionDeniedError(details)],
-  ]);
+const ERROR_BY_STATUS: ReadonlyMap<Status, (details: string, trailer: Metadata | undefined) => SwitchboardError> = new Map<
+  Status,
+  (details: string, trailer: Metadata | undefined) => SwitchboardError
+>([
+  [Status.INVALID_ARGUMENT, (details) => invalidArgument(details)],
+  [Status.NOT_FOUND, (details) => new NotFoundError(details)],
+  [Status.ALREADY_EXISTS, (details) => new AlreadyExistsError(details)],
+  [Status.ABORTED, (details, trailer) => new ConflictError(details, currentRevision(details, trailer))],
+  [Status.FAILED_PRECONDITION, (details, trailer) => new ConflictError(details, currentRevision(details, trailer))],
+  [Status.UNAVAILABLE, (details) => new UnavailableError(details)],
+  [Status.RESOURCE_EXHAUSTED, (details) => new ResourceExhaustedError(details)],
+  [Status.UNAUTHENTICATED, (details) => new UnauthenticatedError(details)],
+  [Status.PERMISSION_DENIED, (details) => new PermissionDeniedError(details)],
+]);
 
 /** The server sends InvalidArgumentError as "field: reason". */
 function invalidArgument(details: string): InvalidArgumentError {

@@ -62,7 +62,10 @@ describe("serveHealth", () => {
         status: 503,
         body: {
           status: "DOWN",
-          checks: { slow: { status: "DOWN", error: "check timed out after 100 ms" }, broken: { status: "DOWN", error: "disk full" } },
+          checks: {
+            slow: { status: "DOWN", error: "check timed out after 100 ms" },
+            broken: { status: "DOWN", error: "disk full" },
+          },
         },
       });
     } finally {

@@ -1,6 +1,13 @@
 // The Switchboard SDK. Services join the platform with these, no sidecar needed.
 export { createSwitchboardClient } from "./client.js";
-export type { SwitchboardClient, SwitchboardClientOptions, RegistryClient, ConfigClient, HealthClient, AuthClient } from "./client.js";
+export type {
+  SwitchboardClient,
+  SwitchboardClientOptions,
+  RegistryClient,
+  ConfigClient,
+  HealthClient,
+  AuthClient,
+} from "./client.js";
 export { CA_FILE_ENV, CERT_FILE_ENV, KEY_FILE_ENV, clientTlsFromEnv, createClientCredentials } from "./tls.js";
 export type { ClientTlsOptions } from "./tls.js";
 export { createAgent, startAgent } from "./agent.js";
@@ -21,7 +28,16 @@ export type {
   HealthState,
   ServeHealthOptions,
 } from "./health-endpoint.js";
-export { bootstrap, envVarFor, defaultCacheFile, CONFIG_ENV_PREFIX, NAMESPACE_ENV, SERVICE_ENV, PROFILE_ENV, CACHE_FILE_ENV } from "./bootstrap.js";
+export {
+  bootstrap,
+  envVarFor,
+  defaultCacheFile,
+  CONFIG_ENV_PREFIX,
+  NAMESPACE_ENV,
+  SERVICE_ENV,
+  PROFILE_ENV,
+  CACHE_FILE_ENV,
+} from "./bootstrap.js";
 export type { BootstrapOptions, BootstrappedConfig, ConfigChange, ConfigOrigin, EffectiveEntry } from "./bootstrap.js";
 export { watchConfig } from "./config-watch.js";
 export type { ConfigWatchOptions, ConfigWatchUpdate } from "./config-watch.js";

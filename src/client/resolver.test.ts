@@ -20,7 +20,9 @@ describe("parseSwitchboardTarget", () => {
       tags: [],
       zone: "",
     });
-    expect(parseSwitchboardTarget({ authority: "cp-1:7000,cp-2:7000", path: "staging/orders?tags=grpc,v2&zone=eu-1" }, "default")).toEqual({
+    expect(
+      parseSwitchboardTarget({ authority: "cp-1:7000,cp-2:7000", path: "staging/orders?tags=grpc,v2&zone=eu-1" }, "default"),
+    ).toEqual({
       addresses: ["cp-1:7000", "cp-2:7000"],
       namespace: "staging",
       service: "orders",
@@ -107,7 +109,13 @@ describe("switchboard: resolver (fake control plane)", () => {
     try {
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(b.calls).toBeGreaterThan(0);
-      fake.put({ service: "echo", instanceId: "b", address: "127.0.0.1", port: b.port, state: InstanceState.INSTANCE_STATE_DRAINING });
+      fake.put({
+        service: "echo",
+        instanceId: "b",
+        address: "127.0.0.1",
+        port: b.port,
+        state: InstanceState.INSTANCE_STATE_DRAINING,
+      });
       await quiet(b);
       await b.close();
       fake.remove("default/echo/c");

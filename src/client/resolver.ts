@@ -157,8 +157,7 @@ class SwitchboardResolver implements experimental.Resolver {
     }
     const ownConfig = channelOptions["grpc.service_config"] !== undefined;
     const disabled = channelOptions["grpc.service_config_disable_resolution"] === 1;
-    this.serviceConfig =
-      ownConfig || disabled ? null : { loadBalancingConfig: [{ round_robin: {} }], methodConfig: [] };
+    this.serviceConfig = ownConfig || disabled ? null : { loadBalancingConfig: [{ round_robin: {} }], methodConfig: [] };
   }
 
   updateResolution(): void {

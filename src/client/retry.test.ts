@@ -55,10 +55,16 @@ describe("createRetryMiddleware", () => {
   });
 
   it("gives up after maxAttempts with the last error", async () => {
-    const { client, calls } = await setup(async (call) => {
-      throw new ServerError(Status.UNAVAILABLE, `attempt ${call} unavailable`);
-    }, { ...FAST, maxAttempts: 2 });
-    await expect(client.whoAmI({ text: "" })).rejects.toMatchObject({ code: Status.UNAVAILABLE, details: "attempt 2 unavailable" });
+    const { client, calls } = await setup(
+      async (call) => {
+        throw new ServerError(Status.UNAVAILABLE, `attempt ${call} unavailable`);
+      },
+      { ...FAST, maxAttempts: 2 },
+    );
+    await expect(client.whoAmI({ text: "" })).rejects.toMatchObject({
+      code: Status.UNAVAILABLE,
+      details: "attempt 2 unavailable",
+    });
     expect(calls()).toBe(2);
   });
 
@@ -73,10 +79,13 @@ describe("createRetryMiddleware", () => {
   });
 
   it("retries the codes it is given", async () => {
-    const { client, calls } = await setup(async (call) => {
-      if (call === 1) throw new ServerError(Status.RESOURCE_EXHAUSTED, "busy");
-      return "second";
-    }, { ...FAST, retryableCodes: [Status.RESOURCE_EXHAUSTED] });
+    const { client, calls } = await setup(
+      async (call) => {
+        if (call === 1) throw new ServerError(Status.RESOURCE_EXHAUSTED, "busy");
+        return "second";
+      },
+      { ...FAST, retryableCodes: [Status.RESOURCE_EXHAUSTED] },
+    );
     expect(await client.whoAmI({ text: "" })).toEqual({ text: "second" });
     expect(calls()).toBe(2);
   });
@@ -109,9 +118,12 @@ describe("createRetryMiddleware", () => {
   });
 
   it("stops waiting between attempts when the call's signal aborts", async () => {
-    const { client, calls } = await setup(async () => {
-      throw new ServerError(Status.UNAVAILABLE, "down");
-    }, { maxAttempts: 5, backoff: { initialMs: 60_000, maxMs: 60_000 } });
+    const { client, calls } = await setup(
+      async () => {
+        throw new ServerError(Status.UNAVAILABLE, "down");
+      },
+      { maxAttempts: 5, backoff: { initialMs: 60_000, maxMs: 60_000 } },
+    );
     const controller = new AbortController();
     const answer = client.whoAmI({ text: "" }, { signal: controller.signal });
     await expect.poll(calls).toBe(1);

@@ -73,8 +73,7 @@ export function createRetryMiddleware(options: RetryOptions = {}): ClientMiddlew
       try {
         return yield* call.next(call.request, rest);
       } catch (error) {
-        const again =
-          attempt < maxAttempts && error instanceof ClientError && retryable.has(error.code) && !rest.signal?.aborted;
+        const again = attempt < maxAttempts && error instanceof ClientError && retryable.has(error.code) && !rest.signal?.aborted;
         if (!again) throw error;
         const delayMs = backoff.next();
         logger.warn({ method: call.method.path, attempt, delayMs, err: error }, "retrying call");

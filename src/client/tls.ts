@@ -52,8 +52,14 @@ export function createClientCredentials(tls: ClientTlsOptions | true): ChannelCr
     try {
       return readFileSync(file);
     } catch (error) {
-      throw new Error(`cannot read the TLS ${what} file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
+      throw new Error(`cannot read the TLS ${what} file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
+        cause: error,
+      });
     }
   };
-  return ChannelCredentials.createSsl(read(options.caFile, "CA"), read(options.keyFile, "key"), read(options.certFile, "certificate"));
+  return ChannelCredentials.createSsl(
+    read(options.caFile, "CA"),
+    read(options.keyFile, "key"),
+    read(options.certFile, "certificate"),
+  );
 }

@@ -99,7 +99,9 @@ export interface ConfigManager {
    * are skipped (counted), never overwritten. History is left as written
    * (its order is its records' revisions).
    */
-  resealSecrets(reseal: (sealed: string) => string | undefined | null): Promise<{ resealed: number; skipped: number; revision: number }>;
+  resealSecrets(
+    reseal: (sealed: string) => string | undefined | null,
+  ): Promise<{ resealed: number; skipped: number; revision: number }>;
 }
 
 /** Options of every read. */
@@ -231,7 +233,12 @@ export function createConfigManager(options: ConfigManagerOptions): ConfigManage
       if (wanted.has(entry.key)) throw new InvalidArgumentError(`${field}.key`, `duplicate key "${entry.key}"`);
       const contentType = normalizeContentType(`${field}.content_type`, entry.contentType);
       validateMaybeSecret(`${field}.value`, entry.value, contentType, entry.secret === true);
-      wanted.set(entry.key, entry.secret ? { value: seal(`${field}.secret`, entry.value), contentType, secret: true } : { value: entry.value, contentType });
+      wanted.set(
+        entry.key,
+        entry.secret
+          ? { value: seal(`${field}.secret`, entry.value), contentType, secret: true }
+          : { value: entry.value, contentType },
+      );
     });
     await ready();
 
@@ -246,12 +253,23 @@ export function createConfigManager(options: ConfigManagerOptions): ConfigManage
       for (const [key, entry] of wanted) {
         const old = existing.get(key);
         // Sealed values differ on every seal: a secret is always rewritten.
-        if (!entry.secret && !old?.record?.secret && old?.record?.value === entry.value && old.record.contentType === entry.contentType) continue;
+        if (
+          !entry.secret &&
+          !old?.record?.secret &&
+          old?.record?.value === entry.value &&
+          old.record.contentType === entry.contentType
+        )
+          continue;
         changes.push({ key, record: { ...entry, author, updatedAt, deleted: false }, current: old?.kv });
       }
       if (input.replace) {
         for (const [key, old] of existing) {
-          if (!wanted.has(key)) changes.push({ key, record: { value: "", contentType: "text/plain", author, updatedAt, deleted: true }, current: old.kv });
+          if (!wanted.has(key))
+            changes.push({
+              key,
+              record: { value: "", contentType: "text/plain", author, updatedAt, deleted: true },
+              current: old.kv,
+            });
         }
       }
       const written = changes.filter((change) => !change.record.deleted).length;
@@ -266,7 +284,10 @@ export function createConfigManager(options: ConfigManagerOptions): ConfigManage
       }
       const bytes = changes.reduce((sum, change) => sum + Buffer.byteLength(change.record.value, "utf8"), 0);
       if (bytes > maxImportBytes) {
-        throw new InvalidArgumentError("entries", `the import writes ${bytes} bytes of values; at most ${maxImportBytes} per import`);
+        throw new InvalidArgumentError(
+          "entries",
+          `the import writes ${bytes} bytes of values; at most ${maxImportBytes} per import`,
+        );
       }
 
       const ops: Operation[] = [];
@@ -282,7 +303,10 @@ export function createConfigManager(options: ConfigManagerOptions): ConfigManage
       const prunes = changes.flatMap((change) => pruneOps(scope, change.key, 1));
       const inline = ops.length + prunes.length <= maxTxnOps;
       const result = await store.txn({
-        compare: changes.map((change) => ({ key: layout.valueKey(scope, change.key), modRevision: change.current?.modRevision ?? 0 })),
+        compare: changes.map((change) => ({
+          key: layout.valueKey(scope, change.key),
+          modRevision: change.current?.modRevision ?? 0,
+        })),
         ops: inline ? [...ops, ...prunes] : ops,
       });
       if (result.succeeded) {
@@ -313,11 +337,14 @@ export function createConfigManager(options: ConfigManagerOptions): ConfigManage
 
   function storedEntry(kv: KeyValue): StoredEntry | undefined {
     const record = decodeRecord(kv.value);
-    return record && { value: record.value, contentType: record.contentType, revision: kv.modRevision, secret: record.secret === true };
+    return (
+      record && { value: record.value, contentType: record.contentType, revision: kv.modRevision, secret: record.secret === true }
+    );
   }
 
   function seal(field: string, plaintext: string): string {
-    if (!options.sealSecret) throw new InvalidArgumentError(field, "this server has no --secret-key-file: secret values cannot be stored");
+    if (!options.sealSecret)
+      throw new InvalidArgumentError(field, "this server has no --secret-key-file: secret values cannot be stored");
     return options.sealSecret(plaintext);
   }
 
@@ -371,7 +398,14 @@ export function createConfigManager(options: ConfigManagerOptions): ConfigManage
       validateExpectedRevision("expected_revision", input.expectedRevision);
       await ready();
       const stored = input.secret ? seal("secret", input.value) : input.value;
-      const record: HistoryRecord = { value: stored, contentType, author, updatedAt: now().toISOString(), deleted: false, ...(input.secret && { secret: true }) };
+      const record: HistoryRecord = {
+        value: stored,
+        contentType,
+        author,
+        updatedAt: now().toISOString(),
+        deleted: false,
+        ...(input.secret && { secret: true }),
+      };
       const { revision, previous } = await writeOne(scope, input.key, input.expectedRevision, record);
       const kv = cache.get(layout.valueKey(scope, input.key));
       const version = kv?.modRevision === revision ? kv.version : (previous?.version ?? 0) + 1;
@@ -398,7 +432,13 @@ export function createConfigManager(options: ConfigManagerOptions): ConfigManage
       validateAuthor("author", author);
       validateExpectedRevision("expected_revision", input.expectedRevision);
       await ready();
-      const record: HistoryRecord = { value: "", contentType: "text/plain", author, updatedAt: now().toISOString(), deleted: true };
+      const record: HistoryRecord = {
+        value: "",
+        contentType: "text/plain",
+        author,
+        updatedAt: now().toISOString(),
+        deleted: true,
+      };
       const { revision } = await writeOne(scope, input.key, input.expectedRevision, record);
       return { revision };
     },
@@ -466,13 +506,25 @@ function validateMaybeSecret(field: string, value: string, contentType: ValueRec
     validateValue(field, value, contentType);
   } catch (error) {
     if (!secret || !(error instanceof InvalidArgumentError)) throw error;
-    const reason = contentType === "text/plain" ? "is too large" : `is not valid ${contentType === "application/json" ? "JSON" : "YAML"} (details withheld: the value is secret)`;
-    throw new InvalidArgumentError(field, Buffer.byteLength(value, "utf8") > MAX_VALUE_BYTES ? `is larger than ${MAX_VALUE_BYTES} bytes` : reason);
+    const reason =
+      contentType === "text/plain"
+        ? "is too large"
+        : `is not valid ${contentType === "application/json" ? "JSON" : "YAML"} (details withheld: the value is secret)`;
+    throw new InvalidArgumentError(
+      field,
+      Buffer.byteLength(value, "utf8") > MAX_VALUE_BYTES ? `is larger than ${MAX_VALUE_BYTES} bytes` : reason,
+    );
   }
 }
 
 function valueRecordOf(record: HistoryRecord): ValueRecord {
-  return { value: record.value, contentType: record.contentType, author: record.author, updatedAt: record.updatedAt, ...(record.secret && { secret: true }) };
+  return {
+    value: record.value,
+    contentType: record.contentType,
+    author: record.author,
+    updatedAt: record.updatedAt,
+    ...(record.secret && { secret: true }),
+  };
 }
 
 /** "scope shop/orders/prod", with "_" for an empty service or profile. */

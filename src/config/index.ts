@@ -26,4 +26,11 @@ export type {
 } from "./types.js";
 export { changedKeys, layersFor, resolveLayers } from "./resolve.js";
 export type { LayerSource, StoredEntry } from "./resolve.js";
-export { MAX_KEY_LENGTH, MAX_VALUE_BYTES, normalizeContentType, normalizeScope, validateKey, validateValue } from "./validation.js";
+export {
+  MAX_KEY_LENGTH,
+  MAX_VALUE_BYTES,
+  normalizeContentType,
+  normalizeScope,
+  validateKey,
+  validateValue,
+} from "./validation.js";

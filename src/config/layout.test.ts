@@ -23,7 +23,13 @@ describe("config layout", () => {
   });
 
   it("round-trips records and rejects what is not one", () => {
-    const record = { value: '{"a":\n"x"}\n', contentType: "application/json" as const, author: "me", updatedAt: "2024-01-01T00:00:00.000Z", deleted: false };
+    const record = {
+      value: '{"a":\n"x"}\n',
+      contentType: "application/json" as const,
+      author: "me",
+      updatedAt: "2024-01-01T00:00:00.000Z",
+      deleted: false,
+    };
     const bytes = encodeRecord(record);
     expect(decodeRecord(bytes)).toEqual(record);
     // Raw value after one metadata line: no escaping.

@@ -29,10 +29,37 @@ describe("resolveLayers", () => {
   it("takes each key from the highest layer that has it, sorted by key", () => {
     const [nsDefault, nsProfile, svcDefault, svcProfile] = layersFor({ namespace: "n", service: "s", profile: "p" });
     const view = resolveLayers([
-      { source: nsDefault!, values: new Map([["a", entry("ns", 1)], ["b", entry("ns", 2)], ["c", entry("ns", 3)], ["d", entry("ns", 4)]]) },
-      { source: nsProfile!, values: new Map([["b", entry("nsp", 5)], ["c", entry("nsp", 6)], ["d", entry("nsp", 7)]]) },
-      { source: svcDefault!, values: new Map([["c", entry("svc", 8)], ["d", entry("svc", 9)]]) },
-      { source: svcProfile!, values: new Map([["d", entry("svcp", 10)], ["0", entry("only", 11)]]) },
+      {
+        source: nsDefault!,
+        values: new Map([
+          ["a", entry("ns", 1)],
+          ["b", entry("ns", 2)],
+          ["c", entry("ns", 3)],
+          ["d", entry("ns", 4)],
+        ]),
+      },
+      {
+        source: nsProfile!,
+        values: new Map([
+          ["b", entry("nsp", 5)],
+          ["c", entry("nsp", 6)],
+          ["d", entry("nsp", 7)],
+        ]),
+      },
+      {
+        source: svcDefault!,
+        values: new Map([
+          ["c", entry("svc", 8)],
+          ["d", entry("svc", 9)],
+        ]),
+      },
+      {
+        source: svcProfile!,
+        values: new Map([
+          ["d", entry("svcp", 10)],
+          ["0", entry("only", 11)],
+        ]),
+      },
     ]);
     expect(view.map((e) => [e.key, e.value, e.layer, e.revision])).toEqual([
       ["0", "only", "service-profile", 11],

@@ -27,7 +27,13 @@ describe("config watch hub", () => {
     cache = createKeySpaceCache({ store, prefix: PREFIX, logger });
     await cache.ready;
     config = createConfigManager({ store, cache, prefix: PREFIX, logger });
-    hub = createConfigWatchHub({ cache, layout: createConfigLayout(PREFIX), historyLimit: 100, bookmarkIntervalMs: 60_000, queueLimit: 16 });
+    hub = createConfigWatchHub({
+      cache,
+      layout: createConfigLayout(PREFIX),
+      historyLimit: 100,
+      bookmarkIntervalMs: 60_000,
+      queueLimit: 16,
+    });
   });
   afterEach(async () => {
     for (const controller of controllers.splice(0)) controller.abort();

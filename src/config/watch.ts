@@ -251,7 +251,8 @@ export function createConfigWatchHub(ctx: WatchContext): ConfigWatchHub {
   function start(selector: ViewSelector, sinceRevision: number, stream: Stream, resumable: boolean): Group {
     const group = groupOf(selector);
     const current = cache.revision;
-    const pushReset = () => push(stream, { entries: group.view, changedKeys: [], revision: current, reset: true, bookmark: false });
+    const pushReset = () =>
+      push(stream, { entries: group.view, changedKeys: [], revision: current, reset: true, bookmark: false });
     if (!resumable) {
       pushReset();
     } else if (sinceRevision === 0) {
@@ -280,7 +281,10 @@ export function createConfigWatchHub(ctx: WatchContext): ConfigWatchHub {
     const batches = cache.changesSince(layout.namespacePrefix(selector.namespace), since);
     if (batches === undefined) return undefined;
     const state = new LayeredState(layersFor(selector));
-    load(state, state.layers.map((source) => layout.scopePrefix(source.scope)));
+    load(
+      state,
+      state.layers.map((source) => layout.scopePrefix(source.scope)),
+    );
     const touchedKeys = new Map<string, { index: number; key: string }>();
     for (const batch of batches) {
       for (const event of batch.events) {
@@ -302,7 +306,18 @@ export function createConfigWatchHub(ctx: WatchContext): ConfigWatchHub {
       }
       const record = decodeRecord(atSince.value);
       if (record === undefined) return undefined;
-      state.set(index, key, record.deleted ? undefined : { value: record.value, contentType: record.contentType, revision: atSince.modRevision, secret: record.secret === true });
+      state.set(
+        index,
+        key,
+        record.deleted
+          ? undefined
+          : {
+              value: record.value,
+              contentType: record.contentType,
+              revision: atSince.modRevision,
+              secret: record.secret === true,
+            },
+      );
     }
     let view = state.resolve();
     const replay: ConfigViewUpdate[] = [];
@@ -319,7 +334,8 @@ export function createConfigWatchHub(ctx: WatchContext): ConfigWatchHub {
       const next = state.resolve();
       const changed = changedKeys(view, next);
       view = next;
-      if (changed.length > 0) replay.push({ entries: next, changedKeys: changed, revision: batch.revision, reset: false, bookmark: false });
+      if (changed.length > 0)
+        replay.push({ entries: next, changedKeys: changed, revision: batch.revision, reset: false, bookmark: false });
     }
     return replay;
   }
@@ -368,7 +384,9 @@ export function createConfigWatchHub(ctx: WatchContext): ConfigWatchHub {
 
 function storedEntry(kv: KeyValue): StoredEntry | undefined {
   const record = decodeRecord(kv.value);
-  return record && { value: record.value, contentType: record.contentType, revision: kv.modRevision, secret: record.secret === true };
+  return (
+    record && { value: record.value, contentType: record.contentType, revision: kv.modRevision, secret: record.secret === true }
+  );
 }
 
 function abortError(signal: AbortSignal): Error {

@@ -77,10 +77,13 @@ export function startCheckRunner(options: CheckRunnerOptions): CheckRunner {
   let inFlight: AbortController | undefined;
 
   const schedule = (delayMs: number) => {
-    timer = clock.setTimeout(() => {
-      timer = undefined;
-      void runOnce();
-    }, Math.max(0, delayMs));
+    timer = clock.setTimeout(
+      () => {
+        timer = undefined;
+        void runOnce();
+      },
+      Math.max(0, delayMs),
+    );
   };
 
   const runOnce = async () => {
@@ -132,10 +135,7 @@ export function startCheckRunner(options: CheckRunnerOptions): CheckRunner {
     } else {
       state.consecutiveFailures++;
       state.consecutiveSuccesses = 0;
-      if (
-        state.status !== HealthStatus.HEALTH_STATUS_UNHEALTHY &&
-        state.consecutiveFailures >= check.unhealthyThreshold
-      ) {
+      if (state.status !== HealthStatus.HEALTH_STATUS_UNHEALTHY && state.consecutiveFailures >= check.unhealthyThreshold) {
         state.status = HealthStatus.HEALTH_STATUS_UNHEALTHY;
       }
     }

@@ -26,19 +26,22 @@ const U = HealthStatus.HEALTH_STATUS_UNSPECIFIED;
 function switchboardOfPorts() {
   const healthy = new Map<number, boolean>();
   const probes: Array<{ replica: string; port: number }> = [];
-  const factory = (replica: string) => (target: CheckTarget): Checker => ({
-    probe: async () => {
-      const port = target.kind === "http" ? Number(new URL(target.url).port) : target.port;
-      probes.push({ replica, port });
-      const ok = healthy.get(port) ?? true;
-      return { ok, output: ok ? `port ${port} fine` : `port ${port} broken` };
-    },
-    close: () => {},
-  });
+  const factory =
+    (replica: string) =>
+    (target: CheckTarget): Checker => ({
+      probe: async () => {
+        const port = target.kind === "http" ? Number(new URL(target.url).port) : target.port;
+        probes.push({ replica, port });
+        const ok = healthy.get(port) ?? true;
+        return { ok, output: ok ? `port ${port} fine` : `port ${port} broken` };
+      },
+      close: () => {},
+    });
   return { healthy, probes, factory };
 }
 
-const waitFor = (condition: () => boolean | Promise<boolean>, timeoutMs = 5_000) => eventually(condition, timeoutMs, "condition", 10);
+const waitFor = (condition: () => boolean | Promise<boolean>, timeoutMs = 5_000) =>
+  eventually(condition, timeoutMs, "condition", 10);
 
 async function register(store: Store, id: string, port: number, checks = true, service = "orders"): Promise<void> {
   const lease = await store.grantLease(30);
@@ -55,7 +58,9 @@ async function register(store: Store, id: string, port: number, checks = true, s
       ? [{ target: { $case: "tcp", value: { port: 0 } }, intervalMs: 1000, unhealthyThreshold: 3, healthyThreshold: 2 }]
       : [],
   });
-  await store.txn({ ops: [{ type: "put", key: instanceKey(PREFIX, "default", service, id), value: encodeInstance(instance), lease: lease.id }] });
+  await store.txn({
+    ops: [{ type: "put", key: instanceKey(PREFIX, "default", service, id), value: encodeInstance(instance), lease: lease.id }],
+  });
 }
 
 function storedStatus(store: Store, id: string, service = "orders"): Promise<HealthStatus> {
@@ -163,7 +168,16 @@ describe("health monitor (embedded store, scripted probes)", () => {
     cleanups.push(() => cache.close());
     const clock = createManualClock(Date.now());
     // The real checker factory: an HTTP URL built from this address does not parse.
-    const monitor = createHealthMonitor({ store, cache, prefix: PREFIX, replicaId: "r1", logger, clock, random: () => 0, watch: { bookmarkIntervalMs: 60_000 } });
+    const monitor = createHealthMonitor({
+      store,
+      cache,
+      prefix: PREFIX,
+      replicaId: "r1",
+      logger,
+      clock,
+      random: () => 0,
+      watch: { bookmarkIntervalMs: 60_000 },
+    });
     cleanups.push(() => monitor.close());
     // Stored directly, as an instance registered before addresses were validated would be.
     const lease = await store.grantLease(30);
@@ -177,14 +191,22 @@ describe("health monitor (embedded store, scripted probes)", () => {
       leaseId: lease.id,
       healthChecks: [{ target: { $case: "http", value: { path: "/health" } }, intervalMs: 1000, unhealthyThreshold: 1 }],
     });
-    await store.txn({ ops: [{ type: "put", key: instanceKey(PREFIX, "default", "orders", "bad"), value: encodeInstance(instance), lease: lease.id }] });
+    await store.txn({
+      ops: [
+        { type: "put", key: instanceKey(PREFIX, "default", "orders", "bad"), value: encodeInstance(instance), lease: lease.id },
+      ],
+    });
     await monitor.start();
     await waitFor(() => monitor.ownedInstances().length === 1);
     await rounds(clock, 2);
     await waitFor(async () => (await storedStatus(store, "bad")) === X);
     const health = await monitor.getHealth({ namespace: "", service: "orders", instanceId: "bad" });
     expect(health.instances[0]).toMatchObject({ status: X });
-    expect(health.instances[0]!.checks[0]).toMatchObject({ name: "http", status: X, output: "check cannot be built: ERR_INVALID_URL: Invalid URL" });
+    expect(health.instances[0]!.checks[0]).toMatchObject({
+      name: "http",
+      status: X,
+      output: "check cannot be built: ERR_INVALID_URL: Invalid URL",
+    });
   });
 
   it("self-reports: applied at once, TTL expiry makes the instance unhealthy", async () => {
@@ -192,10 +214,24 @@ describe("health monitor (embedded store, scripted probes)", () => {
     await register(store, "s", 9100, false);
     await startAll(nodes, 1);
     const { monitor } = nodes[0]!;
-    const first = await monitor.reportHealth({ namespace: "default", service: "orders", instanceId: "s", status: H, output: "all good", ttlMs: 3000 });
+    const first = await monitor.reportHealth({
+      namespace: "default",
+      service: "orders",
+      instanceId: "s",
+      status: H,
+      output: "all good",
+      ttlMs: 3000,
+    });
     expect(Number(first.revision)).toBeGreaterThan(0);
     expect(await storedStatus(store, "s")).toBe(H);
-    const again = await monitor.reportHealth({ namespace: "default", service: "orders", instanceId: "s", status: H, output: "", ttlMs: 3000 });
+    const again = await monitor.reportHealth({
+      namespace: "default",
+      service: "orders",
+      instanceId: "s",
+      status: H,
+      output: "",
+      ttlMs: 3000,
+    });
     expect(again.revision).toBe("0");
     await clock.advance(2900);
     expect(await storedStatus(store, "s")).toBe(H);
@@ -265,7 +301,9 @@ describe("health monitor (embedded store, scripted probes)", () => {
     // At least one of them was owned by r2, i.e. relayed.
     expect(b.monitor.ownedInstances().length).toBeGreaterThan(0);
     const health = await b.monitor.getHealth({ namespace: "", service: "orders", instanceId: "" });
-    expect(health.instances.every((i) => i.status === X && i.checks.some((c) => c.name === "self" && c.output.startsWith("bad")))).toBe(true);
+    expect(
+      health.instances.every((i) => i.status === X && i.checks.some((c) => c.name === "self" && c.output.startsWith("bad"))),
+    ).toBe(true);
   });
 
   it("flags protection when more than half of a service is unhealthy, and streams transitions", async () => {
@@ -280,7 +318,8 @@ describe("health monitor (embedded store, scripted probes)", () => {
     cleanups.push(() => abort.abort());
     const messages: WatchHealthResponse[] = [];
     const consuming = (async () => {
-      for await (const m of monitor.watchHealth({ namespace: "", service: "orders", sinceRevision: "0" }, abort.signal)) messages.push(m);
+      for await (const m of monitor.watchHealth({ namespace: "", service: "orders", sinceRevision: "0" }, abort.signal))
+        messages.push(m);
     })();
 
     await waitFor(() => messages.length === 1);
@@ -300,7 +339,12 @@ describe("health monitor (embedded store, scripted probes)", () => {
     expect(protectedView.protectionActive).toBe(true);
     expect(protectedView.instances.filter((i) => i.status === X)).toHaveLength(3);
 
-    const transition = messages.find((m) => m.kind?.$case === "transition")!.kind!.value as { previous: number; current: number; output: string; revision: string };
+    const transition = messages.find((m) => m.kind?.$case === "transition")!.kind!.value as {
+      previous: number;
+      current: number;
+      output: string;
+      revision: string;
+    };
     expect(transition).toMatchObject({ previous: H, current: X, output: expect.stringContaining("broken") });
 
     // Resume after the first transition: exactly the later ones.
@@ -308,7 +352,11 @@ describe("health monitor (embedded store, scripted probes)", () => {
     const resumed: WatchHealthResponse[] = [];
     const resumeAbort = new AbortController();
     const resuming = (async () => {
-      for await (const m of monitor.watchHealth({ namespace: "", service: "orders", sinceRevision: String(firstRevision) }, resumeAbort.signal)) resumed.push(m);
+      for await (const m of monitor.watchHealth(
+        { namespace: "", service: "orders", sinceRevision: String(firstRevision) },
+        resumeAbort.signal,
+      ))
+        resumed.push(m);
     })();
     await waitFor(() => resumed.length === 2);
     expect(resumed.every((m) => m.kind?.$case === "transition" && Number(m.kind.value.revision) > firstRevision)).toBe(true);

@@ -229,7 +229,10 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
       onChange: () => void evaluate(o).catch(() => {}),
       onProbe: (check, state, probe) => {
         metrics?.probe(check.target.kind, probe.ok, state.latencyMs);
-        log.debug({ instance: o.path, check: check.name, ok: probe.ok, output: state.output, latencyMs: state.latencyMs }, "probe");
+        log.debug(
+          { instance: o.path, check: check.name, ok: probe.ok, output: state.output, latencyMs: state.latencyMs },
+          "probe",
+        );
       },
     });
     owned.set(key, o);
@@ -256,8 +259,7 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
     }
     if (existing) release(existing);
     const checks = resolveChecks(instance.healthChecks, instance);
-    const hasSelf =
-      storedReport(name) !== undefined || storedHealth(name)?.health.checks.some((c) => c.name === SELF_CHECK_NAME);
+    const hasSelf = storedReport(name) !== undefined || storedHealth(name)?.health.checks.some((c) => c.name === SELF_CHECK_NAME);
     if (checks.length === 0 && !hasSelf) return;
     adopt(name, instance, checks, fingerprint);
   };
@@ -388,7 +390,8 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
       } catch (error) {
         if (error instanceof LeaseNotFoundError) return 0; // the instance is going away with its lease
         // Retried at the next probe; said once per outage, not once per probe.
-        if (!o.writeFailing && !closed) log.warn({ err: error, instance: o.path }, "could not write health transition; retrying at each probe");
+        if (!o.writeFailing && !closed)
+          log.warn({ err: error, instance: o.path }, "could not write health transition; retrying at each probe");
         o.writeFailing = true;
         throw error;
       }
@@ -397,7 +400,13 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
       if (result.succeeded) {
         metrics?.transition(status);
         const output = summarizeChecks(checks);
-        const fields = { instance: o.path, from: HealthStatus[previous], to: HealthStatus[status], output, revision: result.revision };
+        const fields = {
+          instance: o.path,
+          from: HealthStatus[previous],
+          to: HealthStatus[status],
+          output,
+          revision: result.revision,
+        };
         if (status === HealthStatus.HEALTH_STATUS_UNHEALTHY) log.warn(fields, "instance unhealthy");
         else log.info(fields, "instance health changed");
         return result.revision;
@@ -417,7 +426,14 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
     if (active) {
       protectedServices.add(id);
       log.warn(
-        { namespace, service, up: svc?.counts.up, unhealthy: svc?.counts.unhealthyUp, threshold: view.protectionThreshold, minInstances: view.protectionMinInstances },
+        {
+          namespace,
+          service,
+          up: svc?.counts.up,
+          unhealthy: svc?.counts.unhealthyUp,
+          threshold: view.protectionThreshold,
+          minInstances: view.protectionMinInstances,
+        },
         "health protection active: more than the threshold share of the service's UP instances are unhealthy; " +
           "keeping all of them routable (the checker itself may be cut off)",
       );
@@ -442,7 +458,10 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
     if (update.type === "reset") syncAllProtection();
     else if (update.type === "changes") {
       for (const svc of update.changes.services) {
-        if (svc.protectionBefore !== svc.protectionAfter || protectedServices.has(`${svc.namespace}/${svc.service}`) !== svc.protectionAfter) {
+        if (
+          svc.protectionBefore !== svc.protectionAfter ||
+          protectedServices.has(`${svc.namespace}/${svc.service}`) !== svc.protectionAfter
+        ) {
           syncProtection(svc.namespace, svc.service);
         }
       }
@@ -459,9 +478,7 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
     if (o) checks = o.monitor.results();
     else {
       const byName = new Map((stored?.checks ?? []).map((c) => [c.name, c]));
-      checks = resolveChecks(instance.healthChecks, instance).map(
-        (check) => byName.get(check.name) ?? emptyResult(check.name),
-      );
+      checks = resolveChecks(instance.healthChecks, instance).map((check) => byName.get(check.name) ?? emptyResult(check.name));
       const self = byName.get(SELF_CHECK_NAME);
       if (self) checks.push(self);
     }
@@ -545,7 +562,9 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
       if (instanceId !== "") {
         instances = [await findOrWait({ namespace, service, instanceId })];
       } else {
-        instances = [...(view.service(namespace, service)?.instances.values() ?? [])].sort((a, b) => (a.instanceId < b.instanceId ? -1 : 1));
+        instances = [...(view.service(namespace, service)?.instances.values() ?? [])].sort((a, b) =>
+          a.instanceId < b.instanceId ? -1 : 1,
+        );
       }
       return {
         instances: instances.map(describe),
@@ -648,7 +667,10 @@ function validateNamespace(namespace: string): string {
 function validateName(name: string, field: string): string {
   if (name === "") throw new InvalidArgumentError(field, "required");
   if (!isDnsLabel(name)) {
-    throw new InvalidArgumentError(field, `${JSON.stringify(name.slice(0, 70))} is not a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters)`);
+    throw new InvalidArgumentError(
+      field,
+      `${JSON.stringify(name.slice(0, 70))} is not a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters)`,
+    );
   }
   return name;
 }

@@ -15,7 +15,9 @@ const X = HealthStatus.HEALTH_STATUS_UNHEALTHY;
 const U = HealthStatus.HEALTH_STATUS_UNSPECIFIED;
 
 function bytes(id: string, healthStatus: HealthStatus, service = "orders"): Uint8Array {
-  return encodeInstance(Instance.fromPartial({ namespace: "default", service, instanceId: id, address: "10.0.0.1", port: 80, healthStatus }));
+  return encodeInstance(
+    Instance.fromPartial({ namespace: "default", service, instanceId: id, address: "10.0.0.1", port: 80, healthStatus }),
+  );
 }
 
 function setup(options: { queueLimit?: number } = {}) {
@@ -61,7 +63,10 @@ describe("health watch", () => {
     const abort = new AbortController();
     const stream = watch({ namespace: "default", service: "orders", sinceRevision: 0 }, abort.signal);
     const [snapshot] = await take(stream, 1);
-    expect(snapshot!.kind).toMatchObject({ $case: "snapshot", value: { reset: false, instances: [{ instanceId: "a", status: H }] } });
+    expect(snapshot!.kind).toMatchObject({
+      $case: "snapshot",
+      value: { reset: false, instances: [{ instanceId: "a", status: H }] },
+    });
 
     cache.put(key("a"), bytes("a", H)); // same status: no transition
     const r2 = cache.put(key("a"), bytes("a", X));
@@ -70,8 +75,26 @@ describe("health watch", () => {
     const r4 = cache.delete(key("a"));
     const messages = await take(stream, 2);
     expect(messages.map((m) => m.kind)).toEqual([
-      { $case: "transition", value: expect.objectContaining({ instanceId: "a", previous: H, current: X, output: "probe output", revision: String(r2) }) },
-      { $case: "transition", value: expect.objectContaining({ instanceId: "a", previous: X, current: U, output: REMOVED_OUTPUT, revision: String(r4) }) },
+      {
+        $case: "transition",
+        value: expect.objectContaining({
+          instanceId: "a",
+          previous: H,
+          current: X,
+          output: "probe output",
+          revision: String(r2),
+        }),
+      },
+      {
+        $case: "transition",
+        value: expect.objectContaining({
+          instanceId: "a",
+          previous: X,
+          current: U,
+          output: REMOVED_OUTPUT,
+          revision: String(r4),
+        }),
+      },
     ]);
     abort.abort();
     expect((await stream.next()).done).toBe(true);

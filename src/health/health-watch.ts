@@ -1,9 +1,5 @@
 import { HealthStatus } from "../../generated/switchboard/health/v1/check.js";
-import type {
-  HealthTransition,
-  InstanceHealth,
-  WatchHealthResponse,
-} from "../../generated/switchboard/health/v1/health.js";
+import type { HealthTransition, InstanceHealth, WatchHealthResponse } from "../../generated/switchboard/health/v1/health.js";
 import type { Instance } from "../../generated/switchboard/registry/v1/registry.js";
 import { ResourceExhaustedError } from "../errors.js";
 import { DEFAULT_BOOKMARK_INTERVAL_MS, DEFAULT_WATCH_QUEUE_LIMIT } from "../registry/index.js";

@@ -33,7 +33,8 @@ export function createHttpChecker(options: HttpCheckerOptions): Checker {
             size += chunk.length;
             if (size >= MAX_BODY_BYTES) res.destroy();
           });
-          const done = () => finish(judge(res.statusCode ?? 0, Buffer.concat(chunks).subarray(0, MAX_BODY_BYTES).toString("utf8")));
+          const done = () =>
+            finish(judge(res.statusCode ?? 0, Buffer.concat(chunks).subarray(0, MAX_BODY_BYTES).toString("utf8")));
           res.on("end", done);
           res.on("close", done);
           res.on("error", (error) => finish({ ok: false, output: `HTTP ${res.statusCode}: ${errorText(error)}` }));

@@ -59,7 +59,12 @@ export function createApiHandler(options: ApiHandlerOptions): ApiHandler {
 
   async function serveUnary(req: IncomingMessage, res: ServerResponse, method: RpcMethod) {
     if (req.method !== "POST") {
-      return reject(res, method.path, { ...connectError(Status.UNIMPLEMENTED, "unary methods take POST"), httpStatus: 405 }, { allow: "POST" });
+      return reject(
+        res,
+        method.path,
+        { ...connectError(Status.UNIMPLEMENTED, "unary methods take POST"), httpStatus: 405 },
+        { allow: "POST" },
+      );
     }
     const format = bodyFormat(req.headers["content-type"]);
     if (!format) {
@@ -100,7 +105,12 @@ export function createApiHandler(options: ApiHandlerOptions): ApiHandler {
       body = await readRequest(req, res, method, "json");
       if (!body) return;
     } else {
-      return reject(res, method.path, { ...connectError(Status.UNIMPLEMENTED, "watches take GET or POST"), httpStatus: 405 }, { allow: "GET, POST" });
+      return reject(
+        res,
+        method.path,
+        { ...connectError(Status.UNIMPLEMENTED, "watches take GET or POST"), httpStatus: 405 },
+        { allow: "GET, POST" },
+      );
     }
     body = resumeFrom(body, headerValue(req.headers["last-event-id"]));
 

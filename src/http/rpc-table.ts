@@ -75,7 +75,13 @@ export function createRpcTable(options: RpcTableOptions): Map<string, RpcMethod>
       if (!desc) throw new Error(`${definition.fullName}/${method.name} is not in the descriptor set`);
       const handler = (implementation as Record<string, UnaryHandler>)[key];
       if (typeof handler !== "function") throw new Error(`${definition.fullName} implements no ${key}`);
-      const rpc = bindMethod(`/${definition.fullName}/${method.name}`, method, desc, handler.bind(implementation), options.middleware);
+      const rpc = bindMethod(
+        `/${definition.fullName}/${method.name}`,
+        method,
+        desc,
+        handler.bind(implementation),
+        options.middleware,
+      );
       table.set(rpc.path, rpc);
     }
   }

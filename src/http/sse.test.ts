@@ -22,7 +22,10 @@ describe("queryToJson", () => {
   });
 
   it("leaves unknown names and bad values for the JSON parser to reject by name", () => {
-    expect(queryToJson(watchRequest, new URLSearchParams("bogus=1&include_unroutable=maybe"))).toEqual({ bogus: "1", includeUnroutable: "maybe" });
+    expect(queryToJson(watchRequest, new URLSearchParams("bogus=1&include_unroutable=maybe"))).toEqual({
+      bogus: "1",
+      includeUnroutable: "maybe",
+    });
   });
 });
 

@@ -69,7 +69,13 @@ export function eventNameOf(message: JsonValue): string {
 }
 
 /** Writes one SSE event; resolves when the socket takes more (backpressure reaches the watch queue). */
-export async function writeEvent(res: ServerResponse, event: string, data: JsonValue, id: string | undefined, signal: AbortSignal) {
+export async function writeEvent(
+  res: ServerResponse,
+  event: string,
+  data: JsonValue,
+  id: string | undefined,
+  signal: AbortSignal,
+) {
   const text = `${id === undefined ? "" : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
   if (res.write(text)) return;
   await new Promise<void>((resolve) => {

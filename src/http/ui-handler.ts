@@ -12,8 +12,7 @@ const PAGE_SECTIONS = new Set(["services", "config", "health"]);
  */
 export function createUiHandler(page: string | undefined, reserved: readonly string[]): ApiHandler {
   const body =
-    page ??
-    "<!doctype html><title>Switchboard</title><p>The dashboard was not built: run <code>npm run build</code>.</p>";
+    page ?? "<!doctype html><title>Switchboard</title><p>The dashboard was not built: run <code>npm run build</code>.</p>";
   return (req: IncomingMessage, res: ServerResponse, path: string) => {
     if (req.method !== "GET" && req.method !== "HEAD") return false;
     if (reserved.includes(path) || (path !== "/" && !PAGE_SECTIONS.has(path.split("/")[1] ?? ""))) return false;

@@ -24,7 +24,8 @@ import { domainToASCII } from "node:url";
  *   label starting with `xn--` must be valid punycode (`xn--` alone is not).
  */
 export function addressProblem(address: string): string | undefined {
-  if (address.startsWith("[") || address.endsWith("]")) return "write IPv6 addresses without brackets (the port is a separate field)";
+  if (address.startsWith("[") || address.endsWith("]"))
+    return "write IPv6 addresses without brackets (the port is a separate field)";
   if (address.includes(":")) {
     if (address.includes("%")) return "IPv6 zone ids (%...) are not supported";
     return isIPv6(address) ? undefined : "not a valid IPv6 address";

@@ -85,7 +85,11 @@ describe("expiry hold (Instance.held_until)", () => {
     cache.delete(keyOf("b"));
     expect(ids()).toEqual(["a", "b"]);
     await eventually(() => ids().length === 0, 5_000, "held instances released");
-    expect(events().filter((e) => e.startsWith("removed")).sort()).toEqual(["removed a", "removed b"]);
+    expect(
+      events()
+        .filter((e) => e.startsWith("removed"))
+        .sort(),
+    ).toEqual(["removed a", "removed b"]);
     expect(view.heldCount).toBe(0);
   });
 

@@ -110,9 +110,18 @@ export function createExpiryHold(options: ExpiryHoldOptions): ExpiryHold {
     const held = [...episode.ids].filter((id) => holds.has(`${serviceKey}/${id}`));
     if (held.length === 0) return;
     const share = held.length / episode.baseSize;
-    const fields = { namespace: episode.namespace, service: episode.service, held: held.length, instances: episode.baseSize, share };
+    const fields = {
+      namespace: episode.namespace,
+      service: episode.service,
+      held: held.length,
+      instances: episode.baseSize,
+      share,
+    };
     if (share > threshold) {
-      logger.warn({ ...fields, holdMs }, "expiry hold: leases expired after a store stall; keeping the instances routable until they register again or the hold ends");
+      logger.warn(
+        { ...fields, holdMs },
+        "expiry hold: leases expired after a store stall; keeping the instances routable until they register again or the hold ends",
+      );
       return;
     }
     logger.info(fields, "expiry hold: few expiries for the service; removing them as failures");

@@ -22,12 +22,21 @@ describe("validateHealthChecks", () => {
   it("checks health checks: count, one target, interval, thresholds, URL", () => {
     const f = "instance.health_checks";
     expect(validateHealthChecks([check({})], f)).toHaveLength(1);
-    expect(fieldOf(() => validateHealthChecks(Array.from({ length: 9 }, () => check({})), f))).toBe(f);
+    expect(
+      fieldOf(() =>
+        validateHealthChecks(
+          Array.from({ length: 9 }, () => check({})),
+          f,
+        ),
+      ),
+    ).toBe(f);
     expect(fieldOf(() => validateHealthChecks([check({}), check({ target: undefined })], f))).toBe(`${f}[1]`);
     expect(fieldOf(() => validateHealthChecks([check({ intervalMs: 999 })], f))).toBe(`${f}[0].interval_ms`);
     expect(validateHealthChecks([check({ intervalMs: 1000 })], f)).toHaveLength(1);
     expect(fieldOf(() => validateHealthChecks([check({ unhealthyThreshold: 101 })], f))).toBe(`${f}[0].unhealthy_threshold`);
-    expect(fieldOf(() => validateHealthChecks([check({ target: { $case: "tcp", value: { port: 70000 } } })], f))).toBe(`${f}[0].tcp.port`);
+    expect(fieldOf(() => validateHealthChecks([check({ target: { $case: "tcp", value: { port: 70000 } } })], f))).toBe(
+      `${f}[0].tcp.port`,
+    );
     expect(validateHealthChecks([http({ url: "http://127.0.0.1:8080/health" })], f)).toHaveLength(1);
     expect(fieldOf(() => validateHealthChecks([http({ url: "ftp://x" })], f))).toBe(`${f}[0].http.url`);
     expect(fieldOf(() => validateHealthChecks([http({ url: "not a url" })], f))).toBe(`${f}[0].http.url`);
@@ -73,7 +82,9 @@ describe("resolveChecks", () => {
   });
 
   it("makes names unique and never uses the self-report name", () => {
-    const names = resolveChecks([check({}), check({}), check({ name: "self" }), check({ target: undefined })], host).map((c) => c.name);
+    const names = resolveChecks([check({}), check({}), check({ name: "self" }), check({ target: undefined })], host).map(
+      (c) => c.name,
+    );
     expect(names).toEqual(["tcp", "tcp-2", "self-2"]);
   });
 });

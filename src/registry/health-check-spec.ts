@@ -99,17 +99,25 @@ export function validateHealthChecks(checks: readonly HealthCheck[], field: stri
         throw new InvalidArgumentError(`${f}.http.path`, `at most ${CHECK_LIMITS.httpPathLength} characters without spaces`);
       }
       for (const [name, value] of Object.entries(headers)) {
-        if (!HTTP_HEADER_NAME.test(name)) throw new InvalidArgumentError(`${f}.http.headers`, `invalid header name ${JSON.stringify(truncate(name))}`);
+        if (!HTTP_HEADER_NAME.test(name))
+          throw new InvalidArgumentError(`${f}.http.headers`, `invalid header name ${JSON.stringify(truncate(name))}`);
         if (/[\r\n\0]/.test(value)) throw new InvalidArgumentError(`${f}.http.headers`, `invalid value for ${name}`);
       }
     }
     if (target.$case === "grpc" && target.value.service.length > CHECK_LIMITS.grpcServiceLength) {
       throw new InvalidArgumentError(`${f}.grpc.service`, `at most ${CHECK_LIMITS.grpcServiceLength} characters`);
     }
-    if (check.intervalMs !== 0 && (check.intervalMs < CHECK_LIMITS.minIntervalMs || check.intervalMs > CHECK_LIMITS.maxIntervalMs)) {
-      throw new InvalidArgumentError(`${f}.interval_ms`, `must be ${CHECK_LIMITS.minIntervalMs}..${CHECK_LIMITS.maxIntervalMs} (0 for the default)`);
+    if (
+      check.intervalMs !== 0 &&
+      (check.intervalMs < CHECK_LIMITS.minIntervalMs || check.intervalMs > CHECK_LIMITS.maxIntervalMs)
+    ) {
+      throw new InvalidArgumentError(
+        `${f}.interval_ms`,
+        `must be ${CHECK_LIMITS.minIntervalMs}..${CHECK_LIMITS.maxIntervalMs} (0 for the default)`,
+      );
     }
-    if (check.timeoutMs > CHECK_LIMITS.maxIntervalMs) throw new InvalidArgumentError(`${f}.timeout_ms`, `at most ${CHECK_LIMITS.maxIntervalMs}`);
+    if (check.timeoutMs > CHECK_LIMITS.maxIntervalMs)
+      throw new InvalidArgumentError(`${f}.timeout_ms`, `at most ${CHECK_LIMITS.maxIntervalMs}`);
     if (check.unhealthyThreshold > CHECK_LIMITS.maxThreshold) {
       throw new InvalidArgumentError(`${f}.unhealthy_threshold`, `at most ${CHECK_LIMITS.maxThreshold}`);
     }
@@ -159,9 +167,7 @@ function resolveTarget(check: HealthCheck, host: CheckHost): CheckTarget | undef
   const t = check.target;
   switch (t?.$case) {
     case "http": {
-      const url =
-        t.value.url ||
-        `http://${hostForUrl(host.address)}:${t.value.port || host.port}${normalizePath(t.value.path)}`;
+      const url = t.value.url || `http://${hostForUrl(host.address)}:${t.value.port || host.port}${normalizePath(t.value.path)}`;
       return { kind: "http", url, headers: { ...t.value.headers } };
     }
     case "grpc":

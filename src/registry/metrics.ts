@@ -24,7 +24,8 @@ export function createRegistryMetrics(registry: Registry, view: RegistryView): W
     registers: [registry],
     collect() {
       this.reset();
-      for (const service of view.services()) this.set({ namespace: service.namespace, service: service.service }, service.instances.size);
+      for (const service of view.services())
+        this.set({ namespace: service.namespace, service: service.service }, service.instances.size);
     },
   });
   new Gauge({

@@ -332,7 +332,10 @@ export function createRegistryView(options: RegistryViewOptions): RegistryView {
         });
       }
       if (protectionBefore !== protectionAfter) {
-        log.debug({ namespace: state.namespace, service: state.service, protection: protectionAfter, ...state.counts }, "protection flipped");
+        log.debug(
+          { namespace: state.namespace, service: state.service, protection: protectionAfter, ...state.counts },
+          "protection flipped",
+        );
         // Untouched instances whose routability flipped with protection: UP and unhealthy.
         for (const [instanceId, instance] of state.instances) {
           if (record.before.has(instanceId)) continue;

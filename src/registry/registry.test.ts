@@ -39,7 +39,16 @@ function draft(partial: Partial<Instance> = {}): Instance {
 }
 
 const list = (registry: Registry, extra: Partial<Parameters<Registry["listInstances"]>[0]> = {}) =>
-  registry.listInstances({ namespace: "", service: "orders", includeUnroutable: false, tags: [], zone: "", metadataSelector: {}, minRevision: 0, ...extra });
+  registry.listInstances({
+    namespace: "",
+    service: "orders",
+    includeUnroutable: false,
+    tags: [],
+    zone: "",
+    metadataSelector: {},
+    minRevision: 0,
+    ...extra,
+  });
 
 let store: Store;
 let cache: KeySpaceCache;
@@ -100,7 +109,9 @@ describe("register", () => {
 
   it("refuses a live instance id of another owner, and takes it once that lease is gone", async () => {
     const first = await registry.register({ instance: draft({ instanceId: "a", owner: "o1" }), ttlSeconds: 5 });
-    await expect(registry.register({ instance: draft({ instanceId: "a", owner: "o2" }), ttlSeconds: 5 })).rejects.toBeInstanceOf(AlreadyExistsError);
+    await expect(registry.register({ instance: draft({ instanceId: "a", owner: "o2" }), ttlSeconds: 5 })).rejects.toBeInstanceOf(
+      AlreadyExistsError,
+    );
     await store.revokeLease(first.leaseId);
     const second = await registry.register({ instance: draft({ instanceId: "a", owner: "o2" }), ttlSeconds: 5 });
     expect(second.instance.owner).toBe("o2");
@@ -120,7 +131,14 @@ describe("register", () => {
       [{ tags: ["a b"] }, "instance.tags"],
       [{ weight: 10_001 }, "instance.weight"],
       [{}, "ttl_seconds", 1],
-      [{ healthChecks: [{ name: "", target: undefined, intervalMs: 0, timeoutMs: 0, unhealthyThreshold: 0, healthyThreshold: 0 }] }, "instance.health_checks[0]"],
+      [
+        {
+          healthChecks: [
+            { name: "", target: undefined, intervalMs: 0, timeoutMs: 0, unhealthyThreshold: 0, healthyThreshold: 0 },
+          ],
+        },
+        "instance.health_checks[0]",
+      ],
     ];
     for (const [partial, field, ttl] of cases) {
       const error = await registry
@@ -191,11 +209,16 @@ describe("deregister and update", () => {
     const revision = await registry.deregister({ namespace: "", service: "orders", instanceId: "a" });
     expect((await list(registry, { minRevision: revision })).instances).toEqual([]);
     expect(await store.keepAlive(leaseId)).toBe(0);
-    await expect(registry.deregister({ namespace: "", service: "orders", instanceId: "a" })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(registry.deregister({ namespace: "", service: "orders", instanceId: "a" })).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
   });
 
   it("updates state, weight, metadata and tags on the same lease", async () => {
-    const { leaseId } = await registry.register({ instance: draft({ instanceId: "a", metadata: { a: "1" }, tags: ["x"] }), ttlSeconds: 5 });
+    const { leaseId } = await registry.register({
+      instance: draft({ instanceId: "a", metadata: { a: "1" }, tags: ["x"] }),
+      ttlSeconds: 5,
+    });
     const updated = await registry.updateInstance({
       namespace: "",
       service: "orders",
@@ -205,7 +228,13 @@ describe("deregister and update", () => {
       metadata: { b: "2" },
       tags: [],
     });
-    expect(updated.instance).toMatchObject({ state: InstanceState.INSTANCE_STATE_DRAINING, weight: 5, metadata: { b: "2" }, tags: [], leaseId });
+    expect(updated.instance).toMatchObject({
+      state: InstanceState.INSTANCE_STATE_DRAINING,
+      weight: 5,
+      metadata: { b: "2" },
+      tags: [],
+      leaseId,
+    });
     expect((await store.get(instanceKey(PREFIX, "default", "orders", "a")))?.lease).toBe(leaseId);
     // Draining leaves default resolves, stays visible to include_unroutable.
     expect((await list(registry, { minRevision: updated.revision })).instances).toEqual([]);
@@ -222,15 +251,28 @@ describe("deregister and update", () => {
     // A concurrent writer (the health checker) rewrites the key; the update must not lose its change.
     const { Instance: InstanceCodec } = await import("../../generated/switchboard/registry/v1/registry.js");
     const current = InstanceCodec.decode(kv.value);
-    await store.txn({ ops: [{ type: "put", key, value: encodeInstance({ ...current, healthStatus: HealthStatus.HEALTH_STATUS_HEALTHY }), lease: kv.lease }] });
+    await store.txn({
+      ops: [
+        {
+          type: "put",
+          key,
+          value: encodeInstance({ ...current, healthStatus: HealthStatus.HEALTH_STATUS_HEALTHY }),
+          lease: kv.lease,
+        },
+      ],
+    });
     const updated = await registry.updateInstance({ namespace: "", service: "orders", instanceId: "a", weight: 3 });
     expect(updated.instance).toMatchObject({ weight: 3, healthStatus: HealthStatus.HEALTH_STATUS_HEALTHY });
   });
 
   it("answers NOT_FOUND for updates of unknown instances and rejects bad fields", async () => {
-    await expect(registry.updateInstance({ namespace: "", service: "orders", instanceId: "zz", weight: 3 })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(
+      registry.updateInstance({ namespace: "", service: "orders", instanceId: "zz", weight: 3 }),
+    ).rejects.toBeInstanceOf(NotFoundError);
     await registry.register({ instance: draft({ instanceId: "a" }), ttlSeconds: 5 });
-    const error = await registry.updateInstance({ namespace: "", service: "orders", instanceId: "a", weight: 0 }).catch((e: unknown) => e);
+    const error = await registry
+      .updateInstance({ namespace: "", service: "orders", instanceId: "a", weight: 0 })
+      .catch((e: unknown) => e);
     expect((error as InvalidArgumentError).field).toBe("weight");
     const metadataError = await registry
       .updateInstance({ namespace: "", service: "orders", instanceId: "a", metadata: { "bad key": "x" } })
@@ -241,10 +283,20 @@ describe("deregister and update", () => {
 
 describe("reads", () => {
   it("filters by tags, zone and metadata, sorted by id", async () => {
-    await registry.register({ instance: draft({ instanceId: "b", tags: ["grpc", "canary"], zone: "z1", metadata: { v: "2" } }), ttlSeconds: 5 });
-    await registry.register({ instance: draft({ instanceId: "a", tags: ["grpc"], zone: "z1", metadata: { v: "1" } }), ttlSeconds: 5 });
-    const { revision } = await registry.register({ instance: draft({ instanceId: "c", tags: ["grpc"], zone: "z2" }), ttlSeconds: 5 });
-    const ids = async (extra: Parameters<typeof list>[1]) => (await list(registry, { minRevision: revision, ...extra })).instances.map((i) => i.instanceId);
+    await registry.register({
+      instance: draft({ instanceId: "b", tags: ["grpc", "canary"], zone: "z1", metadata: { v: "2" } }),
+      ttlSeconds: 5,
+    });
+    await registry.register({
+      instance: draft({ instanceId: "a", tags: ["grpc"], zone: "z1", metadata: { v: "1" } }),
+      ttlSeconds: 5,
+    });
+    const { revision } = await registry.register({
+      instance: draft({ instanceId: "c", tags: ["grpc"], zone: "z2" }),
+      ttlSeconds: 5,
+    });
+    const ids = async (extra: Parameters<typeof list>[1]) =>
+      (await list(registry, { minRevision: revision, ...extra })).instances.map((i) => i.instanceId);
     expect(await ids({})).toEqual(["a", "b", "c"]);
     expect(await ids({ tags: ["grpc", "canary"] })).toEqual(["b"]);
     expect(await ids({ zone: "z1" })).toEqual(["a", "b"]);
@@ -253,12 +305,34 @@ describe("reads", () => {
 
   it("lists services with instance and routable counts", async () => {
     await registry.register({ instance: draft({ instanceId: "a" }), ttlSeconds: 5 });
-    await registry.register({ instance: draft({ instanceId: "b", state: InstanceState.INSTANCE_STATE_STARTING }), ttlSeconds: 5 });
-    const { revision } = await registry.register({ instance: draft({ namespace: "prod", service: "payments", instanceId: "a" }), ttlSeconds: 5 });
+    await registry.register({
+      instance: draft({ instanceId: "b", state: InstanceState.INSTANCE_STATE_STARTING }),
+      ttlSeconds: 5,
+    });
+    const { revision } = await registry.register({
+      instance: draft({ namespace: "prod", service: "payments", instanceId: "a" }),
+      ttlSeconds: 5,
+    });
     const all = await registry.listServices({ namespace: "", minRevision: revision });
     expect(all.services).toEqual([
-      { namespace: "default", service: "orders", instanceCount: 2, routableCount: 1, unhealthyCount: 0, drainingCount: 0, protectionActive: false },
-      { namespace: "prod", service: "payments", instanceCount: 1, routableCount: 1, unhealthyCount: 0, drainingCount: 0, protectionActive: false },
+      {
+        namespace: "default",
+        service: "orders",
+        instanceCount: 2,
+        routableCount: 1,
+        unhealthyCount: 0,
+        drainingCount: 0,
+        protectionActive: false,
+      },
+      {
+        namespace: "prod",
+        service: "payments",
+        instanceCount: 1,
+        routableCount: 1,
+        unhealthyCount: 0,
+        drainingCount: 0,
+        protectionActive: false,
+      },
     ]);
     expect((await registry.listServices({ namespace: "prod", minRevision: 0 })).services).toHaveLength(1);
   });
@@ -270,10 +344,16 @@ describe("reads", () => {
 
   it("publishes metrics", async () => {
     await registry.register({ instance: draft({ instanceId: "a" }), ttlSeconds: 5 });
-    const { revision } = await registry.register({ instance: draft({ instanceId: "b", state: InstanceState.INSTANCE_STATE_DRAINING }), ttlSeconds: 5 });
+    const { revision } = await registry.register({
+      instance: draft({ instanceId: "b", state: InstanceState.INSTANCE_STATE_DRAINING }),
+      ttlSeconds: 5,
+    });
     await list(registry, { minRevision: revision });
     const controller = new AbortController();
-    const stream = registry.watch({ namespace: "", service: "orders", includeUnroutable: false, tags: [], zone: "", sinceRevision: 0 }, controller.signal);
+    const stream = registry.watch(
+      { namespace: "", service: "orders", includeUnroutable: false, tags: [], zone: "", sinceRevision: 0 },
+      controller.signal,
+    );
     const first = await stream.next();
     expect(first.value?.kind?.$case).toBe("snapshot");
     const text = await metrics.metrics();
@@ -290,12 +370,23 @@ describe("reads", () => {
 describe("watch through the registry", () => {
   it("streams registrations, updates and expiry as events", async () => {
     const controller = new AbortController();
-    const stream = registry.watch({ namespace: "", service: "orders", includeUnroutable: false, tags: [], zone: "", sinceRevision: 0 }, controller.signal);
+    const stream = registry.watch(
+      { namespace: "", service: "orders", includeUnroutable: false, tags: [], zone: "", sinceRevision: 0 },
+      controller.signal,
+    );
     expect((await stream.next()).value?.kind?.$case).toBe("snapshot");
     const a = await registry.register({ instance: draft({ instanceId: "a" }), ttlSeconds: 2 });
     const added = (await stream.next()).value!.kind!;
-    expect(added.$case === "event" && [added.value.type, added.value.revision]).toEqual([EventType.EVENT_TYPE_ADDED, String(a.revision)]);
-    const drained = await registry.updateInstance({ namespace: "", service: "orders", instanceId: "a", state: InstanceState.INSTANCE_STATE_DRAINING });
+    expect(added.$case === "event" && [added.value.type, added.value.revision]).toEqual([
+      EventType.EVENT_TYPE_ADDED,
+      String(a.revision),
+    ]);
+    const drained = await registry.updateInstance({
+      namespace: "",
+      service: "orders",
+      instanceId: "a",
+      state: InstanceState.INSTANCE_STATE_DRAINING,
+    });
     const removed = (await stream.next()).value!.kind!;
     expect(removed.$case === "event" && [removed.value.type, removed.value.revision, removed.value.instance?.state]).toEqual([
       EventType.EVENT_TYPE_REMOVED,

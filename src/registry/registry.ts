@@ -158,7 +158,10 @@ export interface Registry {
   updateInstance(input: UpdateInput): Promise<{ instance: Instance; revision: number }>;
   getInstance(input: GetInput, signal?: AbortSignal): Promise<{ instance: Instance; revision: number }>;
   listInstances(input: ListInput, signal?: AbortSignal): Promise<{ instances: Instance[]; revision: number }>;
-  listServices(input: { namespace: string; minRevision: number }, signal?: AbortSignal): Promise<{ services: ServiceSummary[]; revision: number }>;
+  listServices(
+    input: { namespace: string; minRevision: number },
+    signal?: AbortSignal,
+  ): Promise<{ services: ServiceSummary[]; revision: number }>;
   /** See WatchHub for the stream contract. */
   watch(input: WatchInput, signal: AbortSignal): AsyncGenerator<WatchResponse, void, undefined>;
   readonly view: RegistryView;
@@ -318,7 +321,8 @@ export function createRegistry(options: RegistryOptions): Registry {
         if (result.succeeded) {
           committed = true;
           // Same owner re-registering: the old lease (and anything else on it, e.g. health results) goes.
-          if (existing !== undefined && existing.lease !== "0" && existing.lease !== lease.id) await revokeQuietly(existing.lease);
+          if (existing !== undefined && existing.lease !== "0" && existing.lease !== lease.id)
+            await revokeQuietly(existing.lease);
           log.debug({ key, leaseId: lease.id, revision: result.revision, replaced: existing !== undefined }, "registered");
           await settle(result.revision);
           return {
@@ -369,7 +373,10 @@ export function createRegistry(options: RegistryOptions): Registry {
     }
   }
 
-  async function* keepAlive(leaseIds: AsyncIterable<string>, signal: AbortSignal): AsyncGenerator<KeepAliveResult, void, undefined> {
+  async function* keepAlive(
+    leaseIds: AsyncIterable<string>,
+    signal: AbortSignal,
+  ): AsyncGenerator<KeepAliveResult, void, undefined> {
     // Requests are renewed concurrently (the store multiplexes them over one
     // etcd stream) and answered as they complete; reading pauses while
     // keepAliveConcurrency renewals are in flight or unanswered.
@@ -400,7 +407,8 @@ export function createRegistry(options: RegistryOptions): Registry {
               inFlight--;
               changed();
             });
-          while (inFlight + results.length >= keepAliveConcurrency && !signal.aborted && failure === undefined) await nextChange();
+          while (inFlight + results.length >= keepAliveConcurrency && !signal.aborted && failure === undefined)
+            await nextChange();
         }
       } catch (error) {
         // The request stream failing is the call ending (client cancel); nothing to answer.
@@ -437,7 +445,8 @@ export function createRegistry(options: RegistryOptions): Registry {
     try {
       let existing = await store.get(key);
       for (let attempt = 1; ; attempt++) {
-        if (existing === undefined) throw new NotFoundError(`instance ${ref.namespace}/${ref.service}/${ref.instanceId} not found`);
+        if (existing === undefined)
+          throw new NotFoundError(`instance ${ref.namespace}/${ref.service}/${ref.instanceId} not found`);
         const result = await store.txn({ compare: [{ key, modRevision: existing.modRevision }], ops: [{ type: "delete", key }] });
         if (result.succeeded) {
           if (existing.lease !== "0") await revokeQuietly(existing.lease);

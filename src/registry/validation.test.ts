@@ -57,12 +57,22 @@ describe("instance fields", () => {
     expect(fieldOf(() => validateMetadata({ "a b": "x" }, "instance.metadata"))).toBe("instance.metadata");
     expect(fieldOf(() => validateMetadata({ "": "x" }, "instance.metadata"))).toBe("instance.metadata");
     expect(fieldOf(() => validateMetadata({ k: "v".repeat(513) }, "instance.metadata"))).toBe("instance.metadata");
-    expect(validateMetadata({ "app.kubernetes.io/name": "x", "a-b_c": "" }, "m")).toEqual({ "app.kubernetes.io/name": "x", "a-b_c": "" });
+    expect(validateMetadata({ "app.kubernetes.io/name": "x", "a-b_c": "" }, "m")).toEqual({
+      "app.kubernetes.io/name": "x",
+      "a-b_c": "",
+    });
   });
 
   it("limits tags to 64 of at most 128 characters and drops duplicates", () => {
     expect(validateTags(["a", "b", "a"], "t")).toEqual(["a", "b"]);
-    expect(fieldOf(() => validateTags(Array.from({ length: 65 }, (_, i) => `t${i}`), "instance.tags"))).toBe("instance.tags");
+    expect(
+      fieldOf(() =>
+        validateTags(
+          Array.from({ length: 65 }, (_, i) => `t${i}`),
+          "instance.tags",
+        ),
+      ),
+    ).toBe("instance.tags");
     expect(fieldOf(() => validateTags(["x".repeat(129)], "instance.tags"))).toBe("instance.tags");
     expect(fieldOf(() => validateTags([""], "instance.tags"))).toBe("instance.tags");
   });
@@ -94,7 +104,8 @@ describe("ids and revisions", () => {
   it("accepts positive int64 lease ids only", () => {
     expect(validateLeaseId("7587862837384839")).toBe("7587862837384839");
     expect(validateLeaseId("9223372036854775807")).toBe("9223372036854775807");
-    for (const bad of ["", "0", "-1", "01", "abc", "9223372036854775808"]) expect(fieldOf(() => validateLeaseId(bad))).toBe("lease_id");
+    for (const bad of ["", "0", "-1", "01", "abc", "9223372036854775808"])
+      expect(fieldOf(() => validateLeaseId(bad))).toBe("lease_id");
   });
 
   it("parses revisions", () => {

@@ -54,7 +54,10 @@ export function validateNamespace(namespace: string, field = "namespace"): strin
 export function validateName(name: string, field: string): string {
   if (name === "") throw new InvalidArgumentError(field, "required");
   if (!DNS_1123_LABEL.test(name)) {
-    throw new InvalidArgumentError(field, `${JSON.stringify(truncate(name))} is not a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters)`);
+    throw new InvalidArgumentError(
+      field,
+      `${JSON.stringify(truncate(name))} is not a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters)`,
+    );
   }
   return name;
 }
@@ -110,7 +113,10 @@ export function validateMetadata(metadata: Readonly<Record<string, string>>, fie
       );
     }
     if (typeof value !== "string" || value.length > LIMITS.metadataValueLength) {
-      throw new InvalidArgumentError(field, `value of ${JSON.stringify(key)} must be at most ${LIMITS.metadataValueLength} characters`);
+      throw new InvalidArgumentError(
+        field,
+        `value of ${JSON.stringify(key)} must be at most ${LIMITS.metadataValueLength} characters`,
+      );
     }
     out[key] = value;
   }
@@ -123,7 +129,10 @@ export function validateTags(tags: readonly string[], field: string): string[] {
   const seen = new Set<string>();
   for (const tag of tags) {
     if (tag === "" || tag.length > LIMITS.tagLength || CONTROL_OR_SPACE.test(tag)) {
-      throw new InvalidArgumentError(field, `tag ${JSON.stringify(truncate(tag))} must be 1..${LIMITS.tagLength} characters without spaces`);
+      throw new InvalidArgumentError(
+        field,
+        `tag ${JSON.stringify(truncate(tag))} must be 1..${LIMITS.tagLength} characters without spaces`,
+      );
     }
     seen.add(tag);
   }
@@ -141,7 +150,10 @@ export function validateZone(zone: string, field: string): string {
 export function validateWeight(weight: number, field: string, allowDefault: boolean): number {
   if (weight === 0 && allowDefault) return LIMITS.defaultWeight;
   if (!Number.isInteger(weight) || weight < LIMITS.minWeight || weight > LIMITS.maxWeight) {
-    throw new InvalidArgumentError(field, `must be ${LIMITS.minWeight}..${LIMITS.maxWeight}${allowDefault ? " (0 for the default 100)" : ""}`);
+    throw new InvalidArgumentError(
+      field,
+      `must be ${LIMITS.minWeight}..${LIMITS.maxWeight}${allowDefault ? " (0 for the default 100)" : ""}`,
+    );
   }
   return weight;
 }
@@ -150,7 +162,10 @@ export function validateWeight(weight: number, field: string, allowDefault: bool
 export function validateTtl(ttlSeconds: number, field = "ttl_seconds"): number {
   if (ttlSeconds === 0) return LIMITS.defaultTtlSeconds;
   if (!Number.isInteger(ttlSeconds) || ttlSeconds < LIMITS.minTtlSeconds || ttlSeconds > LIMITS.maxTtlSeconds) {
-    throw new InvalidArgumentError(field, `must be ${LIMITS.minTtlSeconds}..${LIMITS.maxTtlSeconds} seconds (0 for the default ${LIMITS.defaultTtlSeconds})`);
+    throw new InvalidArgumentError(
+      field,
+      `must be ${LIMITS.minTtlSeconds}..${LIMITS.maxTtlSeconds} seconds (0 for the default ${LIMITS.defaultTtlSeconds})`,
+    );
   }
   return ttlSeconds;
 }

@@ -56,11 +56,14 @@ function reader(stream: AsyncGenerator<WatchResponse>) {
 
 function show(message: WatchResponse): string {
   const kind = message.kind!;
-  if (kind.$case === "snapshot") return `snapshot@${kind.value.revision}${kind.value.reset ? "(reset)" : ""}[${kind.value.instances.map((i) => i.instanceId).join(",")}]`;
+  if (kind.$case === "snapshot")
+    return `snapshot@${kind.value.revision}${kind.value.reset ? "(reset)" : ""}[${kind.value.instances.map((i) => i.instanceId).join(",")}]`;
   if (kind.$case === "bookmark") return `bookmark@${kind.value.revision}`;
-  const type = { [EventType.EVENT_TYPE_ADDED]: "ADDED", [EventType.EVENT_TYPE_UPDATED]: "UPDATED", [EventType.EVENT_TYPE_REMOVED]: "REMOVED" }[
-    kind.value.type as 1 | 2 | 3
-  ];
+  const type = {
+    [EventType.EVENT_TYPE_ADDED]: "ADDED",
+    [EventType.EVENT_TYPE_UPDATED]: "UPDATED",
+    [EventType.EVENT_TYPE_REMOVED]: "REMOVED",
+  }[kind.value.type as 1 | 2 | 3];
   return `${type} ${kind.value.instance!.instanceId}@${kind.value.revision}`;
 }
 const events = (messages: WatchResponse[]) => messages.filter((m) => m.kind?.$case !== "bookmark").map(show);
@@ -70,7 +73,10 @@ afterEach(() => {
   for (const fn of cleanup.splice(0)) fn();
 });
 
-async function setup(hubOptions: Partial<WatchHubOptions> = {}, viewOptions: { protectionThreshold?: number; protectionMinInstances?: number; historyLimit?: number } = {}) {
+async function setup(
+  hubOptions: Partial<WatchHubOptions> = {},
+  viewOptions: { protectionThreshold?: number; protectionMinInstances?: number; historyLimit?: number } = {},
+) {
   const cache = new FakeCache(10);
   const view: RegistryView = createRegistryView({ cache, prefix: PREFIX, logger, ...viewOptions });
   await view.ready;
@@ -117,7 +123,13 @@ describe("watch hub", () => {
     await everything.until(() => everything.messages.length === 5);
     await canary.until(() => canary.messages.length === 3);
     expect(events(canary.messages)).toEqual(["snapshot@10[]", `ADDED a@${r1}`, `REMOVED a@${r3}`]);
-    expect(events(everything.messages)).toEqual(["snapshot@10[]", `ADDED a@${r1}`, `ADDED b@${r2}`, `UPDATED a@${r3}`, `UPDATED b@${r4}`]);
+    expect(events(everything.messages)).toEqual([
+      "snapshot@10[]",
+      `ADDED a@${r1}`,
+      `ADDED b@${r2}`,
+      `UPDATED a@${r3}`,
+      `UPDATED b@${r4}`,
+    ]);
   });
 
   it("removes an instance that turns unhealthy, carrying its new state, and adds it back on recovery", async () => {
@@ -198,7 +210,11 @@ describe("watch hub", () => {
     await wide.until(() => wide.messages.length === 1);
     const revision = cache.apply([
       { type: "put", key: keyOf(instance("a")), value: encodeInstance(instance("a")) },
-      { type: "put", key: keyOf(instance("x", { service: "payments" })), value: encodeInstance(instance("x", { service: "payments" })) },
+      {
+        type: "put",
+        key: keyOf(instance("x", { service: "payments" })),
+        value: encodeInstance(instance("x", { service: "payments" })),
+      },
       { type: "put", key: "/sb/config/default/_/_/k", value: new Uint8Array([1]) },
     ]);
     await wide.until(() => wide.messages.length === 3);
@@ -216,7 +232,13 @@ describe("watch hub", () => {
     expect(resumed.messages.map(show)).toEqual([`UPDATED a@${r3}`, `REMOVED b@${r4}`, `bookmark@${r4}`]);
     const fromStart = watch({ sinceRevision: 10 });
     await fromStart.until(() => fromStart.messages.length === 5);
-    expect(fromStart.messages.map(show)).toEqual([`ADDED a@${r1}`, `ADDED b@${r2}`, `UPDATED a@${r3}`, `REMOVED b@${r4}`, `bookmark@${r4}`]);
+    expect(fromStart.messages.map(show)).toEqual([
+      `ADDED a@${r1}`,
+      `ADDED b@${r2}`,
+      `UPDATED a@${r3}`,
+      `REMOVED b@${r4}`,
+      `bookmark@${r4}`,
+    ]);
     // Live events follow the replay.
     const r5 = put(instance("c"));
     await resumed.until(() => resumed.messages.length === 4);
@@ -262,7 +284,13 @@ describe("watch hub", () => {
     const stream = watch();
     const resumedLater = watch({ sinceRevision: 11 });
     await stream.until(() => stream.messages.length === 1 && resumedLater.messages.length === 1);
-    const reset = cache.reset((kvs) => kvs.set(keyOf(instance("b")), { ...kvs.get(keyOf(instance("a")))!, key: keyOf(instance("b")), value: encodeInstance(instance("b")) }));
+    const reset = cache.reset((kvs) =>
+      kvs.set(keyOf(instance("b")), {
+        ...kvs.get(keyOf(instance("a")))!,
+        key: keyOf(instance("b")),
+        value: encodeInstance(instance("b")),
+      }),
+    );
     await stream.until(() => stream.messages.length === 2 && resumedLater.messages.length === 2);
     expect(stream.messages.map(show)).toEqual(["snapshot@11[a]", `snapshot@${reset}(reset)[a,b]`]);
     expect(resumedLater.messages.map(show)).toEqual(["bookmark@11", `snapshot@${reset}(reset)[a,b]`]);

@@ -1,9 +1,5 @@
 import type { Logger } from "pino";
-import {
-  EventType,
-  type Instance,
-  type WatchResponse,
-} from "../../generated/switchboard/registry/v1/registry.js";
+import { EventType, type Instance, type WatchResponse } from "../../generated/switchboard/registry/v1/registry.js";
 import { ResourceExhaustedError, UnavailableError } from "../errors.js";
 import { StoreUnavailableError } from "../store/index.js";
 import type { RegistryView, RevisionChanges, ServiceChange, ServiceView } from "./registry-view.js";
@@ -192,7 +188,10 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
 
   function overflow(stream: Stream): void {
     const { namespace, service } = stream.options;
-    log.warn({ namespace, service, queued: stream.queued, queueLimit }, "watch stream fell behind; ending it with RESOURCE_EXHAUSTED");
+    log.warn(
+      { namespace, service, queued: stream.queued, queueLimit },
+      "watch stream fell behind; ending it with RESOURCE_EXHAUSTED",
+    );
     metrics?.queueOverflow();
     stream.failed = new ResourceExhaustedError(
       `watch stream fell more than ${queueLimit} messages behind; resume with since_revision set to the last revision received`,
@@ -217,7 +216,12 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
   }
 
   /** The events one stream gets from one service's changes at one revision. */
-  function eventsFor(stream: Stream, change: ServiceChange, memo: (WatchResponse | undefined)[] | undefined, out: WatchResponse[]): void {
+  function eventsFor(
+    stream: Stream,
+    change: ServiceChange,
+    memo: (WatchResponse | undefined)[] | undefined,
+    out: WatchResponse[],
+  ): void {
     const { match } = stream;
     const revision = String(change.revision);
     change.changes.forEach((c, i) => {

@@ -17,7 +17,9 @@ const SECRET = "s".repeat(43);
 const REGISTER = "/switchboard.registry.v1.RegistryService/Register";
 const WATCH = "/switchboard.registry.v1.RegistryService/Watch";
 
-function setup(options: { certificateIdentity?: CertificateIdentity; certificateGrants?: Map<string, Grant[]>; now?: () => number } = {}) {
+function setup(
+  options: { certificateIdentity?: CertificateIdentity; certificateGrants?: Map<string, Grant[]>; now?: () => number } = {},
+) {
   const cache = new FakeCache();
   // The guard only reads tokens (through the cache); writes go through AuthService, not tested here.
   const tokens = createTokenStore({ store: {} as Store, cache, prefix: PREFIX, now: options.now });
@@ -28,12 +30,22 @@ function setup(options: { certificateIdentity?: CertificateIdentity; certificate
     ...options,
   });
   const addToken = (id: string, grants: Grant[], expiresAt?: number) =>
-    cache.put(`${PREFIX}auth/tokens/${id}`, Buffer.from(JSON.stringify({ id, secretHash: hashSecret(SECRET), description: "", grants, createdAt: 0, expiresAt })));
+    cache.put(
+      `${PREFIX}auth/tokens/${id}`,
+      Buffer.from(JSON.stringify({ id, secretHash: hashSecret(SECRET), description: "", grants, createdAt: 0, expiresAt })),
+    );
   return { cache, guard, addToken };
 }
 
 function context(metadata: Record<string, string> = {}, peer = "ipv4:127.0.0.1:5000"): CallContext {
-  return { metadata: Metadata(metadata), peer, header: Metadata(), trailer: Metadata(), signal: new AbortController().signal, sendHeader() {} } as unknown as CallContext;
+  return {
+    metadata: Metadata(metadata),
+    peer,
+    header: Metadata(),
+    trailer: Metadata(),
+    signal: new AbortController().signal,
+    sendHeader() {},
+  } as unknown as CallContext;
 }
 
 const register = (service: string) => ({ instance: { namespace: "shop", service, address: "10.0.0.1", port: 80 } });
@@ -54,7 +66,9 @@ describe("auth guard", () => {
       new PermissionDeniedError('permission "register" on shop/payments required'),
     );
     // No certificate, no token.
-    expect(() => guard.begin(REGISTER, context({}, "plain-peer"), false, false).check(register("orders"))).toThrow(UnauthenticatedError);
+    expect(() => guard.begin(REGISTER, context({}, "plain-peer"), false, false).check(register("orders"))).toThrow(
+      UnauthenticatedError,
+    );
 
     // A token, when sent, wins over the certificate.
     addToken("abcdefgh", [{ namespace: "*", role: "read" }]);
@@ -92,9 +106,9 @@ describe("auth guard", () => {
     expect(call.revoked()).toEqual(new UnauthenticatedError("token abcdefgh has expired"));
     call.end("UNAUTHENTICATED");
     now += 60;
-    expect(() => guard.begin(WATCH, context({ authorization: `Bearer abcdefgh.${SECRET}` }), false, true).check({ namespace: "shop" })).toThrow(
-      new UnauthenticatedError("token abcdefgh has expired"),
-    );
+    expect(() =>
+      guard.begin(WATCH, context({ authorization: `Bearer abcdefgh.${SECRET}` }), false, true).check({ namespace: "shop" }),
+    ).toThrow(new UnauthenticatedError("token abcdefgh has expired"));
   });
 
   it("audits failures with the claimed token id, never the secret", () => {
@@ -111,7 +125,14 @@ describe("auth guard", () => {
     expect(() => call.check(register("orders"))).toThrow(UnauthenticatedError);
     call.end("UNAUTHENTICATED");
     expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0]!)).toMatchObject({ who: "claimed-token:abcdefgh", rpc: REGISTER, namespace: "shop", service: "orders", code: "UNAUTHENTICATED", reason: "unknown or revoked token" });
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      who: "claimed-token:abcdefgh",
+      rpc: REGISTER,
+      namespace: "shop",
+      service: "orders",
+      code: "UNAUTHENTICATED",
+      reason: "unknown or revoked token",
+    });
     expect(lines[0]).not.toContain(SECRET);
   });
 });

@@ -120,7 +120,10 @@ export function createAuthGuard(options: AuthGuardOptions): AuthGuard {
     if (target.leaseId !== undefined) {
       const scopes = leaseScopes.get(target.leaseId);
       // An unknown lease holds nothing to protect: the handler answers NOT_FOUND (or TTL 0) to any registrant.
-      const ok = scopes.length === 0 ? allowsSomewhere(caller.grants, permission) : scopes.every((s) => allows(caller.grants, permission, s));
+      const ok =
+        scopes.length === 0
+          ? allowsSomewhere(caller.grants, permission)
+          : scopes.every((s) => allows(caller.grants, permission, s));
       if (!ok) {
         const where = scopes.length === 0 ? "any scope" : scopes.map(describeAccessScope).join(", ");
         throw new PermissionDeniedError(`permission "${rule.permission}" on ${where} required (lease ${target.leaseId})`);
@@ -187,7 +190,8 @@ export function createAuthGuard(options: AuthGuardOptions): AuthGuard {
               stopWatching = tokens.onRemoved(token.id, () => end(new UnauthenticatedError(`token ${token.id} was revoked`)));
               if (token.expiresAt !== undefined) {
                 const ms = token.expiresAt - now();
-                if (ms < MAX_TIMER_MS) timer = setTimeout(() => end(new UnauthenticatedError(`token ${token.id} has expired`)), Math.max(0, ms));
+                if (ms < MAX_TIMER_MS)
+                  timer = setTimeout(() => end(new UnauthenticatedError(`token ${token.id} has expired`)), Math.max(0, ms));
               }
             }
           }

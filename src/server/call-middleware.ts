@@ -79,7 +79,10 @@ export function createCallMiddleware(options: CallMiddlewareOptions) {
           : toServerError(thrown, context, logger, path);
       if (error instanceof ServerError) {
         code = error.code;
-        logger.warn({ method: path, peer: context.peer, ms: elapsed(), code: Status[error.code], details: error.details }, "rpc failed");
+        logger.warn(
+          { method: path, peer: context.peer, ms: elapsed(), code: Status[error.code], details: error.details },
+          "rpc failed",
+        );
       } else {
         code = Status.CANCELLED;
         logger.debug({ method: path, peer: context.peer, ms: elapsed(), code: "CANCELLED" }, "rpc cancelled");

@@ -10,7 +10,16 @@ import type {
   WatchConfigResponse,
 } from "../../generated/switchboard/config/v1/config.js";
 import { createConfigManager } from "../config/index.js";
-import type { ConfigManagerOptions, ReadOptions, ConfigValue, ConfigVersion, ConfigViewUpdate, Layer as DomainLayer, ResolvedEntry, Scope } from "../config/index.js";
+import type {
+  ConfigManagerOptions,
+  ReadOptions,
+  ConfigValue,
+  ConfigVersion,
+  ConfigViewUpdate,
+  Layer as DomainLayer,
+  ResolvedEntry,
+  Scope,
+} from "../config/index.js";
 import { ConflictError, InvalidArgumentError } from "../errors.js";
 import { parseRevision } from "../registry/index.js";
 import type { ServiceDeps } from "./deps.js";
@@ -44,7 +53,11 @@ const LAYER_TO_PROTO: Record<DomainLayer, Layer> = {
  * mapped to domain calls, results back to messages; domain errors go to the
  * error middleware unchanged (ConflictError → ABORTED + current-revision trailer).
  */
-export function createConfigServiceImpl(deps: ServiceDeps, options: ConfigServiceOptions = {}, secrets?: SecretBox): ConfigServiceImplementation {
+export function createConfigServiceImpl(
+  deps: ServiceDeps,
+  options: ConfigServiceOptions = {},
+  secrets?: SecretBox,
+): ConfigServiceImplementation {
   const manager = createConfigManager({
     ...options,
     store: deps.store,
@@ -63,14 +76,19 @@ export function createConfigServiceImpl(deps: ServiceDeps, options: ConfigServic
    * redacted and logged by key id, never by value.
    */
   function presenter(context: CallContext, namespace: string | undefined, service: string | undefined): Present {
-    const reveal = callerAllows(callerOf(context), "read-secrets", { namespace: namespace || "default", service: service || undefined }) && secrets !== undefined;
+    const reveal =
+      callerAllows(callerOf(context), "read-secrets", { namespace: namespace || "default", service: service || undefined }) &&
+      secrets !== undefined;
     const present: Present = (value, secret) => {
       if (!secret) return { value, secret: false, redacted: false };
       if (reveal && secrets) {
         try {
           return { value: secrets.open(value), secret: true, redacted: false };
         } catch (error) {
-          log.warn({ keyId: secrets.keyIdOf(value), reason: (error as Error).message }, "cannot open a secret value; answering it redacted");
+          log.warn(
+            { keyId: secrets.keyIdOf(value), reason: (error as Error).message },
+            "cannot open a secret value; answering it redacted",
+          );
         }
       }
       return { value: "", secret: true, redacted: true };
@@ -131,7 +149,10 @@ export function createConfigServiceImpl(deps: ServiceDeps, options: ConfigServic
           author: request.author,
           secret: request.secret,
         });
-        return { value: toConfigValue(value, presenter(context, request.scope?.namespace, request.scope?.service)), revision: String(revision) };
+        return {
+          value: toConfigValue(value, presenter(context, request.scope?.namespace, request.scope?.service)),
+          revision: String(revision),
+        };
       });
     },
 
@@ -161,17 +182,26 @@ export function createConfigServiceImpl(deps: ServiceDeps, options: ConfigServic
 
     rotateSecrets() {
       return write("RotateSecrets", async () => {
-        if (!secrets) throw new InvalidArgumentError("secret-key-file", "this server has no --secret-key-file: nothing to rotate with");
+        if (!secrets)
+          throw new InvalidArgumentError("secret-key-file", "this server has no --secret-key-file: nothing to rotate with");
         const result = await manager.resealSecrets((sealed) => {
           if (secrets.keyIdOf(sealed) === secrets.currentKeyId) return undefined;
           try {
             return secrets.seal(secrets.open(sealed));
           } catch (error) {
-            log.warn({ keyId: secrets.keyIdOf(sealed), reason: (error as Error).message }, "cannot re-seal a secret value: its key is not in the key file");
+            log.warn(
+              { keyId: secrets.keyIdOf(sealed), reason: (error as Error).message },
+              "cannot re-seal a secret value: its key is not in the key file",
+            );
             return null;
           }
         });
-        return { resealed: result.resealed, skipped: result.skipped, keyId: secrets.currentKeyId, revision: String(result.revision) };
+        return {
+          resealed: result.resealed,
+          skipped: result.skipped,
+          keyId: secrets.currentKeyId,
+          revision: String(result.revision),
+        };
       });
     },
 
@@ -183,7 +213,9 @@ export function createConfigServiceImpl(deps: ServiceDeps, options: ConfigServic
         const present = presenter(context, request.namespace, request.service);
         const revealed = present.reveals ? "revealed" : "redacted";
         for await (const update of manager.watchConfig(request, since, context.signal)) {
-          metrics.pushes.inc({ kind: update.bookmark ? "bookmark" : update.reset ? "reset" : update.changedKeys.length ? "change" : "initial" });
+          metrics.pushes.inc({
+            kind: update.bookmark ? "bookmark" : update.reset ? "reset" : update.changedKeys.length ? "change" : "initial",
+          });
           yield toWatchConfigResponse(update, revealed, present);
         }
       } finally {
@@ -197,11 +229,20 @@ export function createConfigServiceImpl(deps: ServiceDeps, options: ConfigServic
 // object to every stream of a selector, so it is converted once, not once per
 // stream; entries go with the objects.
 // Two conversions at most per update: with secrets opened, and redacted.
-const watchConfigResponses = { revealed: new WeakMap<ConfigViewUpdate, WatchConfigResponse>(), redacted: new WeakMap<ConfigViewUpdate, WatchConfigResponse>() };
+const watchConfigResponses = {
+  revealed: new WeakMap<ConfigViewUpdate, WatchConfigResponse>(),
+  redacted: new WeakMap<ConfigViewUpdate, WatchConfigResponse>(),
+};
 
-type Present = ((value: string, secret: boolean) => { value: string; secret: boolean; redacted: boolean }) & { reveals?: boolean };
+type Present = ((value: string, secret: boolean) => { value: string; secret: boolean; redacted: boolean }) & {
+  reveals?: boolean;
+};
 
-function toWatchConfigResponse(update: ConfigViewUpdate, variant: "revealed" | "redacted", present: Present): WatchConfigResponse {
+function toWatchConfigResponse(
+  update: ConfigViewUpdate,
+  variant: "revealed" | "redacted",
+  present: Present,
+): WatchConfigResponse {
   const cache = watchConfigResponses[variant];
   let message = cache.get(update);
   if (message === undefined) {

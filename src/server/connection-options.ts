@@ -52,7 +52,8 @@ export function grpcConnectionOptions(options: ConnectionOptions = {}): Record<s
   if (keepaliveTimeMs > 0) grpcOptions["grpc.keepalive_time_ms"] = keepaliveTimeMs;
   if (maxConnectionAgeMs > 0) {
     grpcOptions["grpc.max_connection_age_ms"] = maxConnectionAgeMs;
-    grpcOptions["grpc.max_connection_age_grace_ms"] = options.maxConnectionAgeGraceMs ?? CONNECTION_DEFAULTS.maxConnectionAgeGraceMs;
+    grpcOptions["grpc.max_connection_age_grace_ms"] =
+      options.maxConnectionAgeGraceMs ?? CONNECTION_DEFAULTS.maxConnectionAgeGraceMs;
   }
   return grpcOptions;
 }

@@ -32,7 +32,9 @@ export async function etcdStoreSecurity(options: EtcdSecurityOptions): Promise<P
     try {
       return await readFile(file);
     } catch (error) {
-      throw new Error(`cannot read the etcd ${what} file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
+      throw new Error(`cannot read the etcd ${what} file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
+        cause: error,
+      });
     }
   };
   const [ca, cert, key, password] = await Promise.all([
@@ -46,6 +48,7 @@ export async function etcdStoreSecurity(options: EtcdSecurityOptions): Promise<P
   if (passwordText === "") throw new Error(`the etcd password file ${options.passwordFile} is empty`);
   return {
     ...(tls && { tls }),
-    ...(options.username !== undefined && passwordText !== undefined && { auth: { username: options.username, password: passwordText } }),
+    ...(options.username !== undefined &&
+      passwordText !== undefined && { auth: { username: options.username, password: passwordText } }),
   };
 }

@@ -41,9 +41,7 @@ export async function startHttpServer(address: ListenAddress, options: HttpServe
     },
     "/healthz": async (res) => {
       const report = options.health();
-      res
-        .writeHead(report.status === "SERVING" ? 200 : 503, { "content-type": "application/json" })
-        .end(JSON.stringify(report));
+      res.writeHead(report.status === "SERVING" ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify(report));
     },
   };
 

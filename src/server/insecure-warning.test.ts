@@ -2,9 +2,12 @@ import { describe, expect, it } from "vitest";
 import { insecureExposureWarning } from "./insecure-warning.js";
 
 describe("insecureExposureWarning", () => {
-  it.each(["0.0.0.0:7000", "[::]:7000", "10.1.2.3:7000", "switchboard.internal:7000"])("warns for %s without TLS or auth", (listen) => {
-    expect(insecureExposureWarning({ listen, tls: false, auth: false })).toMatch(/without TLS or authentication/);
-  });
+  it.each(["0.0.0.0:7000", "[::]:7000", "10.1.2.3:7000", "switchboard.internal:7000"])(
+    "warns for %s without TLS or auth",
+    (listen) => {
+      expect(insecureExposureWarning({ listen, tls: false, auth: false })).toMatch(/without TLS or authentication/);
+    },
+  );
 
   it.each(["127.0.0.1:7000", "127.0.0.2:0", "[::1]:7000", "localhost:7000"])("stays quiet on loopback %s", (listen) => {
     expect(insecureExposureWarning({ listen, tls: false, auth: false })).toBeUndefined();

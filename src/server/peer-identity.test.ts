@@ -6,9 +6,12 @@ const subject = (cn?: string | string[]) => (cn === undefined ? {} : { CN: cn })
 
 describe("certificateIdentity", () => {
   it("takes the first URI subjectAltName", () => {
-    expect(certificateIdentity({ subject: subject("orders"), subjectaltname: "DNS:orders.local, URI:spiffe://shop/orders, URI:https://x" })).toBe(
-      "spiffe://shop/orders",
-    );
+    expect(
+      certificateIdentity({
+        subject: subject("orders"),
+        subjectaltname: "DNS:orders.local, URI:spiffe://shop/orders, URI:https://x",
+      }),
+    ).toBe("spiffe://shop/orders");
   });
 
   it("unquotes a URI that node:tls quoted because it holds a comma", () => {

@@ -9,9 +9,13 @@ import { AggregatedDiscoveryServiceDefinition } from "./xds-service.js";
 
 describe("the permission table", () => {
   it("has a row for every Switchboard RPC (xDS included) and no other", () => {
-    const rpcs = [RegistryServiceDefinition, ConfigServiceDefinition, HealthServiceDefinition, AuthServiceDefinition, AggregatedDiscoveryServiceDefinition].flatMap((service) =>
-      Object.values(service.methods).map((method) => `/${service.fullName}/${method.name}`),
-    );
+    const rpcs = [
+      RegistryServiceDefinition,
+      ConfigServiceDefinition,
+      HealthServiceDefinition,
+      AuthServiceDefinition,
+      AggregatedDiscoveryServiceDefinition,
+    ].flatMap((service) => Object.values(service.methods).map((method) => `/${service.fullName}/${method.name}`));
     expect(Object.keys(PERMISSION_TABLE).sort()).toEqual(rpcs.sort());
   });
 

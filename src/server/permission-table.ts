@@ -62,14 +62,21 @@ const xdsStreamTarget = () => {
     const node = obj(r.node);
     if (nodeNs === undefined && r.node !== undefined) nodeNs = nodeNamespace(obj(node.metadata)) ?? "";
     const names = Array.isArray(r.resourceNames) ? r.resourceNames.map(str) : [];
-    const namespaces = new Set(names.map((name) => parseResourceName(name, nodeNs ?? "default")?.namespace ?? nodeNs ?? "default"));
+    const namespaces = new Set(
+      names.map((name) => parseResourceName(name, nodeNs ?? "default")?.namespace ?? nodeNs ?? "default"),
+    );
     if (namespaces.size === 0) namespaces.add(nodeNs ?? "default");
     const [only] = namespaces;
     return namespaces.size === 1 && only ? { namespace: only } : {};
   };
 };
 
-const rule = (permission: PermissionRule["permission"], target: PermissionRule["target"], scopeDoc: string, write = false): PermissionRule => ({
+const rule = (
+  permission: PermissionRule["permission"],
+  target: PermissionRule["target"],
+  scopeDoc: string,
+  write = false,
+): PermissionRule => ({
   permission,
   target,
   scopeDoc,
@@ -107,11 +114,19 @@ export const PERMISSION_TABLE: Readonly<Record<string, PermissionRule>> = {
   "/switchboard.auth.v1.AuthService/RevokeToken": rule("admin", everything, "* (all namespaces)", true),
   "/switchboard.auth.v1.AuthService/WhoAmI": rule("authenticated", everything, "—"),
   "/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources": {
-    ...rule("read", everything, "the namespaces of the requested resource names (node metadata `SWITCHBOARD_NAMESPACE`, or `.NAMESPACE` in the name)"),
+    ...rule(
+      "read",
+      everything,
+      "the namespaces of the requested resource names (node metadata `SWITCHBOARD_NAMESPACE`, or `.NAMESPACE` in the name)",
+    ),
     streamTarget: xdsStreamTarget,
   },
   // Incremental xDS is not served (UNIMPLEMENTED); any caller may learn that.
-  "/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources": rule("authenticated", everything, "— (answers UNIMPLEMENTED)"),
+  "/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources": rule(
+    "authenticated",
+    everything,
+    "— (answers UNIMPLEMENTED)",
+  ),
 };
 
 /**
@@ -121,14 +136,19 @@ export const PERMISSION_TABLE: Readonly<Record<string, PermissionRule>> = {
  * proto/, and reveals no data).
  */
 export const OPEN_SERVICE_PREFIXES = ["/grpc.health.v1.Health/"] as const;
-export const REFLECTION_PREFIXES = ["/grpc.reflection.v1.ServerReflection/", "/grpc.reflection.v1alpha.ServerReflection/"] as const;
+export const REFLECTION_PREFIXES = [
+  "/grpc.reflection.v1.ServerReflection/",
+  "/grpc.reflection.v1alpha.ServerReflection/",
+] as const;
 
 /** The README table, generated from PERMISSION_TABLE (see permission-table.test.ts). */
 export function renderPermissionTable(): string {
   const lines = ["| RPC | permission | scope taken from |", "|---|---|---|"];
   for (const [path, r] of Object.entries(PERMISSION_TABLE)) {
     const name = path.slice(path.lastIndexOf(".") + 1).replace("/", ".");
-    lines.push(`| \`${name}\` | ${r.permission === "authenticated" ? "any valid token" : `\`${r.permission}\``} | ${r.scopeDoc} |`);
+    lines.push(
+      `| \`${name}\` | ${r.permission === "authenticated" ? "any valid token" : `\`${r.permission}\``} | ${r.scopeDoc} |`,
+    );
   }
   return lines.join("\n");
 }

@@ -27,7 +27,10 @@ export type RegistryServiceOptions = Omit<RegistryOptions, "store" | "cache" | "
  * errors pass through to the error middleware; int64 fields arrive and leave
  * as decimal strings (revisions become numbers in the domain).
  */
-export function createRegistryServiceImpl(deps: ServiceDeps, options: RegistryServiceOptions = {}): RegistryServiceImplementation {
+export function createRegistryServiceImpl(
+  deps: ServiceDeps,
+  options: RegistryServiceOptions = {},
+): RegistryServiceImplementation {
   const registry = createRegistry({
     ...options,
     store: deps.store,

@@ -13,7 +13,12 @@ import type { Registry } from "prom-client";
  */
 export function createRpcMetrics(registry: Registry) {
   const labelNames = ["grpc_type", "grpc_service", "grpc_method"] as const;
-  const started = new Counter({ name: "grpc_server_started_total", help: "RPCs started on the server.", labelNames, registers: [registry] });
+  const started = new Counter({
+    name: "grpc_server_started_total",
+    help: "RPCs started on the server.",
+    labelNames,
+    registers: [registry],
+  });
   const handled = new Counter({
     name: "grpc_server_handled_total",
     help: "RPCs completed on the server, by status code.",

@@ -38,7 +38,11 @@ export const SERVER_DEFAULTS = {
   protectionThreshold: DEFAULT_PROTECTION_THRESHOLD,
   protectionMinInstances: DEFAULT_PROTECTION_MIN_INSTANCES,
   /** Watch and WatchHealth queues count messages; WatchConfig queues count whole resolved views. */
-  watchQueueLimit: { registry: DEFAULT_WATCH_QUEUE_LIMIT, health: DEFAULT_WATCH_QUEUE_LIMIT, config: DEFAULT_CONFIG_WATCH_QUEUE_LIMIT },
+  watchQueueLimit: {
+    registry: DEFAULT_WATCH_QUEUE_LIMIT,
+    health: DEFAULT_WATCH_QUEUE_LIMIT,
+    config: DEFAULT_CONFIG_WATCH_QUEUE_LIMIT,
+  },
   bookmarkIntervalMs: DEFAULT_BOOKMARK_INTERVAL_MS,
   replicaTtlSeconds: DEFAULT_REPLICA_TTL_SECONDS,
   configHistoryLimit: DEFAULT_HISTORY_LIMIT,

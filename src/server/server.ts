@@ -80,7 +80,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const descriptorSet = options.descriptorSet ?? loadDescriptorSet();
 
   logger.info(
-    { grpcListen: options.listen ?? SERVER_DEFAULTS.listen, prefix, backend, etcdEndpoints, dataDir: etcdEndpoints ? undefined : dataDir },
+    {
+      grpcListen: options.listen ?? SERVER_DEFAULTS.listen,
+      prefix,
+      backend,
+      etcdEndpoints,
+      dataDir: etcdEndpoints ? undefined : dataDir,
+    },
     "starting switchboard",
   );
 
@@ -186,7 +192,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     }
 
     // One middleware for both transports: the HTTP/JSON API runs its calls through it too.
-    const callMiddleware = createCallMiddleware({ metrics, logger: logger.child({ component: "rpc" }), shutdownSignal: shutdown.signal, auth });
+    const callMiddleware = createCallMiddleware({
+      metrics,
+      logger: logger.child({ component: "rpc" }),
+      shutdownSignal: shutdown.signal,
+      auth,
+    });
     const grpcServer = createServer({
       "grpc.max_receive_message_length": MAX_RECEIVE_MESSAGE_BYTES,
       interceptors: [createPeerIdentityInterceptor(tls?.requireClientCertificate ?? false)],
@@ -204,7 +215,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       expiryHoldMs: registryOptions.expiryHoldMs,
       // A release of held instances needs a new store revision: this replica's own key under holds/.
       requestRevision: () =>
-        store.txn({ ops: [{ type: "put", key: `${prefix}holds/${replicaId}`, value: new TextEncoder().encode(new Date().toISOString()) }] }),
+        store.txn({
+          ops: [{ type: "put", key: `${prefix}holds/${replicaId}`, value: new TextEncoder().encode(new Date().toISOString()) }],
+        }),
     });
     noteStoreUnreachable = () => registryView.noteStoreUnreachable();
     cleanup.push({ step: "closing registry view", run: () => registryView.close() });
@@ -235,9 +248,15 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await waitForCache(cache, options.startupTimeoutMs ?? 30_000, etcdEndpoints);
     if (options.auth?.bootstrapToken !== undefined) {
       const created = await tokens.bootstrap(options.auth.bootstrapToken);
-      logger.info({ created }, created ? "auth: bootstrap admin token created" : "auth: an admin token was already bootstrapped; bootstrap token file ignored");
+      logger.info(
+        { created },
+        created
+          ? "auth: bootstrap admin token created"
+          : "auth: an admin token was already bootstrapped; bootstrap token file ignored",
+      );
     }
-    if (options.auth) logger.info({ reflectionOpen: !options.auth.protectReflection }, "auth: bearer tokens required (default deny)");
+    if (options.auth)
+      logger.info({ reflectionOpen: !options.auth.protectReflection }, "auth: bearer tokens required (default deny)");
 
     // HTTP first so that, in reverse on close, /healthz keeps answering 503 while gRPC drains.
     const http: RunningHttpServer = await listening("HTTP", httpListen, "http-listen", () =>
@@ -282,7 +301,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
     const grpcAddress = formatAddress(grpcListen.host, grpcPort);
     const httpAddress = formatAddress(httpListen.host, http.port);
-    logger.info({ grpcAddress, httpAddress, status: monitor.status, tls: tls !== undefined, mtls: tls?.requireClientCertificate ?? false }, "switchboard serving");
+    logger.info(
+      { grpcAddress, httpAddress, status: monitor.status, tls: tls !== undefined, mtls: tls?.requireClientCertificate ?? false },
+      "switchboard serving",
+    );
 
     let closing: Promise<void> | undefined;
     return {
@@ -331,7 +353,12 @@ async function stopGrpc(
 }
 
 /** Runs listen(); a failure (e.g. the port was taken since checkCanListen) becomes a StartupError naming the setting. */
-async function listening<T>(what: string, address: ListenAddress, setting: "listen" | "http-listen", listen: () => Promise<T>): Promise<T> {
+async function listening<T>(
+  what: string,
+  address: ListenAddress,
+  setting: "listen" | "http-listen",
+  listen: () => Promise<T>,
+): Promise<T> {
   try {
     return await listen();
   } catch (error) {
@@ -363,7 +390,10 @@ function registerServingGauge(metrics: Registry, monitor: StoreHealthMonitor): v
 }
 
 function defaultReplicaId(): string {
-  const host = hostname().toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 48);
+  const host = hostname()
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 48);
   return `${host || "replica"}-${randomBytes(3).toString("hex")}`;
 }
-

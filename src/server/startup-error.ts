@@ -36,7 +36,9 @@ export function listenError(what: string, address: ListenAddress, setting: Start
   const text = formatAddress(address.host, address.port);
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const reason = code !== undefined ? LISTEN_REASONS[code]?.(address.port) : undefined;
-  return new StartupError(`cannot listen for ${what} on ${text}: ${reason ?? "the address cannot be bound"}`, setting, { cause: error });
+  return new StartupError(`cannot listen for ${what} on ${text}: ${reason ?? "the address cannot be bound"}`, setting, {
+    cause: error,
+  });
 }
 
 /**
@@ -72,7 +74,12 @@ export function openStoreError(error: unknown, etcdEndpoints: readonly string[] 
     );
   }
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const reason = code === "EACCES" || code === "EPERM" ? "permission denied" : code === "ENOTDIR" ? "not a directory" : "it cannot be read or written";
+  const reason =
+    code === "EACCES" || code === "EPERM"
+      ? "permission denied"
+      : code === "ENOTDIR"
+        ? "not a directory"
+        : "it cannot be read or written";
   return new StartupError(`cannot open the data directory ${dataDir}: ${reason}`, "data-dir", { cause: error });
 }
 
@@ -80,6 +87,9 @@ export function openStoreError(error: unknown, etcdEndpoints: readonly string[] 
 export function storeTimeoutError(timeoutMs: number, etcdEndpoints: readonly string[] | undefined): StartupError {
   const seconds = Math.round(timeoutMs / 100) / 10;
   return etcdEndpoints
-    ? new StartupError(`could not reach etcd at ${etcdEndpoints.join(",")} within ${seconds} s; is etcd running there?`, "etcd-endpoints")
+    ? new StartupError(
+        `could not reach etcd at ${etcdEndpoints.join(",")} within ${seconds} s; is etcd running there?`,
+        "etcd-endpoints",
+      )
     : new StartupError(`could not load the embedded store within ${seconds} s`, "data-dir");
 }

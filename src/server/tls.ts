@@ -143,12 +143,16 @@ export async function createServerTls(options: ServerTlsOptions, logger: Logger)
 }
 
 /** Reads and checks the files: the key must match the certificate, every PEM must parse. */
-export async function loadTlsMaterial(options: Pick<ServerTlsOptions, "certFile" | "keyFile" | "clientCaFile">): Promise<TlsMaterial> {
+export async function loadTlsMaterial(
+  options: Pick<ServerTlsOptions, "certFile" | "keyFile" | "clientCaFile">,
+): Promise<TlsMaterial> {
   const read = async (file: string, what: string) => {
     try {
       return await readFile(file);
     } catch (error) {
-      throw new Error(`cannot read the TLS ${what} file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
+      throw new Error(`cannot read the TLS ${what} file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
+        cause: error,
+      });
     }
   };
   const [cert, key, ca] = await Promise.all([

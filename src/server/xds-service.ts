@@ -118,7 +118,14 @@ export function createXdsServiceImpl(deps: ServiceDeps, options: XdsServiceOptio
       function respond(typeUrl: string, subscription: Subscription, resources: Any[]): DiscoveryResponse {
         subscription.nonce = String(++nonces);
         metrics.responses.inc({ type: shortType(typeUrl) });
-        return { versionInfo: String(view.revision), resources, canary: false, typeUrl, nonce: subscription.nonce, controlPlane: undefined };
+        return {
+          versionInfo: String(view.revision),
+          resources,
+          canary: false,
+          typeUrl,
+          nonce: subscription.nonce,
+          controlPlane: undefined,
+        };
       }
 
       function resolveName(name: string): XdsServiceName | undefined {
@@ -137,7 +144,11 @@ export function createXdsServiceImpl(deps: ServiceDeps, options: XdsServiceOptio
           else if (typeUrl === TYPE_URLS.clusterLoadAssignment) {
             watched.add(`${name.namespace}/${name.service}`);
             const built = buildLoadAssignment(resourceName, view.service(name.namespace, name.service));
-            if (built.skipped > 0) log.debug({ streamId, resource: resourceName, skipped: built.skipped }, "instances without an IP address left out of the assignment");
+            if (built.skipped > 0)
+              log.debug(
+                { streamId, resource: resourceName, skipped: built.skipped },
+                "instances without an IP address left out of the assignment",
+              );
             const previous = subscription.sent.get(resourceName);
             subscription.sent.set(resourceName, built.resource.value);
             if (onlyChanged && previous !== undefined && previous.equals(built.resource.value)) continue;
@@ -155,7 +166,7 @@ export function createXdsServiceImpl(deps: ServiceDeps, options: XdsServiceOptio
           const metadata = request.node?.metadata;
           namespace = nodeNamespace(metadata);
           if (namespace === undefined) {
-            throw new InvalidArgumentError(`node.metadata.${NAMESPACE_METADATA_KEY}`, "must be a DNS-1123 label, e.g. \"default\"");
+            throw new InvalidArgumentError(`node.metadata.${NAMESPACE_METADATA_KEY}`, 'must be a DNS-1123 label, e.g. "default"');
           }
           nodeId = request.node?.id ?? "";
           log.debug({ streamId, nodeId, namespace, peer: context.peer }, "xds stream started");
@@ -177,7 +188,15 @@ export function createXdsServiceImpl(deps: ServiceDeps, options: XdsServiceOptio
           if (request.errorDetail !== undefined) {
             metrics.nacks.inc({ type: shortType(typeUrl) });
             log.warn(
-              { streamId, nodeId, typeUrl, version: request.versionInfo, rejectedNonce: request.responseNonce, code: request.errorDetail.code, error: request.errorDetail.message },
+              {
+                streamId,
+                nodeId,
+                typeUrl,
+                version: request.versionInfo,
+                rejectedNonce: request.responseNonce,
+                code: request.errorDetail.code,
+                error: request.errorDetail.message,
+              },
               "xds client rejected a response (NACK)",
             );
           } else {

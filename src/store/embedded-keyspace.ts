@@ -2,9 +2,7 @@ import { compareKeys } from "./key-range.js";
 import type { KeyValue, StoreEvent } from "./types.js";
 
 /** One change of a write, as applied and as logged. */
-export type Change =
-  | { type: "put"; key: string; value: Uint8Array; lease: string }
-  | { type: "delete"; key: string };
+export type Change = { type: "put"; key: string; value: Uint8Array; lease: string } | { type: "delete"; key: string };
 
 export interface LeaseEntry {
   readonly id: string;

@@ -121,9 +121,7 @@ export class DurableLog {
       this.bytesSinceSnapshot += batch.length;
       // Captured here, the state covers exactly the records up to this batch.
       const snapshot =
-        this.bytesSinceSnapshot >= this.options.snapshotAfterBytes && !this.snapshotting
-          ? this.capture?.()
-          : undefined;
+        this.bytesSinceSnapshot >= this.options.snapshotAfterBytes && !this.snapshotting ? this.capture?.() : undefined;
       try {
         await this.segment!.writeFile(batch); // writeFile loops over short writes
         await this.segment!.datasync();
@@ -195,9 +193,7 @@ function segmentPath(dir: string, seq: number): string {
   return join(dir, `wal-${String(seq).padStart(12, "0")}.log`);
 }
 
-async function recover(
-  options: DurableLogOptions,
-): Promise<{ recovered: Recovered; lastSeq: number; segmentsRead: number }> {
+async function recover(options: DurableLogOptions): Promise<{ recovered: Recovered; lastSeq: number; segmentsRead: number }> {
   let snapshot: SnapshotState | undefined;
   let firstSeq = 0;
   const snapshotText = await readFile(join(options.dir, SNAPSHOT_FILE), "utf8").catch(ignoreMissing);

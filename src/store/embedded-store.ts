@@ -26,16 +26,7 @@ import type { Change, LeaseEntry } from "./embedded-keyspace.js";
 import { LeaseNotFoundError, StoreError, StoreUnavailableError } from "./errors.js";
 import { LeaseExpiryQueue } from "./lease-expiry-queue.js";
 import { grantedTtl } from "./lease-ttl.js";
-import type {
-  KeyValue,
-  Lease,
-  ListResult,
-  Operation,
-  Store,
-  TxnRequest,
-  TxnResult,
-  WatchBatch,
-} from "./types.js";
+import type { KeyValue, Lease, ListResult, Operation, Store, TxnRequest, TxnResult, WatchBatch } from "./types.js";
 import type { LogRecord, SnapshotState } from "./wal-codec.js";
 import { WatchHistory } from "./watch-history.js";
 
@@ -321,9 +312,7 @@ function checkDistinctKeys(ops: readonly Operation[]): void {
   }
   for (const op of ops) {
     const overlaps =
-      op.type === "delete"
-        ? puts.has(op.key)
-        : op.type === "delete-prefix" && [...puts].some((key) => key.startsWith(op.prefix));
+      op.type === "delete" ? puts.has(op.key) : op.type === "delete-prefix" && [...puts].some((key) => key.startsWith(op.prefix));
     if (overlaps) throw new StoreError("duplicate key given in txn request: a put overlaps a delete");
   }
 }

@@ -13,7 +13,11 @@ function fakeCluster(members: string[]) {
     behaviour,
     changes,
     probes: () => probes,
-    isolatedNow: () => [...held].filter(([, n]) => n > 0).map(([m]) => m).sort(),
+    isolatedNow: () =>
+      [...held]
+        .filter(([, n]) => n > 0)
+        .map(([m]) => m)
+        .sort(),
     options: {
       members,
       intervalMs: 20,

@@ -28,16 +28,7 @@ import { toKeyValue } from "./etcd-values.js";
 import { watchEtcd } from "./etcd-watch.js";
 import { prefixRangeEnd } from "./key-range.js";
 import { grantedTtl } from "./lease-ttl.js";
-import type {
-  KeyValue,
-  Lease,
-  ListResult,
-  Operation,
-  Store,
-  TxnRequest,
-  TxnResult,
-  WatchBatch,
-} from "./types.js";
+import type { KeyValue, Lease, ListResult, Operation, Store, TxnRequest, TxnResult, WatchBatch } from "./types.js";
 
 export interface EtcdStoreOptions {
   /** etcd client URLs, e.g. ["http://10.0.0.1:2379", "http://10.0.0.2:2379"]. Required. */
@@ -150,7 +141,12 @@ class EtcdStore implements Store {
       const clients = new Map(
         options.endpoints.map((member) => {
           // Its own channel, no breaker, no retry: the probe must reach exactly this member.
-          const client = new Etcd3({ hosts: [member], grpcOptions, ...security, faultHandling: { host: () => noop, global: noop } });
+          const client = new Etcd3({
+            hosts: [member],
+            grpcOptions,
+            ...security,
+            faultHandling: { host: () => noop, global: noop },
+          });
           this.probeClients.push(client);
           return [member, client] as const;
         }),

@@ -6,8 +6,7 @@ import { endStream, toKeyValue } from "./etcd-values.js";
 import { prefixRangeEnd } from "./key-range.js";
 import type { StoreEvent, WatchBatch } from "./types.js";
 
-type WatchStream = IDuplexStream<IWatchRequest, IWatchResponse> &
-  AsyncIterable<IWatchResponse> & { readonly writable: boolean };
+type WatchStream = IDuplexStream<IWatchRequest, IWatchResponse> & AsyncIterable<IWatchResponse> & { readonly writable: boolean };
 
 export interface EtcdWatchOptions {
   watchClient: WatchClient;

@@ -42,9 +42,7 @@ export interface KeyValue {
   lease: string;
 }
 
-export type StoreEvent =
-  | { type: "put"; kv: KeyValue }
-  | { type: "delete"; key: string; modRevision: number };
+export type StoreEvent = { type: "put"; kv: KeyValue } | { type: "delete"; key: string; modRevision: number };
 
 /** All changes of one revision, in the order they were applied. */
 export interface WatchBatch {

@@ -20,9 +20,7 @@ export interface SnapshotState {
 type PutJson = [key: string, value: string, lease: string];
 type DeleteJson = [key: string];
 type RecordJson =
-  | { t: "x"; r: number; c: (PutJson | DeleteJson)[] }
-  | { t: "g"; id: string; ttl: number }
-  | { t: "r"; id: string };
+  { t: "x"; r: number; c: (PutJson | DeleteJson)[] } | { t: "g"; id: string; ttl: number } | { t: "r"; id: string };
 
 const HEADER_BYTES = 8;
 
@@ -97,8 +95,7 @@ export function* encodeSnapshot(state: SnapshotState, walSeq: number): Generator
   yield JSON.stringify({ format: 1, revision: state.revision, walSeq }) + "\n";
   for (const lease of state.leases) yield JSON.stringify(["L", lease.id, lease.ttlSeconds]) + "\n";
   for (const kv of state.kvs) {
-    yield JSON.stringify(["K", kv.key, encodeBytes(kv.value), kv.createRevision, kv.modRevision, kv.version, kv.lease]) +
-      "\n";
+    yield JSON.stringify(["K", kv.key, encodeBytes(kv.value), kv.createRevision, kv.modRevision, kv.version, kv.lease]) + "\n";
   }
   yield JSON.stringify(["E", state.leases.length + state.kvs.length]) + "\n";
 }

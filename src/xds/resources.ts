@@ -54,7 +54,12 @@ export function buildListener(listenerName: string, name: XdsServiceName): Any {
         ],
       },
     },
-    httpFilters: [{ name: "router", configType: { $case: "typedConfig", value: pack(ROUTER_TYPE_URL, Router.encode(Router.fromPartial({})).finish()) } }],
+    httpFilters: [
+      {
+        name: "router",
+        configType: { $case: "typedConfig", value: pack(ROUTER_TYPE_URL, Router.encode(Router.fromPartial({})).finish()) },
+      },
+    ],
   });
   const listener = Listener.fromPartial({
     name: listenerName,
@@ -120,7 +125,10 @@ export function buildLoadAssignment(
                 $case: "endpoint",
                 value: {
                   address: {
-                    address: { $case: "socketAddress", value: { address: instance.address, portSpecifier: { $case: "portValue", value: instance.port } } },
+                    address: {
+                      $case: "socketAddress",
+                      value: { address: instance.address, portSpecifier: { $case: "portValue", value: instance.port } },
+                    },
                   },
                 },
               },
@@ -142,7 +150,8 @@ export function buildLoadAssignment(
 }
 
 function healthStatus(instance: Instance, routable: boolean): HealthStatus {
-  if (routable) return instance.healthStatus === SwitchboardHealth.HEALTH_STATUS_HEALTHY ? HealthStatus.HEALTHY : HealthStatus.UNKNOWN;
+  if (routable)
+    return instance.healthStatus === SwitchboardHealth.HEALTH_STATUS_HEALTHY ? HealthStatus.HEALTHY : HealthStatus.UNKNOWN;
   if (instance.state === InstanceState.INSTANCE_STATE_DRAINING) return HealthStatus.DRAINING;
   return HealthStatus.UNHEALTHY;
 }

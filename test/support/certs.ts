@@ -125,13 +125,26 @@ export async function createTestCa(dir: string, name: string, days = 2): Promise
   const keyFile = join(dir, `${name}.key`);
   const certFile = join(dir, `${name}.crt`);
   await run(openssl, [
-    "req", "-x509", "-new", "-nodes",
-    "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-    "-keyout", keyFile, "-out", certFile,
-    "-days", String(days),
-    "-subj", `/CN=${name}`,
-    "-addext", "basicConstraints=critical,CA:TRUE",
-    "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+    "req",
+    "-x509",
+    "-new",
+    "-nodes",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-keyout",
+    keyFile,
+    "-out",
+    certFile,
+    "-days",
+    String(days),
+    "-subj",
+    `/CN=${name}`,
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+    "-addext",
+    "keyUsage=critical,keyCertSign,cRLSign",
   ]);
   const [cert, key] = await Promise.all([readFile(certFile, "utf8"), readFile(keyFile, "utf8")]);
   const ca: TestCa = {
@@ -144,7 +157,13 @@ export async function createTestCa(dir: string, name: string, days = 2): Promise
   return ca;
 }
 
-async function issue(openssl: string, dir: string, ca: IssuedCert, commonName: string, options: IssueOptions): Promise<IssuedCert> {
+async function issue(
+  openssl: string,
+  dir: string,
+  ca: IssuedCert,
+  commonName: string,
+  options: IssueOptions,
+): Promise<IssuedCert> {
   const usage = options.usage ?? "server";
   const serverUse = usage !== "client";
   const stem = options.fileName ?? commonName;
@@ -172,18 +191,37 @@ async function issue(openssl: string, dir: string, ca: IssuedCert, commonName: s
   try {
     await writeFile(extFile, ext.join("\n") + "\n");
     await run(openssl, [
-      "req", "-new", "-nodes",
-      "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-      "-keyout", tmpKey, "-out", tmpCsr,
-      "-subj", `/CN=${commonName}`,
+      "req",
+      "-new",
+      "-nodes",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-keyout",
+      tmpKey,
+      "-out",
+      tmpCsr,
+      "-subj",
+      `/CN=${commonName}`,
     ]);
     await run(openssl, [
-      "x509", "-req", "-in", tmpCsr,
-      "-CA", ca.certFile, "-CAkey", ca.keyFile,
-      "-set_serial", `0x${randomBytes(12).toString("hex")}`,
-      "-days", String(options.days ?? 2),
-      "-extfile", extFile,
-      "-out", tmpCert,
+      "x509",
+      "-req",
+      "-in",
+      tmpCsr,
+      "-CA",
+      ca.certFile,
+      "-CAkey",
+      ca.keyFile,
+      "-set_serial",
+      `0x${randomBytes(12).toString("hex")}`,
+      "-days",
+      String(options.days ?? 2),
+      "-extfile",
+      extFile,
+      "-out",
+      tmpCert,
     ]);
     const [cert, key] = await Promise.all([readFile(tmpCert, "utf8"), readFile(tmpKey, "utf8")]);
     await rename(tmpKey, keyFile);

@@ -7,7 +7,8 @@ const CANDIDATES = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/ch
 export function requireChromium(): string | undefined {
   const found = CANDIDATES.find((candidate): candidate is string => !!candidate && existsSync(candidate));
   if (found) return found;
-  const message = "chromium is not installed (looked at $CHROMIUM_PATH and /usr/bin); install the chromium package to run the browser tests";
+  const message =
+    "chromium is not installed (looked at $CHROMIUM_PATH and /usr/bin); install the chromium package to run the browser tests";
   if (process.env.CI) throw new Error(`${message}. CI is set, so these tests must not be skipped.`);
   console.warn(`SKIPPING browser tests: ${message}.`);
   return undefined;

@@ -86,7 +86,10 @@ export function startSwitchboard(args: readonly string[], options: CliOptions = 
 }
 
 /** Runs `switchboard ARGS` to the end (killed after timeoutMs, default 60,000). */
-export async function runSwitchboard(args: readonly string[], options: CliOptions & { timeoutMs?: number } = {}): Promise<CliResult> {
+export async function runSwitchboard(
+  args: readonly string[],
+  options: CliOptions & { timeoutMs?: number } = {},
+): Promise<CliResult> {
   const cli = startSwitchboard(args, options);
   const timer = setTimeout(() => cli.kill("SIGKILL"), options.timeoutMs ?? 60_000);
   try {

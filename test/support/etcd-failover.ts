@@ -124,7 +124,6 @@ function removedIds(updates: readonly WatchUpdate[]): string[] {
   return updates.filter((u) => u.event?.kind === "removed").map((u) => u.event!.instance.instanceId);
 }
 
-
 /** The member that is the Raft leader, asked through etcd's JSON gateway. */
 async function findLeader(cluster: EtcdCluster): Promise<EtcdServer> {
   for (let attempt = 0; attempt < 50; attempt++) {

@@ -97,7 +97,8 @@ export function findEtcd(): string | undefined {
 export function requireEtcd(): string | undefined {
   const binary = findEtcd();
   if (binary) return binary;
-  const message = "etcd is not installed (looked on PATH and /usr/bin); install it to run the etcd tests: sudo apt-get update && sudo apt-get install -y etcd-server etcd-client";
+  const message =
+    "etcd is not installed (looked on PATH and /usr/bin); install it to run the etcd tests: sudo apt-get update && sudo apt-get install -y etcd-server etcd-client";
   if (process.env.CI) throw new Error(`${message}. CI is set, so these tests must not be skipped.`);
   console.warn(`SKIPPING etcd tests: ${message}.`);
   return undefined;
@@ -222,7 +223,11 @@ function launch(
         throw new Error(`etcd exited early (${child.exitCode ?? child.signalCode}):\n${stderrTail}`);
       }
       try {
-        const body = (tls ? JSON.parse(await httpsGet(`${client}/health`, tls)) : await (await fetch(`${client}/health`, { signal: AbortSignal.timeout(1000) })).json()) as {
+        const body = (
+          tls
+            ? JSON.parse(await httpsGet(`${client}/health`, tls))
+            : await (await fetch(`${client}/health`, { signal: AbortSignal.timeout(1000) })).json()
+        ) as {
           health?: string;
         };
         if (body.health === "true") return;
@@ -243,10 +248,15 @@ function launch(
 export async function etcdctl(endpoints: string[], args: string[]): Promise<string> {
   const binary = findEtcd()?.replace(/etcd$/, "etcdctl") ?? "etcdctl";
   return new Promise((resolve, reject) => {
-    execFile(binary, [`--endpoints=${endpoints.join(",")}`, ...args], { env: { ...process.env, ETCDCTL_API: "3" } }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`etcdctl ${args.join(" ")} failed: ${stderr || error.message}`));
-      else resolve(stdout);
-    });
+    execFile(
+      binary,
+      [`--endpoints=${endpoints.join(",")}`, ...args],
+      { env: { ...process.env, ETCDCTL_API: "3" } },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`etcdctl ${args.join(" ")} failed: ${stderr || error.message}`));
+        else resolve(stdout);
+      },
+    );
   });
 }
 

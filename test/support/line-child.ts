@@ -40,7 +40,10 @@ export function startLineChild(file: string, args: string[], options: { cwd: str
     stderr,
     ask<T>(command: string, timeoutMs = 60_000): Promise<T> {
       return new Promise<T>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no answer to "${command}" within ${timeoutMs} ms:\n${stderr.slice(-20).join("\n")}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`no answer to "${command}" within ${timeoutMs} ms:\n${stderr.slice(-20).join("\n")}`)),
+          timeoutMs,
+        );
         const onExit = () => reject(new Error(`child exited before answering "${command}":\n${stderr.slice(-20).join("\n")}`));
         void exited.then(onExit);
         waiting.push((line) => {

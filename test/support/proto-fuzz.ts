@@ -85,7 +85,7 @@ const HOSTILE_STRINGS: readonly string[] = [
   "c".repeat(513),
   "d".repeat(4_096),
   "k=v",
-  "{\"status\":\"UP\"}",
+  '{"status":"UP"}',
   "\r\nX-Injected: 1",
 ];
 
@@ -98,7 +98,7 @@ const PLAUSIBLE: Readonly<Record<string, readonly string[]>> = {
   address: ["127.0.0.1", "localhost", "::1", "orders-1.shop.svc", "xn--bcher-kva.example", "10.0.0.1"],
   zone: ["", "eu-1"],
   key: ["db.url", "k", "feature/x"],
-  value: ["v", "postgres://db/orders", "{\"a\":1}"],
+  value: ["v", "postgres://db/orders", '{"a":1}'],
   content_type: ["", "text/plain", "application/json"],
   owner: ["", "owner-1"],
   url: ["", "http://127.0.0.1:1/health", "https://localhost:1/"],
@@ -114,7 +114,19 @@ const PLAUSIBLE: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** Fields whose values other systems read (probes, URLs, store keys): fuzzed more. */
-const FLOWING_FIELDS = new Set(["address", "url", "path", "headers", "key", "value", "metadata", "service", "namespace", "instance_id", "profile"]);
+const FLOWING_FIELDS = new Set([
+  "address",
+  "url",
+  "path",
+  "headers",
+  "key",
+  "value",
+  "metadata",
+  "service",
+  "namespace",
+  "instance_id",
+  "profile",
+]);
 
 /** Plausible numbers by proto field name; other numeric fields are plausibly 0 (the default). */
 const PLAUSIBLE_NUMBERS: Readonly<Record<string, readonly number[]>> = {
@@ -143,9 +155,20 @@ const HOSTILE_INT64: readonly string[] = [
   "1000000000000",
 ];
 const HOSTILE_UINT64: readonly string[] = ["0", "1", "18446744073709551615", "9223372036854775808", "9007199254740993"];
-const HOSTILE_UINT32: readonly number[] = [0, 1, 2, 3, 10, 80, 100, 999, 1000, 10_000, 10_001, 65_535, 65_536, 2_147_483_648, 4_294_967_295];
+const HOSTILE_UINT32: readonly number[] = [
+  0, 1, 2, 3, 10, 80, 100, 999, 1000, 10_000, 10_001, 65_535, 65_536, 2_147_483_648, 4_294_967_295,
+];
 const HOSTILE_INT32: readonly number[] = [0, 1, -1, 2, 3, 4, 5, 99, 2_147_483_647, -2_147_483_648];
-const HOSTILE_DOUBLE: readonly number[] = [0, -1, 0.5, Number.NaN, Number.POSITIVE_INFINITY, -Number.POSITIVE_INFINITY, 1e308, -0];
+const HOSTILE_DOUBLE: readonly number[] = [
+  0,
+  -1,
+  0.5,
+  Number.NaN,
+  Number.POSITIVE_INFINITY,
+  -Number.POSITIVE_INFINITY,
+  1e308,
+  -0,
+];
 
 export interface ProtoFuzzer {
   readonly registry: FileRegistry;
@@ -238,7 +261,8 @@ export function createProtoFuzzer(seed: number, options: ProtoFuzzerOptions = {}
         return;
       case ScalarType.FIXED64:
       case ScalarType.SFIXED64:
-        writer.tag(no, WireType.Bit64)[type === ScalarType.FIXED64 ? "fixed64" : "sfixed64"](type === ScalarType.FIXED64 ? pick(HOSTILE_UINT64) : int64(field));
+        if (type === ScalarType.FIXED64) writer.tag(no, WireType.Bit64).fixed64(pick(HOSTILE_UINT64));
+        else writer.tag(no, WireType.Bit64).sfixed64(int64(field));
         return;
       case ScalarType.UINT32:
         writer.tag(no, WireType.Varint).uint32(number(field, HOSTILE_UINT32));
@@ -284,7 +308,12 @@ export function createProtoFuzzer(seed: number, options: ProtoFuzzerOptions = {}
         writeScalar(writer, field, field.scalar, field.number);
         return;
       case "enum":
-        writeEnum(writer, field, field.number, field.enum.values.map((v) => v.number));
+        writeEnum(
+          writer,
+          field,
+          field.number,
+          field.enum.values.map((v) => v.number),
+        );
         return;
       case "message":
         if (depth < maxDepth) writeNested(writer, field.number, field.message, depth);
@@ -292,7 +321,13 @@ export function createProtoFuzzer(seed: number, options: ProtoFuzzerOptions = {}
       case "list":
         for (let i = count(); i > 0; i--) {
           if (field.listKind === "scalar") writeScalar(writer, field, field.scalar, field.number);
-          else if (field.listKind === "enum") writeEnum(writer, field, field.number, field.enum.values.map((v) => v.number));
+          else if (field.listKind === "enum")
+            writeEnum(
+              writer,
+              field,
+              field.number,
+              field.enum.values.map((v) => v.number),
+            );
           else if (depth < maxDepth) writeNested(writer, field.number, field.message, depth);
         }
         return;
@@ -301,7 +336,13 @@ export function createProtoFuzzer(seed: number, options: ProtoFuzzerOptions = {}
           writer.tag(field.number, WireType.LengthDelimited).fork();
           writeScalar(writer, field, field.mapKey, 1);
           if (field.mapKind === "scalar") writeScalar(writer, field, field.scalar, 2);
-          else if (field.mapKind === "enum") writeEnum(writer, field, 2, field.enum.values.map((v) => v.number));
+          else if (field.mapKind === "enum")
+            writeEnum(
+              writer,
+              field,
+              2,
+              field.enum.values.map((v) => v.number),
+            );
           else if (depth < maxDepth) writeNested(writer, 2, field.message, depth);
           writer.join();
         }

@@ -37,7 +37,8 @@ export interface RecordedWatch {
   close(): void;
 }
 
-export const instanceRef = (i: Pick<Instance, "namespace" | "service" | "instanceId">) => `${i.namespace}/${i.service}/${i.instanceId}`;
+export const instanceRef = (i: Pick<Instance, "namespace" | "service" | "instanceId">) =>
+  `${i.namespace}/${i.service}/${i.instanceId}`;
 
 const TYPE_NAMES: Record<number, string> = {
   [EventType.EVENT_TYPE_ADDED]: "ADDED",
@@ -50,7 +51,11 @@ export interface RecordWatchOptions {
   initial?: ReadonlyMap<string, Instance>;
 }
 
-export function recordWatch(client: RegistryServiceClient, request: Partial<WatchRequest>, options: RecordWatchOptions = {}): RecordedWatch {
+export function recordWatch(
+  client: RegistryServiceClient,
+  request: Partial<WatchRequest>,
+  options: RecordWatchOptions = {},
+): RecordedWatch {
   const controller = new AbortController();
   const messages: WatchResponse[] = [];
   const state = new Map<string, Instance>();
@@ -78,7 +83,8 @@ export function recordWatch(client: RegistryServiceClient, request: Partial<Watc
       const snapshotRevision = Number(kind.value.revision);
       if (sawSnapshot && !kind.value.reset) violations.push(`second snapshot without reset at ${snapshotRevision}`);
       if (!sawSnapshot && messages.length > 1 && !kind.value.reset) violations.push("snapshot after events without reset");
-      if (!kind.value.reset && snapshotRevision < revision) violations.push(`snapshot revision ${snapshotRevision} below ${revision}`);
+      if (!kind.value.reset && snapshotRevision < revision)
+        violations.push(`snapshot revision ${snapshotRevision} below ${revision}`);
       sawSnapshot = true;
       stateKnown = true;
       state.clear();
@@ -152,7 +158,9 @@ export function recordWatch(client: RegistryServiceClient, request: Partial<Watc
     done,
     eventLog() {
       return messages.flatMap((m) =>
-        m.kind?.$case === "event" ? [`${TYPE_NAMES[m.kind.value.type]} ${m.kind.value.instance!.instanceId}@${m.kind.value.revision}`] : [],
+        m.kind?.$case === "event"
+          ? [`${TYPE_NAMES[m.kind.value.type]} ${m.kind.value.instance!.instanceId}@${m.kind.value.revision}`]
+          : [],
       );
     },
     async until(predicate, timeoutMs = 10_000, what = "condition") {
@@ -162,7 +170,8 @@ export function recordWatch(client: RegistryServiceClient, request: Partial<Watc
           const reason = error instanceof ClientError ? `${error.code} ${error.details}` : String(error);
           throw new Error(`watch ended (${reason}) before ${what}; last: ${JSON.stringify(recorded.eventLog().slice(-5))}`);
         }
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(recorded.eventLog().slice(-5))}`);
+        if (Date.now() > deadline)
+          throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(recorded.eventLog().slice(-5))}`);
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     },

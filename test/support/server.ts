@@ -180,7 +180,11 @@ function waitForServing(
     const onLine = (line: string) => {
       output.push(line);
       const entry = parseJson(line);
-      if (entry?.msg === "switchboard serving" && typeof entry.grpcAddress === "string" && typeof entry.httpAddress === "string") {
+      if (
+        entry?.msg === "switchboard serving" &&
+        typeof entry.grpcAddress === "string" &&
+        typeof entry.httpAddress === "string"
+      ) {
         clearTimeout(timer);
         resolve({ grpcAddress: entry.grpcAddress, httpAddress: entry.httpAddress });
       }

@@ -72,7 +72,9 @@ describe("config import/export file", () => {
     expect(() => parseScopeFile("values:\n  features:\n    contentType: application/json\n", "f.yaml")).toThrow(
       "f.yaml: values.features.value: expected a string, missing",
     );
-    expect(parseScopeFile("values:\n  size: {value: 20}\n").entries).toEqual([{ key: "size", value: "20", contentType: "text/plain" }]);
+    expect(parseScopeFile("values:\n  size: {value: 20}\n").entries).toEqual([
+      { key: "size", value: "20", contentType: "text/plain" },
+    ]);
   });
 
   it("knows formats by extension", () => {

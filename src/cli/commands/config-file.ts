@@ -53,7 +53,8 @@ export function parseScopeFile(text: string, fileName = "file"): ScopeFile {
   const root = document.toJS() as Record<string, unknown>;
   const values = root.values;
   if (values === null || values === undefined) throw new ConfigFileError(`${fileName}: missing "values"`);
-  if (typeof values !== "object" || Array.isArray(values)) throw new ConfigFileError(`${fileName}: "values" must be a mapping of key to value`);
+  if (typeof values !== "object" || Array.isArray(values))
+    throw new ConfigFileError(`${fileName}: "values" must be a mapping of key to value`);
   for (const field of Object.keys(root)) {
     if (!TOP_LEVEL_FIELDS.includes(field)) {
       throw new ConfigFileError(`${fileName}: unknown field "${field}" (expected ${TOP_LEVEL_FIELDS.join(", ")})`);
@@ -77,7 +78,8 @@ const EXPLICIT_FIELDS: readonly string[] = ["value", "contentType", "secret"];
 
 function toStored(raw: unknown, where: string): { value: string; contentType: string; secret?: boolean } {
   if (typeof raw === "string") return { value: raw, contentType: "text/plain" };
-  if (typeof raw === "number" || typeof raw === "boolean" || typeof raw === "bigint") return { value: String(raw), contentType: "text/plain" };
+  if (typeof raw === "number" || typeof raw === "boolean" || typeof raw === "bigint")
+    return { value: String(raw), contentType: "text/plain" };
   if (raw === null || raw === undefined) throw new ConfigFileError(`${where}: empty; use "" for an empty string`);
   if (raw instanceof Date) return { value: raw.toISOString(), contentType: "text/plain" };
   if (isExplicit(raw)) return explicitEntry(raw, where);
@@ -93,14 +95,17 @@ function isExplicit(raw: unknown): raw is Record<string, unknown> {
 /** {value, contentType?, secret?} and nothing else; value a string (numbers and booleans: their text). */
 function explicitEntry(record: Record<string, unknown>, where: string): { value: string; contentType: string; secret?: boolean } {
   for (const key of Object.keys(record)) {
-    if (!EXPLICIT_FIELDS.includes(key)) throw new ConfigFileError(`${where}: unknown field "${key}" (expected value, contentType and secret)`);
+    if (!EXPLICIT_FIELDS.includes(key))
+      throw new ConfigFileError(`${where}: unknown field "${key}" (expected value, contentType and secret)`);
   }
   const { value, contentType, secret } = record;
-  if (contentType !== undefined && typeof contentType !== "string") throw new ConfigFileError(`${where}.contentType: must be a string`);
+  if (contentType !== undefined && typeof contentType !== "string")
+    throw new ConfigFileError(`${where}.contentType: must be a string`);
   if (secret !== undefined && typeof secret !== "boolean") throw new ConfigFileError(`${where}.secret: must be true or false`);
   const marked = secret === true ? { secret: true } : {};
   if (typeof value === "string") return { value, contentType: contentType ?? "text/plain", ...marked };
-  if (typeof value === "number" || typeof value === "boolean") return { value: String(value), contentType: contentType ?? "text/plain", ...marked };
+  if (typeof value === "number" || typeof value === "boolean")
+    return { value: String(value), contentType: contentType ?? "text/plain", ...marked };
   throw new ConfigFileError(`${where}.value: expected a string${value === undefined ? ", missing" : ""}`);
 }
 

@@ -115,7 +115,17 @@ const SUBCOMMANDS: Record<string, { flags: FlagName[]; positionals: [min: number
   import: { flags: ["replace", "author", "format"], positionals: [1, 1], run: importFile },
   export: { flags: ["output", "format"], positionals: [0, 0], run: exportFile },
 };
-const COMMON: FlagName[] = ["address", "token", "token-file", "namespace", "service", "profile", "timeout", "json", ...(Object.keys(TLS_FLAGS) as FlagName[])];
+const COMMON: FlagName[] = [
+  "address",
+  "token",
+  "token-file",
+  "namespace",
+  "service",
+  "profile",
+  "timeout",
+  "json",
+  ...(Object.keys(TLS_FLAGS) as FlagName[]),
+];
 
 interface Invocation {
   context: CliContext;
@@ -136,16 +146,20 @@ async function runConfig(context: CliContext): Promise<number> {
   const [name, ...argv] = context.argv;
   if (name === undefined) throw new UsageError(`missing subcommand (one of ${Object.keys(SUBCOMMANDS).join(", ")})`);
   const subcommand = SUBCOMMANDS[name];
-  if (subcommand === undefined) throw new UsageError(`unknown subcommand "${name}" (one of ${Object.keys(SUBCOMMANDS).join(", ")})`);
+  if (subcommand === undefined)
+    throw new UsageError(`unknown subcommand "${name}" (one of ${Object.keys(SUBCOMMANDS).join(", ")})`);
 
   const parsed = parseFlags(argv, FLAGS);
   const flags = parsed.values as Partial<Record<FlagName, string | boolean>>;
   for (const flag of Object.keys(flags) as FlagName[]) {
-    if (!COMMON.includes(flag) && !subcommand.flags.includes(flag)) throw new UsageError(`config ${name} does not take --${flag}`);
+    if (!COMMON.includes(flag) && !subcommand.flags.includes(flag))
+      throw new UsageError(`config ${name} does not take --${flag}`);
   }
   const [min, max] = subcommand.positionals;
   if (parsed.positionals.length < min || parsed.positionals.length > max) {
-    throw new UsageError(`config ${name} takes ${min === max ? min : `${min} to ${max}`} argument(s), got ${parsed.positionals.length}`);
+    throw new UsageError(
+      `config ${name} takes ${min === max ? min : `${min} to ${max}`} argument(s), got ${parsed.positionals.length}`,
+    );
   }
   const connection = {
     address: flags.address as string | undefined,
@@ -165,7 +179,11 @@ async function runConfig(context: CliContext): Promise<number> {
         service: (flags.service as string | undefined) ?? "",
         profile: (flags.profile as string | undefined) ?? "",
       },
-      scopeFlags: { namespace: flags.namespace !== undefined, service: flags.service !== undefined, profile: flags.profile !== undefined },
+      scopeFlags: {
+        namespace: flags.namespace !== undefined,
+        service: flags.service !== undefined,
+        profile: flags.profile !== undefined,
+      },
       positionals: parsed.positionals,
       flags,
       json: flags.json === true,
@@ -192,7 +210,8 @@ async function get(inv: Invocation): Promise<number> {
 async function set(inv: Invocation): Promise<number> {
   const [key, inline] = inv.positionals as [string, string | undefined];
   const file = inv.flags.file as string | undefined;
-  if (inline === undefined && file === undefined) throw new UsageError(`missing the value of ${key}: give it as an argument, - to read stdin, or --file FILE`);
+  if (inline === undefined && file === undefined)
+    throw new UsageError(`missing the value of ${key}: give it as an argument, - to read stdin, or --file FILE`);
   if (inline !== undefined && file !== undefined) throw new UsageError("give the value as an argument or with --file, not both");
   const value = file !== undefined ? await readFile(file, "utf8") : inline === "-" ? await readStdin() : inline!;
   const fileFormat = file !== undefined ? formatOfFile(file) : undefined;
@@ -219,7 +238,11 @@ async function set(inv: Invocation): Promise<number> {
 async function remove(inv: Invocation): Promise<number> {
   const key = inv.positionals[0]!;
   const response = await inv.client.config.deleteValue({ scope: inv.scope, key, author: inv.author, ...expectedRevision(inv) });
-  inv.out(inv.json ? toJson({ revision: Number(response.revision) }) : `deleted ${key} in ${describe(inv.scope)}: revision ${response.revision}\n`);
+  inv.out(
+    inv.json
+      ? toJson({ revision: Number(response.revision) })
+      : `deleted ${key} in ${describe(inv.scope)}: revision ${response.revision}\n`,
+  );
   return EXIT.ok;
 }
 
@@ -232,7 +255,13 @@ async function list(inv: Invocation): Promise<number> {
       inv.out(
         table(
           ["KEY", "VALUE", "LAYER", "SOURCE", "REVISION"],
-          entries.map((entry) => [entry.key, preview(shown(entry)), layerName(entry.layer), describe(entry.source!), entry.revision]),
+          entries.map((entry) => [
+            entry.key,
+            preview(shown(entry)),
+            layerName(entry.layer),
+            describe(entry.source!),
+            entry.revision,
+          ]),
         ),
       );
       inv.out(`${entries.length} key(s) resolved for ${describe(inv.scope)} at revision ${revision}\n`);
@@ -246,7 +275,15 @@ async function list(inv: Invocation): Promise<number> {
     inv.out(
       table(
         ["KEY", "VALUE", "TYPE", "REVISION", "VERSION", "AUTHOR", "UPDATED"],
-        values.map((v) => [v.key, preview(shown(v)), v.contentType, v.revision, v.version, v.author, v.updatedAt?.toISOString() ?? ""]),
+        values.map((v) => [
+          v.key,
+          preview(shown(v)),
+          v.contentType,
+          v.revision,
+          v.version,
+          v.author,
+          v.updatedAt?.toISOString() ?? "",
+        ]),
       ),
     );
     inv.out(`${values.length} key(s) in ${describe(inv.scope)} at revision ${revision}\n`);
@@ -264,7 +301,13 @@ async function history(inv: Invocation): Promise<number> {
     inv.out(
       table(
         ["REVISION", "UPDATED", "AUTHOR", "CHANGE", "VALUE"],
-        versions.map((v) => [v.revision, v.updatedAt?.toISOString() ?? "", v.author, v.deleted ? "deleted" : "set", v.deleted ? "" : preview(shown(v))]),
+        versions.map((v) => [
+          v.revision,
+          v.updatedAt?.toISOString() ?? "",
+          v.author,
+          v.deleted ? "deleted" : "set",
+          v.deleted ? "" : preview(shown(v)),
+        ]),
       ),
     );
   }
@@ -277,7 +320,9 @@ async function rollback(inv: Invocation): Promise<number> {
   const { versions } = await inv.client.config.getHistory({ scope: inv.scope, key, limit: 1000 });
   const version = versions.find((candidate) => Number(candidate.revision) === target);
   if (version === undefined) {
-    throw new NotFoundError(`revision ${target} is not in the history of ${key} in ${describe(inv.scope)} (see "switchboard config history ${key}")`);
+    throw new NotFoundError(
+      `revision ${target} is not in the history of ${key} in ${describe(inv.scope)} (see "switchboard config history ${key}")`,
+    );
   }
   let current = 0;
   try {
@@ -289,7 +334,8 @@ async function rollback(inv: Invocation): Promise<number> {
   let revision: string;
   if (version.deleted) {
     if (current === 0) throw new UsageError(`${key} does not exist now, as at revision ${target}: nothing to roll back`);
-    revision = (await inv.client.config.deleteValue({ scope: inv.scope, key, expectedRevision: String(current), author })).revision;
+    revision = (await inv.client.config.deleteValue({ scope: inv.scope, key, expectedRevision: String(current), author }))
+      .revision;
   } else {
     if (version.redacted) throw new UsageError(`the version at revision ${target} is secret: rolling it back needs read-secrets`);
     // Compare-and-set on what we just read: a write in between fails instead of being overwritten.
@@ -317,9 +363,16 @@ async function rotateSecrets(inv: Invocation): Promise<number> {
   const response = await inv.client.config.rotateSecrets({});
   inv.out(
     inv.json
-      ? toJson({ resealed: response.resealed, skipped: response.skipped, keyId: response.keyId, revision: Number(response.revision) })
+      ? toJson({
+          resealed: response.resealed,
+          skipped: response.skipped,
+          keyId: response.keyId,
+          revision: Number(response.revision),
+        })
       : `re-sealed ${response.resealed} secret value(s) with key ${response.keyId}` +
-          (response.skipped > 0 ? `; ${response.skipped} skipped (changed meanwhile, or sealed with a key not in the key file): run again` : "") +
+          (response.skipped > 0
+            ? `; ${response.skipped} skipped (changed meanwhile, or sealed with a key not in the key file): run again`
+            : "") +
           "\n",
   );
   return EXIT.ok;
@@ -337,10 +390,19 @@ async function watch(inv: Invocation): Promise<number> {
     const updates = watchConfig(inv.client, { ...inv.scope, sinceRevision: since }, controller.signal);
     for await (const update of updates) {
       if (inv.json) {
-        inv.out(JSON.stringify({ revision: update.revision, reset: update.reset, changedKeys: update.changedKeys, entries: update.entries.map(resolvedJson) }) + "\n");
+        inv.out(
+          JSON.stringify({
+            revision: update.revision,
+            reset: update.reset,
+            changedKeys: update.changedKeys,
+            entries: update.entries.map(resolvedJson),
+          }) + "\n",
+        );
       } else {
         const byKey = new Map(update.entries.map((entry) => [entry.key, entry]));
-        inv.out(`revision ${update.revision}${update.reset ? " (reset)" : ""}: ${update.changedKeys.length} key(s) changed, ${update.entries.length} in view\n`);
+        inv.out(
+          `revision ${update.revision}${update.reset ? " (reset)" : ""}: ${update.changedKeys.length} key(s) changed, ${update.entries.length} in view\n`,
+        );
         for (const key of update.changedKeys) {
           const entry = byKey.get(key);
           inv.out(entry ? `  ${key} = ${preview(shown(entry))}  (${layerName(entry.layer)})\n` : `  ${key} removed\n`);
@@ -372,7 +434,9 @@ async function importFile(inv: Invocation): Promise<number> {
   const scope: Scope = flagged ? inv.scope : fileScope;
   const fileNamesScope = file.namespace !== undefined || file.service !== undefined || file.profile !== undefined;
   if (flagged && fileNamesScope && describe(scope) !== describe(fileScope)) {
-    inv.context.stderr.write(`config import: importing into ${describe(scope)} as the scope flags say, not into ${describe(fileScope)} named in the file\n`);
+    inv.context.stderr.write(
+      `config import: importing into ${describe(scope)} as the scope flags say, not into ${describe(fileScope)} named in the file\n`,
+    );
   }
   const response = await inv.client.config.importValues({
     scope,
@@ -393,9 +457,18 @@ async function exportFile(inv: Invocation): Promise<number> {
   const format = chooseFormat(inv.flags.format as string | undefined, output);
   const { values, revision } = await inv.client.config.listValues({ scope: inv.scope });
   const redacted = values.filter((value) => value.redacted).map((value) => value.key);
-  if (redacted.length > 0) throw new UsageError(`secret value(s) ${redacted.join(", ")} are redacted for this token: exporting them needs read-secrets`);
+  if (redacted.length > 0)
+    throw new UsageError(`secret value(s) ${redacted.join(", ")} are redacted for this token: exporting them needs read-secrets`);
   const text = serializeScopeFile(
-    { ...inv.scope, entries: values.map((value) => ({ key: value.key, value: value.value, contentType: value.contentType, secret: value.secret })) },
+    {
+      ...inv.scope,
+      entries: values.map((value) => ({
+        key: value.key,
+        value: value.value,
+        contentType: value.contentType,
+        secret: value.secret,
+      })),
+    },
     format,
   );
   if (output === undefined || output === "-") {
@@ -403,7 +476,11 @@ async function exportFile(inv: Invocation): Promise<number> {
   } else {
     await writeFile(output, text);
     const summary = { scope: inv.scope, revision: Number(revision), keys: values.length, output };
-    inv.out(inv.json ? toJson(summary) : `exported ${values.length} key(s) of ${describe(inv.scope)} at revision ${revision} to ${output}\n`);
+    inv.out(
+      inv.json
+        ? toJson(summary)
+        : `exported ${values.length} key(s) of ${describe(inv.scope)} at revision ${revision} to ${output}\n`,
+    );
   }
   return EXIT.ok;
 }
@@ -423,7 +500,8 @@ function expectedRevision(inv: Invocation): { expectedRevision?: string } {
 
 function nonNegativeInteger(name: string, text: string): number {
   const value = Number(text);
-  if (text.trim() === "" || !Number.isSafeInteger(value) || value < 0) throw new UsageError(`${name}: expected an integer >= 0, got "${text}"`);
+  if (text.trim() === "" || !Number.isSafeInteger(value) || value < 0)
+    throw new UsageError(`${name}: expected an integer >= 0, got "${text}"`);
   return value;
 }
 
@@ -517,6 +595,10 @@ function preview(value: string): string {
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)));
-  const format = (row: string[]) => row.map((cell, column) => cell.padEnd(widths[column]!)).join("  ").trimEnd();
+  const format = (row: string[]) =>
+    row
+      .map((cell, column) => cell.padEnd(widths[column]!))
+      .join("  ")
+      .trimEnd();
   return [format(header), ...rows.map(format)].join("\n") + "\n";
 }

@@ -30,7 +30,7 @@ export const healthCheckCommand: Command = {
     "Works against any gRPC server that implements the standard health service.",
     "",
     `  --address  host:port to probe (default ${DEFAULT_ADDRESS})`,
-    "  --service  service name to ask about (default \"\": the whole server)",
+    '  --service  service name to ask about (default "": the whole server)',
     `  --timeout  deadline in milliseconds (default ${DEFAULT_TIMEOUT_MS})`,
     "",
     TLS_USAGE,
@@ -55,10 +55,15 @@ async function healthCheck(context: CliContext): Promise<number> {
     return status === SERVING ? EXIT.ok : EXIT.failure;
   } catch (error) {
     // Not connected: say why in words (refused, HTTP/1 port, ...) rather than grpc-js's text.
-    const unreachable = error instanceof ClientError && error.code === Status.UNAVAILABLE ? await diagnoseAddress(address) : undefined;
+    const unreachable =
+      error instanceof ClientError && error.code === Status.UNAVAILABLE ? await diagnoseAddress(address) : undefined;
     const reason =
       unreachable ??
-      (error instanceof ClientError ? error.details : error instanceof Error && error.name === "AbortError" ? `no answer within ${timeoutMs} ms` : String(error));
+      (error instanceof ClientError
+        ? error.details
+        : error instanceof Error && error.name === "AbortError"
+          ? `no answer within ${timeoutMs} ms`
+          : String(error));
     context.stderr.write(`${address}: unhealthy: ${reason}\n`);
     return EXIT.failure;
   } finally {
@@ -66,12 +71,22 @@ async function healthCheck(context: CliContext): Promise<number> {
   }
 }
 
-function parseFlags(argv: string[], env: NodeJS.ProcessEnv): { address: string; service: string; timeoutMs: number; tls: ReturnType<typeof tlsFrom> } {
-  const { values, positionals } = parseCommandFlags(argv, { address: { type: "string" }, service: { type: "string" }, timeout: { type: "string" }, ...TLS_FLAGS } as const);
+function parseFlags(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+): { address: string; service: string; timeoutMs: number; tls: ReturnType<typeof tlsFrom> } {
+  const { values, positionals } = parseCommandFlags(argv, {
+    address: { type: "string" },
+    service: { type: "string" },
+    timeout: { type: "string" },
+    ...TLS_FLAGS,
+  } as const);
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const timeoutMs = Number(values.timeout ?? DEFAULT_TIMEOUT_MS);
-  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new UsageError(`--timeout: expected a positive integer, got "${values.timeout}"`);
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0)
+    throw new UsageError(`--timeout: expected a positive integer, got "${values.timeout}"`);
   const address = values.address ?? DEFAULT_ADDRESS;
-  if (!/^[^\s:]+:\d+$|^\[[0-9a-fA-F:]+\]:\d+$/.test(address)) throw new UsageError(`--address: expected host:port, got "${address}"`);
+  if (!/^[^\s:]+:\d+$|^\[[0-9a-fA-F:]+\]:\d+$/.test(address))
+    throw new UsageError(`--address: expected host:port, got "${address}"`);
   return { address, service: values.service ?? "", timeoutMs, tls: tlsFrom(values, env) };
 }

@@ -39,7 +39,10 @@ export const healthCommand: Command = {
 };
 
 async function runHealth(context: CliContext): Promise<number> {
-  const { values, positionals } = parseFlags(context.argv, { ...CONNECTION_FLAGS, instance: { type: "string", short: "i" } } as const);
+  const { values, positionals } = parseFlags(context.argv, {
+    ...CONNECTION_FLAGS,
+    instance: { type: "string", short: "i" },
+  } as const);
   if (positionals.length !== 1) throw new UsageError("expected exactly one SERVICE");
   const service = positionals[0]!;
   const namespace = values.namespace || "default";

@@ -112,7 +112,8 @@ async function runRegister(context: CliContext): Promise<number> {
   const reportWaiting = async () => {
     if (registered || stop.signal.aborted) return;
     const unreachable = await unreachableAt(target);
-    const reason = unreachable ?? `${target.addresses.join(",")}: ${lastError instanceof Error ? lastError.message : "no answer yet"}`;
+    const reason =
+      unreachable ?? `${target.addresses.join(",")}: ${lastError instanceof Error ? lastError.message : "no answer yet"}`;
     if (registered || stop.signal.aborted || reason === lastReason) return;
     context.stderr.write(
       lastReason === undefined
@@ -134,7 +135,13 @@ async function runRegister(context: CliContext): Promise<number> {
         const i = event.instance;
         out(
           `registered ${i.namespace}/${i.service}/${i.instanceId} at ${hostPort(i)} (lease ${event.leaseId}, ttl ${event.ttlSeconds}s, revision ${event.revision}); Ctrl-C to deregister`,
-          { event: "registered", instance: Instance.toJSON(i), leaseId: event.leaseId, ttlSeconds: event.ttlSeconds, revision: String(event.revision) },
+          {
+            event: "registered",
+            instance: Instance.toJSON(i),
+            leaseId: event.leaseId,
+            ttlSeconds: event.ttlSeconds,
+            revision: String(event.revision),
+          },
         );
         break;
       }
@@ -175,7 +182,9 @@ async function runRegister(context: CliContext): Promise<number> {
       await agent.start(stop.signal);
     } catch (error) {
       if (stop.signal.aborted) {
-        context.stderr.write(`switchboard register: interrupted before registering with the control plane at ${target.addresses.join(",")}; nothing was registered\n`);
+        context.stderr.write(
+          `switchboard register: interrupted before registering with the control plane at ${target.addresses.join(",")}; nothing was registered\n`,
+        );
         return EXIT.failure;
       }
       throw await explainFailure(error, target);
@@ -210,7 +219,9 @@ function checks(
     );
   }
   if (values["grpc-check"] !== undefined) {
-    result.push(HealthCheck.fromPartial({ ...base, target: { $case: "grpc", value: { service: values["grpc-check"], port: 0 } } }));
+    result.push(
+      HealthCheck.fromPartial({ ...base, target: { $case: "grpc", value: { service: values["grpc-check"], port: 0 } } }),
+    );
   }
   if (values["tcp-check"] === true) {
     result.push(HealthCheck.fromPartial({ ...base, target: { $case: "tcp", value: { port: 0 } } }));

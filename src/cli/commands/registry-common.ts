@@ -84,7 +84,9 @@ export function instanceRow(instance: Instance): string[] {
     instance.instanceId,
     hostPort(instance),
     // Held after a store stall (Instance.held_until): routable until it registers again or the hold ends.
-    instance.heldUntil ? `${stateName(instance.state)} (HELD until ${instance.heldUntil.toISOString()})` : stateName(instance.state),
+    instance.heldUntil
+      ? `${stateName(instance.state)} (HELD until ${instance.heldUntil.toISOString()})`
+      : stateName(instance.state),
     healthName(instance.healthStatus),
     String(instance.weight),
     instance.zone || "-",
@@ -97,10 +99,7 @@ export function instanceRow(instance: Instance): string[] {
  * Resolves when one of `signals` arrives (or `abort` aborts); the listeners are
  * removed either way. Used by the long-running commands (watch, register).
  */
-export function waitForSignal(
-  signals: readonly NodeJS.Signals[],
-  abort: AbortSignal,
-): Promise<NodeJS.Signals | undefined> {
+export function waitForSignal(signals: readonly NodeJS.Signals[], abort: AbortSignal): Promise<NodeJS.Signals | undefined> {
   return new Promise((resolve) => {
     const done = (name: NodeJS.Signals | undefined) => {
       for (const signal of signals) process.off(signal, handlers[signal]!);

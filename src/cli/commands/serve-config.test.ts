@@ -37,7 +37,9 @@ describe("connection settings", () => {
       maxConnectionAgeGraceMs: 30_000,
     });
     const env = { SWITCHBOARD_KEEPALIVE_TIME: "5", SWITCHBOARD_MAX_CONNECTION_AGE: "0" };
-    expect(serverOptionsFrom(parseServeConfig(["--keepalive-timeout", "2", "--max-connection-age-grace", "1"], env)).connection).toEqual({
+    expect(
+      serverOptionsFrom(parseServeConfig(["--keepalive-timeout", "2", "--max-connection-age-grace", "1"], env)).connection,
+    ).toEqual({
       keepaliveTimeMs: 5_000,
       keepaliveTimeoutMs: 2_000,
       maxConnectionAgeMs: 0,
@@ -46,7 +48,9 @@ describe("connection settings", () => {
   });
 
   it("rejects out-of-range values naming the setting", () => {
-    expect(() => parseServeConfig(["--keepalive-timeout", "0"], {})).toThrow(/--keepalive-timeout: expected a whole number of seconds from 1 to 3600/);
+    expect(() => parseServeConfig(["--keepalive-timeout", "0"], {})).toThrow(
+      /--keepalive-timeout: expected a whole number of seconds from 1 to 3600/,
+    );
     expect(() => parseServeConfig([], { SWITCHBOARD_KEEPALIVE_TIME: "1.5" })).toThrow(/SWITCHBOARD_KEEPALIVE_TIME/);
     expect(() => parseServeConfig(["--max-connection-age", "-1"], {})).toThrow(/--max-connection-age/);
   });
@@ -111,14 +115,21 @@ describe("parseServeConfig", () => {
       configMaxImportBytes: 1_048_576,
     });
     const flags = [
-      "--protection-threshold", "0",
+      "--protection-threshold",
+      "0",
       "--protection-min-instances=1",
-      "--watch-queue-limit", "10",
-      "--bookmark-interval", "100",
-      "--replica-ttl", "2",
-      "--config-history-limit", "1",
-      "--config-max-txn-ops", "2",
-      "--config-max-import-bytes", "1",
+      "--watch-queue-limit",
+      "10",
+      "--bookmark-interval",
+      "100",
+      "--replica-ttl",
+      "2",
+      "--config-history-limit",
+      "1",
+      "--config-max-txn-ops",
+      "2",
+      "--config-max-import-bytes",
+      "1",
     ];
     expect(parseServeConfig(flags, env)).toMatchObject({
       protectionThreshold: 0,
@@ -146,11 +157,18 @@ describe("parseServeConfig", () => {
     expect(defaults.health!.watch).not.toHaveProperty("queueLimit");
     expect(defaults.config).not.toHaveProperty("watchQueueLimit");
 
-    const tuned = serverOptionsFrom(parseServeConfig(["--watch-queue-limit", "50", "--bookmark-interval", "500", "--replica-ttl", "7"], {}));
+    const tuned = serverOptionsFrom(
+      parseServeConfig(["--watch-queue-limit", "50", "--bookmark-interval", "500", "--replica-ttl", "7"], {}),
+    );
     expect(tuned.registry).toMatchObject({ watchQueueLimit: 50, bookmarkIntervalMs: 500 });
     expect(tuned.health).toEqual({ replicaTtlSeconds: 7, watch: { queueLimit: 50, bookmarkIntervalMs: 500 } });
     expect(tuned.config).toMatchObject({ watchQueueLimit: 50, bookmarkIntervalMs: 500 });
-    expect(tuned).toMatchObject({ listen: "0.0.0.0:7000", httpListen: "0.0.0.0:7001", dataDir: ".data", prefix: "/switchboard/" });
+    expect(tuned).toMatchObject({
+      listen: "0.0.0.0:7000",
+      httpListen: "0.0.0.0:7001",
+      dataDir: ".data",
+      prefix: "/switchboard/",
+    });
   });
 
   it("reads SWITCHBOARD_* variables, and flags win over them", () => {
@@ -223,22 +241,38 @@ describe("parseServeConfig", () => {
     [[], { SWITCHBOARD_ETCD_ENDPOINTS: "etcd" }, 'SWITCHBOARD_ETCD_ENDPOINTS: expected http(s)://host:port entries, got "etcd"'],
     [["--prefix", "/switchboard"], {}, '--prefix: must end with "/"'],
     [["--replica-id", "a b"], {}, "--replica-id: letters, digits"],
-    [["--log-level", "verbose"], {}, '--log-level: expected one of fatal, error, warn, info, debug, trace, silent, got "verbose"'],
+    [
+      ["--log-level", "verbose"],
+      {},
+      '--log-level: expected one of fatal, error, warn, info, debug, trace, silent, got "verbose"',
+    ],
     [["--data-dir", " "], {}, "--data-dir: must not be empty"],
     [["--protection-threshold", "1.5"], {}, '--protection-threshold: expected a share from 0 to 1 (e.g. 0.5), got "1.5"'],
     [["--protection-threshold=-0.1"], {}, "--protection-threshold: expected a share from 0 to 1"],
-    [[], { SWITCHBOARD_PROTECTION_THRESHOLD: "half" }, 'SWITCHBOARD_PROTECTION_THRESHOLD: expected a share from 0 to 1 (e.g. 0.5), got "half"'],
+    [
+      [],
+      { SWITCHBOARD_PROTECTION_THRESHOLD: "half" },
+      'SWITCHBOARD_PROTECTION_THRESHOLD: expected a share from 0 to 1 (e.g. 0.5), got "half"',
+    ],
     [["--protection-min-instances", "0"], {}, '--protection-min-instances: expected a whole number from 1 to 1000000, got "0"'],
     [["--protection-min-instances", "2.5"], {}, "--protection-min-instances: expected a whole number"],
     [["--watch-queue-limit", "0"], {}, '--watch-queue-limit: expected a whole number from 1 to 1000000, got "0"'],
     [[], { SWITCHBOARD_WATCH_QUEUE_LIMIT: "1e3" }, "SWITCHBOARD_WATCH_QUEUE_LIMIT: expected a whole number"],
-    [["--bookmark-interval", "10s"], {}, '--bookmark-interval: expected a whole number of milliseconds from 100 to 3600000, got "10s"'],
+    [
+      ["--bookmark-interval", "10s"],
+      {},
+      '--bookmark-interval: expected a whole number of milliseconds from 100 to 3600000, got "10s"',
+    ],
     [["--bookmark-interval", "50"], {}, "--bookmark-interval: expected a whole number of milliseconds from 100"],
     [["--replica-ttl", "1"], {}, '--replica-ttl: expected a whole number of seconds from 2 to 300, got "1"'],
     [[], { SWITCHBOARD_REPLICA_TTL: "301" }, "SWITCHBOARD_REPLICA_TTL: expected a whole number of seconds from 2 to 300"],
     [["--config-history-limit", "0"], {}, "--config-history-limit: expected a whole number from 1 to 10000"],
     [["--config-max-txn-ops", "1"], {}, "--config-max-txn-ops: expected a whole number from 2 to 100000"],
-    [["--config-max-import-bytes", "640KiB"], {}, '--config-max-import-bytes: expected a whole number from 1 to 1073741824, got "640KiB"'],
+    [
+      ["--config-max-import-bytes", "640KiB"],
+      {},
+      '--config-max-import-bytes: expected a whole number from 1 to 1073741824, got "640KiB"',
+    ],
     [["--tls-cert-file", "a.crt"], {}, "--tls-cert-file and --tls-key-file go together"],
     [[], { SWITCHBOARD_TLS_KEY_FILE: "a.key" }, "--tls-cert-file and --tls-key-file go together"],
     [["--tls-client-ca-file", "ca.crt"], {}, "--tls-client-ca-file needs --tls-cert-file and --tls-key-file"],
@@ -252,14 +286,23 @@ describe("parseServeConfig", () => {
   });
 
   it("reads the auth switches and refuses a bootstrap token file without --auth", () => {
-    expect(parseServeConfig(["--auth", "--auth-bootstrap-token-file", "admin.token", "--audit-log", "audit.log"], {})).toMatchObject({
+    expect(
+      parseServeConfig(["--auth", "--auth-bootstrap-token-file", "admin.token", "--audit-log", "audit.log"], {}),
+    ).toMatchObject({
       auth: true,
       authBootstrapTokenFile: "admin.token",
       auditLog: "audit.log",
     });
-    expect(parseServeConfig([], { SWITCHBOARD_AUTH: "1", SWITCHBOARD_AUTH_REFLECTION: "true" })).toMatchObject({ auth: true, authReflection: true });
-    expect(() => parseServeConfig(["--auth-bootstrap-token-file", "admin.token"], {})).toThrow(new UsageError("--auth-bootstrap-token-file needs --auth"));
-    expect(() => parseServeConfig([], { SWITCHBOARD_AUTH: "yes" })).toThrow(new UsageError('SWITCHBOARD_AUTH: expected true or false, got "yes"'));
+    expect(parseServeConfig([], { SWITCHBOARD_AUTH: "1", SWITCHBOARD_AUTH_REFLECTION: "true" })).toMatchObject({
+      auth: true,
+      authReflection: true,
+    });
+    expect(() => parseServeConfig(["--auth-bootstrap-token-file", "admin.token"], {})).toThrow(
+      new UsageError("--auth-bootstrap-token-file needs --auth"),
+    );
+    expect(() => parseServeConfig([], { SWITCHBOARD_AUTH: "yes" })).toThrow(
+      new UsageError('SWITCHBOARD_AUTH: expected true or false, got "yes"'),
+    );
     expect(serverOptionsFrom(parseServeConfig(["--auth", "--auth-max-streams-per-token", "5"], {})).auth).toEqual({
       protectReflection: false,
       maxStreamsPerToken: 5,

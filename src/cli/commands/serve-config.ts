@@ -19,24 +19,61 @@ const QUEUE_DEFAULTS = SERVER_DEFAULTS.watchQueueLimit;
 
 export const SERVE_SETTINGS = [
   { flag: "listen", env: "SWITCHBOARD_LISTEN", default: SERVER_DEFAULTS.listen, description: "gRPC listen address (host:port)" },
-  { flag: "http-listen", env: "SWITCHBOARD_HTTP_LISTEN", default: SERVER_DEFAULTS.httpListen, description: "HTTP listen address for /metrics, /healthz, the HTTP/JSON API and the dashboard" },
-  { flag: "ui", env: "SWITCHBOARD_UI", default: "true", description: "serve the web dashboard at / on the HTTP port (true or false)" },
-  { flag: "etcd-endpoints", env: "SWITCHBOARD_ETCD_ENDPOINTS", default: "", description: "comma-separated etcd endpoints (http://host:port); unset: embedded store" },
-  { flag: "data-dir", env: "SWITCHBOARD_DATA_DIR", default: SERVER_DEFAULTS.dataDir, description: "data directory of the embedded store (ignored with etcd)" },
-  { flag: "prefix", env: "SWITCHBOARD_PREFIX", default: SERVER_DEFAULTS.prefix, description: "root key prefix in the store, ending with /" },
-  { flag: "replica-id", env: "SWITCHBOARD_REPLICA_ID", default: "", description: "unique id of this replica; default: hostname-<random>" },
-  { flag: "log-level", env: "SWITCHBOARD_LOG_LEVEL", default: SERVER_DEFAULTS.logLevel, description: "fatal, error, warn, info, debug, trace or silent" },
+  {
+    flag: "http-listen",
+    env: "SWITCHBOARD_HTTP_LISTEN",
+    default: SERVER_DEFAULTS.httpListen,
+    description: "HTTP listen address for /metrics, /healthz, the HTTP/JSON API and the dashboard",
+  },
+  {
+    flag: "ui",
+    env: "SWITCHBOARD_UI",
+    default: "true",
+    description: "serve the web dashboard at / on the HTTP port (true or false)",
+  },
+  {
+    flag: "etcd-endpoints",
+    env: "SWITCHBOARD_ETCD_ENDPOINTS",
+    default: "",
+    description: "comma-separated etcd endpoints (http://host:port); unset: embedded store",
+  },
+  {
+    flag: "data-dir",
+    env: "SWITCHBOARD_DATA_DIR",
+    default: SERVER_DEFAULTS.dataDir,
+    description: "data directory of the embedded store (ignored with etcd)",
+  },
+  {
+    flag: "prefix",
+    env: "SWITCHBOARD_PREFIX",
+    default: SERVER_DEFAULTS.prefix,
+    description: "root key prefix in the store, ending with /",
+  },
+  {
+    flag: "replica-id",
+    env: "SWITCHBOARD_REPLICA_ID",
+    default: "",
+    description: "unique id of this replica; default: hostname-<random>",
+  },
+  {
+    flag: "log-level",
+    env: "SWITCHBOARD_LOG_LEVEL",
+    default: SERVER_DEFAULTS.logLevel,
+    description: "fatal, error, warn, info, debug, trace or silent",
+  },
   {
     flag: "protection-threshold",
     env: "SWITCHBOARD_PROTECTION_THRESHOLD",
     default: String(SERVER_DEFAULTS.protectionThreshold),
-    description: "share (0..1) of a service's UP instances that must be unhealthy before all stay routable (protection); 0 disables",
+    description:
+      "share (0..1) of a service's UP instances that must be unhealthy before all stay routable (protection); 0 disables",
   },
   {
     flag: "protection-min-instances",
     env: "SWITCHBOARD_PROTECTION_MIN_INSTANCES",
     default: String(SERVER_DEFAULTS.protectionMinInstances),
-    description: "UP instances a service needs before protection can apply; in smaller services unhealthy instances always leave routing (integer >= 1)",
+    description:
+      "UP instances a service needs before protection can apply; in smaller services unhealthy instances always leave routing (integer >= 1)",
   },
   {
     flag: "watch-queue-limit",
@@ -68,30 +105,102 @@ export const SERVE_SETTINGS = [
     flag: "config-max-txn-ops",
     env: "SWITCHBOARD_CONFIG_MAX_TXN_OPS",
     default: String(SERVER_DEFAULTS.configMaxTxnOps),
-    description: "most operations in one ConfigService store transaction (2..100000; at most etcd's --max-txn-ops); one ImportValues changes at most half as many keys",
+    description:
+      "most operations in one ConfigService store transaction (2..100000; at most etcd's --max-txn-ops); one ImportValues changes at most half as many keys",
   },
   {
     flag: "config-max-import-bytes",
     env: "SWITCHBOARD_CONFIG_MAX_IMPORT_BYTES",
     default: String(SERVER_DEFAULTS.configMaxImportBytes),
-    description: "bytes of changed values one ImportValues may write (1..1073741824; each is written twice: keep 2x below etcd's --max-request-bytes)",
+    description:
+      "bytes of changed values one ImportValues may write (1..1073741824; each is written twice: keep 2x below etcd's --max-request-bytes)",
   },
-  { flag: "tls-cert-file", env: "SWITCHBOARD_TLS_CERT_FILE", default: "", description: "PEM certificate (chain) for TLS on the gRPC and HTTP ports; re-read when it changes or on SIGHUP; needs --tls-key-file" },
+  {
+    flag: "tls-cert-file",
+    env: "SWITCHBOARD_TLS_CERT_FILE",
+    default: "",
+    description:
+      "PEM certificate (chain) for TLS on the gRPC and HTTP ports; re-read when it changes or on SIGHUP; needs --tls-key-file",
+  },
   { flag: "tls-key-file", env: "SWITCHBOARD_TLS_KEY_FILE", default: "", description: "PEM private key of --tls-cert-file" },
-  { flag: "tls-client-ca-file", env: "SWITCHBOARD_TLS_CLIENT_CA_FILE", default: "", description: "PEM CA bundle: both ports then require client certificates signed by it (mTLS); needs --tls-cert-file" },
-  { flag: "etcd-ca-file", env: "SWITCHBOARD_ETCD_CA_FILE", default: "", description: "PEM CA that signed etcd's server certificate (use https:// endpoints)" },
-  { flag: "etcd-cert-file", env: "SWITCHBOARD_ETCD_CERT_FILE", default: "", description: "PEM client certificate for etcd (--client-cert-auth); needs --etcd-key-file" },
+  {
+    flag: "tls-client-ca-file",
+    env: "SWITCHBOARD_TLS_CLIENT_CA_FILE",
+    default: "",
+    description: "PEM CA bundle: both ports then require client certificates signed by it (mTLS); needs --tls-cert-file",
+  },
+  {
+    flag: "etcd-ca-file",
+    env: "SWITCHBOARD_ETCD_CA_FILE",
+    default: "",
+    description: "PEM CA that signed etcd's server certificate (use https:// endpoints)",
+  },
+  {
+    flag: "etcd-cert-file",
+    env: "SWITCHBOARD_ETCD_CERT_FILE",
+    default: "",
+    description: "PEM client certificate for etcd (--client-cert-auth); needs --etcd-key-file",
+  },
   { flag: "etcd-key-file", env: "SWITCHBOARD_ETCD_KEY_FILE", default: "", description: "PEM private key of --etcd-cert-file" },
-  { flag: "etcd-username", env: "SWITCHBOARD_ETCD_USERNAME", default: "", description: "etcd user (etcd auth enabled); needs --etcd-password-file" },
-  { flag: "etcd-password-file", env: "SWITCHBOARD_ETCD_PASSWORD_FILE", default: "", description: "file holding the password of --etcd-username" },
+  {
+    flag: "etcd-username",
+    env: "SWITCHBOARD_ETCD_USERNAME",
+    default: "",
+    description: "etcd user (etcd auth enabled); needs --etcd-password-file",
+  },
+  {
+    flag: "etcd-password-file",
+    env: "SWITCHBOARD_ETCD_PASSWORD_FILE",
+    default: "",
+    description: "file holding the password of --etcd-username",
+  },
   // Authentication, authorization, audit and quotas (README, "Authentication and authorization").
-  { flag: "auth", env: "SWITCHBOARD_AUTH", default: "false", boolean: true, description: "require bearer tokens: default deny for every Switchboard RPC (grpc.health.v1 and, unless --auth-reflection, reflection stay open)" },
-  { flag: "auth-reflection", env: "SWITCHBOARD_AUTH_REFLECTION", default: "false", boolean: true, description: "with --auth, require a valid token for server reflection too" },
-  { flag: "auth-bootstrap-token-file", env: "SWITCHBOARD_AUTH_BOOTSTRAP_TOKEN_FILE", default: "", description: "file holding a token (<id>.<secret>) that becomes the first admin token when none was bootstrapped yet" },
-  { flag: "auth-max-streams-per-token", env: "SWITCHBOARD_AUTH_MAX_STREAMS_PER_TOKEN", default: String(SERVER_DEFAULTS.maxStreamsPerToken), description: "most streams one token may hold open on a replica (0: no limit); over it RESOURCE_EXHAUSTED" },
-  { flag: "auth-registrations-per-second", env: "SWITCHBOARD_AUTH_REGISTRATIONS_PER_SECOND", default: String(SERVER_DEFAULTS.registrationsPerSecondPerToken), description: "Register calls per second one token may make on a replica (0: no limit); over it RESOURCE_EXHAUSTED" },
-  { flag: "secret-key-file", env: "SWITCHBOARD_SECRET_KEY_FILE", default: "", description: "keys for secret config values, one \"<id> <base64 of 32 bytes>\" per line, oldest first (the last encrypts, all decrypt); unset: secret values cannot be written" },
-  { flag: "audit-log", env: "SWITCHBOARD_AUDIT_LOG", default: "", description: "file for audit lines (every write and every auth failure, JSON); unset: no audit" },
+  {
+    flag: "auth",
+    env: "SWITCHBOARD_AUTH",
+    default: "false",
+    boolean: true,
+    description:
+      "require bearer tokens: default deny for every Switchboard RPC (grpc.health.v1 and, unless --auth-reflection, reflection stay open)",
+  },
+  {
+    flag: "auth-reflection",
+    env: "SWITCHBOARD_AUTH_REFLECTION",
+    default: "false",
+    boolean: true,
+    description: "with --auth, require a valid token for server reflection too",
+  },
+  {
+    flag: "auth-bootstrap-token-file",
+    env: "SWITCHBOARD_AUTH_BOOTSTRAP_TOKEN_FILE",
+    default: "",
+    description: "file holding a token (<id>.<secret>) that becomes the first admin token when none was bootstrapped yet",
+  },
+  {
+    flag: "auth-max-streams-per-token",
+    env: "SWITCHBOARD_AUTH_MAX_STREAMS_PER_TOKEN",
+    default: String(SERVER_DEFAULTS.maxStreamsPerToken),
+    description: "most streams one token may hold open on a replica (0: no limit); over it RESOURCE_EXHAUSTED",
+  },
+  {
+    flag: "auth-registrations-per-second",
+    env: "SWITCHBOARD_AUTH_REGISTRATIONS_PER_SECOND",
+    default: String(SERVER_DEFAULTS.registrationsPerSecondPerToken),
+    description: "Register calls per second one token may make on a replica (0: no limit); over it RESOURCE_EXHAUSTED",
+  },
+  {
+    flag: "secret-key-file",
+    env: "SWITCHBOARD_SECRET_KEY_FILE",
+    default: "",
+    description:
+      'keys for secret config values, one "<id> <base64 of 32 bytes>" per line, oldest first (the last encrypts, all decrypt); unset: secret values cannot be written',
+  },
+  {
+    flag: "audit-log",
+    env: "SWITCHBOARD_AUDIT_LOG",
+    default: "",
+    description: "file for audit lines (every write and every auth failure, JSON); unset: no audit",
+  },
   {
     flag: "keepalive-time",
     env: "SWITCHBOARD_KEEPALIVE_TIME",
@@ -108,19 +217,22 @@ export const SERVE_SETTINGS = [
     flag: "max-connection-age",
     env: "SWITCHBOARD_MAX_CONNECTION_AGE",
     default: String(CONNECTION_DEFAULTS.maxConnectionAgeMs / 1000),
-    description: "seconds (0..2592000, ±10 % jitter) after which a client connection gets GOAWAY so clients reconnect, spreading over new replicas; 0: unlimited",
+    description:
+      "seconds (0..2592000, ±10 % jitter) after which a client connection gets GOAWAY so clients reconnect, spreading over new replicas; 0: unlimited",
   },
   {
     flag: "max-connection-age-grace",
     env: "SWITCHBOARD_MAX_CONNECTION_AGE_GRACE",
     default: String(CONNECTION_DEFAULTS.maxConnectionAgeGraceMs / 1000),
-    description: "seconds (0..86400) calls still open on an aged connection get before they are cut (clients resume streams elsewhere)",
+    description:
+      "seconds (0..86400) calls still open on an aged connection get before they are cut (clients resume streams elsewhere)",
   },
   {
     flag: "expiry-hold",
     env: "SWITCHBOARD_EXPIRY_HOLD",
     default: String(DEFAULT_EXPIRY_HOLD_MS / 1000),
-    description: "seconds (0..3600) instances whose leases expire soon after this replica saw the store unreachable stay routable, marked held, so agents can register again without a REMOVED/ADDED flap; 0 disables",
+    description:
+      "seconds (0..3600) instances whose leases expire soon after this replica saw the store unreachable stay routable, marked held, so agents can register again without a REMOVED/ADDED flap; 0 disables",
   },
 ] as const satisfies readonly ServeSetting[];
 
@@ -223,7 +335,9 @@ export function parseServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
       return share;
     }),
     protectionMinInstances: validate(get("protection-min-instances"), integerIn(1, 1_000_000)),
-    watchQueueLimit: validate(get("watch-queue-limit"), (v, source) => (v === "" ? undefined : integerIn(1, 1_000_000)(v, source))),
+    watchQueueLimit: validate(get("watch-queue-limit"), (v, source) =>
+      v === "" ? undefined : integerIn(1, 1_000_000)(v, source),
+    ),
     bookmarkIntervalMs: validate(get("bookmark-interval"), integerIn(100, 3_600_000, "milliseconds")),
     replicaTtlSeconds: validate(get("replica-ttl"), integerIn(2, 300, "seconds")),
     configHistoryLimit: validate(get("config-history-limit"), integerIn(1, 10_000)),
@@ -261,12 +375,18 @@ function optional(input: { value: string }): string | undefined {
   return input.value.trim() === "" ? undefined : input.value;
 }
 
-function serveTls(certFile: string | undefined, keyFile: string | undefined, clientCaFile: string | undefined): ServeConfig["tls"] {
+function serveTls(
+  certFile: string | undefined,
+  keyFile: string | undefined,
+  clientCaFile: string | undefined,
+): ServeConfig["tls"] {
   if ((certFile === undefined) !== (keyFile === undefined)) {
     throw new UsageError("--tls-cert-file and --tls-key-file go together: give both or neither");
   }
   if (clientCaFile !== undefined && certFile === undefined) {
-    throw new UsageError("--tls-client-ca-file needs --tls-cert-file and --tls-key-file (client certificates are checked over TLS)");
+    throw new UsageError(
+      "--tls-client-ca-file needs --tls-cert-file and --tls-key-file (client certificates are checked over TLS)",
+    );
   }
   return certFile !== undefined && keyFile !== undefined ? { certFile, keyFile, clientCaFile } : undefined;
 }
@@ -335,7 +455,9 @@ export function serverOptionsFrom(config: ServeConfig): ServerOptions {
 }
 
 function withoutUnset<T extends object>(value: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]?: Exclude<T[K], undefined>;
+  };
 }
 
 function parseSwitch(value: string, source: string): boolean {

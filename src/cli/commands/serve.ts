@@ -33,9 +33,11 @@ async function serve(context: CliContext): Promise<number> {
     if (options.auth && config.authBootstrapTokenFile) {
       options.auth.bootstrapToken = (await readFile(config.authBootstrapTokenFile, "utf8")).trim();
     }
-    if (config.secretKeyFile) options.secretKeys = parseSecretKeys(await readFile(config.secretKeyFile, "utf8"), config.secretKeyFile);
+    if (config.secretKeyFile)
+      options.secretKeys = parseSecretKeys(await readFile(config.secretKeyFile, "utf8"), config.secretKeyFile);
     // A separate destination: audit lines never mix with the operational log.
-    if (config.auditLog) options.auditLog = pino({ base: undefined }, pino.destination({ dest: config.auditLog, mkdir: true, sync: true }));
+    if (config.auditLog)
+      options.auditLog = pino({ base: undefined }, pino.destination({ dest: config.auditLog, mkdir: true, sync: true }));
     server = await startServer({ ...options, logger });
   } catch (error) {
     const line = startFailure(error);
@@ -60,7 +62,10 @@ async function serve(context: CliContext): Promise<number> {
       policy.first(signal);
       resolveSignal(signal);
     } else if (!policy.forces(signal)) {
-      logger.info({ signal }, "shutdown: same signal again (e.g. npm forwarding what the process group got); already shutting down");
+      logger.info(
+        { signal },
+        "shutdown: same signal again (e.g. npm forwarding what the process group got); already shutting down",
+      );
     } else {
       logger.warn({ signal }, "shutdown: second signal, exiting now");
       process.exit(EXIT.failure);

@@ -34,7 +34,9 @@ export function tlsFrom(
   if (certFile) tls.certFile = certFile;
   if (keyFile) tls.keyFile = keyFile;
   if ((certFile === undefined) !== (keyFile === undefined)) {
-    throw new UsageError(`--cert-file and --key-file go together (or ${CERT_FILE_ENV} and ${KEY_FILE_ENV}): give both or neither`);
+    throw new UsageError(
+      `--cert-file and --key-file go together (or ${CERT_FILE_ENV} and ${KEY_FILE_ENV}): give both or neither`,
+    );
   }
   return Object.keys(tls).length > 0 ? tls : false;
 }

@@ -87,7 +87,8 @@ async function runToken(context: CliContext): Promise<number> {
         });
         out(
           { token: response.token && Token.toJSON(response.token), secret: response.secret },
-          `${response.secret}\n` + `(token ${response.token?.id}: ${describeGrants(response.token?.grants ?? [])}; store it now, it is not shown again)\n`,
+          `${response.secret}\n` +
+            `(token ${response.token?.id}: ${describeGrants(response.token?.grants ?? [])}; store it now, it is not shown again)\n`,
         );
       });
     }
@@ -116,12 +117,18 @@ async function runToken(context: CliContext): Promise<number> {
       return withClient(values, context, async (client) => {
         const response = await client.auth.whoAmI({});
         out(
-          { identity: response.identity, token: response.token && Token.toJSON(response.token), grants: response.grants.map((g) => GrantMessage.toJSON(g)) },
+          {
+            identity: response.identity,
+            token: response.token && Token.toJSON(response.token),
+            grants: response.grants.map((g) => GrantMessage.toJSON(g)),
+          },
           `${response.identity}\ngrants: ${describeGrants(response.grants)}\n`,
         );
       });
     default:
-      throw new UsageError(name === undefined ? "missing subcommand (create, list, revoke, whoami)" : `unknown subcommand "${name}"`);
+      throw new UsageError(
+        name === undefined ? "missing subcommand (create, list, revoke, whoami)" : `unknown subcommand "${name}"`,
+      );
   }
 }
 
@@ -140,6 +147,12 @@ async function withClient(
 }
 
 function describeGrants(grants: readonly GrantMessage[]): string {
-  const roleName = (role: Role) => (Role[role] ?? String(role)).replace(/^ROLE_/, "").toLowerCase().replace("_", "-");
-  return grants.map((g) => `${roleName(g.role)}@${g.namespace === "*" ? "*" : `${g.namespace}/${g.service || "*"}`}`).join(",") || "-";
+  const roleName = (role: Role) =>
+    (Role[role] ?? String(role))
+      .replace(/^ROLE_/, "")
+      .toLowerCase()
+      .replace("_", "-");
+  return (
+    grants.map((g) => `${roleName(g.role)}@${g.namespace === "*" ? "*" : `${g.namespace}/${g.service || "*"}`}`).join(",") || "-"
+  );
 }
