@@ -63,9 +63,17 @@ export function callTimeout(flags: ConnectionFlags): number {
 }
 
 export function openClient(flags: ConnectionFlags, env: NodeJS.ProcessEnv): SwitchboardClient {
-  const timeoutMs = callTimeout(flags);
-  const { addresses } = connectionTarget(flags, env);
-  return createSwitchboardClient({ addresses, defaultTimeoutMs: timeoutMs, tls: tlsFrom(flags, env), ...tokenOf(flags, env) });
+  return clientFor(connectionTarget(flags, env), flags, env);
+}
+
+/** The client of a target, with the timeout, TLS and token the flags (or their variables) give. */
+function clientFor(target: ConnectionTarget, flags: ConnectionFlags, env: NodeJS.ProcessEnv): SwitchboardClient {
+  return createSwitchboardClient({
+    addresses: target.addresses,
+    defaultTimeoutMs: callTimeout(flags),
+    tls: tlsFrom(flags, env),
+    ...tokenOf(flags, env),
+  });
 }
 
 /** Opens a client, runs `run`, explains connection failures, closes the client. */
@@ -75,12 +83,7 @@ export async function withClient(
   run: (client: SwitchboardClient) => Promise<number>,
 ): Promise<number> {
   const target = connectionTarget(flags, env);
-  const client = createSwitchboardClient({
-    addresses: target.addresses,
-    defaultTimeoutMs: callTimeout(flags),
-    tls: tlsFrom(flags, env),
-    ...tokenOf(flags, env),
-  });
+  const client = clientFor(target, flags, env);
   try {
     return await run(client);
   } catch (error) {

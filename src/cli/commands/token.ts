@@ -6,7 +6,7 @@ import { InvalidArgumentError } from "../../errors.js";
 import type { CliContext, Command } from "../command.js";
 import { EXIT, UsageError } from "../command.js";
 import { formatJson, formatTable } from "../output.js";
-import { openClient } from "../connection.js";
+import { withClient } from "../connection.js";
 import { CONNECTION_FLAGS, CONNECTION_USAGE } from "./registry-common.js";
 
 const USAGE = `Usage: switchboard token <create|list|revoke|whoami> [flags]
@@ -79,7 +79,7 @@ async function runToken(context: CliContext): Promise<number> {
       });
       const ttl = values.ttl === undefined ? 0 : Number(values.ttl);
       if (!Number.isInteger(ttl) || ttl < 0) throw new UsageError(`--ttl: expected whole seconds, got "${values.ttl}"`);
-      return withClient(values, context, async (client) => {
+      return withClient(values, context.env, async (client) => {
         const response = await client.auth.createToken({
           description: values.description ?? "",
           ttlSeconds: ttl,
@@ -90,10 +90,11 @@ async function runToken(context: CliContext): Promise<number> {
           `${response.secret}\n` +
             `(token ${response.token?.id}: ${describeGrants(response.token?.grants ?? [])}; store it now, it is not shown again)\n`,
         );
+        return EXIT.ok;
       });
     }
     case "list":
-      return withClient(values, context, async (client) => {
+      return withClient(values, context.env, async (client) => {
         const { tokens } = await client.auth.listTokens({});
         out(
           { tokens: tokens.map((t) => Token.toJSON(t)) },
@@ -104,17 +105,19 @@ async function runToken(context: CliContext): Promise<number> {
                 tokens.map((t) => [t.id, describeGrants(t.grants), t.expiresAt?.toISOString() ?? "never", t.description || "-"]),
               ),
         );
+        return EXIT.ok;
       });
     case "revoke": {
       if (positionals.length !== 1) throw new UsageError("revoke takes one token id");
       const id = positionals[0]!.split(".")[0]!; // accept a whole token too: only its id is sent
-      return withClient(values, context, async (client) => {
+      return withClient(values, context.env, async (client) => {
         const { revision } = await client.auth.revokeToken({ id });
         out({ revision }, `revoked token ${id} at revision ${revision}\n`);
+        return EXIT.ok;
       });
     }
     case "whoami":
-      return withClient(values, context, async (client) => {
+      return withClient(values, context.env, async (client) => {
         const response = await client.auth.whoAmI({});
         out(
           {
@@ -124,25 +127,12 @@ async function runToken(context: CliContext): Promise<number> {
           },
           `${response.identity}\ngrants: ${describeGrants(response.grants)}\n`,
         );
+        return EXIT.ok;
       });
     default:
       throw new UsageError(
         name === undefined ? "missing subcommand (create, list, revoke, whoami)" : `unknown subcommand "${name}"`,
       );
-  }
-}
-
-async function withClient(
-  values: Parameters<typeof openClient>[0],
-  context: CliContext,
-  run: (client: ReturnType<typeof openClient>) => Promise<void>,
-): Promise<number> {
-  const client = openClient(values, context.env);
-  try {
-    await run(client);
-    return EXIT.ok;
-  } finally {
-    client.close();
   }
 }
 
