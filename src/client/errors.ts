@@ -11,9 +11,8 @@ import {
   UnauthenticatedError,
   PermissionDeniedError,
 } from "../errors.js";
-
-/** Trailer in which the server sends the current revision with ABORTED (see src/server/error-status.ts). */
-const CURRENT_REVISION_TRAILER = "switchboard-current-revision";
+// The trailer in which the server sends the current revision with ABORTED (see src/server/error-status.ts).
+import { CURRENT_REVISION_TRAILER } from "../contract.js";
 
 /**
  * The one table from gRPC status codes back to the domain errors of src/errors.ts,

@@ -1,7 +1,8 @@
 import type { Instance } from "../../generated/switchboard/registry/v1/registry.js";
+import { DEFAULT_NAMESPACE } from "../contract.js";
 
 /** Namespace used when none is given, as on the server. */
-export const DEFAULT_NAMESPACE = "default";
+export { DEFAULT_NAMESPACE };
 
 /** Identity of an instance across messages: namespace/service/instance_id. */
 export function instanceKey(instance: Pick<Instance, "namespace" | "service" | "instanceId">): string {

@@ -1,4 +1,5 @@
 import { parseDocument } from "yaml";
+import { DEFAULT_NAMESPACE } from "../contract.js";
 import { InvalidArgumentError } from "../errors.js";
 import { CONTENT_TYPES } from "./types.js";
 import type { ContentType, Scope } from "./types.js";
@@ -12,7 +13,7 @@ export const MAX_KEY_LENGTH = 256;
 /** Largest value, in UTF-8 bytes. */
 export const MAX_VALUE_BYTES = 512 * 1024;
 export const MAX_AUTHOR_LENGTH = 256;
-export const DEFAULT_NAMESPACE = "default";
+export { DEFAULT_NAMESPACE };
 
 /** Checks a DNS-1123 label; empty is allowed only when optional. */
 export function validateName(field: string, name: string, optional: boolean): void {

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { InstanceState } from "../../generated/switchboard/registry/v1/registry.js";
+import { DEFAULT_NAMESPACE } from "../contract.js";
 import { InvalidArgumentError } from "../errors.js";
 import { addressProblem } from "./address.js";
 
@@ -27,7 +28,7 @@ export const LIMITS = {
   defaultTtlSeconds: 10,
 } as const;
 
-export const DEFAULT_NAMESPACE = "default";
+export { DEFAULT_NAMESPACE };
 
 const DNS_1123_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const METADATA_KEY = /^[A-Za-z0-9._/-]+$/;

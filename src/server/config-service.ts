@@ -10,6 +10,7 @@ import type {
   WatchConfigResponse,
 } from "../../generated/switchboard/config/v1/config.js";
 import { createConfigManager } from "../config/index.js";
+import { DEFAULT_NAMESPACE } from "../contract.js";
 import type {
   ConfigManagerOptions,
   ReadOptions,
@@ -77,7 +78,7 @@ export function createConfigServiceImpl(
    */
   function presenter(context: CallContext, namespace: string | undefined, service: string | undefined): Present {
     const reveal =
-      callerAllows(callerOf(context), "read-secrets", { namespace: namespace || "default", service: service || undefined }) &&
+      callerAllows(callerOf(context), "read-secrets", { namespace: namespace || DEFAULT_NAMESPACE, service: service || undefined }) &&
       secrets !== undefined;
     const present: Present = (value, secret) => {
       if (!secret) return { value, secret: false, redacted: false };

@@ -12,10 +12,10 @@ import {
   UnavailableError,
 } from "../errors.js";
 import { StoreUnavailableError } from "../store/index.js";
+import { CURRENT_REVISION_TRAILER } from "../contract.js";
 import { isAbortError } from "./abort.js";
 
-/** Trailer carrying the current revision of a key when a compare-and-set fails (ABORTED). */
-export const CURRENT_REVISION_TRAILER = "switchboard-current-revision";
+export { CURRENT_REVISION_TRAILER };
 
 type ErrorClass = abstract new (...args: never[]) => Error;
 

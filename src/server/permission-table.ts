@@ -10,6 +10,7 @@
  * limited to one service does not cover it).
  */
 import type { AccessScope, Permission } from "../auth/index.js";
+import { DEFAULT_NAMESPACE } from "../contract.js";
 import { nodeNamespace, parseResourceName } from "../xds/index.js";
 
 /** What a request touches, for the permission check and the audit line. */
@@ -39,7 +40,7 @@ export interface PermissionRule {
 type Req = Record<string, unknown>;
 
 const str = (value: unknown): string => (typeof value === "string" ? value : "");
-const ns = (value: unknown): string => str(value) || "default";
+const ns = (value: unknown): string => str(value) || DEFAULT_NAMESPACE;
 const svc = (value: unknown): string | undefined => str(value) || undefined;
 const obj = (value: unknown): Req => (value !== null && typeof value === "object" ? (value as Req) : {});
 
@@ -63,9 +64,9 @@ const xdsStreamTarget = () => {
     if (nodeNs === undefined && r.node !== undefined) nodeNs = nodeNamespace(obj(node.metadata)) ?? "";
     const names = Array.isArray(r.resourceNames) ? r.resourceNames.map(str) : [];
     const namespaces = new Set(
-      names.map((name) => parseResourceName(name, nodeNs ?? "default")?.namespace ?? nodeNs ?? "default"),
+      names.map((name) => parseResourceName(name, nodeNs ?? DEFAULT_NAMESPACE)?.namespace ?? nodeNs ?? DEFAULT_NAMESPACE),
     );
-    if (namespaces.size === 0) namespaces.add(nodeNs ?? "default");
+    if (namespaces.size === 0) namespaces.add(nodeNs ?? DEFAULT_NAMESPACE);
     const [only] = namespaces;
     return namespaces.size === 1 && only ? { namespace: only } : {};
   };
