@@ -57,3 +57,11 @@ export class UnauthenticatedError extends SwitchboardError {
 export class PermissionDeniedError extends SwitchboardError {
   override name = "PermissionDeniedError";
 }
+
+/** A lease named by a call or a write is gone (expired or revoked): whatever was on it went with it. */
+export class LeaseExpiredError extends NotFoundError {
+  override name = "LeaseExpiredError";
+  constructor(readonly leaseId: string) {
+    super(`lease ${leaseId} not found or expired`);
+  }
+}

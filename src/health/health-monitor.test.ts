@@ -63,8 +63,9 @@ async function register(store: Store, id: string, port: number, checks = true, s
   });
 }
 
+/** The status health wrote: its own record (health/), never the instance record. */
 function storedStatus(store: Store, id: string, service = "orders"): Promise<HealthStatus> {
-  return store.get(instanceKey(PREFIX, "default", service, id)).then((kv) => (kv ? Instance.decode(kv.value).healthStatus : U));
+  return store.get(healthKey(PREFIX, "default", service, id)).then((kv) => (kv ? InstanceHealth.decode(kv.value).status : U));
 }
 
 describe("health monitor (embedded store, scripted probes)", () => {
@@ -142,7 +143,9 @@ describe("health monitor (embedded store, scripted probes)", () => {
     const healthKv = (await store.get(healthKey(PREFIX, "default", "orders", "a")))!;
     const instanceKv = (await store.get(instanceKey(PREFIX, "default", "orders", "a")))!;
     expect(healthKv.lease).toBe(instanceKv.lease);
-    expect(healthKv.modRevision).toBe(instanceKv.modRevision);
+    // Health never writes the instance record: it still holds the registration.
+    expect(instanceKv.modRevision).toBe(instanceKv.createRevision);
+    expect(healthKv.modRevision).toBe(unhealthyAt);
     const stored = InstanceHealth.decode(healthKv.value);
     expect(stored).toMatchObject({ status: X, checkedBy: "r1" });
     expect(stored.checks[0]).toMatchObject({ name: "tcp", status: X, consecutiveFailures: 3, output: "port 9001 broken" });
@@ -318,7 +321,7 @@ describe("health monitor (embedded store, scripted probes)", () => {
     cleanups.push(() => abort.abort());
     const messages: WatchHealthResponse[] = [];
     const consuming = (async () => {
-      for await (const m of monitor.watchHealth({ namespace: "", service: "orders", sinceRevision: "0" }, abort.signal))
+      for await (const m of monitor.watchHealth({ namespace: "", service: "orders", sinceRevision: 0 }, abort.signal))
         messages.push(m);
     })();
 
@@ -353,7 +356,7 @@ describe("health monitor (embedded store, scripted probes)", () => {
     const resumeAbort = new AbortController();
     const resuming = (async () => {
       for await (const m of monitor.watchHealth(
-        { namespace: "", service: "orders", sinceRevision: String(firstRevision) },
+        { namespace: "", service: "orders", sinceRevision: firstRevision },
         resumeAbort.signal,
       ))
         resumed.push(m);

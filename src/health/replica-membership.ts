@@ -1,6 +1,8 @@
 import type { Logger } from "pino";
 import type { KeySpaceCache } from "../cache/index.js";
+import { LeaseExpiredError } from "../errors.js";
 import type { Store } from "../store/index.js";
+import { fromStoreError } from "../store-errors.js";
 import type { Clock } from "./clock.js";
 import { replicaKey, replicasPrefix } from "./keys.js";
 import { rendezvousOwner } from "./rendezvous.js";
@@ -78,7 +80,7 @@ export function createReplicaMembership(options: ReplicaMembershipOptions): Repl
       if (failing) log.info("replica lease renewed again");
       failing = false;
     } catch (error) {
-      if ((error as { name?: string }).name === "LeaseNotFoundError") leaseId = undefined;
+      if (fromStoreError(error) instanceof LeaseExpiredError) leaseId = undefined;
       if (!failing) log.warn({ err: error }, "cannot renew replica lease; retrying");
       failing = true;
     }

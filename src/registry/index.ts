@@ -37,8 +37,18 @@ export {
 } from "./routing.js";
 export type { HealthCounts, InstanceFilter } from "./routing.js";
 export { decodeInstance, encodeInstance } from "./codec.js";
-export { instanceKey, instancesPrefix, parseInstanceKey } from "./keys.js";
+export {
+  healthStatusKey,
+  healthStatusPrefix,
+  instanceKey,
+  instancesPrefix,
+  parseHealthStatusKey,
+  parseInstanceKey,
+} from "./keys.js";
+export { joinHealthStatus } from "./health-join.js";
 export type { InstanceName } from "./keys.js";
-export { DEFAULT_NAMESPACE, LIMITS, isDnsLabel, parseRevision } from "./validation.js";
+export { DEFAULT_NAMESPACE, LIMITS, isDnsLabel, parseRevision, validateName, validateNamespace } from "./validation.js";
+export { watchProtection } from "./protection-alerts.js";
+export type { ProtectionAlerts, ProtectionAlertsOptions } from "./protection-alerts.js";
 export { CHECK_DEFAULTS, CHECK_LIMITS, SELF_CHECK_NAME, resolveChecks, validateHealthChecks } from "./health-check-spec.js";
 export type { CheckHost, CheckTarget, ResolvedCheck } from "./health-check-spec.js";

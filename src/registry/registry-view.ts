@@ -5,7 +5,9 @@ import { StoreUnavailableError } from "../store/index.js";
 import type { WatchBatch } from "../store/index.js";
 import { decodeInstance } from "./codec.js";
 import { createExpiryHold, DEFAULT_EXPIRY_HOLD_MS } from "./expiry-hold.js";
-import { instancesPrefix, parseInstanceKey } from "./keys.js";
+import { joinHealthStatus } from "./health-join.js";
+import { healthStatusKey, instanceKey, instancesPrefix, parseHealthStatusKey, parseInstanceKey } from "./keys.js";
+import type { InstanceName } from "./keys.js";
 import {
   DEFAULT_PROTECTION_MIN_INSTANCES,
   DEFAULT_PROTECTION_THRESHOLD,
@@ -229,9 +231,13 @@ export function createRegistryView(options: RegistryViewOptions): RegistryView {
     if (services?.size === 0) namespaces.delete(state.namespace);
   }
 
+  /** The instance with its health status joined in (health-join.ts), as the cache holds both now. */
   function decode(kv: Parameters<typeof decodeInstance>[0], name: Parameters<typeof decodeInstance>[1]): Instance | undefined {
     try {
-      return decodeInstance(kv, name);
+      return joinHealthStatus(
+        decodeInstance(kv, name),
+        cache.get(healthStatusKey(prefix, name.namespace, name.service, name.instanceId)),
+      );
     } catch (error) {
       log.error({ err: error, key: kv.key }, "undecodable instance value; treated as absent");
       return undefined;
@@ -284,10 +290,16 @@ export function createRegistryView(options: RegistryViewOptions): RegistryView {
       take(state, due.instanceId);
       log.info({ ...due, revision: batch.revision }, "expiry hold ended; instance removed");
     }
+    const statusChanged = new Map<string, InstanceName>();
     for (const event of batch.events) {
       const key = event.type === "put" ? event.kv.key : event.key;
       const name = parseInstanceKey(prefix, key);
-      if (name === undefined) continue;
+      if (name === undefined) {
+        const health = parseHealthStatusKey(prefix, key);
+        if (health !== undefined) statusChanged.set(instanceKey(prefix, health.namespace, health.service, health.instanceId), health);
+        continue;
+      }
+      statusChanged.delete(key);
       const state = getService(name.namespace, name.service, true);
       const protectionNow = state.protectionActive;
       const previous = take(state, name.instanceId);
@@ -313,6 +325,7 @@ export function createRegistryView(options: RegistryViewOptions): RegistryView {
         state.add(held, 1);
       }
     }
+    for (const [key, name] of statusChanged) rejoin(key, name, take);
     if (touched.size === 0) return undefined;
     const services: ServiceChange[] = [];
     for (const [state, record] of touched) {
@@ -359,6 +372,24 @@ export function createRegistryView(options: RegistryViewOptions): RegistryView {
       }
     }
     return services.length > 0 ? { revision: batch.revision, services } : undefined;
+  }
+
+  /**
+   * Health's status record of an instance changed while its instance record
+   * did not (in this batch): the instance changes as the join says. Held
+   * instances (no record in the cache) and joins that come out the same (a
+   * stale record of an earlier lease going away) change nothing.
+   */
+  function rejoin(key: string, name: InstanceName, take: (state: MutableService, instanceId: string) => Instance | undefined): void {
+    const kv = cache.get(key);
+    const state = getService(name.namespace, name.service, false);
+    const current = state?.instances.get(name.instanceId);
+    if (kv === undefined || state === undefined || current === undefined || current.heldUntil !== undefined) return;
+    const joined = decode(kv, name);
+    if (joined === undefined || (joined.healthStatus === current.healthStatus && joined.revision === current.revision)) return;
+    take(state, name.instanceId);
+    state.instances.set(name.instanceId, joined);
+    state.add(joined, 1);
   }
 
   function remember(changes: RevisionChanges): void {

@@ -4,12 +4,20 @@ import { HealthStatus } from "../../generated/switchboard/health/v1/check.js";
 import { InstanceState } from "../../generated/switchboard/registry/v1/registry.js";
 import type { Instance, ServiceSummary, WatchResponse } from "../../generated/switchboard/registry/v1/registry.js";
 import type { KeySpaceCache } from "../cache/index.js";
-import { AlreadyExistsError, ConflictError, InvalidArgumentError, NotFoundError, UnavailableError } from "../errors.js";
-import { LeaseNotFoundError, StoreUnavailableError } from "../store/index.js";
+import {
+  AlreadyExistsError,
+  ConflictError,
+  InvalidArgumentError,
+  LeaseExpiredError,
+  NotFoundError,
+  UnavailableError,
+} from "../errors.js";
 import type { KeyValue, Store } from "../store/index.js";
+import { fromStoreError } from "../store-errors.js";
 import { decodeInstance, encodeInstance } from "./codec.js";
 import { validateHealthChecks } from "./health-check-spec.js";
-import { instanceKey, parseInstanceKey } from "./keys.js";
+import { joinHealthStatus } from "./health-join.js";
+import { healthStatusKey, instanceKey, parseInstanceKey } from "./keys.js";
 import { createRegistryMetrics } from "./metrics.js";
 import { createRegistryView, type RegistryView } from "./registry-view.js";
 import { compileFilter, isUnhealthy } from "./routing.js";
@@ -208,11 +216,8 @@ export function createRegistry(options: RegistryOptions): Registry {
   // with every connected agent.
   const openKeepAlives = new Set<() => void>();
 
-  /** Store errors → domain errors; everything else passes. */
-  function translate(error: unknown): unknown {
-    if (error instanceof StoreUnavailableError) return new UnavailableError(error.message);
-    return error;
-  }
+  /** Store errors → domain errors (the table in src/store-errors.ts); everything else passes. */
+  const translate = fromStoreError;
 
   async function revokeQuietly(leaseId: string): Promise<void> {
     try {
@@ -339,7 +344,7 @@ export function createRegistry(options: RegistryOptions): Registry {
       }
     } catch (error) {
       // The lease we just granted vanished before the put: as if the store had failed.
-      if (error instanceof LeaseNotFoundError) throw new UnavailableError("lease lost during registration; retry");
+      if (translate(error) instanceof LeaseExpiredError) throw new UnavailableError("lease lost during registration; retry");
       throw translate(error);
     } finally {
       if (!committed && leaseId !== undefined) await revokeQuietly(leaseId);
@@ -352,7 +357,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     try {
       ttl = await store.keepAlive(leaseId);
     } catch (error) {
-      if (error instanceof LeaseNotFoundError) ttl = 0;
+      if (translate(error) instanceof LeaseExpiredError) ttl = 0;
       else throw translate(error);
     }
     if (ttl <= 0) throw new NotFoundError(`lease ${leaseId} not found or expired; register again`);
@@ -368,7 +373,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     try {
       return Math.max(0, await store.keepAlive(leaseId));
     } catch (error) {
-      if (error instanceof LeaseNotFoundError) return 0;
+      if (translate(error) instanceof LeaseExpiredError) return 0;
       throw translate(error);
     }
   }
@@ -494,12 +499,15 @@ export function createRegistry(options: RegistryOptions): Registry {
           });
         } catch (error) {
           // The instance's lease expired between the read and the write.
-          if (error instanceof LeaseNotFoundError) throw notFound();
+          if (translate(error) instanceof LeaseExpiredError) throw notFound();
           throw error;
         }
         if (result.succeeded) {
           await settle(result.revision);
-          return { instance: { ...updated, revision: String(result.revision) }, revision: result.revision };
+          // Health is not in the record (health-join.ts): answer the instance as readers see it.
+          const answered = { ...updated, revision: String(result.revision) };
+          const status = cache.get(healthStatusKey(prefix, ref.namespace, ref.service, ref.instanceId));
+          return { instance: joinHealthStatus(answered, status), revision: result.revision };
         }
         current = result.current[0];
         if (attempt >= MAX_CAS_ATTEMPTS && current !== undefined) {

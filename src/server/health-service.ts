@@ -5,6 +5,7 @@ import type { HealthServiceImplementation } from "../../generated/switchboard/he
 import { createCheckerFactory, createHealthMonitor } from "../health/index.js";
 import type { HealthMetrics, HealthMonitor, HealthMonitorOptions } from "../health/index.js";
 import { UnavailableError } from "../errors.js";
+import { parseRevision } from "../registry/index.js";
 import type { ServiceDeps } from "./deps.js";
 import { createGrpcHealthChecker } from "./grpc-health-checker.js";
 
@@ -48,11 +49,25 @@ export function createHealthService(deps: ServiceDeps, options: HealthServiceOpt
   deps.shutdownSignal.addEventListener("abort", () => void close(), { once: true });
 
   const impl: HealthServiceImplementation = {
-    reportHealth: (request) => monitor.reportHealth(request),
-    getHealth: (request) => monitor.getHealth(request),
+    reportHealth: (request) =>
+      monitor.reportHealth({
+        namespace: request.namespace,
+        service: request.service,
+        instanceId: request.instanceId,
+        status: request.status,
+        output: request.output,
+        ttlMs: request.ttlMs,
+      }),
+    getHealth: (request) =>
+      monitor.getHealth({ namespace: request.namespace, service: request.service, instanceId: request.instanceId }),
     async *watchHealth(request, context) {
+      const input = {
+        namespace: request.namespace,
+        service: request.service,
+        sinceRevision: parseRevision(request.sinceRevision, "since_revision"),
+      };
       // context.signal aborts on client cancel and on server shutdown (call middleware).
-      yield* monitor.watchHealth(request, context.signal);
+      yield* monitor.watchHealth(input, context.signal);
       // The watch ends quietly when its signal aborts. A shutdown must not look
       // like a finished stream to the client but, as for Watch and WatchConfig,
       // UNAVAILABLE: resume elsewhere. (A client that cancelled gets nothing either way.)
