@@ -62,6 +62,11 @@ export interface CheckResult {
   lastCheckedAt: Date | undefined;
 }
 
+/**
+ * InstanceHealth is also the health subsystem's store record of an instance
+ * (its status subresource, on the instance's lease, written at transitions);
+ * Instance.health_status is joined from it.
+ */
 export interface InstanceHealth {
   namespace: string;
   service: string;

@@ -150,7 +150,10 @@ export interface Instance {
   state: InstanceState;
   /**
    * Health as decided by the control plane's checks and self-reports.
-   * Output only.
+   * Output only: the health subsystem keeps it in its own record (see
+   * switchboard.health.v1.InstanceHealth), joined into the instance when
+   * it is read; a transition is a change of the instance (new revision,
+   * UPDATED in Watch).
    */
   healthStatus: HealthStatus;
   /** Active checks the control plane runs against this instance. At most 8. */
@@ -159,7 +162,10 @@ export interface Instance {
   registeredAt:
     | Date
     | undefined;
-  /** Store revision of the last change to this instance. Output only. */
+  /**
+   * Store revision of the last change to this instance (its registration
+   * or its health status). Output only.
+   */
   revision: string;
   /** Lease the instance lives on. Output only. */
   leaseId: string;
