@@ -1,4 +1,5 @@
-import { LeaseExpiredError, SwitchboardError, UnavailableError } from "./errors.js";
+import { LeaseExpiredError, UnavailableError } from "./errors.js";
+import type { SwitchboardError } from "./errors.js";
 import { LeaseNotFoundError, StoreError, StoreUnavailableError } from "./store/index.js";
 
 type StoreErrorClass<E extends StoreError> = abstract new (...args: never[]) => E;

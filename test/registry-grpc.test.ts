@@ -235,7 +235,8 @@ describe.each(backends)("registry over gRPC on the $name store", ({ skip, open }
       weight: 7,
     });
     expect(drained.instance).toMatchObject({ state: InstanceState.INSTANCE_STATE_DRAINING, weight: 7, leaseId: a.leaseId });
-    // The health checker's way of writing a transition: compare-and-set on the instance key.
+    // How earlier builds wrote a transition (inside the instance record, compare-and-set on the
+    // instance key): still read when health has no record of its own (registry/health-join.ts).
     const key = `${prefix}instances/default/orders/b`;
     const kv = (await store.get(key))!;
     const { Instance: InstanceCodec } = await import("../generated/switchboard/registry/v1/registry.js");

@@ -112,10 +112,7 @@ export function createOwnership(options: OwnershipOptions): Ownership {
       onChange: () => changed(o),
       onProbe: (check, state, probe) => {
         options.onProbe?.(check.target.kind, probe.ok, state.latencyMs);
-        log.debug(
-          { instance: path, check: check.name, ok: probe.ok, output: state.output, latencyMs: state.latencyMs },
-          "probe",
-        );
+        log.debug({ instance: path, check: check.name, ok: probe.ok, output: state.output, latencyMs: state.latencyMs }, "probe");
       },
     });
     owned.set(path, o);
@@ -140,8 +137,7 @@ export function createOwnership(options: OwnershipOptions): Ownership {
     }
     if (existing) release(existing);
     const checks = resolveChecks(instance.healthChecks, instance);
-    const hasSelf =
-      relay.stored(name) !== undefined || readStatus(name)?.health.checks.some((c) => c.name === SELF_CHECK_NAME);
+    const hasSelf = relay.stored(name) !== undefined || readStatus(name)?.health.checks.some((c) => c.name === SELF_CHECK_NAME);
     if (checks.length === 0 && !hasSelf) return;
     adopt(name, instance);
   };

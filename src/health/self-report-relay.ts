@@ -44,7 +44,8 @@ export function createSelfReportRelay(options: { store: Store; cache: KeySpaceCa
         await store.txn({ ops: [{ type: "put", key: reportKey(prefix, namespace, service, instanceId), value, lease }] });
       } catch (caught) {
         const error = fromStoreError(caught);
-        if (error instanceof LeaseExpiredError) throw new NotFoundError(`instance ${namespace}/${service}/${instanceId} not found`);
+        if (error instanceof LeaseExpiredError)
+          throw new NotFoundError(`instance ${namespace}/${service}/${instanceId} not found`);
         throw error;
       }
     },

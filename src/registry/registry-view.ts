@@ -296,7 +296,8 @@ export function createRegistryView(options: RegistryViewOptions): RegistryView {
       const name = parseInstanceKey(prefix, key);
       if (name === undefined) {
         const health = parseHealthStatusKey(prefix, key);
-        if (health !== undefined) statusChanged.set(instanceKey(prefix, health.namespace, health.service, health.instanceId), health);
+        if (health !== undefined)
+          statusChanged.set(instanceKey(prefix, health.namespace, health.service, health.instanceId), health);
         continue;
       }
       statusChanged.delete(key);
@@ -380,7 +381,11 @@ export function createRegistryView(options: RegistryViewOptions): RegistryView {
    * instances (no record in the cache) and joins that come out the same (a
    * stale record of an earlier lease going away) change nothing.
    */
-  function rejoin(key: string, name: InstanceName, take: (state: MutableService, instanceId: string) => Instance | undefined): void {
+  function rejoin(
+    key: string,
+    name: InstanceName,
+    take: (state: MutableService, instanceId: string) => Instance | undefined,
+  ): void {
     const kv = cache.get(key);
     const state = getService(name.namespace, name.service, false);
     const current = state?.instances.get(name.instanceId);

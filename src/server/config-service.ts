@@ -78,8 +78,10 @@ export function createConfigServiceImpl(
    */
   function presenter(context: CallContext, namespace: string | undefined, service: string | undefined): Present {
     const reveal =
-      callerAllows(callerOf(context), "read-secrets", { namespace: namespace || DEFAULT_NAMESPACE, service: service || undefined }) &&
-      secrets !== undefined;
+      callerAllows(callerOf(context), "read-secrets", {
+        namespace: namespace || DEFAULT_NAMESPACE,
+        service: service || undefined,
+      }) && secrets !== undefined;
     const present: Present = (value, secret) => {
       if (!secret) return { value, secret: false, redacted: false };
       if (reveal && secrets) {
