@@ -1,5 +1,6 @@
 export { createHealthMonitor } from "./health-monitor.js";
 export type { HealthMetrics, HealthMonitor, HealthMonitorOptions } from "./health-monitor.js";
+export type { GetHealthInput, ReportHealthInput, WatchHealthInput } from "./health-input.js";
 export { createCheckerFactory } from "./default-checkers.js";
 export type { GrpcTarget } from "./default-checkers.js";
 export { createHttpChecker, judge as judgeHttpResponse } from "./http-checker.js";

@@ -1,17 +1,18 @@
 /**
  * Store keys of the health subsystem, under the root prefix:
  *
- *   {prefix}health/{namespace}/{service}/{instance_id}          → InstanceHealth protobuf: check results at the
- *                                                                last transition; on the instance lease
+ *   {prefix}health/{namespace}/{service}/{instance_id}          → InstanceHealth protobuf: the instance's status
+ *                                                                and the check results at its last transition;
+ *                                                                on the instance lease. The only per-instance
+ *                                                                status key health writes (never instances/)
  *   {prefix}health-reports/{namespace}/{service}/{instance_id}  → ReportHealthRequest protobuf: a self-report
  *                                                                received by a replica that does not own the
  *                                                                instance, relayed to the owner; on the instance lease
  *   {prefix}replicas/{replica_id}                               → ReplicaRecord JSON, on the replica's own lease
  */
 
-export function healthKey(prefix: string, namespace: string, service: string, instanceId: string): string {
-  return `${prefix}health/${namespace}/${service}/${instanceId}`;
-}
+// The status record's layout is the registry's (registry/keys.ts): it joins the record into the instance.
+export { healthStatusKey as healthKey } from "../registry/index.js";
 
 export function reportKey(prefix: string, namespace: string, service: string, instanceId: string): string {
   return `${prefix}health-reports/${namespace}/${service}/${instanceId}`;
