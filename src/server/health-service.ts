@@ -7,6 +7,8 @@ import type { HealthMetrics, HealthMonitor, HealthMonitorOptions } from "../heal
 import { UnavailableError } from "../errors.js";
 import type { ServiceDeps } from "./deps.js";
 import { createGrpcHealthChecker } from "./grpc-health-checker.js";
+import { createListReplicas } from "./list-replicas.js";
+import type { HealthReport } from "./store-health.js";
 
 /** Tuning of the health subsystem; every field defaults as documented on HealthMonitorOptions. */
 export type HealthServiceOptions = Omit<
@@ -28,7 +30,12 @@ export interface HealthServiceHandle {
  * server's shutdown signal fires; close() lets the composition root wait for
  * that, so the replica lease is revoked while the store is still open.
  */
-export function createHealthService(deps: ServiceDeps, options: HealthServiceOptions = {}): HealthServiceHandle {
+export function createHealthService(
+  deps: ServiceDeps,
+  options: HealthServiceOptions = {},
+  /** This replica's store health, for ListReplicas. */
+  storeReport: () => HealthReport,
+): HealthServiceHandle {
   const log = deps.logger.child({ component: "health" });
   const monitor = createHealthMonitor({
     ...options,
@@ -49,6 +56,7 @@ export function createHealthService(deps: ServiceDeps, options: HealthServiceOpt
 
   const impl: HealthServiceImplementation = {
     reportHealth: (request) => monitor.reportHealth(request),
+    listReplicas: createListReplicas({ cache: deps.cache, prefix: deps.prefix, replicaId: deps.replicaId, report: storeReport }),
     getHealth: (request) => monitor.getHealth(request),
     async *watchHealth(request, context) {
       // context.signal aborts on client cancel and on server shutdown (call middleware).
