@@ -1,10 +1,19 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { connectionState, subscribe, watch } from "./api.js";
+import { allows, connectionState, subscribe, watch } from "./api.js";
 
 export function useConnection() {
   const [state, setState] = useState(connectionState());
   useEffect(() => subscribe(setState), []);
   return state;
+}
+
+/**
+ * What the caller may do, from its grants (WhoAmI): can("register", namespace, service).
+ * False while the grants are loading, so no action shows before it is known to be allowed.
+ */
+export function useCan() {
+  const { grants } = useConnection();
+  return (permission, namespace, service) => grants !== undefined && allows(grants, permission, namespace, service);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { HEALTH, REGISTRY, RpcError, rpc } from "./api.js";
 import { BarChart, LineChart, perMinute } from "./chart.js";
-import { useConnection, useFrameUpdate, useLoad, useWatch } from "./hooks.js";
+import { useCan, useFrameUpdate, useLoad, useWatch } from "./hooks.js";
 import { html } from "./html.js";
 import { navigate } from "./router.js";
 import { healthName, stateName, time } from "./format.js";
@@ -111,7 +111,8 @@ export function ServicePage({ namespace, service }) {
   const [filter, setFilter] = useState("");
   const [message, setMessage] = useState();
   const update = useFrameUpdate();
-  const { readOnly } = useConnection();
+  // Drain, undrain and deregister are registry writes: register on this service.
+  const mayAct = useCan()("register", namespace, service);
 
   const sample = () => {
     let unhealthy = 0;
@@ -236,7 +237,7 @@ export function ServicePage({ namespace, service }) {
                 <th scope="col">Metadata</th>
                 <th scope="col">Registered</th>
                 <th scope="col">Checked by</th>
-                ${!readOnly && html`<th scope="col">Actions</th>`}
+                ${mayAct && html`<th scope="col">Actions</th>`}
               </tr>
             </thead>
             <tbody>
@@ -261,7 +262,7 @@ export function ServicePage({ namespace, service }) {
                   <td>${time(i.registeredAt)}</td>
                   <td>${h?.checkedBy ?? ""}</td>
                   ${
-                    !readOnly &&
+                    mayAct &&
                     html`<td class="actions">
                       ${
                         state === "draining"
@@ -310,14 +311,14 @@ export function Timeline({ transitions }) {
   </ol>`;
 }
 
-/** Health of a namespace: the transitions as a timeline and per minute, and the replicas that run the checks. */
+/** Health of a namespace: the transitions as a timeline and per minute, the control-plane replicas and the store. */
 export function HealthPage({ namespace }) {
   const transitions = useRef([]);
-  const replicas = useRef(new Map());
+  const checkedBy = useRef(new Map());
   const update = useFrameUpdate();
-  const healthz = useLoad(() => fetch("/healthz").then((r) => r.json()), [namespace]);
+  const replicas = useLoad(() => rpc(HEALTH, "ListReplicas", {}), [namespace]);
   useEffect(() => {
-    const every = setInterval(healthz.reload, 2000);
+    const every = setInterval(replicas.reload, 2000);
     return () => clearInterval(every);
   }, []);
   useWatch(
@@ -326,9 +327,9 @@ export function HealthPage({ namespace }) {
     { namespace },
     (name, data) => {
       if (name === "snapshot") {
-        replicas.current = new Map();
+        checkedBy.current = new Map();
         for (const h of data.snapshot.instances ?? [])
-          if (h.checkedBy) replicas.current.set(h.checkedBy, (replicas.current.get(h.checkedBy) ?? 0) + 1);
+          if (h.checkedBy) checkedBy.current.set(h.checkedBy, (checkedBy.current.get(h.checkedBy) ?? 0) + 1);
       } else if (name === "transition") {
         transitions.current.unshift(data.transition);
         if (transitions.current.length > 1000) transitions.current.pop();
@@ -337,33 +338,59 @@ export function HealthPage({ namespace }) {
     },
     [namespace],
   );
-  const report = healthz.data;
   return html`<section aria-labelledby="health-title">
     <h1 id="health-title">Health in <span class="ns">${namespace}</span></h1>
     <h2>Control plane</h2>
-    ${
-      report
-        ? html`<dl class="facts" data-testid="store-status">
-            <dt>This replica</dt>
-            <dd>
-              ${report.replicaId} — <span class=${`badge ${report.status === "SERVING" ? "ok" : "bad"}`}>${report.status}</span>
-            </dd>
-            <dt>Store</dt>
-            <dd>
-              ${report.store.backend}, ${report.store.reachable ? "reachable" : `unreachable: ${report.store.error ?? ""}`}
-              (checked ${time(report.store.checkedAt)})
-            </dd>
-            <dt>Cache</dt>
-            <dd>${report.cacheReady ? "loaded" : "loading"}</dd>
-            <dt>Replicas running checks</dt>
-            <dd>
-              ${replicas.current.size === 0 ? "none (no instance has checks)" : [...replicas.current].map(([r, n]) => html`<div>${r}: ${n} instances</div>`)}
-            </dd>
-          </dl>`
-        : html`<p aria-busy="true">Loading…</p>`
-    }
+    <${ControlPlane} answer=${replicas.data} error=${replicas.error} checkedBy=${checkedBy.current} namespace=${namespace} />
     <${BarChart} title="Health transitions per minute" buckets=${perMinute(transitions.current.map((t) => Date.parse(t.at)))} />
     <h2>Transitions</h2>
     <${Timeline} transitions=${transitions.current.slice(0, 200)} />
   </section>`;
+}
+
+/** ListReplicas: the live replicas (check ownership is shared among them) and the store as the answering one sees it. */
+function ControlPlane({ answer, error, checkedBy, namespace }) {
+  if (error && !answer)
+    return html`<p class="error" role="alert" data-testid="replicas-error">
+      ${error.code === "permission_denied" ? "Listing the replicas needs read on all namespaces (*)." : error.message}
+    </p>`;
+  if (!answer) return html`<p aria-busy="true">Loading…</p>`;
+  const store = answer.store ?? {};
+  const list = answer.replicas ?? [];
+  return html`<dl class="facts" data-testid="store-status">
+      <dt>Store</dt>
+      <dd>
+        ${store.backend}:
+        <span class=${`badge ${store.reachable ? "ok" : "bad"}`}>${store.reachable ? "reachable" : "unreachable"}</span>
+        ${store.error ? ` ${store.error}` : ""} (checked ${time(store.checkedAt)}, revision ${answer.revision ?? "0"})
+      </dd>
+      <dt>Answered by</dt>
+      <dd>
+        ${answer.answeredBy}:
+        <span class=${`badge ${store.serving ? "ok" : "bad"}`}>${store.serving ? "serving" : "not serving"}</span>, cache
+        ${store.cacheReady ? "loaded" : "loading"}
+      </dd>
+    </dl>
+    <table class="grid" data-testid="replicas">
+      <caption>
+        ${list.length} live ${list.length === 1 ? "replica" : "replicas"}
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">Replica</th>
+          <th scope="col">Started</th>
+          <th scope="col">Instances checked in ${namespace}</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${list.map(
+          (r) =>
+            html`<tr key=${r.replicaId} data-replica=${r.replicaId}>
+              <th scope="row">${r.replicaId}${r.replicaId === answer.answeredBy ? " (this one)" : ""}</th>
+              <td>${time(r.startedAt)}</td>
+              <td>${checkedBy.get(r.replicaId) ?? 0}</td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>`;
 }
