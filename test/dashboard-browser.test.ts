@@ -338,6 +338,8 @@ describe.skipIf(!chromiumPath)("the dashboard at scale", () => {
     });
     figures.overviewPageLoadedMs = Math.round(timing.domContentLoaded ?? -1);
     figures.overviewListServicesMs = Math.round((timing.listEnd ?? 0) - (timing.listStart ?? 0));
+    // From the answer's last byte to 1,000 rows in the DOM: the page's own rendering.
+    figures.overviewRenderMs = figures.overviewMs - Math.round(timing.listEnd ?? 0);
     await shot("scale-overview", false);
 
     await page.goto(`${base}/services/scale/big`);
@@ -392,8 +394,11 @@ describe.skipIf(!chromiumPath)("the dashboard at scale", () => {
     figures.loadAverage1m = Math.round(loadavg()[0]! * 10) / 10;
     console.log(`dashboard at scale (${SERVICES} services, ${TOTAL} instances): ${JSON.stringify(figures)}`);
     writeFileSync(join(OUTPUT, "scale.json"), `${JSON.stringify(figures, null, 2)}\n`);
-    // Sanity bounds only; the figures are the result (reported, see the README).
-    expect(figures.overviewMs).toBeLessThan(15_000);
+    console.log(`dashboard at scale: overview rendered in ${figures.overviewMs} ms (target 1,500 ms on an idle machine)`);
+    // Generous bounds that hold on a loaded 2-core machine (load average 20+); the figures are the result.
+    expect(figures.overviewMs).toBeLessThan(10_000);
+    expect(figures.servicePageMs).toBeLessThan(10_000);
     expect(figures.nextPageMs).toBeLessThan(2_000);
+    expect(figures.filterMs).toBeLessThan(2_000);
   }, 120_000);
 });

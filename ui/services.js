@@ -1,7 +1,8 @@
-import { useEffect, useRef, useState } from "preact/hooks";
-import { HEALTH, REGISTRY, RpcError, rpc } from "./api.js";
+import { Component } from "preact";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { HEALTH, REGISTRY, RpcError, allows, rpc } from "./api.js";
 import { BarChart, LineChart, perMinute } from "./chart.js";
-import { useCan, useFrameUpdate, useLoad, useWatch } from "./hooks.js";
+import { useCan, useConnection, useFrameUpdate, useLoad, useWatch } from "./hooks.js";
 import { html } from "./html.js";
 import { navigate } from "./router.js";
 import { healthName, stateName, time } from "./format.js";
@@ -13,18 +14,17 @@ import { healthName, stateName, time } from "./format.js";
  */
 export function Overview({ namespace }) {
   const [services, setServices] = useState();
-  const [namespaces, setNamespaces] = useState([namespace]);
   const [error, setError] = useState();
   const [filter, setFilter] = useState("");
   const [since, setSince] = useState();
   const timer = useRef();
+  const namespaces = useNamespaces(namespace, services !== undefined);
 
   const refresh = () =>
-    rpc(REGISTRY, "ListServices", {}).then(
+    rpc(REGISTRY, "ListServices", { namespace }).then(
       (r) => {
-        const all = r.services ?? [];
-        setNamespaces([...new Set([namespace, ...all.map((s) => s.namespace || "default")])].sort());
-        setServices(all.filter((s) => (s.namespace || "default") === namespace));
+        // Unchanged summaries keep their object, so their rows are not rendered again.
+        setServices((previous) => reuseUnchanged(previous, r.services ?? []));
         setError(undefined);
         return r.revision;
       },
@@ -47,7 +47,7 @@ export function Overview({ namespace }) {
   );
   useEffect(() => () => clearTimeout(timer.current), []);
 
-  const shown = (services ?? []).filter((s) => s.service.includes(filter));
+  const shown = filter === "" ? (services ?? []) : (services ?? []).filter((s) => s.service.includes(filter));
   return html`<section aria-labelledby="overview-title">
     <h1 id="overview-title">Services in <span class="ns">${namespace}</span></h1>
     <div class="toolbar">
@@ -80,21 +80,64 @@ export function Overview({ namespace }) {
               </tr>
             </thead>
             <tbody>
-              ${shown.map(
-                (s) =>
-                  html`<tr key=${s.service}>
-                    <th scope="row"><a href=${`/services/${namespace}/${s.service}`}>${s.service}</a></th>
-                    <td>${s.instanceCount ?? 0}</td>
-                    <td>${s.routableCount ?? 0}</td>
-                    <td class=${s.unhealthyCount ? "bad" : ""}>${s.unhealthyCount ?? 0}</td>
-                    <td>${s.drainingCount ?? 0}</td>
-                    <td>${s.protectionActive ? html`<span class="badge warn">protection on</span>` : "off"}</td>
-                  </tr>`,
-              )}
+              ${shown.map((s) => html`<${ServiceRow} key=${s.service} summary=${s} namespace=${namespace} />`)}
             </tbody>
           </table>`
     }
   </section>`;
+}
+
+/** One row of the overview; rendered again only when its summary changed (reuseUnchanged keeps the others). */
+class ServiceRow extends Component {
+  shouldComponentUpdate(next) {
+    return next.summary !== this.props.summary || next.namespace !== this.props.namespace;
+  }
+  render({ summary: s, namespace }) {
+    return html`<tr>
+      <th scope="row"><a href=${`/services/${namespace}/${s.service}`}>${s.service}</a></th>
+      <td>${s.instanceCount ?? 0}</td>
+      <td>${s.routableCount ?? 0}</td>
+      <td class=${s.unhealthyCount ? "bad" : ""}>${s.unhealthyCount ?? 0}</td>
+      <td>${s.drainingCount ?? 0}</td>
+      <td>${s.protectionActive ? html`<span class="badge warn">protection on</span>` : "off"}</td>
+    </tr>`;
+  }
+}
+
+const SUMMARY_FIELDS = ["instanceCount", "routableCount", "unhealthyCount", "drainingCount", "protectionActive"];
+
+function reuseUnchanged(previous, next) {
+  if (!previous) return next;
+  const old = new Map(previous.map((s) => [s.service, s]));
+  return next.map((s) => {
+    const before = old.get(s.service);
+    return before && SUMMARY_FIELDS.every((f) => before[f] === s[f]) ? before : s;
+  });
+}
+
+/**
+ * Namespaces for the picker: every namespace with services when the caller
+ * may read all of them (ListServices across namespaces needs read on "*"),
+ * else the ones its grants name.
+ */
+function useNamespaces(current, ready) {
+  const { grants } = useConnection();
+  const [all, setAll] = useState([]);
+  // Asked once the page's own table is in (ready): a large registry's full list would compete with it.
+  const readsAll = ready && grants !== undefined && allows(grants, "read", undefined);
+  useEffect(() => {
+    if (!readsAll) return undefined;
+    let live = true;
+    rpc(REGISTRY, "ListServices", {}).then(
+      (r) => live && setAll((r.services ?? []).map((s) => s.namespace || "default")),
+      () => {},
+    );
+    return () => {
+      live = false;
+    };
+  }, [readsAll]);
+  const named = (grants ?? []).map((g) => g.namespace).filter((n) => n && n !== "*");
+  return [...new Set([current, ...named, ...all])].sort();
 }
 
 const PAGE_SIZE = 50;
@@ -110,7 +153,15 @@ export function ServicePage({ namespace, service }) {
   const [page, setPage] = useState(0);
   const [filter, setFilter] = useState("");
   const [message, setMessage] = useState();
-  const update = useFrameUpdate();
+  // Bumped on every change of the instances: the sorted list is computed once per batch, not per render.
+  const version = useRef(0);
+  const instancesChanged = useRef(false);
+  const update = useFrameUpdate(() => {
+    if (!instancesChanged.current) return;
+    instancesChanged.current = false;
+    version.current++;
+    sample();
+  });
   // Drain, undrain and deregister are registry writes: register on this service.
   const mayAct = useCan()("register", namespace, service);
 
@@ -130,7 +181,7 @@ export function ServicePage({ namespace, service }) {
     setLoaded(false);
     setPage(0);
     // The chart is kept in the page: a point on every change and one every 15 s.
-    const every = setInterval(() => (sample(), update()), 15_000);
+    const every = setInterval(() => ((instancesChanged.current = true), update()), 15_000);
     return () => clearInterval(every);
   }, [namespace, service]);
 
@@ -150,7 +201,7 @@ export function ServicePage({ namespace, service }) {
         setMessage(data.message);
         return;
       } else return;
-      sample();
+      instancesChanged.current = true;
       update();
     },
     [namespace, service],
@@ -174,9 +225,13 @@ export function ServicePage({ namespace, service }) {
     [namespace, service],
   );
 
-  const all = [...instances.current.values()]
-    .filter((i) => i.instanceId.includes(filter))
-    .sort((a, b) => (a.instanceId < b.instanceId ? -1 : 1));
+  const all = useMemo(
+    () =>
+      [...instances.current.values()]
+        .filter((i) => i.instanceId.includes(filter))
+        .sort((a, b) => (a.instanceId < b.instanceId ? -1 : 1)),
+    [version.current, filter, loaded],
+  );
   const pages = Math.max(1, Math.ceil(all.length / PAGE_SIZE));
   const current = Math.min(page, pages - 1);
   const rows = all.slice(current * PAGE_SIZE, current * PAGE_SIZE + PAGE_SIZE);
