@@ -16,6 +16,7 @@ export function Overview({ namespace }) {
   const [services, setServices] = useState();
   const [error, setError] = useState();
   const [filter, setFilter] = useState("");
+  const [page, setPage] = useState(0);
   const [since, setSince] = useState();
   const timer = useRef();
   const namespaces = useNamespaces(namespace, services !== undefined);
@@ -47,7 +48,17 @@ export function Overview({ namespace }) {
   );
   useEffect(() => () => clearTimeout(timer.current), []);
 
-  const shown = filter === "" ? (services ?? []) : (services ?? []).filter((s) => s.service.includes(filter));
+  const matching = filter === "" ? (services ?? []) : (services ?? []).filter((s) => s.service.includes(filter));
+  // Paged like the service page: a thousand table rows cost seconds of layout on a busy machine.
+  const pages = Math.max(1, Math.ceil(matching.length / SERVICES_PAGE_SIZE));
+  const current = Math.min(page, pages - 1);
+  const shown = matching.slice(current * SERVICES_PAGE_SIZE, (current + 1) * SERVICES_PAGE_SIZE);
+  const first = current * SERVICES_PAGE_SIZE;
+  const caption =
+    matching.length === 0
+      ? `No service matches (${services?.length ?? 0} in all)`
+      : `Services ${first + 1}–${first + shown.length} of ${matching.length}` +
+        (matching.length === services?.length ? "" : ` matching (${services?.length ?? 0} in all)`);
   return html`<section aria-labelledby="overview-title">
     <h1 id="overview-title">Services in <span class="ns">${namespace}</span></h1>
     <div class="toolbar">
@@ -58,8 +69,11 @@ export function Overview({ namespace }) {
         </select></label
       >
       <label
-        >Filter <input type="search" value=${filter} onInput=${(e) => setFilter(e.target.value)} placeholder="service name"
+        >Filter
+        <input type="search" value=${filter} onInput=${(e) => (setFilter(e.target.value), setPage(0))} placeholder="service name"
       /></label>
+      <span>${matching.length} services</span>
+      <${Pager} page=${current} pages=${pages} setPage=${setPage} />
     </div>
     ${error && html`<p class="error" role="alert">${error.message}</p>`}
     ${
@@ -67,7 +81,7 @@ export function Overview({ namespace }) {
         ? html`<p aria-busy="true">Loading…</p>`
         : html`<table class="grid" data-testid="services">
             <caption>
-              ${shown.length} of ${services.length} services
+              ${caption}
             </caption>
             <thead>
               <tr>
@@ -86,6 +100,8 @@ export function Overview({ namespace }) {
     }
   </section>`;
 }
+
+const SERVICES_PAGE_SIZE = 100;
 
 /** One row of the overview; rendered again only when its summary changed (reuseUnchanged keeps the others). */
 class ServiceRow extends Component {
