@@ -33,6 +33,10 @@ const AUTH = "switchboard.auth.v1.AuthService";
 const chromiumPath = requireChromium();
 const etcdBinary = requireEtcd();
 
+// Waits that hold on a busy 2-core machine (vitest's poll default is 1 s).
+const POLL = { timeout: 20_000 };
+const TEST_TIMEOUT_MS = 120_000;
+
 const newToken = () => `${randomBytes(8).toString("hex")}.${randomBytes(32).toString("base64url")}`;
 
 describe.skipIf(!chromiumPath || !etcdBinary)("the dashboard with --auth (two replicas, chromium)", () => {
@@ -111,126 +115,146 @@ describe.skipIf(!chromiumPath || !etcdBinary)("the dashboard with --auth (two re
 
   const value = (page: Page, key: string) => page.locator(`tr[data-key="${key}"] [data-col="value"]`);
 
-  it("asks for a token, keeps it for this tab only (sessionStorage), and forgets it on request", async () => {
-    const page = await tabWith(undefined);
-    await page.goto(`${base}/services/shop`);
-    const prompt = page.getByRole("form", { name: "This server needs a token" });
-    await prompt.waitFor({ timeout: 10_000 });
-    await page.screenshot({ path: join(OUTPUT, "token-prompt.png"), fullPage: true });
-    await prompt.getByLabel("Bearer token").fill(tokens.reader);
-    await prompt.getByRole("button", { name: "Use token" }).click();
-    await page.locator('[data-testid="services"] tr', { hasText: "orders" }).waitFor({ timeout: 10_000 });
-    await expect.poll(() => page.getByTestId("identity").textContent()).toContain("Token ");
-    expect(await page.getByRole("form", { name: "This server needs a token" }).count()).toBe(0);
-    const storage = await page.evaluate(() => ({
-      session: sessionStorage.getItem("switchboard.token"),
-      local: localStorage.length,
-    }));
-    expect(storage).toEqual({ session: tokens.reader, local: 0 });
+  it(
+    "asks for a token, keeps it for this tab only (sessionStorage), and forgets it on request",
+    async () => {
+      const page = await tabWith(undefined);
+      await page.goto(`${base}/services/shop`);
+      const prompt = page.getByRole("form", { name: "This server needs a token" });
+      await prompt.waitFor({ timeout: 20_000 });
+      await page.screenshot({ path: join(OUTPUT, "token-prompt.png"), fullPage: true });
+      await prompt.getByLabel("Bearer token").fill(tokens.reader);
+      await prompt.getByRole("button", { name: "Use token" }).click();
+      await page.locator('[data-testid="services"] tr', { hasText: "orders" }).waitFor({ timeout: 20_000 });
+      await expect.poll(() => page.getByTestId("identity").textContent(), POLL).toContain("Token ");
+      expect(await page.getByRole("form", { name: "This server needs a token" }).count()).toBe(0);
+      const storage = await page.evaluate(() => ({
+        session: sessionStorage.getItem("switchboard.token"),
+        local: localStorage.length,
+      }));
+      expect(storage).toEqual({ session: tokens.reader, local: 0 });
 
-    // Another tab of the same browser profile does not have it.
-    const other = await page.context().newPage();
-    await other.goto(`${base}/services/shop`);
-    await other.getByRole("form", { name: "This server needs a token" }).waitFor({ timeout: 10_000 });
-    await other.close();
+      // Another tab of the same browser profile does not have it.
+      const other = await page.context().newPage();
+      await other.goto(`${base}/services/shop`);
+      await other.getByRole("form", { name: "This server needs a token" }).waitFor({ timeout: 20_000 });
+      await other.close();
 
-    await page.getByRole("button", { name: "Forget token" }).click();
-    await page.getByRole("form", { name: "This server needs a token" }).waitFor({ timeout: 10_000 });
-    expect(await page.evaluate(() => sessionStorage.getItem("switchboard.token"))).toBeNull();
-  });
+      await page.getByRole("button", { name: "Forget token" }).click();
+      await page.getByRole("form", { name: "This server needs a token" }).waitFor({ timeout: 20_000 });
+      expect(await page.evaluate(() => sessionStorage.getItem("switchboard.token"))).toBeNull();
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  it("shows a read-only token no action, the values it may read, and secrets masked", async () => {
-    const page = await tabWith(tokens.reader);
-    await page.goto(`${base}/services/shop/orders`);
-    await page.locator('tr[data-instance="orders-1"]').waitFor({ timeout: 10_000 });
-    await expect.poll(() => page.getByTestId("identity").textContent()).toContain("Token ");
-    expect(await page.getByRole("button", { name: /^(Drain|Undrain|Deregister)$/ }).count()).toBe(0);
-    expect(await page.getByRole("columnheader", { name: "Actions" }).count()).toBe(0);
+  it(
+    "shows a read-only token no action, the values it may read, and secrets masked",
+    async () => {
+      const page = await tabWith(tokens.reader);
+      await page.goto(`${base}/services/shop/orders`);
+      await page.locator('tr[data-instance="orders-1"]').waitFor({ timeout: 20_000 });
+      await expect.poll(() => page.getByTestId("identity").textContent(), POLL).toContain("Token ");
+      expect(await page.getByRole("button", { name: /^(Drain|Undrain|Deregister)$/ }).count()).toBe(0);
+      expect(await page.getByRole("columnheader", { name: "Actions" }).count()).toBe(0);
 
-    await page.goto(`${base}/config/shop?service=orders`);
-    await expect.poll(() => value(page, "timeout").textContent()).toBe("1s");
-    expect(await value(page, "token.header").textContent()).toBe("X-Token");
-    expect(await value(page, "upstream").textContent()).toBe("••••••");
-    expect(await value(page, "upstream").getByRole("button").count()).toBe(0);
-    expect(await page.content()).not.toContain("hunter2");
-    expect(await page.getByRole("button", { name: /^(Edit|Add a key.*)$/ }).count()).toBe(0);
-    await page.locator('tr[data-key="timeout"]').getByRole("button", { name: "History" }).click();
-    await page.getByTestId("diff").waitFor();
-    expect(await page.getByRole("button", { name: /Roll back/ }).count()).toBe(0);
-    await page.screenshot({ path: join(OUTPUT, "read-only-config.png"), fullPage: true });
-  });
+      await page.goto(`${base}/config/shop?service=orders`);
+      await expect.poll(() => value(page, "timeout").textContent(), POLL).toBe("1s");
+      expect(await value(page, "token.header").textContent()).toBe("X-Token");
+      expect(await value(page, "upstream").textContent()).toBe("••••••");
+      expect(await value(page, "upstream").getByRole("button").count()).toBe(0);
+      expect(await page.content()).not.toContain("hunter2");
+      expect(await page.getByRole("button", { name: /^(Edit|Add a key.*)$/ }).count()).toBe(0);
+      await page.locator('tr[data-key="timeout"]').getByRole("button", { name: "History" }).click();
+      await page.getByTestId("diff").waitFor();
+      expect(await page.getByRole("button", { name: /Roll back/ }).count()).toBe(0);
+      await page.screenshot({ path: join(OUTPUT, "read-only-config.png"), fullPage: true });
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  it("shows a token's actions only on the namespace and service its grants cover", async () => {
-    const page = await tabWith(tokens.writer);
-    await page.goto(`${base}/services/shop/orders`);
-    const orders = page.locator('tr[data-instance="orders-1"]');
-    await orders.getByRole("button", { name: "Drain" }).waitFor({ timeout: 10_000 });
-    expect(await orders.getByRole("button", { name: "Deregister" }).count()).toBe(1);
-    page.once("dialog", (dialog) => void dialog.accept());
-    await orders.getByRole("button", { name: "Drain" }).click();
-    await expect.poll(() => orders.locator('[data-col="state"]').textContent(), { timeout: 5_000 }).toBe("draining");
-    await page.screenshot({ path: join(OUTPUT, "writer-orders.png"), fullPage: true });
+  it(
+    "shows a token's actions only on the namespace and service its grants cover",
+    async () => {
+      const page = await tabWith(tokens.writer);
+      await page.goto(`${base}/services/shop/orders`);
+      const orders = page.locator('tr[data-instance="orders-1"]');
+      await orders.getByRole("button", { name: "Drain" }).waitFor({ timeout: 20_000 });
+      expect(await orders.getByRole("button", { name: "Deregister" }).count()).toBe(1);
+      page.once("dialog", (dialog) => void dialog.accept());
+      await orders.getByRole("button", { name: "Drain" }).click();
+      await expect.poll(() => orders.locator('[data-col="state"]').textContent(), { timeout: 20_000 }).toBe("draining");
+      await page.screenshot({ path: join(OUTPUT, "writer-orders.png"), fullPage: true });
 
-    // payments: read only (register is granted on shop/orders alone).
-    await page.goto(`${base}/services/shop/payments`);
-    await page.locator('tr[data-instance="payments-1"]').waitFor({ timeout: 10_000 });
-    await expect.poll(() => page.getByTestId("identity").textContent()).toContain("Token ");
-    expect(await page.getByRole("button", { name: /^(Drain|Undrain|Deregister)$/ }).count()).toBe(0);
+      // payments: read only (register is granted on shop/orders alone).
+      await page.goto(`${base}/services/shop/payments`);
+      await page.locator('tr[data-instance="payments-1"]').waitFor({ timeout: 20_000 });
+      await expect.poll(() => page.getByTestId("identity").textContent(), POLL).toContain("Token ");
+      expect(await page.getByRole("button", { name: /^(Drain|Undrain|Deregister)$/ }).count()).toBe(0);
 
-    // Config of shop/orders: write granted, read-secrets not.
-    await page.goto(`${base}/config/shop?service=orders`);
-    const timeout = page.locator('tr[data-key="timeout"]');
-    await timeout.getByRole("button", { name: "Edit" }).waitFor({ timeout: 10_000 });
-    expect(await value(page, "upstream").textContent()).toBe("••••••");
-    await timeout.getByRole("button", { name: "Edit" }).click();
-    await page.getByLabel("Value").fill("2s");
-    await page.getByRole("button", { name: "Save" }).click();
-    await expect.poll(() => value(page, "timeout").textContent(), { timeout: 5_000 }).toBe("2s");
-    await timeout.getByRole("button", { name: "History" }).click();
-    await page.locator(".versions button").nth(1).click();
-    await page.getByRole("button", { name: /Roll back to revision/ }).waitFor();
+      // Config of shop/orders: write granted, read-secrets not.
+      await page.goto(`${base}/config/shop?service=orders`);
+      const timeout = page.locator('tr[data-key="timeout"]');
+      await timeout.getByRole("button", { name: "Edit" }).waitFor({ timeout: 20_000 });
+      expect(await value(page, "upstream").textContent()).toBe("••••••");
+      await timeout.getByRole("button", { name: "Edit" }).click();
+      await page.getByLabel("Value").fill("2s");
+      await page.getByRole("button", { name: "Save" }).click();
+      await expect.poll(() => value(page, "timeout").textContent(), { timeout: 20_000 }).toBe("2s");
+      await timeout.getByRole("button", { name: "History" }).click();
+      await page.locator(".versions button").nth(1).click();
+      await page.getByRole("button", { name: /Roll back to revision/ }).waitFor();
 
-    // Namespace-wide config of shop: no write grant there.
-    await page.goto(`${base}/config/shop`);
-    await page.getByTestId("config").waitFor({ timeout: 10_000 });
-    await expect.poll(() => page.getByTestId("identity").textContent()).toContain("Token ");
-    expect(await page.getByRole("button", { name: /^(Edit|Add a key.*)$/ }).count()).toBe(0);
+      // Namespace-wide config of shop: no write grant there.
+      await page.goto(`${base}/config/shop`);
+      await page.getByTestId("config").waitFor({ timeout: 20_000 });
+      await expect.poll(() => page.getByTestId("identity").textContent(), POLL).toContain("Token ");
+      expect(await page.getByRole("button", { name: /^(Edit|Add a key.*)$/ }).count()).toBe(0);
 
-    // The replicas need read on "*": the page says so instead of failing.
-    await page.goto(`${base}/health/shop`);
-    await expect.poll(() => page.getByTestId("replicas-error").textContent(), { timeout: 10_000 }).toMatch(/needs read on all/);
-  });
+      // The replicas need read on "*": the page says so instead of failing.
+      await page.goto(`${base}/health/shop`);
+      await expect.poll(() => page.getByTestId("replicas-error").textContent(), { timeout: 20_000 }).toMatch(/needs read on all/);
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  it("shows a secret to a token with read-secrets, masked until asked", async () => {
-    const page = await tabWith(tokens.secrets);
-    await page.goto(`${base}/config/shop?service=orders`);
-    const cell = value(page, "upstream");
-    await cell.getByRole("button", { name: "Show" }).waitFor({ timeout: 10_000 });
-    expect(await cell.locator("code").textContent()).toBe("••••••");
-    await cell.getByRole("button", { name: "Show" }).click();
-    await expect.poll(() => cell.locator("code").textContent()).toBe("hunter2");
-    expect(await page.getByRole("button", { name: "Edit" }).count()).toBe(0);
-  });
+  it(
+    "shows a secret to a token with read-secrets, masked until asked",
+    async () => {
+      const page = await tabWith(tokens.secrets);
+      await page.goto(`${base}/config/shop?service=orders`);
+      const cell = value(page, "upstream");
+      await cell.getByRole("button", { name: "Show" }).waitFor({ timeout: 20_000 });
+      expect(await cell.locator("code").textContent()).toBe("••••••");
+      await cell.getByRole("button", { name: "Show" }).click();
+      await expect.poll(() => cell.locator("code").textContent(), POLL).toBe("hunter2");
+      expect(await page.getByRole("button", { name: "Edit" }).count()).toBe(0);
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  it("lists both control-plane replicas and the store status on the Health page", async () => {
-    const page = await tabWith(tokens.reader);
-    await page.goto(`${base}/health/shop`);
-    const replicas = page.getByTestId("replicas");
-    await expect
-      .poll(() => replicas.locator("tbody tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-replica"))), {
-        timeout: 15_000,
-      })
-      .toEqual(["replica-a", "replica-b"]);
-    const status = await page.getByTestId("store-status").textContent();
-    expect(status).toMatch(/etcd:\s*reachable/);
-    expect(status).toMatch(/replica-a:\s*serving/);
-    await page.screenshot({ path: join(OUTPUT, "health-replicas.png"), fullPage: true });
+  it(
+    "lists both control-plane replicas and the store status on the Health page",
+    async () => {
+      const page = await tabWith(tokens.reader);
+      await page.goto(`${base}/health/shop`);
+      const replicas = page.getByTestId("replicas");
+      await expect
+        .poll(() => replicas.locator("tbody tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-replica"))), {
+          timeout: 20_000,
+        })
+        .toEqual(["replica-a", "replica-b"]);
+      const status = await page.getByTestId("store-status").textContent();
+      expect(status).toMatch(/etcd:\s*reachable/);
+      expect(status).toMatch(/replica-a:\s*serving/);
+      await page.screenshot({ path: join(OUTPUT, "health-replicas.png"), fullPage: true });
 
-    // The other replica answers for itself and leaves the list when it stops.
-    await servers[1]!.close();
-    servers = [servers[0]!];
-    await expect.poll(() => replicas.locator("tbody tr").count(), { timeout: 15_000 }).toBe(1);
-  });
+      // The other replica answers for itself and leaves the list when it stops.
+      await servers[1]!.close();
+      servers = [servers[0]!];
+      await expect.poll(() => replicas.locator("tbody tr").count(), { timeout: 20_000 }).toBe(1);
+    },
+    TEST_TIMEOUT_MS,
+  );
 
   it("threw no errors in the pages", () => {
     expect(pageErrors).toEqual([]);
