@@ -55,6 +55,8 @@ const EXPECTED_ALLOWED: Record<string, RoleName[]> = {
   "HealthService/ReportHealth": REGISTRANTS,
   "HealthService/GetHealth": READERS,
   "HealthService/WatchHealth": READERS,
+  // Replicas are cluster-wide: read on "*" (only the test's admin@* token has a "*" grant).
+  "HealthService/ListReplicas": ["admin"],
   "AuthService/CreateToken": ["admin"],
   "AuthService/ListTokens": ["admin"],
   "AuthService/RevokeToken": ["admin"],
@@ -182,6 +184,7 @@ describe.skipIf(!etcdBinary)("--auth: the permission table, RPC by role", () => 
     "HealthService/GetHealth": (c) => c.health.getHealth({ namespace: "shop", service: "orders" }),
     "HealthService/WatchHealth": (c) =>
       first((signal) => c.health.watchHealth({ namespace: "shop", service: "orders" }, { signal })),
+    "HealthService/ListReplicas": (c) => c.health.listReplicas({}),
     "AuthService/CreateToken": (c) =>
       c.auth.createToken({ description: "made in a test", grants: [{ namespace: "shop", service: "", role: Role.ROLE_READ }] }),
     "AuthService/ListTokens": (c) => c.auth.listTokens({}),

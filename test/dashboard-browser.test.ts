@@ -326,9 +326,14 @@ describe.skipIf(!chromiumPath)("the dashboard at scale", () => {
   it("renders the overview of 1,000 services / 10,000 instances and a 2,000-instance service, responsively", async () => {
     const figures: Record<string, number> = {};
     await page.goto(`${base}/services/scale`);
-    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="services"] tbody tr').length === n, SERVICES, {
-      timeout: 30_000,
-    });
+    // The overview pages by 100: rendered means the first page's rows and the count of all 1,000.
+    await page.waitForFunction(
+      (n) =>
+        document.querySelectorAll('[data-testid="services"] tbody tr').length === 100 &&
+        document.querySelector('[data-testid="services"] caption')?.textContent?.trim() === `Services 1–100 of ${n}`,
+      SERVICES,
+      { timeout: 30_000 },
+    );
     figures.overviewMs = Math.round(await page.evaluate(() => performance.now()));
     // Where the time went: the page's own load, and the ListServices call.
     const timing = await page.evaluate(() => {
@@ -338,6 +343,8 @@ describe.skipIf(!chromiumPath)("the dashboard at scale", () => {
     });
     figures.overviewPageLoadedMs = Math.round(timing.domContentLoaded ?? -1);
     figures.overviewListServicesMs = Math.round((timing.listEnd ?? 0) - (timing.listStart ?? 0));
+    // From the answer's last byte to 1,000 rows in the DOM: the page's own rendering.
+    figures.overviewRenderMs = figures.overviewMs - Math.round(timing.listEnd ?? 0);
     await shot("scale-overview", false);
 
     await page.goto(`${base}/services/scale/big`);
@@ -392,8 +399,11 @@ describe.skipIf(!chromiumPath)("the dashboard at scale", () => {
     figures.loadAverage1m = Math.round(loadavg()[0]! * 10) / 10;
     console.log(`dashboard at scale (${SERVICES} services, ${TOTAL} instances): ${JSON.stringify(figures)}`);
     writeFileSync(join(OUTPUT, "scale.json"), `${JSON.stringify(figures, null, 2)}\n`);
-    // Sanity bounds only; the figures are the result (reported, see the README).
-    expect(figures.overviewMs).toBeLessThan(15_000);
+    console.log(`dashboard at scale: overview rendered in ${figures.overviewMs} ms (target 1,500 ms on an idle machine)`);
+    // Generous bounds that hold on a loaded 2-core machine (load average 20+); the figures are the result.
+    expect(figures.overviewMs).toBeLessThan(10_000);
+    expect(figures.servicePageMs).toBeLessThan(10_000);
     expect(figures.nextPageMs).toBeLessThan(2_000);
+    expect(figures.filterMs).toBeLessThan(2_000);
   }, 120_000);
 });

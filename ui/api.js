@@ -4,10 +4,12 @@
 export const REGISTRY = "switchboard.registry.v1.RegistryService";
 export const CONFIG = "switchboard.config.v1.ConfigService";
 export const HEALTH = "switchboard.health.v1.HealthService";
+export const AUTH = "switchboard.auth.v1.AuthService";
 
 const TOKEN_KEY = "switchboard.token";
 const listeners = new Set();
-const state = { authNeeded: false, readOnly: false, disconnected: new Set() };
+// grants: what WhoAmI answered (undefined until it has; with auth off the server answers admin on "*").
+const state = { authNeeded: false, disconnected: new Set(), identity: undefined, grants: undefined };
 
 /** Subscribe to changes of the shared connection state (auth prompt, read-only, disconnected streams). */
 export function subscribe(listener) {
@@ -15,7 +17,12 @@ export function subscribe(listener) {
   return () => listeners.delete(listener);
 }
 export function connectionState() {
-  return { authNeeded: state.authNeeded, readOnly: state.readOnly, disconnected: state.disconnected.size > 0 };
+  return {
+    authNeeded: state.authNeeded,
+    disconnected: state.disconnected.size > 0,
+    identity: state.identity,
+    grants: state.grants,
+  };
 }
 function changed() {
   for (const listener of listeners) listener(connectionState());
@@ -26,8 +33,63 @@ export function setToken(token) {
   if (token) sessionStorage.setItem(TOKEN_KEY, token);
   else sessionStorage.removeItem(TOKEN_KEY);
   state.authNeeded = false;
-  state.readOnly = false;
+  state.grants = undefined;
+  state.identity = undefined;
   changed();
+}
+
+/** Whether a token is kept for this tab. */
+export const hasToken = () => sessionStorage.getItem(TOKEN_KEY) !== null;
+
+/**
+ * Asks the server what the caller may do (AuthService.WhoAmI): the page shows
+ * an action only where a grant allows it, instead of finding out by a refusal.
+ */
+export async function loadGrants() {
+  try {
+    const answer = await rpc(AUTH, "WhoAmI", {});
+    state.identity = answer.identity ?? "";
+    state.grants = (answer.grants ?? []).map((g) => ({
+      namespace: g.namespace ?? "",
+      service: g.service || undefined,
+      role: ROLE_NAMES[g.role] ?? "",
+    }));
+  } catch {
+    // Unauthenticated: the token prompt shows (noteError); anything else: no actions shown.
+    state.grants = [];
+  }
+  changed();
+}
+
+const ROLE_NAMES = {
+  ROLE_READ: "read",
+  ROLE_REGISTER: "register",
+  ROLE_WRITE: "write",
+  ROLE_READ_SECRETS: "read-secrets",
+  ROLE_ADMIN: "admin",
+};
+
+// The server's rule (src/auth/grants.ts), to decide what to show; the server still decides every call.
+const SATISFIED_BY = {
+  read: ["read", "read-secrets", "admin"],
+  register: ["register", "admin"],
+  write: ["write", "admin"],
+  "read-secrets": ["read-secrets", "admin"],
+  admin: ["admin"],
+};
+
+/**
+ * True when grants allow permission on namespace (undefined: every namespace)
+ * and service (undefined or "": the whole namespace).
+ */
+export function allows(grants, permission, namespace, service) {
+  const roles = SATISFIED_BY[permission] ?? [];
+  return (grants ?? []).some(
+    (g) =>
+      roles.includes(g.role) &&
+      (g.namespace === "*" || (namespace !== undefined && g.namespace === namespace)) &&
+      (g.service === undefined || g.service === (service || undefined)),
+  );
 }
 
 function authHeaders() {
@@ -46,10 +108,6 @@ export class RpcError extends Error {
 function noteError(code) {
   if (code === "unauthenticated" && !state.authNeeded) {
     state.authNeeded = true;
-    changed();
-  }
-  if (code === "permission_denied" && !state.readOnly) {
-    state.readOnly = true;
     changed();
   }
 }

@@ -1,6 +1,6 @@
 import { render } from "preact";
 import { useState } from "preact/hooks";
-import { setToken } from "./api.js";
+import { hasToken, loadGrants, setToken } from "./api.js";
 import { ConfigPage } from "./config.js";
 import { useConnection } from "./hooks.js";
 import { html } from "./html.js";
@@ -48,7 +48,7 @@ function route(path, query) {
 
 function App() {
   const { path, query } = useLocation();
-  const { authNeeded, readOnly, disconnected } = useConnection();
+  const { authNeeded, disconnected, identity } = useConnection();
   const { nav, page } = route(path, query);
   const namespace = decodeURIComponent(path.split("/")[2] || "default");
   const link = (name, href, label) => html`<a href=${href} aria-current=${nav === name ? "page" : undefined}>${label}</a>`;
@@ -63,11 +63,21 @@ function App() {
       <span class=${`conn ${disconnected ? "down" : "up"}`} role="status" data-testid="connection"
         >${disconnected ? "Disconnected — reconnecting…" : "Live"}</span
       >
-      ${readOnly && html`<span class="badge">read-only</span>`}
+      ${
+        hasToken() &&
+        html`<span class="who" data-testid="identity"
+          >${identity ? `Token ${identity}` : "Token"} <button class="link" onClick=${forgetToken}>Forget token</button></span
+        >`
+      }
     </header>
     ${authNeeded && html`<${TokenForm} />`}
     <main id="main" tabindex="-1">${page}</main>
   </div>`;
+}
+
+function forgetToken() {
+  setToken("");
+  location.reload();
 }
 
 /** Asked for when the server answers unauthenticated; the token is kept for this tab (sessionStorage). */
@@ -87,4 +97,5 @@ function TokenForm() {
   </form>`;
 }
 
+void loadGrants();
 render(html`<${App} />`, document.getElementById("app"));

@@ -1,8 +1,8 @@
 import { useEffect, useState } from "preact/hooks";
 import { CONFIG, RpcError, rpc } from "./api.js";
-import { useConnection, useWatch } from "./hooks.js";
+import { useCan, useWatch } from "./hooks.js";
 import { html } from "./html.js";
-import { diffLines, isSecretKey, layerName, scopeText, time } from "./format.js";
+import { diffLines, layerName, scopeText, time } from "./format.js";
 import { navigate } from "./router.js";
 
 /** Configuration of one namespace / service / profile: the resolved view, live, with each value's layer. */
@@ -12,8 +12,10 @@ export function ConfigPage({ namespace, service, profile }) {
   const [selected, setSelected] = useState();
   const [editing, setEditing] = useState();
   const [revealed, setRevealed] = useState(new Set());
-  const { readOnly } = useConnection();
+  const can = useCan();
   const scope = { namespace, service, profile };
+  // Edits write to this page's scope; a rollback writes to the scope the value came from.
+  const mayWrite = can("write", namespace, service);
 
   useEffect(() => {
     setView(undefined);
@@ -68,28 +70,46 @@ export function ConfigPage({ namespace, service, profile }) {
             </thead>
             <tbody>
               ${entries.map((e) => {
-                const masked = isSecretKey(e.key) && !revealed.has(e.key);
+                // The server decides what is secret and whether this caller may see it (redacted: no read-secrets).
+                const masked = e.secret && !revealed.has(e.key);
                 return html`<tr key=${e.key} data-key=${e.key}>
                   <th scope="row">${e.key}</th>
                   <td data-col="value">
-                    <code>${masked ? "••••••" : e.value}</code>
-                    ${isSecretKey(e.key) && html` <button class="link" onClick=${() => setRevealed(toggle(revealed, e.key))}>${masked ? "Show" : "Hide"}</button>`}
+                    ${
+                      e.redacted
+                        ? html`<span class="masked" title="secret: needs read-secrets">••••••</span>`
+                        : html`<code>${masked ? "••••••" : e.value}</code>`
+                    }
+                    ${e.secret && !e.redacted && html` <button class="link" onClick=${() => setRevealed(toggle(revealed, e.key))}>${masked ? "Show" : "Hide"}</button>`}
                   </td>
                   <td>${layerName(e.layer)}</td>
                   <td>${scopeText(e.source)}</td>
                   <td>${e.revision}</td>
                   <td class="actions">
                     <button onClick=${() => setSelected({ scope: sourceScope(e.source), key: e.key })}>History</button>
-                    ${!readOnly && html`<button onClick=${() => setEditing({ key: e.key, value: e.value, contentType: e.contentType })}>Edit</button>`}
+                    ${
+                      mayWrite &&
+                      html`<button
+                        onClick=${() =>
+                          setEditing({
+                            key: e.key,
+                            value: e.redacted ? "" : e.value,
+                            contentType: e.contentType,
+                            secret: e.secret,
+                          })}
+                      >
+                        Edit
+                      </button>`
+                    }
                   </td>
                 </tr>`;
               })}
             </tbody>
           </table>`
     }
-    ${!readOnly && !editing && html`<button onClick=${() => setEditing({ key: "", value: "" })}>Add a key to ${scopeText(scope)}</button>`}
+    ${mayWrite && !editing && html`<button onClick=${() => setEditing({ key: "", value: "" })}>Add a key to ${scopeText(scope)}</button>`}
     ${editing && html`<${EditValue} key=${editing.key} scope=${scope} initial=${editing} onDone=${() => setEditing(undefined)} />`}
-    ${selected && html`<${History} key=${`${scopeText(selected.scope)}:${selected.key}`} scope=${selected.scope} itemKey=${selected.key} readOnly=${readOnly} onClose=${() => setSelected(undefined)} />`}
+    ${selected && html`<${History} key=${`${scopeText(selected.scope)}:${selected.key}`} scope=${selected.scope} itemKey=${selected.key} mayWrite=${can("write", selected.scope.namespace, selected.scope.service)} onClose=${() => setSelected(undefined)} />`}
   </section>`;
 }
 
@@ -137,6 +157,7 @@ function EditValue({ scope, initial, onDone }) {
         key,
         value,
         contentType: initial.contentType ?? "",
+        secret: initial.secret === true,
         expectedRevision,
         author: "dashboard",
       });
@@ -164,6 +185,7 @@ function EditValue({ scope, initial, onDone }) {
     /></label>
     <label>Value <textarea name="value" rows="4" onInput=${(e) => setValue(e.target.value)}>${value}</textarea></label>
     <p class="hint">Compare-and-set on revision ${expected ?? "…"}.</p>
+    ${initial.secret && html`<p class="hint">Secret value: stored encrypted${initial.value === "" ? "; the current value is not shown and saving replaces it" : ""}.</p>`}
     ${status && html`<p class="error" role="alert" data-testid=${status.conflict ? "conflict" : "edit-error"}>${status.error}</p>`}
     <div class="buttons">
       <button type="submit" disabled=${expected === undefined}>Save</button>
@@ -174,7 +196,7 @@ function EditValue({ scope, initial, onDone }) {
 }
 
 /** Earlier versions of a key, a diff of a version against the one before it, and rollback (compare-and-set). */
-function History({ scope, itemKey, readOnly, onClose }) {
+function History({ scope, itemKey, mayWrite, onClose }) {
   const [versions, setVersions] = useState();
   const [chosen, setChosen] = useState(0);
   const [status, setStatus] = useState();
@@ -193,6 +215,7 @@ function History({ scope, itemKey, readOnly, onClose }) {
         key: itemKey,
         value: version.value ?? "",
         contentType: version.contentType ?? "",
+        secret: version.secret === true,
         expectedRevision,
         author: `dashboard (rollback to revision ${version.revision})`,
       });
@@ -203,10 +226,16 @@ function History({ scope, itemKey, readOnly, onClose }) {
       );
     }
   };
-  const secret = isSecretKey(itemKey);
+  const [showSecret, setShowSecret] = useState(false);
   const list = versions ?? [];
   const version = list[chosen];
   const previous = list[chosen + 1];
+  const secretVersions = [version, previous].filter((v) => v?.secret);
+  const secretDiff = secretVersions.some((v) => v.redacted)
+    ? "redacted"
+    : secretVersions.length > 0 && !showSecret
+      ? "hidden"
+      : "shown";
   return html`<section class="panel" aria-labelledby="history-title">
     <h2 id="history-title">History of ${itemKey} in ${scopeText(scope)}</h2>
     ${status && html`<p class="note" role="status">${status}</p>`}
@@ -234,13 +263,16 @@ function History({ scope, itemKey, readOnly, onClose }) {
                 <h3>Revision ${version.revision} against ${previous ? `revision ${previous.revision}` : "nothing"}</h3>
                 <pre class="diff" data-testid="diff">
 ${
-                    secret
-                      ? "(secret values are not shown)"
-                      : diffLines(previous?.value ?? "", version.deleted ? "" : (version.value ?? "")).map(
-                          (d) => html`<div class=${d.op === "+" ? "add" : d.op === "-" ? "del" : ""}>${d.op} ${d.line}</div>`,
-                        )
+                    secretDiff === "redacted"
+                      ? "(secret values: reading them needs read-secrets)"
+                      : secretDiff === "hidden"
+                        ? "(secret values are hidden)"
+                        : diffLines(previous?.value ?? "", version.deleted ? "" : (version.value ?? "")).map(
+                            (d) => html`<div class=${d.op === "+" ? "add" : d.op === "-" ? "del" : ""}>${d.op} ${d.line}</div>`,
+                          )
                   }</pre>
-                ${!readOnly && chosen > 0 && !version.deleted && html`<button onClick=${() => rollback(version)}>Roll back to revision ${version.revision}</button>`}
+                ${secretDiff === "hidden" && html`<button class="link" onClick=${() => setShowSecret(true)}>Show the secret values</button>`}
+                ${mayWrite && chosen > 0 && !version.deleted && !version.redacted && html`<button onClick=${() => rollback(version)}>Roll back to revision ${version.revision}</button>`}
               </div>`
             }
           </div>`

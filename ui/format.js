@@ -6,10 +6,6 @@ export const time = (iso) => (iso ? new Date(iso).toLocaleString() : "");
 export const scopeText = (scope = {}) =>
   `${scope.namespace || "default"}${scope.service ? `/${scope.service}` : ""}${scope.profile ? ` (${scope.profile})` : ""}`;
 
-/** Keys whose values the page masks until asked: the server has no notion of secret values yet. */
-const SECRET_KEY = /(secret|password|passwd|token|credential|private|api[-_.]?key)/i;
-export const isSecretKey = (key) => SECRET_KEY.test(key);
-
 /** Line diff (longest common subsequence): [{op: " "|"-"|"+", line}]. Small values only. */
 export function diffLines(before, after) {
   const a = (before ?? "").split("\n");

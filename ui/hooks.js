@@ -1,10 +1,19 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { connectionState, subscribe, watch } from "./api.js";
+import { allows, connectionState, subscribe, watch } from "./api.js";
 
 export function useConnection() {
   const [state, setState] = useState(connectionState());
   useEffect(() => subscribe(setState), []);
   return state;
+}
+
+/**
+ * What the caller may do, from its grants (WhoAmI): can("register", namespace, service).
+ * False while the grants are loading, so no action shows before it is known to be allowed.
+ */
+export function useCan() {
+  const { grants } = useConnection();
+  return (permission, namespace, service) => grants !== undefined && allows(grants, permission, namespace, service);
 }
 
 /**
@@ -17,15 +26,22 @@ export function useWatch(service, method, params, onEvent, deps) {
   useEffect(() => (params ? watch(service, method, params, (name, data) => handler.current(name, data)) : undefined), deps);
 }
 
-/** A re-render at most once per animation frame, for streams that change state many times a second. */
-export function useFrameUpdate() {
+/**
+ * A re-render at most once per animation frame, for streams that change state
+ * many times a second; onFrame runs once per frame before it (work per batch
+ * of events rather than per event).
+ */
+export function useFrameUpdate(onFrame) {
   const [, setTick] = useState(0);
   const pending = useRef(false);
+  const frame = useRef(onFrame);
+  frame.current = onFrame;
   return () => {
     if (pending.current) return;
     pending.current = true;
     requestAnimationFrame(() => {
       pending.current = false;
+      frame.current?.();
       setTick((n) => n + 1);
     });
   };

@@ -1,7 +1,8 @@
-import { useEffect, useRef, useState } from "preact/hooks";
-import { HEALTH, REGISTRY, RpcError, rpc } from "./api.js";
+import { Component } from "preact";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { HEALTH, REGISTRY, RpcError, allows, rpc } from "./api.js";
 import { BarChart, LineChart, perMinute } from "./chart.js";
-import { useConnection, useFrameUpdate, useLoad, useWatch } from "./hooks.js";
+import { useCan, useConnection, useFrameUpdate, useLoad, useWatch } from "./hooks.js";
 import { html } from "./html.js";
 import { navigate } from "./router.js";
 import { healthName, stateName, time } from "./format.js";
@@ -13,18 +14,18 @@ import { healthName, stateName, time } from "./format.js";
  */
 export function Overview({ namespace }) {
   const [services, setServices] = useState();
-  const [namespaces, setNamespaces] = useState([namespace]);
   const [error, setError] = useState();
   const [filter, setFilter] = useState("");
+  const [page, setPage] = useState(0);
   const [since, setSince] = useState();
   const timer = useRef();
+  const namespaces = useNamespaces(namespace, services !== undefined);
 
   const refresh = () =>
-    rpc(REGISTRY, "ListServices", {}).then(
+    rpc(REGISTRY, "ListServices", { namespace }).then(
       (r) => {
-        const all = r.services ?? [];
-        setNamespaces([...new Set([namespace, ...all.map((s) => s.namespace || "default")])].sort());
-        setServices(all.filter((s) => (s.namespace || "default") === namespace));
+        // Unchanged summaries keep their object, so their rows are not rendered again.
+        setServices((previous) => reuseUnchanged(previous, r.services ?? []));
         setError(undefined);
         return r.revision;
       },
@@ -47,7 +48,17 @@ export function Overview({ namespace }) {
   );
   useEffect(() => () => clearTimeout(timer.current), []);
 
-  const shown = (services ?? []).filter((s) => s.service.includes(filter));
+  const matching = filter === "" ? (services ?? []) : (services ?? []).filter((s) => s.service.includes(filter));
+  // Paged like the service page: a thousand table rows cost seconds of layout on a busy machine.
+  const pages = Math.max(1, Math.ceil(matching.length / SERVICES_PAGE_SIZE));
+  const current = Math.min(page, pages - 1);
+  const shown = matching.slice(current * SERVICES_PAGE_SIZE, (current + 1) * SERVICES_PAGE_SIZE);
+  const first = current * SERVICES_PAGE_SIZE;
+  const caption =
+    matching.length === 0
+      ? `No service matches (${services?.length ?? 0} in all)`
+      : `Services ${first + 1}–${first + shown.length} of ${matching.length}` +
+        (matching.length === services?.length ? "" : ` matching (${services?.length ?? 0} in all)`);
   return html`<section aria-labelledby="overview-title">
     <h1 id="overview-title">Services in <span class="ns">${namespace}</span></h1>
     <div class="toolbar">
@@ -58,8 +69,11 @@ export function Overview({ namespace }) {
         </select></label
       >
       <label
-        >Filter <input type="search" value=${filter} onInput=${(e) => setFilter(e.target.value)} placeholder="service name"
+        >Filter
+        <input type="search" value=${filter} onInput=${(e) => (setFilter(e.target.value), setPage(0))} placeholder="service name"
       /></label>
+      <span>${matching.length} services</span>
+      <${Pager} page=${current} pages=${pages} setPage=${setPage} />
     </div>
     ${error && html`<p class="error" role="alert">${error.message}</p>`}
     ${
@@ -67,7 +81,7 @@ export function Overview({ namespace }) {
         ? html`<p aria-busy="true">Loading…</p>`
         : html`<table class="grid" data-testid="services">
             <caption>
-              ${shown.length} of ${services.length} services
+              ${caption}
             </caption>
             <thead>
               <tr>
@@ -80,21 +94,66 @@ export function Overview({ namespace }) {
               </tr>
             </thead>
             <tbody>
-              ${shown.map(
-                (s) =>
-                  html`<tr key=${s.service}>
-                    <th scope="row"><a href=${`/services/${namespace}/${s.service}`}>${s.service}</a></th>
-                    <td>${s.instanceCount ?? 0}</td>
-                    <td>${s.routableCount ?? 0}</td>
-                    <td class=${s.unhealthyCount ? "bad" : ""}>${s.unhealthyCount ?? 0}</td>
-                    <td>${s.drainingCount ?? 0}</td>
-                    <td>${s.protectionActive ? html`<span class="badge warn">protection on</span>` : "off"}</td>
-                  </tr>`,
-              )}
+              ${shown.map((s) => html`<${ServiceRow} key=${s.service} summary=${s} namespace=${namespace} />`)}
             </tbody>
           </table>`
     }
   </section>`;
+}
+
+const SERVICES_PAGE_SIZE = 100;
+
+/** One row of the overview; rendered again only when its summary changed (reuseUnchanged keeps the others). */
+class ServiceRow extends Component {
+  shouldComponentUpdate(next) {
+    return next.summary !== this.props.summary || next.namespace !== this.props.namespace;
+  }
+  render({ summary: s, namespace }) {
+    return html`<tr>
+      <th scope="row"><a href=${`/services/${namespace}/${s.service}`}>${s.service}</a></th>
+      <td>${s.instanceCount ?? 0}</td>
+      <td>${s.routableCount ?? 0}</td>
+      <td class=${s.unhealthyCount ? "bad" : ""}>${s.unhealthyCount ?? 0}</td>
+      <td>${s.drainingCount ?? 0}</td>
+      <td>${s.protectionActive ? html`<span class="badge warn">protection on</span>` : "off"}</td>
+    </tr>`;
+  }
+}
+
+const SUMMARY_FIELDS = ["instanceCount", "routableCount", "unhealthyCount", "drainingCount", "protectionActive"];
+
+function reuseUnchanged(previous, next) {
+  if (!previous) return next;
+  const old = new Map(previous.map((s) => [s.service, s]));
+  return next.map((s) => {
+    const before = old.get(s.service);
+    return before && SUMMARY_FIELDS.every((f) => before[f] === s[f]) ? before : s;
+  });
+}
+
+/**
+ * Namespaces for the picker: every namespace with services when the caller
+ * may read all of them (ListServices across namespaces needs read on "*"),
+ * else the ones its grants name.
+ */
+function useNamespaces(current, ready) {
+  const { grants } = useConnection();
+  const [all, setAll] = useState([]);
+  // Asked once the page's own table is in (ready): a large registry's full list would compete with it.
+  const readsAll = ready && grants !== undefined && allows(grants, "read", undefined);
+  useEffect(() => {
+    if (!readsAll) return undefined;
+    let live = true;
+    rpc(REGISTRY, "ListServices", {}).then(
+      (r) => live && setAll((r.services ?? []).map((s) => s.namespace || "default")),
+      () => {},
+    );
+    return () => {
+      live = false;
+    };
+  }, [readsAll]);
+  const named = (grants ?? []).map((g) => g.namespace).filter((n) => n && n !== "*");
+  return [...new Set([current, ...named, ...all])].sort();
 }
 
 const PAGE_SIZE = 50;
@@ -110,8 +169,17 @@ export function ServicePage({ namespace, service }) {
   const [page, setPage] = useState(0);
   const [filter, setFilter] = useState("");
   const [message, setMessage] = useState();
-  const update = useFrameUpdate();
-  const { readOnly } = useConnection();
+  // Bumped on every change of the instances: the sorted list is computed once per batch, not per render.
+  const version = useRef(0);
+  const instancesChanged = useRef(false);
+  const update = useFrameUpdate(() => {
+    if (!instancesChanged.current) return;
+    instancesChanged.current = false;
+    version.current++;
+    sample();
+  });
+  // Drain, undrain and deregister are registry writes: register on this service.
+  const mayAct = useCan()("register", namespace, service);
 
   const sample = () => {
     let unhealthy = 0;
@@ -129,7 +197,7 @@ export function ServicePage({ namespace, service }) {
     setLoaded(false);
     setPage(0);
     // The chart is kept in the page: a point on every change and one every 15 s.
-    const every = setInterval(() => (sample(), update()), 15_000);
+    const every = setInterval(() => ((instancesChanged.current = true), update()), 15_000);
     return () => clearInterval(every);
   }, [namespace, service]);
 
@@ -149,7 +217,7 @@ export function ServicePage({ namespace, service }) {
         setMessage(data.message);
         return;
       } else return;
-      sample();
+      instancesChanged.current = true;
       update();
     },
     [namespace, service],
@@ -173,9 +241,13 @@ export function ServicePage({ namespace, service }) {
     [namespace, service],
   );
 
-  const all = [...instances.current.values()]
-    .filter((i) => i.instanceId.includes(filter))
-    .sort((a, b) => (a.instanceId < b.instanceId ? -1 : 1));
+  const all = useMemo(
+    () =>
+      [...instances.current.values()]
+        .filter((i) => i.instanceId.includes(filter))
+        .sort((a, b) => (a.instanceId < b.instanceId ? -1 : 1)),
+    [version.current, filter, loaded],
+  );
   const pages = Math.max(1, Math.ceil(all.length / PAGE_SIZE));
   const current = Math.min(page, pages - 1);
   const rows = all.slice(current * PAGE_SIZE, current * PAGE_SIZE + PAGE_SIZE);
@@ -236,7 +308,7 @@ export function ServicePage({ namespace, service }) {
                 <th scope="col">Metadata</th>
                 <th scope="col">Registered</th>
                 <th scope="col">Checked by</th>
-                ${!readOnly && html`<th scope="col">Actions</th>`}
+                ${mayAct && html`<th scope="col">Actions</th>`}
               </tr>
             </thead>
             <tbody>
@@ -261,7 +333,7 @@ export function ServicePage({ namespace, service }) {
                   <td>${time(i.registeredAt)}</td>
                   <td>${h?.checkedBy ?? ""}</td>
                   ${
-                    !readOnly &&
+                    mayAct &&
                     html`<td class="actions">
                       ${
                         state === "draining"
@@ -310,14 +382,14 @@ export function Timeline({ transitions }) {
   </ol>`;
 }
 
-/** Health of a namespace: the transitions as a timeline and per minute, and the replicas that run the checks. */
+/** Health of a namespace: the transitions as a timeline and per minute, the control-plane replicas and the store. */
 export function HealthPage({ namespace }) {
   const transitions = useRef([]);
-  const replicas = useRef(new Map());
+  const checkedBy = useRef(new Map());
   const update = useFrameUpdate();
-  const healthz = useLoad(() => fetch("/healthz").then((r) => r.json()), [namespace]);
+  const replicas = useLoad(() => rpc(HEALTH, "ListReplicas", {}), [namespace]);
   useEffect(() => {
-    const every = setInterval(healthz.reload, 2000);
+    const every = setInterval(replicas.reload, 2000);
     return () => clearInterval(every);
   }, []);
   useWatch(
@@ -326,9 +398,9 @@ export function HealthPage({ namespace }) {
     { namespace },
     (name, data) => {
       if (name === "snapshot") {
-        replicas.current = new Map();
+        checkedBy.current = new Map();
         for (const h of data.snapshot.instances ?? [])
-          if (h.checkedBy) replicas.current.set(h.checkedBy, (replicas.current.get(h.checkedBy) ?? 0) + 1);
+          if (h.checkedBy) checkedBy.current.set(h.checkedBy, (checkedBy.current.get(h.checkedBy) ?? 0) + 1);
       } else if (name === "transition") {
         transitions.current.unshift(data.transition);
         if (transitions.current.length > 1000) transitions.current.pop();
@@ -337,33 +409,59 @@ export function HealthPage({ namespace }) {
     },
     [namespace],
   );
-  const report = healthz.data;
   return html`<section aria-labelledby="health-title">
     <h1 id="health-title">Health in <span class="ns">${namespace}</span></h1>
     <h2>Control plane</h2>
-    ${
-      report
-        ? html`<dl class="facts" data-testid="store-status">
-            <dt>This replica</dt>
-            <dd>
-              ${report.replicaId} — <span class=${`badge ${report.status === "SERVING" ? "ok" : "bad"}`}>${report.status}</span>
-            </dd>
-            <dt>Store</dt>
-            <dd>
-              ${report.store.backend}, ${report.store.reachable ? "reachable" : `unreachable: ${report.store.error ?? ""}`}
-              (checked ${time(report.store.checkedAt)})
-            </dd>
-            <dt>Cache</dt>
-            <dd>${report.cacheReady ? "loaded" : "loading"}</dd>
-            <dt>Replicas running checks</dt>
-            <dd>
-              ${replicas.current.size === 0 ? "none (no instance has checks)" : [...replicas.current].map(([r, n]) => html`<div>${r}: ${n} instances</div>`)}
-            </dd>
-          </dl>`
-        : html`<p aria-busy="true">Loading…</p>`
-    }
+    <${ControlPlane} answer=${replicas.data} error=${replicas.error} checkedBy=${checkedBy.current} namespace=${namespace} />
     <${BarChart} title="Health transitions per minute" buckets=${perMinute(transitions.current.map((t) => Date.parse(t.at)))} />
     <h2>Transitions</h2>
     <${Timeline} transitions=${transitions.current.slice(0, 200)} />
   </section>`;
+}
+
+/** ListReplicas: the live replicas (check ownership is shared among them) and the store as the answering one sees it. */
+function ControlPlane({ answer, error, checkedBy, namespace }) {
+  if (error && !answer)
+    return html`<p class="error" role="alert" data-testid="replicas-error">
+      ${error.code === "permission_denied" ? "Listing the replicas needs read on all namespaces (*)." : error.message}
+    </p>`;
+  if (!answer) return html`<p aria-busy="true">Loading…</p>`;
+  const store = answer.store ?? {};
+  const list = answer.replicas ?? [];
+  return html`<dl class="facts" data-testid="store-status">
+      <dt>Store</dt>
+      <dd>
+        ${store.backend}:
+        <span class=${`badge ${store.reachable ? "ok" : "bad"}`}>${store.reachable ? "reachable" : "unreachable"}</span>
+        ${store.error ? ` ${store.error}` : ""} (checked ${time(store.checkedAt)}, revision ${answer.revision ?? "0"})
+      </dd>
+      <dt>Answered by</dt>
+      <dd>
+        ${answer.answeredBy}:
+        <span class=${`badge ${store.serving ? "ok" : "bad"}`}>${store.serving ? "serving" : "not serving"}</span>, cache
+        ${store.cacheReady ? "loaded" : "loading"}
+      </dd>
+    </dl>
+    <table class="grid" data-testid="replicas">
+      <caption>
+        ${list.length} live ${list.length === 1 ? "replica" : "replicas"}
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">Replica</th>
+          <th scope="col">Started</th>
+          <th scope="col">Instances checked in ${namespace}</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${list.map(
+          (r) =>
+            html`<tr key=${r.replicaId} data-replica=${r.replicaId}>
+              <th scope="row">${r.replicaId}${r.replicaId === answer.answeredBy ? " (this one)" : ""}</th>
+              <td>${time(r.startedAt)}</td>
+              <td>${checkedBy.get(r.replicaId) ?? 0}</td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>`;
 }

@@ -13,7 +13,7 @@ export { startCheckRunner } from "./check-runner.js";
 export type { CheckNotifier, CheckRunner, CheckRunnerOptions, CheckState } from "./check-runner.js";
 export { createHealthWatch, REMOVED_OUTPUT } from "./health-watch.js";
 export type { HealthWatch, HealthWatchOptions, HealthWatchRequest } from "./health-watch.js";
-export { createReplicaMembership, DEFAULT_REPLICA_TTL_SECONDS } from "./replica-membership.js";
+export { createReplicaMembership, DEFAULT_REPLICA_TTL_SECONDS, listReplicaRecords } from "./replica-membership.js";
 export type { ReplicaMembership, ReplicaMembershipOptions, ReplicaRecord } from "./replica-membership.js";
 export { rendezvousOwner } from "./rendezvous.js";
 export { healthKey, replicaKey, replicasPrefix, reportKey } from "./keys.js";

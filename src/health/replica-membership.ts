@@ -46,6 +46,29 @@ export interface ReplicaMembership {
   close(): Promise<void>;
 }
 
+/**
+ * The live replicas in the cache (each holds replicas/{id} on its own lease),
+ * sorted by id, with the record each wrote. A record that cannot be parsed
+ * (written by another version) still lists the replica, without a start time.
+ */
+export function listReplicaRecords(cache: KeySpaceCache, prefix: string): ReplicaRecord[] {
+  const root = replicasPrefix(prefix);
+  const records: ReplicaRecord[] = [];
+  for (const kv of cache.list(root)) {
+    const replicaId = kv.key.slice(root.length);
+    if (replicaId === "" || replicaId.includes("/")) continue;
+    let startedAt = "";
+    try {
+      const parsed = JSON.parse(new TextDecoder().decode(kv.value)) as Partial<ReplicaRecord>;
+      if (typeof parsed.startedAt === "string") startedAt = parsed.startedAt;
+    } catch {
+      // Listed anyway: the key's presence is what makes a replica live.
+    }
+    records.push({ replicaId, startedAt });
+  }
+  return records.sort((a, b) => (a.replicaId < b.replicaId ? -1 : a.replicaId > b.replicaId ? 1 : 0));
+}
+
 export function createReplicaMembership(options: ReplicaMembershipOptions): ReplicaMembership {
   const { store, cache, prefix, replicaId, clock } = options;
   const log = options.logger.child({ component: "replicas" });

@@ -55,9 +55,10 @@ export interface RpcTableOptions {
 /**
  * Every unary and server-streaming method of `services`, by path, callable
  * with JSON or binary bodies. A call goes through the same middleware and the
- * same implementation as the gRPC call: the body is decoded inside the
- * middleware (so a malformed body is logged, counted and answered like any
- * INVALID_ARGUMENT, after auth), and converted from and to JSON by the
+ * same implementation as the gRPC call: the middleware gets the decoded
+ * message (the auth guard takes the call's scope from it), a malformed body
+ * is answered INVALID_ARGUMENT inside the middleware (logged and counted like
+ * any, after auth), and bodies are converted from and to JSON by the
  * descriptor set (proto3 canonical JSON: int64 as strings, enums by name,
  * lowerCamelCase out, proto and JSON names both accepted in).
  * Client and bidi streaming methods (KeepAlive) are left out: Connect's
@@ -121,6 +122,17 @@ function bindMethod(
     }
     return method.requestType.decode(bytes);
   };
+  // The middleware sees the decoded message, as on gRPC: the auth guard reads the
+  // namespace and service from it (permission-table.ts). A body that does not
+  // decode reaches the guard as an empty message and fails after it, so it is
+  // still logged and counted like any INVALID_ARGUMENT.
+  const decodeForMiddleware = (body: RequestBody): { message: unknown; error?: unknown } => {
+    try {
+      return { message: decode(body) };
+    } catch (error) {
+      return { message: {}, error };
+    }
+  };
   const encodeBinary = (message: unknown): Uint8Array =>
     method.responseType.encode(method.responseType.fromPartial(message as never) as never).finish();
   const encodeJson = (message: unknown): JsonValue => toJson(desc.output, fromBinary(desc.output, encodeBinary(message)));
@@ -130,16 +142,18 @@ function bindMethod(
     responseStream: method.responseStream,
     input: desc.input,
     async unary(body, context) {
-      const calls = middleware<RequestBody, unknown>(
+      const request = decodeForMiddleware(body);
+      const calls = middleware<unknown, unknown>(
         {
           method: descriptor,
           requestStream: false,
-          request: body,
+          request: request.message,
           responseStream: false,
           // A unary call's "stream" is its one answer, returned rather than yielded.
           // eslint-disable-next-line require-yield
-          async *next(request, nextContext) {
-            return await handler(decode(request as RequestBody), nextContext);
+          async *next(message, nextContext) {
+            if (request.error) throw request.error;
+            return await handler(message, nextContext);
           },
         },
         context,
@@ -151,14 +165,16 @@ function bindMethod(
         : { format: "json", value: encodeJson(result.value) };
     },
     async *stream(body, context) {
-      const responses = middleware<RequestBody, unknown>(
+      const request = decodeForMiddleware(body);
+      const responses = middleware<unknown, unknown>(
         {
           method: descriptor,
           requestStream: false,
-          request: body,
+          request: request.message,
           responseStream: true,
-          async *next(request, nextContext) {
-            yield* handler(decode(request as RequestBody), nextContext) as AsyncIterable<unknown>;
+          async *next(message, nextContext) {
+            if (request.error) throw request.error;
+            yield* handler(message, nextContext) as AsyncIterable<unknown>;
           },
         },
         context,

@@ -8,6 +8,8 @@ import { UnavailableError } from "../errors.js";
 import { parseRevision } from "../registry/index.js";
 import type { ServiceDeps } from "./deps.js";
 import { createGrpcHealthChecker } from "./grpc-health-checker.js";
+import { createListReplicas } from "./list-replicas.js";
+import type { HealthReport } from "./store-health.js";
 
 /** Tuning of the health subsystem; every field defaults as documented on HealthMonitorOptions. */
 export type HealthServiceOptions = Omit<
@@ -29,7 +31,12 @@ export interface HealthServiceHandle {
  * server's shutdown signal fires; close() lets the composition root wait for
  * that, so the replica lease is revoked while the store is still open.
  */
-export function createHealthService(deps: ServiceDeps, options: HealthServiceOptions = {}): HealthServiceHandle {
+export function createHealthService(
+  deps: ServiceDeps,
+  options: HealthServiceOptions = {},
+  /** This replica's store health, for ListReplicas. */
+  storeReport: () => HealthReport,
+): HealthServiceHandle {
   const log = deps.logger.child({ component: "health" });
   const monitor = createHealthMonitor({
     ...options,
@@ -58,6 +65,7 @@ export function createHealthService(deps: ServiceDeps, options: HealthServiceOpt
         output: request.output,
         ttlMs: request.ttlMs,
       }),
+    listReplicas: createListReplicas({ cache: deps.cache, prefix: deps.prefix, replicaId: deps.replicaId, report: storeReport }),
     getHealth: (request) =>
       monitor.getHealth({ namespace: request.namespace, service: request.service, instanceId: request.instanceId }),
     async *watchHealth(request, context) {

@@ -110,6 +110,7 @@ export const PERMISSION_TABLE: Readonly<Record<string, PermissionRule>> = {
   "/switchboard.health.v1.HealthService/ReportHealth": rule("register", top, "namespace / service", true),
   "/switchboard.health.v1.HealthService/GetHealth": rule("read", top, "namespace / service"),
   "/switchboard.health.v1.HealthService/WatchHealth": rule("read", top, "namespace / service (whole namespace when empty)"),
+  "/switchboard.health.v1.HealthService/ListReplicas": rule("read", everything, "* (all namespaces)"),
   "/switchboard.auth.v1.AuthService/CreateToken": rule("admin", everything, "* (all namespaces)", true),
   "/switchboard.auth.v1.AuthService/ListTokens": rule("admin", everything, "* (all namespaces)"),
   "/switchboard.auth.v1.AuthService/RevokeToken": rule("admin", everything, "* (all namespaces)", true),

@@ -226,7 +226,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const secrets = options.secretKeys?.length ? createSecretBox(options.secretKeys) : undefined;
     const configImpl = createConfigServiceImpl(deps, options.config, secrets);
     grpcServer.add(configServiceDefinition, configImpl);
-    const healthService = createHealthService(deps, { ...options.health, view: registryView });
+    const healthService = createHealthService(deps, { ...options.health, view: registryView }, () => monitor.report());
     // Released before the cache and store: it leaves replicas/ while the store is still open.
     cleanup.push({ step: "stopping health checks", run: () => healthService.close() });
     grpcServer.add(HealthServiceDefinition, healthService.impl);

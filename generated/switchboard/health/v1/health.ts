@@ -139,6 +139,46 @@ export interface WatchHealthResponse {
   { $case: "bookmarkRevision"; value: string } | undefined;
 }
 
+export interface ListReplicasRequest {
+}
+
+/** Replica is one live control-plane replica. */
+export interface Replica {
+  replicaId: string;
+  /** When the replica process joined (its own clock). */
+  startedAt: Date | undefined;
+}
+
+/** StoreStatus is the store as one replica sees it (the one that answered). */
+export interface StoreStatus {
+  /** "etcd", "embedded" or "injected". */
+  backend: string;
+  /** The replica's last store ping succeeded. */
+  reachable: boolean;
+  /** Time of the last ping; unset before the first one. */
+  checkedAt:
+    | Date
+    | undefined;
+  /** Why the last ping failed; empty when it succeeded. */
+  error: string;
+  /** The replica's key-space cache has loaded its first snapshot. */
+  cacheReady: boolean;
+  /** The replica reports SERVING (store reachable, cache ready, not shutting down). */
+  serving: boolean;
+}
+
+export interface ListReplicasResponse {
+  /** Sorted by replica_id. */
+  replicas: Replica[];
+  /** The replica that answered. */
+  answeredBy: string;
+  store:
+    | StoreStatus
+    | undefined;
+  /** Store revision the answering replica's cache has reached. */
+  revision: string;
+}
+
 function createBaseReportHealthRequest(): ReportHealthRequest {
   return { namespace: "", service: "", instanceId: "", status: 0, output: "", ttlMs: 0 };
 }
@@ -1475,6 +1515,431 @@ export const WatchHealthResponse: MessageFns<WatchHealthResponse> = {
   },
 };
 
+function createBaseListReplicasRequest(): ListReplicasRequest {
+  return {};
+}
+
+export const ListReplicasRequest: MessageFns<ListReplicasRequest> = {
+  encode(_: ListReplicasRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListReplicasRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListReplicasRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListReplicasRequest {
+    return {};
+  },
+
+  toJSON(_: ListReplicasRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListReplicasRequest>): ListReplicasRequest {
+    return ListReplicasRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<ListReplicasRequest>): ListReplicasRequest {
+    const message = createBaseListReplicasRequest();
+    return message;
+  },
+};
+
+function createBaseReplica(): Replica {
+  return { replicaId: "", startedAt: undefined };
+}
+
+export const Replica: MessageFns<Replica> = {
+  encode(message: Replica, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.replicaId !== "") {
+      writer.uint32(10).string(message.replicaId);
+    }
+    if (message.startedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.startedAt), writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Replica {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReplica();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.replicaId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.startedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Replica {
+    return {
+      replicaId: isSet(object.replicaId)
+        ? globalThis.String(object.replicaId)
+        : isSet(object.replica_id)
+        ? globalThis.String(object.replica_id)
+        : "",
+      startedAt: isSet(object.startedAt)
+        ? fromJsonTimestamp(object.startedAt)
+        : isSet(object.started_at)
+        ? fromJsonTimestamp(object.started_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: Replica): unknown {
+    const obj: any = {};
+    if (message.replicaId !== "") {
+      obj.replicaId = message.replicaId;
+    }
+    if (message.startedAt !== undefined) {
+      obj.startedAt = message.startedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Replica>): Replica {
+    return Replica.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Replica>): Replica {
+    const message = createBaseReplica();
+    message.replicaId = object.replicaId ?? "";
+    message.startedAt = object.startedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseStoreStatus(): StoreStatus {
+  return { backend: "", reachable: false, checkedAt: undefined, error: "", cacheReady: false, serving: false };
+}
+
+export const StoreStatus: MessageFns<StoreStatus> = {
+  encode(message: StoreStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.backend !== "") {
+      writer.uint32(10).string(message.backend);
+    }
+    if (message.reachable !== false) {
+      writer.uint32(16).bool(message.reachable);
+    }
+    if (message.checkedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.checkedAt), writer.uint32(26).fork()).join();
+    }
+    if (message.error !== "") {
+      writer.uint32(34).string(message.error);
+    }
+    if (message.cacheReady !== false) {
+      writer.uint32(40).bool(message.cacheReady);
+    }
+    if (message.serving !== false) {
+      writer.uint32(48).bool(message.serving);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StoreStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStoreStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.backend = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.reachable = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.checkedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.cacheReady = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.serving = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StoreStatus {
+    return {
+      backend: isSet(object.backend) ? globalThis.String(object.backend) : "",
+      reachable: isSet(object.reachable) ? globalThis.Boolean(object.reachable) : false,
+      checkedAt: isSet(object.checkedAt)
+        ? fromJsonTimestamp(object.checkedAt)
+        : isSet(object.checked_at)
+        ? fromJsonTimestamp(object.checked_at)
+        : undefined,
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
+      cacheReady: isSet(object.cacheReady)
+        ? globalThis.Boolean(object.cacheReady)
+        : isSet(object.cache_ready)
+        ? globalThis.Boolean(object.cache_ready)
+        : false,
+      serving: isSet(object.serving) ? globalThis.Boolean(object.serving) : false,
+    };
+  },
+
+  toJSON(message: StoreStatus): unknown {
+    const obj: any = {};
+    if (message.backend !== "") {
+      obj.backend = message.backend;
+    }
+    if (message.reachable !== false) {
+      obj.reachable = message.reachable;
+    }
+    if (message.checkedAt !== undefined) {
+      obj.checkedAt = message.checkedAt.toISOString();
+    }
+    if (message.error !== "") {
+      obj.error = message.error;
+    }
+    if (message.cacheReady !== false) {
+      obj.cacheReady = message.cacheReady;
+    }
+    if (message.serving !== false) {
+      obj.serving = message.serving;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<StoreStatus>): StoreStatus {
+    return StoreStatus.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StoreStatus>): StoreStatus {
+    const message = createBaseStoreStatus();
+    message.backend = object.backend ?? "";
+    message.reachable = object.reachable ?? false;
+    message.checkedAt = object.checkedAt ?? undefined;
+    message.error = object.error ?? "";
+    message.cacheReady = object.cacheReady ?? false;
+    message.serving = object.serving ?? false;
+    return message;
+  },
+};
+
+function createBaseListReplicasResponse(): ListReplicasResponse {
+  return { replicas: [], answeredBy: "", store: undefined, revision: "0" };
+}
+
+export const ListReplicasResponse: MessageFns<ListReplicasResponse> = {
+  encode(message: ListReplicasResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.replicas) {
+      Replica.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.answeredBy !== "") {
+      writer.uint32(18).string(message.answeredBy);
+    }
+    if (message.store !== undefined) {
+      StoreStatus.encode(message.store, writer.uint32(26).fork()).join();
+    }
+    if (message.revision !== "0") {
+      writer.uint32(32).int64(message.revision);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListReplicasResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListReplicasResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.replicas.push(Replica.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.answeredBy = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.store = StoreStatus.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.revision = reader.int64().toString();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListReplicasResponse {
+    return {
+      replicas: globalThis.Array.isArray(object?.replicas) ? object.replicas.map((e: any) => Replica.fromJSON(e)) : [],
+      answeredBy: isSet(object.answeredBy)
+        ? globalThis.String(object.answeredBy)
+        : isSet(object.answered_by)
+        ? globalThis.String(object.answered_by)
+        : "",
+      store: isSet(object.store) ? StoreStatus.fromJSON(object.store) : undefined,
+      revision: isSet(object.revision) ? globalThis.String(object.revision) : "0",
+    };
+  },
+
+  toJSON(message: ListReplicasResponse): unknown {
+    const obj: any = {};
+    if (message.replicas?.length) {
+      obj.replicas = message.replicas.map((e) => Replica.toJSON(e));
+    }
+    if (message.answeredBy !== "") {
+      obj.answeredBy = message.answeredBy;
+    }
+    if (message.store !== undefined) {
+      obj.store = StoreStatus.toJSON(message.store);
+    }
+    if (message.revision !== "0") {
+      obj.revision = message.revision;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListReplicasResponse>): ListReplicasResponse {
+    return ListReplicasResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListReplicasResponse>): ListReplicasResponse {
+    const message = createBaseListReplicasResponse();
+    message.replicas = object.replicas?.map((e) => Replica.fromPartial(e)) || [];
+    message.answeredBy = object.answeredBy ?? "";
+    message.store = (object.store !== undefined && object.store !== null)
+      ? StoreStatus.fromPartial(object.store)
+      : undefined;
+    message.revision = object.revision ?? "0";
+    return message;
+  },
+};
+
 /**
  * HealthService exposes the health the control plane decides for each
  * instance: from its active checks (declared at registration) and from
@@ -1526,6 +1991,19 @@ export const HealthServiceDefinition = {
       responseStream: true,
       options: {},
     },
+    /**
+     * ListReplicas lists the live control-plane replicas (the ones holding
+     * their membership key in the store, among which active checks are
+     * shared) and the store status as the answering replica sees it.
+     */
+    listReplicas: {
+      name: "ListReplicas",
+      requestType: ListReplicasRequest as typeof ListReplicasRequest,
+      requestStream: false,
+      responseType: ListReplicasResponse as typeof ListReplicasResponse,
+      responseStream: false,
+      options: {},
+    },
   },
 } as const;
 
@@ -1556,6 +2034,15 @@ export interface HealthServiceImplementation<CallContextExt = {}> {
     request: WatchHealthRequest,
     context: CallContext & CallContextExt,
   ): ServerStreamingMethodResult<DeepPartial<WatchHealthResponse>>;
+  /**
+   * ListReplicas lists the live control-plane replicas (the ones holding
+   * their membership key in the store, among which active checks are
+   * shared) and the store status as the answering replica sees it.
+   */
+  listReplicas(
+    request: ListReplicasRequest,
+    context: CallContext & CallContextExt,
+  ): Promise<DeepPartial<ListReplicasResponse>>;
 }
 
 export interface HealthServiceClient<CallOptionsExt = {}> {
@@ -1585,6 +2072,15 @@ export interface HealthServiceClient<CallOptionsExt = {}> {
     request: DeepPartial<WatchHealthRequest>,
     options?: CallOptions & CallOptionsExt,
   ): AsyncIterable<WatchHealthResponse>;
+  /**
+   * ListReplicas lists the live control-plane replicas (the ones holding
+   * their membership key in the store, among which active checks are
+   * shared) and the store status as the answering replica sees it.
+   */
+  listReplicas(
+    request: DeepPartial<ListReplicasRequest>,
+    options?: CallOptions & CallOptionsExt,
+  ): Promise<ListReplicasResponse>;
 }
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
