@@ -18,6 +18,7 @@ import { failureScenario } from "./scenarios/failure.js";
 import { heartbeatScenario } from "./scenarios/heartbeat.js";
 import { memoryScenario } from "./scenarios/memory.js";
 import { propagationScenario } from "./scenarios/propagation.js";
+import { joinScenario } from "./scenarios/join.js";
 import { registerScenario } from "./scenarios/register.js";
 import { leaderKillScenario } from "./scenarios/leader-kill.js";
 import { replicaKillScenario } from "./scenarios/replica-kill.js";
@@ -27,6 +28,7 @@ import { soakScenario } from "./scenarios/soak.js";
 
 const SCENARIOS: Record<string, (options: BenchOptions, profile: Profile) => Promise<Row[]>> = {
   register: (o, p) => registerScenario(o, p.register),
+  join: (o, p) => joinScenario(o, p.join),
   resolve: (o, p) => resolveScenario(o, p.resolve),
   watch: (o, p) => propagationScenario(o, "watch", p),
   heartbeat: (o, p) => heartbeatScenario(o, p.heartbeat),

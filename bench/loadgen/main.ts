@@ -4,6 +4,7 @@
 // close them.
 import type { TaskReply, TaskRequest } from "../lib/ipc.js";
 import { rawEtcdTasks } from "./raw-etcd.js";
+import { sdkJoinTasks } from "./sdk-join.js";
 import { switchboardTasks } from "./switchboard.js";
 
 const tasks = {
@@ -12,6 +13,7 @@ const tasks = {
   },
   ...rawEtcdTasks,
   ...switchboardTasks,
+  ...sdkJoinTasks,
 };
 
 export type Tasks = typeof tasks;

@@ -42,6 +42,19 @@ const BETWEEN_RENEWALS = 2;
 
 const instance = { service: "orders", address: "10.0.0.1", port: 8080, metadata: { version: "1" } };
 
+/**
+ * The first renewal comes ttl/3 (1 s here) after Register granted the lease, not when the stream
+ * opens: the stream waits on its renewal timer and watchdog with nothing renewed yet.
+ */
+async function firstRenewal(events: AgentEvent[]): Promise<void> {
+  await waitFor(() => count(fake.calls, "KeepAlive") === 1 && clock.pending() === BETWEEN_RENEWALS);
+  expect(count(fake.calls, "KeepAlive.renew")).toBe(0);
+  await clock.advance(999);
+  expect(count(fake.calls, "KeepAlive.renew")).toBe(0);
+  await clock.advance(1);
+  await waitFor(() => count(events, "renewed") === 1 && clock.pending() === BETWEEN_RENEWALS);
+}
+
 describe("agent", () => {
   it("registers, renews over KeepAlive at ttl/3, and deregisters on stop", async () => {
     const events: AgentEvent[] = [];
@@ -51,8 +64,8 @@ describe("agent", () => {
       const key = `default/orders/${agent.instance?.instanceId}`;
       expect(fake.instances.get(key)).toMatchObject({ address: "10.0.0.1", port: 8080, metadata: { version: "1" } });
       expect(fake.instances.get(key)?.owner).not.toBe("");
-      // One renewal at once when the stream opens, then one per second (ttl 3 / 3).
-      await waitFor(() => count(events, "renewed") === 1 && clock.pending() === BETWEEN_RENEWALS);
+      // No renewal when the stream opens (Register has just granted the lease), then one per second (ttl 3 / 3).
+      await firstRenewal(events);
       await clock.advance(999);
       expect(count(fake.calls, "KeepAlive.renew")).toBe(1);
       for (const renewed of [2, 3]) {
@@ -80,7 +93,7 @@ describe("agent", () => {
     try {
       const id = agent.instance?.instanceId;
       const firstLease = agent.leaseId;
-      await waitFor(() => count(events, "renewed") === 1 && clock.pending() === BETWEEN_RENEWALS);
+      await firstRenewal(events);
       fake.expire(`default/orders/${id}`);
       // The next renewal (at ttl/3) answers ttl 0; after one backoff (≤ 10 ms) the agent registers again.
       await clock.advance(1000);
@@ -111,7 +124,7 @@ describe("agent", () => {
     const agent = await starting;
     try {
       expect(fake.calls.filter((c) => c.method === "Register")).toHaveLength(3);
-      await waitFor(() => count(events, "renewed") === 1 && clock.pending() === BETWEEN_RENEWALS);
+      await firstRenewal(events);
       const renewals = fake.calls.filter((c) => c.method === "KeepAlive.renew").length;
       fake.failNext("KeepAlive", Status.UNAVAILABLE, 1);
       fake.cutKeepAlives(Status.UNAVAILABLE);
@@ -142,7 +155,7 @@ describe("agent", () => {
     const events: AgentEvent[] = [];
     const agent = await startAgent({ client, instance, ttlSeconds: 3, drainGraceMs: 300, clock, onEvent: (e) => events.push(e) });
     const key = `default/orders/${agent.instance?.instanceId}`;
-    await waitFor(() => count(events, "renewed") === 1 && clock.pending() === BETWEEN_RENEWALS);
+    await firstRenewal(events);
     const started = clock.now();
     let done = false;
     const drained = agent.drain().then(() => (done = true));

@@ -14,7 +14,8 @@
  * ```
  *
  * Lifecycle: `start()` registers (retrying transient errors with backoff) and
- * opens a KeepAlive stream that renews the lease every ttl/3. When the server
+ * opens a KeepAlive stream that renews the lease every ttl/3 (the first
+ * renewal ttl/3 after registering: Register has just granted the lease). When the server
  * answers ttl 0 or NOT_FOUND the lease is gone and the agent registers the
  * same instance again (same id and owner), with backoff. When the stream
  * breaks (control plane restarting, network) the agent reopens it and renews
@@ -126,6 +127,8 @@ export function createAgent(options: AgentOptions): Agent {
   let status: AgentStatus = "idle";
   let current: Instance | undefined;
   let leaseId: string | undefined;
+  // When Register granted the current lease, until its first KeepAlive stream has used it.
+  let grantedAt: number | undefined;
   let ttlSeconds = requestedTtl;
   const stopController = new AbortController();
   let loop: Promise<void> | undefined;
@@ -153,6 +156,7 @@ export function createAgent(options: AgentOptions): Agent {
     if (instance === undefined) throw new Error("Register answered without an instance");
     current = instance;
     leaseId = response.leaseId;
+    grantedAt = clock.now();
     ttlSeconds = response.ttlSeconds || requestedTtl;
     logger.info(
       { service: instance.service, instanceId: instance.instanceId, leaseId, ttlSeconds },
@@ -188,6 +192,11 @@ export function createAgent(options: AgentOptions): Agent {
     let watchdog = clock.setTimeout(() => stream.abort(), ttlSeconds * 1000);
     async function* requests() {
       try {
+        // The first stream after Register waits ttl/3 from the grant: renewing at once would be a wasted round trip.
+        // A reopened stream renews at once (the lease may have expired while it was down).
+        const firstDelay = grantedAt === undefined ? 0 : grantedAt + intervalMs - clock.now();
+        grantedAt = undefined;
+        if (firstDelay > 0) await sleep(firstDelay, stream.signal);
         for (;;) {
           yield { leaseId: lease };
           await sleep(intervalMs, stream.signal);

@@ -14,12 +14,14 @@
  */
 import { noop } from "cockatiel";
 import { Etcd3 } from "etcd3";
-import type { IRequestOp } from "etcd3";
+import type { IRequestOp, IResponseOp, ITxnRequest } from "etcd3";
 import { pino } from "pino";
 import type { Logger } from "pino";
 import { CompactedError, LeaseNotFoundError, StoreError, StoreUnavailableError } from "./errors.js";
 import { translateEtcdError } from "./etcd-errors.js";
 import { etcdFaultHandling } from "./etcd-fault-handling.js";
+import { createGroupCommit } from "./etcd-group-commit.js";
+import type { GroupCommit } from "./etcd-group-commit.js";
 import { startMemberProbe } from "./etcd-member-probe.js";
 import type { MemberProbe } from "./etcd-member-probe.js";
 import type { ErrorContext } from "./etcd-errors.js";
@@ -74,6 +76,13 @@ export interface EtcdStoreOptions {
    * answers again (see etcd-member-probe.ts). 0 turns it off. Default 1000.
    */
   memberProbeMs?: number;
+  /**
+   * Group commit: writes submitted while one batch is on its way to etcd leave together as one
+   * etcd transaction of nested transactions (see etcd-group-commit.ts). Set maxTxnOps to etcd's
+   * --max-txn-ops when it differs from etcd's default; false sends every write alone.
+   * Default { maxTxnOps: 128 }.
+   */
+  groupCommit?: { maxTxnOps?: number } | false;
 }
 
 /** PEM contents for TLS to etcd (see EtcdStoreOptions.tls). */
@@ -102,6 +111,7 @@ class EtcdStore implements Store {
   private readonly memberProbe: MemberProbe | undefined;
   /** One single-member client per endpoint, for the member probe. */
   private readonly probeClients: Etcd3[] = [];
+  private readonly groupCommit: GroupCommit | undefined;
 
   constructor(private readonly options: EtcdStoreOptions) {
     if (options.endpoints.length === 0) throw new StoreError("etcd store needs at least one endpoint");
@@ -164,6 +174,13 @@ class EtcdStore implements Store {
         },
       });
     }
+    if (options.groupCommit !== false) {
+      this.groupCommit = createGroupCommit({
+        runSingle: (request) => this.txnAlone(request),
+        runBatch: (requests) => this.txnBatch(requests),
+        ...(options.groupCommit?.maxTxnOps !== undefined && { maxTxnOps: options.groupCommit.maxTxnOps }),
+      });
+    }
     this.keepAlives = new KeepAliveMux({
       leaseClient: this.etcd.leaseClient,
       logger: this.logger,
@@ -188,31 +205,27 @@ class EtcdStore implements Store {
     }
   }
 
-  async txn(request: TxnRequest): Promise<TxnResult> {
-    const compare = request.compare ?? [];
-    const response = await this.call(
-      () =>
-        this.etcd.kv.txn({
-          // An absent key compares as modRevision 0, so 0 means "must not exist".
-          compare: compare.map((c) => ({
-            key: Buffer.from(c.key),
-            target: "Mod",
-            result: "Equal",
-            mod_revision: c.modRevision,
-          })),
-          success: request.ops.map(toRequestOp),
-          // Reads the compared keys in the same round trip when the compare fails.
-          failure: compare.map((c) => ({ request_range: { key: Buffer.from(c.key) } })),
-        }),
-      { leaseId: firstLease(request.ops) },
+  txn(request: TxnRequest): Promise<TxnResult> {
+    this.assertOpen();
+    return this.groupCommit ? this.groupCommit.txn(request) : this.txnAlone(request);
+  }
+
+  private async txnAlone(request: TxnRequest): Promise<TxnResult> {
+    const response = await this.call(() => this.etcd.kv.txn(toEtcdTxn(request)), { leaseId: firstLease(request.ops) });
+    return toTxnResult(request, response.succeeded, Number(response.header.revision), response.responses);
+  }
+
+  /** Several transactions as nested transactions of one (etcd >= 3.3); the outer one compares nothing. */
+  private async txnBatch(requests: readonly TxnRequest[]): Promise<TxnResult[]> {
+    const response = await this.call(() =>
+      this.etcd.kv.txn({ compare: [], success: requests.map((request) => ({ request_txn: toEtcdTxn(request) })), failure: [] }),
     );
     const revision = Number(response.header.revision);
-    if (response.succeeded) return { succeeded: true, revision };
-    const current = response.responses.map((op) => {
-      const kv = op.response_range?.kvs[0];
-      return kv ? toKeyValue(kv) : undefined;
+    return requests.map((request, i) => {
+      const nested = response.responses[i]?.response_txn;
+      if (!nested) throw new StoreError("etcd answered a batched transaction without its nested result");
+      return toTxnResult(request, nested.succeeded, revision, nested.responses);
     });
-    return { succeeded: false, revision, current };
   }
 
   async grantLease(ttlSeconds: number): Promise<Lease> {
@@ -323,6 +336,26 @@ class EtcdStore implements Store {
   private assertOpen(): void {
     if (this.closing.signal.aborted) throw new StoreUnavailableError("store is closed");
   }
+}
+
+function toEtcdTxn(request: TxnRequest): ITxnRequest {
+  const compare = request.compare ?? [];
+  return {
+    // An absent key compares as modRevision 0, so 0 means "must not exist".
+    compare: compare.map((c) => ({ key: Buffer.from(c.key), target: "Mod", result: "Equal", mod_revision: c.modRevision })),
+    success: request.ops.map(toRequestOp),
+    // Reads the compared keys in the same round trip when the compare fails.
+    failure: compare.map((c) => ({ request_range: { key: Buffer.from(c.key) } })),
+  };
+}
+
+function toTxnResult(request: TxnRequest, succeeded: boolean, revision: number, responses: IResponseOp[]): TxnResult {
+  if (succeeded) return { succeeded: true, revision };
+  const current = (request.compare ?? []).map((_, i) => {
+    const kv = responses[i]?.response_range?.kvs[0];
+    return kv ? toKeyValue(kv) : undefined;
+  });
+  return { succeeded: false, revision, current };
 }
 
 function toRequestOp(op: Operation): IRequestOp {

@@ -5,7 +5,9 @@
  *
  * Semantics (both backends, checked by test/store-contract.test.ts):
  * - One global revision counter; every successful write transaction advances
- *   it by exactly one and all its changes carry that revision.
+ *   it and all its changes carry the same revision. Concurrent transactions
+ *   may share one revision (the etcd store commits them as one group), never
+ *   touching the same key; sequential ones each advance it by exactly one.
  * - Keys attached to a lease are deleted, in one revision, when the lease
  *   expires or is revoked. Expiry lands between TTL and TTL + ~1 s after the
  *   last keepalive. TTLs below 2 s are raised to 2 s.
