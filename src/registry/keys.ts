@@ -2,6 +2,8 @@
  * Store key layout of the registry, under the root prefix:
  *
  *   {prefix}instances/{namespace}/{service}/{instance_id}  → Instance protobuf bytes, on the instance lease
+ *   {prefix}deregistered                                   → the instance key a Deregister deleted, written in
+ *                                                            the same transaction (one key, overwritten each time)
  *
  * Names are DNS-1123 labels, so they never contain "/" and a key splits back
  * into exactly three parts.
@@ -14,6 +16,16 @@ export function instancesPrefix(prefix: string): string {
 
 export function instanceKey(prefix: string, namespace: string, service: string, instanceId: string): string {
   return `${prefix}instances/${namespace}/${service}/${instanceId}`;
+}
+
+/**
+ * Written in the same transaction as every Deregister's delete, naming the
+ * deleted key: in the watch, deletions at a revision that also carries this
+ * key are explicit, not lease expiries, so the expiry hold neither holds nor
+ * counts them. One key for all replicas: a revision carries one transaction.
+ */
+export function deregisteredMarkerKey(prefix: string): string {
+  return `${prefix}deregistered`;
 }
 
 export interface InstanceName {
