@@ -589,6 +589,9 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
       await ready();
       const name = { namespace, service, instanceId };
       const instance = await findOrWait(name);
+      // Held after its lease expired (Instance.held_until): nothing can be written on that lease; the agent must register again.
+      if (instance.heldUntil !== undefined)
+        throw new NotFoundError(`instance ${namespace}/${service}/${instanceId} lease expired (held until it registers again)`);
       const key = instanceKey(prefix, namespace, service, instanceId);
       const owner = membership.ownerOf(pathOf(name));
       if (owner === replicaId || owner === undefined) {
