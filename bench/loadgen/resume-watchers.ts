@@ -38,6 +38,9 @@ interface Entry {
   service: string;
   last: string[];
   lastRevision: number;
+  /** Times the SDK retried the stream, and the last error it retried on. */
+  retries: number;
+  lastRetryError: string;
 }
 
 const abort = new AbortController();
@@ -61,6 +64,8 @@ for (let i = 0; i < count; i++) {
     service: services[i % services.length]!,
     last: [],
     lastRevision: 0,
+    retries: 0,
+    lastRetryError: "",
   };
   entries.push(e);
   const seenIds = new Set<string>();
@@ -68,7 +73,14 @@ for (let i = 0; i < count; i++) {
     (async () => {
       for await (const update of watchService(
         client,
-        { service: e.service, backoff: { initialMs: 100, maxMs: 1_000 } },
+        {
+          service: e.service,
+          backoff: { initialMs: 100, maxMs: 1_000 },
+          onRetry: (error) => {
+            e.retries++;
+            e.lastRetryError = String(error).slice(0, 200);
+          },
+        },
         abort.signal,
       )) {
         if (update.type === "snapshot") {
@@ -102,8 +114,8 @@ const readyTimer = setInterval(() => {
 
 createInterface({ input: process.stdin }).on("line", (line) => {
   if (line.trim() !== "report") return;
-  write({ report: entries });
   abort.abort();
   for (const client of clients) client.close();
-  process.exit(0);
+  // Exit only once the (large) report has left: process.exit would cut a pipe write short.
+  process.stdout.write(`${JSON.stringify({ report: entries })}\n`, () => process.exit(0));
 });
