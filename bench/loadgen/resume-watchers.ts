@@ -11,6 +11,7 @@
 // On a "report" line on stdin it prints {"report":[…one entry per stream…]}
 // and exits.
 import { setMaxListeners } from "node:events";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { createSwitchboardClient, watchService } from "../../src/client/index.js";
 import type { SwitchboardClient } from "../../src/client/index.js";
@@ -43,6 +44,10 @@ interface Entry {
   lastRetryError: string;
 }
 
+// How long this process's event loop stalls: a client that cannot run for longer than the
+// server's --keepalive-timeout misses its ping acknowledgement and loses its connection.
+const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+loopDelay.enable();
 const abort = new AbortController();
 // Every stream of this process listens on it.
 setMaxListeners(0, abort.signal);
@@ -117,5 +122,6 @@ createInterface({ input: process.stdin }).on("line", (line) => {
   abort.abort();
   for (const client of clients) client.close();
   // Exit only once the (large) report has left: process.exit would cut a pipe write short.
-  process.stdout.write(`${JSON.stringify({ report: entries })}\n`, () => process.exit(0));
+  const loop = { maxMs: loopDelay.max / 1e6, p99Ms: loopDelay.percentile(99) / 1e6 };
+  process.stdout.write(`${JSON.stringify({ report: entries, loop })}\n`, () => process.exit(0));
 });

@@ -51,6 +51,8 @@ export interface WatcherProcess {
   child: ChildProcess;
   ready: Promise<void>;
   min: number;
+  /** Event-loop delay of the watcher process over its life (set with the report). */
+  loop?: { maxMs: number; p99Ms: number };
   report(): Promise<Entry[]>;
 }
 
@@ -86,7 +88,7 @@ export function startWatchers(
   };
   proc.ready.catch(() => undefined);
   createInterface({ input: child.stdout! }).on("line", (line) => {
-    let message: { ready?: boolean; min?: number; report?: Entry[] };
+    let message: { ready?: boolean; min?: number; report?: Entry[]; loop?: { maxMs: number; p99Ms: number } };
     try {
       message = JSON.parse(line) as typeof message;
     } catch {
@@ -95,6 +97,7 @@ export function startWatchers(
     }
     if (message.ready) markReady();
     if (message.min !== undefined) proc.min = message.min;
+    if (message.loop) proc.loop = message.loop;
     if (message.report) onReport?.(message.report);
   });
   return proc;

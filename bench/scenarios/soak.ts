@@ -28,6 +28,7 @@
 // did. A heartbeat answered NOT_FOUND makes the driver register the same
 // instance id again, as an agent does.
 import { readdirSync } from "node:fs";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createChannel, createClient } from "nice-grpc";
 import { createSwitchboardClient, NotFoundError } from "../../src/client/index.js";
 import type { SwitchboardClient } from "../../src/client/index.js";
@@ -201,6 +202,9 @@ export async function soakScenario(options: BenchOptions, profile: SoakProfile):
       }
     }
 
+    const ownLoop = monitorEventLoopDelay({ resolution: 20 });
+    ownLoop.enable();
+    cleanup.push(() => ownLoop.disable());
     // RSS samples every 10 s; live heap (after a full GC) every 60 s.
     const samples: Array<{ at: number; rss: number }> = [];
     const heapSamples: Array<{ at: number; heapUsed: number; rss: number }> = [];
@@ -247,6 +251,10 @@ export async function soakScenario(options: BenchOptions, profile: SoakProfile):
     const entries = (await Promise.all(procs.map((p) => p.report()))).flat();
     const wrongFinal = entries.filter((e) => JSON.stringify([...e.last].sort()) !== expected.get(e.service)).length;
     const falseRemovals = entries.reduce((sum, e) => sum + e.watchedRemovals, 0);
+    // Evidence for --keepalive-timeout: how long the watcher processes' event loops stalled.
+    options.log(
+      `soak: watcher processes' event-loop delay max ${procs.map((p) => p.loop?.maxMs.toFixed(0) ?? "?").join(", ")} ms (p99 ${procs.map((p) => p.loop?.p99Ms.toFixed(0) ?? "?").join(", ")} ms); orchestrator max ${(ownLoop.max / 1e6).toFixed(0)} ms`,
+    );
 
     const afterWarmup = samples.filter((s) => s.at >= profile.warmupMs);
     if (afterWarmup.length < 6)
