@@ -6,7 +6,9 @@
 //
 // Properties (the scenario throws, so the run prints FAILED, when one breaks):
 // - server RSS growth after warm-up ≤ 10 % (mean of the last three samples
-//   against the mean of the first three after warm-up; samples every 10 s);
+//   against the mean of the first three after warm-up; RSS right after a full
+//   GC, sampled every 60 s, when there are six such samples after warm-up,
+//   else the unforced RSS sampled every 10 s);
 // - 0 false removals: no watcher ever sees a heartbeating instance REMOVED;
 // - every watcher's final list equals ListInstances of its service.
 // Baseline (same run): the server RSS right after warm-up. The warm-up must
@@ -260,24 +262,34 @@ export async function soakScenario(options: BenchOptions, profile: SoakProfile):
     if (afterWarmup.length < 6)
       throw new Error(`soak too short for the RSS check: ${afterWarmup.length} samples after warm-up (need 6)`);
     const mean = (xs: Array<{ rss: number }>) => xs.reduce((a, s) => a + s.rss, 0) / xs.length;
-    const baseRss = mean(afterWarmup.slice(0, 3));
-    const endRss = mean(afterWarmup.slice(-3));
-    const growth = endRss / baseRss - 1;
-    // Live heap after warm-up: least-squares slope, per hour, and first → last.
     const heapAfter = heapSamples.filter((s) => s.at >= profile.warmupMs);
+    // Unforced RSS swings by tens of MiB with GC timing (±20 % between samples 10 s apart in
+    // the runs of 2026-12-07), so the judged RSS is the one right after a full GC when there
+    // are 6 such samples after warm-up (runs of 10 minutes and more); else the unforced one.
+    const judgedOnGc = heapAfter.length >= 6;
+    const judged = judgedOnGc ? heapAfter : afterWarmup;
+    const baseRss = mean(judged.slice(0, 3));
+    const endRss = mean(judged.slice(-3));
+    const growth = endRss / baseRss - 1;
+    const unforcedGrowth = mean(afterWarmup.slice(-3)) / mean(afterWarmup.slice(0, 3)) - 1;
+    // Live heap after warm-up: least-squares slope, per hour, and first → last.
     const heapSlopePerHour = slope(heapAfter.map((s) => [s.at, s.heapUsed])) * 3_600_000;
     const heapFirst = heapAfter[0]?.heapUsed ?? Number.NaN;
     const heapLast = heapAfter.at(-1)?.heapUsed ?? Number.NaN;
     const heapGrowth = heapLast / heapFirst - 1;
     const loadHeld = heartbeatFailures === 0 && changeFailures === 0;
     options.log(
-      `soak: RSS ${(baseRss / 2 ** 20).toFixed(0)} → ${(endRss / 2 ** 20).toFixed(0)} MiB (${(growth * 100).toFixed(1)} %); live heap after GC ${(heapFirst / 2 ** 20).toFixed(1)} → ${(heapLast / 2 ** 20).toFixed(1)} MiB (${(heapGrowth * 100).toFixed(1)} %, slope ${(heapSlopePerHour / 2 ** 20).toFixed(1)} MiB/h over ${heapAfter.length} samples); ${changes} changes (${changeFailures} failed), heartbeat failures ${heartbeatFailures}${firstHeartbeatError ? ` (first: ${String(firstHeartbeatError)})` : ""}, re-registrations after NOT_FOUND ${reRegistrations}${firstChangeError ? `, first change error: ${String(firstChangeError)}` : ""}, false removals ${falseRemovals}, wrong final states ${wrongFinal}`,
+      `soak: RSS${judgedOnGc ? " after a full GC" : ""} ${(baseRss / 2 ** 20).toFixed(0)} → ${(endRss / 2 ** 20).toFixed(0)} MiB (${(growth * 100).toFixed(1)} %; unforced samples ${(unforcedGrowth * 100).toFixed(1)} %); live heap after GC ${(heapFirst / 2 ** 20).toFixed(1)} → ${(heapLast / 2 ** 20).toFixed(1)} MiB (${(heapGrowth * 100).toFixed(1)} %, slope ${(heapSlopePerHour / 2 ** 20).toFixed(1)} MiB/h over ${heapAfter.length} samples); ${changes} changes (${changeFailures} failed), heartbeat failures ${heartbeatFailures}${firstHeartbeatError ? ` (first: ${String(firstHeartbeatError)})` : ""}, re-registrations after NOT_FOUND ${reRegistrations}${firstChangeError ? `, first change error: ${String(firstChangeError)}` : ""}, false removals ${falseRemovals}, wrong final states ${wrongFinal}`,
     );
     if (snapshotDir) options.log(`soak: heap snapshots in ${snapshotDir}: ${readdirSync(snapshotDir).join(", ")}`);
     const met = loadHeld && growth <= 0.1 && falseRemovals === 0 && wrongFinal === 0;
     const row: Row = {
       scenario: `Soak ${(profile.durationMs / 60_000).toFixed(0)} min: ${profile.instances.toLocaleString("en-US")} instances heartbeating, ${profile.watchers.toLocaleString("en-US")} watchers, ${profile.changesPerSecond} changes/s`,
-      baseline: { label: "server RSS after warm-up", value: baseRss / 2 ** 20, unit: "MiB" },
+      baseline: {
+        label: `server RSS${judgedOnGc ? " after a full GC" : ""} after warm-up`,
+        value: baseRss / 2 ** 20,
+        unit: "MiB",
+      },
       result: {
         label: `server RSS at the end (${(growth * 100).toFixed(1)} %); false removals ${falseRemovals}, wrong final states ${wrongFinal}`,
         value: endRss / 2 ** 20,
@@ -291,6 +303,8 @@ export async function soakScenario(options: BenchOptions, profile: SoakProfile):
         heapSamples,
         heapSlopePerHour,
         heapGrowth,
+        judgedOnGc,
+        unforcedGrowth,
         changes,
         changeFailures,
         heartbeatFailures,
