@@ -5,13 +5,17 @@
  * - the single etcd member frozen (SIGSTOP) for twice the TTL and resumed expires
  *   every lease; the server holds the instances (UPDATED with held_until, visible in
  *   ListInstances and /metrics) and the agents (SDK startAgent) register them again:
- *   watchers never see a REMOVED or a second ADDED.
+ *   watchers never see a REMOVED or a second ADDED;
+ * - with no failed ping at all, leases that etcd expires in one lump (instances
+ *   registered together and never renewed) are held from the burst rule's
+ *   threshold on (BURST_MIN_DELETIONS), and registering them again causes no flap.
  */
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSwitchboardClient, startAgent, watchService } from "../src/client/index.js";
+import { BURST_MIN_DELETIONS } from "../src/registry/expiry-hold.js";
 import type { Agent, SwitchboardClient, WatchUpdate } from "../src/client/index.js";
 import { requireEtcd, startEtcd } from "./support/etcd.js";
 import type { EtcdServer } from "./support/etcd.js";
@@ -141,6 +145,54 @@ describe.skipIf(!etcdBinary)("store stall on a real etcd: expiry hold", () => {
       expect(metrics).toContain("switchboard_registry_held_instances");
     } finally {
       await Promise.all(agents.map((agent) => agent.stop()));
+      await watch.stop();
+    }
+  }, 120_000);
+
+  it("holds the expiries of a burst without any failed store ping; registering them again causes no flap", async () => {
+    const ids = Array.from({ length: 12 }, (_, i) => `b${i}`);
+    const watch = record(client, "burst");
+    const register = (instanceId: string) =>
+      client.registry.register({ instance: { service: "burst", instanceId, address: "127.0.0.1", port: 9000 }, ttlSeconds: 2 });
+    try {
+      await eventually(() => watch.updates.length > 0, 20_000, "snapshot");
+      // Registered together and never renewed: etcd's lessor expires them within a tick or two of each other.
+      await Promise.all(ids.map(register));
+      await eventually(() => watch.updates.at(-1)?.instances.length === ids.length, 20_000, "all registered");
+      const heldIds = () =>
+        new Set(
+          watch.updates
+            .filter((u) => u.event?.kind === "updated" && u.event.instance.heldUntil !== undefined)
+            .map((u) => u.event!.instance.instanceId),
+        );
+      await eventually(
+        () => heldIds().size + events(watch, "removed").length === ids.length,
+        30_000,
+        "every lease expired (held or removed)",
+        100,
+      );
+      const removed = events(watch, "removed");
+      expect(removed.length).toBeLessThanOrEqual(BURST_MIN_DELETIONS - 1);
+      const held = [...heldIds()];
+      expect(held.length).toBeGreaterThanOrEqual(ids.length - (BURST_MIN_DELETIONS - 1));
+      await Promise.all(held.map(register));
+      await eventually(
+        async () => {
+          const listed = await client.registry.listInstances({ service: "burst", includeUnroutable: true });
+          return listed.instances.length === held.length && listed.instances.every((i) => i.heldUntil === undefined);
+        },
+        20_000,
+        "holds replaced by the new registrations",
+        200,
+      );
+      // The held ones were never removed nor added a second time.
+      expect(events(watch, "removed").filter((id) => held.includes(id))).toEqual([]);
+      expect(
+        events(watch, "added")
+          .filter((id) => held.includes(id))
+          .sort(),
+      ).toEqual([...held].sort());
+    } finally {
       await watch.stop();
     }
   }, 120_000);

@@ -29,10 +29,17 @@ export class BenchEnv {
   readonly extra = new Map<string, number>();
   readonly meter = new UsageMeter(() => this.pids());
 
-  constructor(readonly options: BenchOptions) {}
+  constructor(
+    readonly options: BenchOptions,
+    /** More flags for every server this environment starts. */
+    readonly serverArgs: string[] = [],
+  ) {}
 
-  static async start(options: BenchOptions, { server = true }: { server?: boolean } = {}): Promise<BenchEnv> {
-    const env = new BenchEnv(options);
+  static async start(
+    options: BenchOptions,
+    { server = true, serverArgs = [] }: { server?: boolean; serverArgs?: string[] } = {},
+  ): Promise<BenchEnv> {
+    const env = new BenchEnv(options, serverArgs);
     try {
       env.etcd = await startEtcd();
       if (server) await env.restartServer();
@@ -57,6 +64,7 @@ export class BenchEnv {
       fromDist: this.options.fromDist,
       logLevel: this.options.serverLogLevel,
       cpuProfileDir: this.options.cpuProfileDir,
+      args: this.serverArgs,
     });
     return this.server;
   }
@@ -99,7 +107,7 @@ export class BenchEnv {
 export async function withEnv<T>(
   options: BenchOptions,
   fn: (env: BenchEnv) => Promise<T>,
-  opts?: { server?: boolean },
+  opts?: { server?: boolean; serverArgs?: string[] },
 ): Promise<T> {
   const env = await BenchEnv.start(options, opts);
   try {

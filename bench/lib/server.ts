@@ -22,6 +22,8 @@ export interface ServerProcessOptions {
   logLevel?: string;
   /** Write a V8 CPU profile of the server (node --cpu-prof) into this directory when it exits. */
   cpuProfileDir?: string;
+  /** More flags for node itself (e.g. --heapsnapshot-signal=SIGUSR2). */
+  nodeArgs?: string[];
   /** More flags for bench/server/main.ts (e.g. --tls-cert-file). */
   args?: string[];
 }
@@ -34,6 +36,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
       "--expose-gc",
       "--max-old-space-size=4096",
       ...(options.cpuProfileDir ? ["--cpu-prof", "--cpu-prof-dir", options.cpuProfileDir] : []),
+      ...(options.nodeArgs ?? []),
       "--import",
       "tsx",
       entry,

@@ -11,6 +11,7 @@
 // On a "report" line on stdin it prints {"report":[…one entry per stream…]}
 // and exits.
 import { setMaxListeners } from "node:events";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { createSwitchboardClient, watchService } from "../../src/client/index.js";
 import type { SwitchboardClient } from "../../src/client/index.js";
@@ -38,8 +39,15 @@ interface Entry {
   service: string;
   last: string[];
   lastRevision: number;
+  /** Times the SDK retried the stream, and the last error it retried on. */
+  retries: number;
+  lastRetryError: string;
 }
 
+// How long this process's event loop stalls: a client that cannot run for longer than the
+// server's --keepalive-timeout misses its ping acknowledgement and loses its connection.
+const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+loopDelay.enable();
 const abort = new AbortController();
 // Every stream of this process listens on it.
 setMaxListeners(0, abort.signal);
@@ -61,6 +69,8 @@ for (let i = 0; i < count; i++) {
     service: services[i % services.length]!,
     last: [],
     lastRevision: 0,
+    retries: 0,
+    lastRetryError: "",
   };
   entries.push(e);
   const seenIds = new Set<string>();
@@ -68,7 +78,14 @@ for (let i = 0; i < count; i++) {
     (async () => {
       for await (const update of watchService(
         client,
-        { service: e.service, backoff: { initialMs: 100, maxMs: 1_000 } },
+        {
+          service: e.service,
+          backoff: { initialMs: 100, maxMs: 1_000 },
+          onRetry: (error) => {
+            e.retries++;
+            e.lastRetryError = String(error).slice(0, 200);
+          },
+        },
         abort.signal,
       )) {
         if (update.type === "snapshot") {
@@ -102,8 +119,9 @@ const readyTimer = setInterval(() => {
 
 createInterface({ input: process.stdin }).on("line", (line) => {
   if (line.trim() !== "report") return;
-  write({ report: entries });
   abort.abort();
   for (const client of clients) client.close();
-  process.exit(0);
+  // Exit only once the (large) report has left: process.exit would cut a pipe write short.
+  const loop = { maxMs: loopDelay.max / 1e6, p99Ms: loopDelay.percentile(99) / 1e6 };
+  process.stdout.write(`${JSON.stringify({ report: entries, loop })}\n`, () => process.exit(0));
 });

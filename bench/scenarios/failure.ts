@@ -9,6 +9,12 @@
 // Reference, same run: the same number of raw etcd leases (one key each),
 // renewed every TTL/3 from killed host processes, timed at a raw etcd watcher
 // (delete events): what etcd's lease expiry alone costs.
+//
+// The server runs with --expiry-hold 0: hundreds of instances whose leases
+// expire in the same second are an expiry burst, which the expiry hold keeps
+// routable on purpose (rule on Instance.held_until); this scenario measures
+// failure detection itself. A single failure is never a burst (see
+// test/registry-store-stall.test.ts for both, with the hold on).
 import { setTimeout as sleep } from "node:timers/promises";
 import { withEnv, type BenchEnv, type BenchOptions, type PhaseUsage } from "../lib/env.js";
 import { LoadGen } from "../lib/loadgen.js";
@@ -108,7 +114,8 @@ async function killHosts(
 export async function failureScenario(options: BenchOptions, profile: Profile["failure"]): Promise<Row[]> {
   const ttlMs = profile.ttlSeconds * 1000;
   const intervalMs = Math.round(ttlMs / 3);
-  return withEnv(options, async (env) => {
+  const withHoldOff = <T>(fn: (env: BenchEnv) => Promise<T>) => withEnv(options, fn, { serverArgs: ["--expiry-hold", "0"] });
+  return withHoldOff(async (env) => {
     const [watcher] = await env.loadgen(1);
     const rows: Row[] = [];
     for (const level of profile.levels) {

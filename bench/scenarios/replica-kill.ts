@@ -43,12 +43,16 @@ export interface Entry {
   service: string;
   last: string[];
   lastRevision: number;
+  retries: number;
+  lastRetryError: string;
 }
 
 export interface WatcherProcess {
   child: ChildProcess;
   ready: Promise<void>;
   min: number;
+  /** Event-loop delay of the watcher process over its life (set with the report). */
+  loop?: { maxMs: number; p99Ms: number };
   report(): Promise<Entry[]>;
 }
 
@@ -84,9 +88,16 @@ export function startWatchers(
   };
   proc.ready.catch(() => undefined);
   createInterface({ input: child.stdout! }).on("line", (line) => {
-    const message = JSON.parse(line) as { ready?: boolean; min?: number; report?: Entry[] };
+    let message: { ready?: boolean; min?: number; report?: Entry[]; loop?: { maxMs: number; p99Ms: number } };
+    try {
+      message = JSON.parse(line) as typeof message;
+    } catch {
+      console.error(`watcher process: unreadable line (${line.length} characters): ${line.slice(0, 200)}`);
+      return;
+    }
     if (message.ready) markReady();
     if (message.min !== undefined) proc.min = message.min;
+    if (message.loop) proc.loop = message.loop;
     if (message.report) onReport?.(message.report);
   });
   return proc;
@@ -184,6 +195,17 @@ export async function replicaKillScenario(options: BenchOptions, profile: Replic
       for (const w of written.slice(0, 5)) if (arrivals.has(w.revision)) before.push(arrivals.get(w.revision)! - w.ackedAt);
       const resumed = arrivals.get(firstAfter.revision);
       if (resumed !== undefined) resumedMs.push(resumed - killedAt);
+    }
+    if (notResumed > 0) {
+      // Where the streams that did not catch up stand: their last revision, retries and last retry error.
+      const behind = entries.filter((e) => e.lastRevision < written.at(-1)!.revision);
+      const byRevision = new Map<number, number>();
+      for (const e of behind) byRevision.set(e.lastRevision, (byRevision.get(e.lastRevision) ?? 0) + 1);
+      const errorsSeen = new Map<string, number>();
+      for (const e of behind) errorsSeen.set(e.lastRetryError, (errorsSeen.get(e.lastRetryError) ?? 0) + 1);
+      options.log(
+        `replica-kill: ${behind.length} not caught up; by last revision ${JSON.stringify([...byRevision].sort((a, b) => a[0] - b[0]))}; retries ${behind.reduce((a, e) => a + e.retries, 0)}; last retry errors ${JSON.stringify([...errorsSeen].slice(0, 5))}`,
+      );
     }
     const summary = summarize(resumedMs);
     const baseline = summarize(before);

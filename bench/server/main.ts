@@ -45,6 +45,8 @@ const server = await startServer({
   dataDir: flag("data-dir", ".data-bench"),
   logger,
   extraServices: [{ definition: EchoServiceDefinition, implementation: createEchoServiceImpl() }],
+  // As `serve --expiry-hold SECONDS` (the failure scenario turns the hold off).
+  ...(optionalFlag("expiry-hold") !== undefined && { registry: { expiryHoldMs: Number(optionalFlag("expiry-hold")) * 1000 } }),
   // The security scenario's secured server: same flags as `serve`.
   ...(optionalFlag("tls-cert-file") && {
     tls: {

@@ -8,6 +8,7 @@ import { createKeySpaceCache } from "../cache/index.js";
 import type { KeySpaceCache } from "../cache/index.js";
 import { InvalidArgumentError, NotFoundError } from "../errors.js";
 import { encodeInstance, instanceKey } from "../registry/index.js";
+import { createRegistryView } from "../registry/registry-view.js";
 import { createEmbeddedStore } from "../store/index.js";
 import type { Store } from "../store/index.js";
 import type { CheckTarget } from "../registry/index.js";
@@ -210,6 +211,58 @@ describe("health monitor (embedded store, scripted probes)", () => {
       status: X,
       output: "check cannot be built: ERR_INVALID_URL: Invalid URL",
     });
+  });
+
+  it("an instance held after its lease expired: due transitions write nothing and log no failure; reports are NOT_FOUND", async () => {
+    const store = await createEmbeddedStore({ logger });
+    cleanups.push(() => store.close());
+    const warnings: string[] = [];
+    const watching = pino({ level: "warn" }, { write: (line: string) => void warnings.push(line) });
+    const ports = switchboardOfPorts();
+    const clock = createManualClock(Date.now());
+    const cache = createKeySpaceCache({ store, prefix: PREFIX, logger });
+    cleanups.push(() => cache.close());
+    const view = createRegistryView({ cache, prefix: PREFIX, logger, expiryHoldMs: 60_000 });
+    cleanups.push(() => view.close());
+    const monitor = createHealthMonitor({
+      store,
+      cache,
+      view,
+      prefix: PREFIX,
+      replicaId: "r1",
+      logger: watching,
+      clock,
+      random: () => 0,
+      checkerFactory: ports.factory("r1"),
+      watch: { bookmarkIntervalMs: 60_000 },
+    });
+    cleanups.push(() => monitor.close());
+    await register(store, "h", 9200);
+    await startAll([{ monitor, cache }], 1);
+    await waitFor(() => monitor.ownedInstances().length === 1);
+    await rounds(clock, 2);
+    await waitFor(async () => (await storedStatus(store, "h")) === H);
+
+    // The lease expires right after a failed store ping: the view holds the instance.
+    const leaseId = (await store.get(instanceKey(PREFIX, "default", "orders", "h")))!.lease;
+    view.noteStoreUnreachable();
+    const before = (await store.list(PREFIX)).revision;
+    await store.revokeLease(leaseId);
+    await waitFor(() => view.service("default", "orders")?.instances.get("h")?.heldUntil !== undefined);
+    const revoked = (await store.list(PREFIX)).revision;
+    expect(revoked).toBe(before + 1);
+
+    // A transition is due (3 failed probes) and a self-report arrives: neither writes, neither fails.
+    ports.healthy.set(9200, false);
+    await rounds(clock, 4);
+    // The report is answered NOT_FOUND (register again), as a non-owner replica's relay on the dead lease is.
+    await expect(
+      monitor.reportHealth({ namespace: "default", service: "orders", instanceId: "h", status: X, output: "down", ttlMs: 0 }),
+    ).rejects.toBeInstanceOf(NotFoundError);
+    await rounds(clock, 1);
+    expect((await store.list(PREFIX)).revision).toBe(revoked);
+    expect(await store.get(healthKey(PREFIX, "default", "orders", "h"))).toBeUndefined();
+    expect(warnings.filter((w) => w.includes("could not write"))).toEqual([]);
   });
 
   it("self-reports: applied at once, TTL expiry makes the instance unhealthy", async () => {

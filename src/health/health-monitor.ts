@@ -7,7 +7,7 @@ import type {
   WatchHealthResponse,
 } from "../../generated/switchboard/health/v1/health.js";
 import type { KeySpaceCache } from "../cache/index.js";
-import { UnavailableError } from "../errors.js";
+import { NotFoundError, UnavailableError } from "../errors.js";
 import { createRegistryView, instanceKey, watchProtection } from "../registry/index.js";
 import type { CheckTarget, RegistryView } from "../registry/index.js";
 import type { Store } from "../store/index.js";
@@ -209,6 +209,11 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
       const report = validateReportHealth(input);
       await reads.ready();
       const instance = await reads.findOrWait(report);
+      // Held after its lease expired (Instance.held_until): nothing can be written on that lease; the agent must register again.
+      if (instance.heldUntil !== undefined)
+        throw new NotFoundError(
+          `instance ${report.namespace}/${report.service}/${report.instanceId} lease expired (held until it registers again)`,
+        );
       const owner = ownership.ownerOf(report);
       if (owner === replicaId || owner === undefined) {
         const o = ownership.getOrAdopt(report, instance);

@@ -5,7 +5,8 @@ import { FakeCache } from "../../test/support/fake-cache.js";
 import { eventually } from "../../test/support/eventually.js";
 import { testInstance } from "../../test/support/instances.js";
 import { encodeInstance } from "./codec.js";
-import { instanceKey } from "./keys.js";
+import { BASELINE_SECONDS, BURST_FACTOR, BURST_MIN_DELETIONS } from "./expiry-hold.js";
+import { deregisteredMarkerKey, instanceKey } from "./keys.js";
 import { createRegistryView, type RegistryView, type RevisionChanges, type ViewUpdate } from "./registry-view.js";
 
 const PREFIX = "/sb/";
@@ -19,7 +20,7 @@ const keyOf = (id: string, service = "orders") => instanceKey(PREFIX, "default",
 const put = (cache: FakeCache, id: string, partial: Partial<Instance> = {}) =>
   cache.put(keyOf(id, partial.service), encodeInstance(testInstance({ instanceId: id, ...partial })));
 
-async function setup(instances: string[], holdMs: number) {
+async function setup(instances: string[], holdMs: number, now?: () => number) {
   const cache = new FakeCache();
   for (const id of instances) put(cache, id);
   const view = createRegistryView({
@@ -27,6 +28,7 @@ async function setup(instances: string[], holdMs: number) {
     prefix: PREFIX,
     logger,
     expiryHoldMs: holdMs,
+    ...(now && { now }),
     // As the server does: a write outside instances/ brings the revision releases are applied at.
     requestRevision: async () => cache.put(`${PREFIX}holds/replica`, new Uint8Array([1])),
   });
@@ -115,5 +117,76 @@ describe("expiry hold (Instance.held_until)", () => {
     view.noteStoreUnreachable();
     cache.delete(keyOf("a"));
     expect(ids()).toEqual(["b"]);
+  });
+
+  describe("burst rule (no failed store ping)", () => {
+    const ids20 = Array.from({ length: 20 }, (_, i) => `n${i}`);
+
+    it("holds the expiries of a burst from the rule's threshold on; a re-registration causes no flap", async () => {
+      const { cache, view, events, ids } = await setup(ids20, 10_000);
+      // As etcd's lessor revokes leases after a stall: one deletion per revision, within a fraction of a second.
+      for (const id of ids20.slice(0, 12)) cache.delete(keyOf(id));
+      const removedFirst = BURST_MIN_DELETIONS - 1;
+      expect(events().filter((e) => e.startsWith("removed"))).toEqual(ids20.slice(0, removedFirst).map((id) => `removed ${id}`));
+      expect(view.heldCount).toBe(12 - removedFirst);
+      const service = view.service("default", "orders")!;
+      for (const id of ids20.slice(removedFirst, 12)) {
+        expect(service.instances.get(id)!.heldUntil).toBeInstanceOf(Date);
+        expect(service.isRoutable(service.instances.get(id)!)).toBe(true);
+      }
+      put(cache, "n6");
+      expect(service.instances.get("n6")!.heldUntil).toBeUndefined();
+      // 8 held of 20 counted when the first was held (16): 0.5 share, not above the default threshold 0.5.
+      expect(events().filter((e) => e.includes(" n6"))).toEqual(["updated n6", "updated n6"]);
+      expect(ids()).toContain("n6");
+    });
+
+    it("keeps a burst's instances when they pass the protection share", async () => {
+      const { cache, view, events, ids } = await setup(ids20, 10_000);
+      for (const id of ids20) cache.delete(keyOf(id));
+      const held = 20 - (BURST_MIN_DELETIONS - 1);
+      expect(view.heldCount).toBe(held);
+      await new Promise((resolve) => setTimeout(resolve, 1_300));
+      expect(ids()).toHaveLength(held);
+      expect(events().filter((e) => e.startsWith("removed"))).toHaveLength(BURST_MIN_DELETIONS - 1);
+    });
+
+    it("removes single failures at once, and deletions at the usual rate however many; a lump far above it is a burst", async () => {
+      let t = 1_000_000;
+      const many = Array.from({ length: 1_000 }, (_, i) => `m${i}`);
+      const { cache, view, ids } = await setup(many, 10_000, () => t);
+      // 3 deletions a second for a whole baseline (one at a time, never BURST_MIN_DELETIONS within a second).
+      const usual = 3;
+      const n = usual * BASELINE_SECONDS;
+      for (let i = 0; i < n; i++) {
+        cache.delete(keyOf(many[i]!));
+        t += Math.ceil(1000 / usual);
+      }
+      expect(view.heldCount).toBe(0);
+      expect(ids()).toHaveLength(1_000 - n);
+      // Twice the minimum at once, but below BURST_FACTOR × the usual rate: removed as failures.
+      expect(2 * BURST_MIN_DELETIONS).toBeLessThan(BURST_FACTOR * usual - usual);
+      for (let i = n; i < n + 2 * BURST_MIN_DELETIONS; i++) cache.delete(keyOf(many[i]!));
+      expect(view.heldCount).toBe(0);
+      // More in the same second, past BURST_FACTOR × usual: from there on they are held.
+      for (let i = n + 2 * BURST_MIN_DELETIONS; i < n + 2 * BURST_FACTOR * usual; i++) cache.delete(keyOf(many[i]!));
+      // The rule fires once the second holds about BURST_FACTOR × usual (a few of them from before the lump).
+      const lump = 2 * BURST_FACTOR * usual;
+      expect(view.heldCount).toBeGreaterThanOrEqual(lump - BURST_FACTOR * usual);
+      expect(view.heldCount).toBeLessThanOrEqual(lump - (BURST_FACTOR * usual - usual));
+    });
+
+    it("never holds nor counts a Deregister (its transaction writes the marker key)", async () => {
+      const { cache, view, ids } = await setup(ids20, 10_000);
+      view.noteStoreUnreachable();
+      for (const id of ids20) {
+        cache.apply([
+          { type: "delete", key: keyOf(id) },
+          { type: "put", key: deregisteredMarkerKey(PREFIX), value: new TextEncoder().encode(keyOf(id)) },
+        ]);
+      }
+      expect(ids()).toEqual([]);
+      expect(view.heldCount).toBe(0);
+    });
   });
 });

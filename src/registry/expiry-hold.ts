@@ -6,14 +6,30 @@ import type { Logger } from "pino";
  * lease TTL, etcd expires every lease on resume and every watcher would see
  * the whole registry REMOVED, then ADDED again as agents re-register. Like
  * Eureka's self-preservation and Nacos's protect threshold, a replica that
- * saw the store unreachable recently keeps such instances routable for
- * `holdMs` instead, marked as held; a re-registration replaces them quietly.
+ * saw the store unreachable recently, or sees lease expiries arrive in a
+ * burst (far more within a second than usual: a stall it did not see, e.g.
+ * etcd too slow to answer renewals in time), keeps such instances routable
+ * for `holdMs` instead, marked as held; a re-registration replaces them quietly.
  *
  * This module decides and times; the registry view owns the instances and
  * applies releases at the next store revision (it never invents revisions:
  * `requestRevision` asks the server to write a key so that one arrives).
  */
 export const DEFAULT_EXPIRY_HOLD_MS = 10_000;
+/**
+ * Burst rule (written on Instance.held_until): a deletion of a routable
+ * instance is part of a burst when, counting it, at least
+ * max(BURST_MIN_DELETIONS, BURST_FACTOR × usual) such deletions happened
+ * within the last BURST_WINDOW_MS, usual being their mean per second over the
+ * BASELINE_SECONDS before (the window's own excluded). etcd's lessor revokes
+ * the leases it finds expired every 500 ms one after the other, so the
+ * expiries that follow a stall land within a fraction of a second, while
+ * failures and deregistrations in normal operation trickle in.
+ */
+export const BURST_WINDOW_MS = 1_000;
+export const BURST_MIN_DELETIONS = 5;
+export const BURST_FACTOR = 10;
+export const BASELINE_SECONDS = 300;
 /** Quiet time after the last held deletion of a service before its share is judged. */
 const SETTLE_MS = 1_000;
 /** Retry delay when the write that brings a release revision fails. */
@@ -51,6 +67,12 @@ export interface ExpiryHold {
   noteStoreUnreachable(): void;
   /** Whether a deletion seen now should be held (store seen unreachable within holdMs). */
   inStallWindow(): boolean;
+  /**
+   * Counts a deletion of a routable instance seen now; answers whether it is
+   * part of an expiry burst (the rule fired now, or within BURST_WINDOW_MS
+   * before). Always false when the hold is disabled.
+   */
+  noteDeletion(): boolean;
   /** Starts holding an instance; answers when the hold ends. serviceSize counts the service's instances, this one included. */
   hold(namespace: string, service: string, instanceId: string, serviceSize: number): number;
   /** Forgets a hold (the instance was registered again or deleted otherwise). */
@@ -74,6 +96,37 @@ export function createExpiryHold(options: ExpiryHoldOptions): ExpiryHold {
   let releaseTimer: NodeJS.Timeout | undefined;
   let releaseAt = Number.POSITIVE_INFINITY;
   let closed = false;
+  // Burst rule: deletions per second over the baseline (a ring of counters) and the times of those in the window.
+  const perSecond = new Uint32Array(BASELINE_SECONDS);
+  let lastSecond = Number.NaN;
+  let baselineTotal = 0;
+  let recent: number[] = [];
+  let recentHead = 0;
+  let burstUntil = Number.NEGATIVE_INFINITY;
+
+  function countDeletion(t: number): number {
+    const second = Math.floor(t / 1000);
+    if (Number.isNaN(lastSecond) || second - lastSecond >= BASELINE_SECONDS) {
+      perSecond.fill(0);
+      baselineTotal = 0;
+      lastSecond = second;
+    } else {
+      for (let s = lastSecond + 1; s <= second; s++) {
+        baselineTotal -= perSecond[s % BASELINE_SECONDS]!;
+        perSecond[s % BASELINE_SECONDS] = 0;
+      }
+      lastSecond = Math.max(lastSecond, second);
+    }
+    perSecond[lastSecond % BASELINE_SECONDS]!++;
+    baselineTotal++;
+    recent.push(t);
+    while (recent[recentHead]! <= t - BURST_WINDOW_MS) recentHead++;
+    if (recentHead > 1024 && recentHead * 2 > recent.length) {
+      recent = recent.slice(recentHead);
+      recentHead = 0;
+    }
+    return recent.length - recentHead;
+  }
 
   function scheduleRelease(at: number): void {
     if (closed || at >= releaseAt) return;
@@ -120,7 +173,7 @@ export function createExpiryHold(options: ExpiryHoldOptions): ExpiryHold {
     if (share > threshold) {
       logger.warn(
         { ...fields, holdMs },
-        "expiry hold: leases expired after a store stall; keeping the instances routable until they register again or the hold ends",
+        "expiry hold: leases expired after a store stall or in an expiry burst; keeping the instances routable until they register again or the hold ends",
       );
       return;
     }
@@ -140,6 +193,23 @@ export function createExpiryHold(options: ExpiryHoldOptions): ExpiryHold {
     },
     inStallWindow() {
       return holdMs > 0 && now() - lastUnreachableAt <= holdMs;
+    },
+    noteDeletion() {
+      if (holdMs <= 0) return false;
+      const t = now();
+      const inWindow = countDeletion(t);
+      const usual = Math.max(0, baselineTotal - inWindow) / BASELINE_SECONDS;
+      const needed = Math.max(BURST_MIN_DELETIONS, BURST_FACTOR * usual);
+      if (inWindow >= needed) {
+        if (t > burstUntil)
+          logger.warn(
+            { deletions: inWindow, windowMs: BURST_WINDOW_MS, usualPerSecond: usual },
+            "expiry hold: a burst of lease expiries; holding the instances that expire in it",
+          );
+        burstUntil = t + BURST_WINDOW_MS;
+        return true;
+      }
+      return t <= burstUntil;
     },
     hold(namespace, service, instanceId, serviceSize) {
       const serviceKey = keyOf(namespace, service);
@@ -173,6 +243,7 @@ export function createExpiryHold(options: ExpiryHoldOptions): ExpiryHold {
     },
     clear() {
       holds.clear();
+      burstUntil = Number.NEGATIVE_INFINITY;
       for (const episode of episodes.values()) clearTimeout(episode.timer);
       episodes.clear();
     },

@@ -9,6 +9,8 @@
  *                                                            transition), on the instance lease. Written only
  *                                                            by src/health; the status subresource the
  *                                                            registry view joins (health-join.ts).
+ *   {prefix}deregistered                                   → the instance key a Deregister deleted, written in
+ *                                                            the same transaction (one key, overwritten each time)
  *
  * One writer per key: the registry never compares-and-sets health's key and
  * health never writes under instances/. Names are DNS-1123 labels, so they
@@ -22,6 +24,16 @@ export function instancesPrefix(prefix: string): string {
 
 export function instanceKey(prefix: string, namespace: string, service: string, instanceId: string): string {
   return `${prefix}instances/${namespace}/${service}/${instanceId}`;
+}
+
+/**
+ * Written in the same transaction as every Deregister's delete, naming the
+ * deleted key: in the watch, deletions at a revision that also carries this
+ * key are explicit, not lease expiries, so the expiry hold neither holds nor
+ * counts them. One key for all replicas: a revision carries one transaction.
+ */
+export function deregisteredMarkerKey(prefix: string): string {
+  return `${prefix}deregistered`;
 }
 
 export interface InstanceName {

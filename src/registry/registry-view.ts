@@ -6,7 +6,14 @@ import type { WatchBatch } from "../store/index.js";
 import { decodeInstance } from "./codec.js";
 import { createExpiryHold, DEFAULT_EXPIRY_HOLD_MS } from "./expiry-hold.js";
 import { joinHealthStatus } from "./health-join.js";
-import { healthStatusKey, instanceKey, instancesPrefix, parseHealthStatusKey, parseInstanceKey } from "./keys.js";
+import {
+  deregisteredMarkerKey,
+  healthStatusKey,
+  instanceKey,
+  instancesPrefix,
+  parseHealthStatusKey,
+  parseInstanceKey,
+} from "./keys.js";
 import type { InstanceName } from "./keys.js";
 import {
   DEFAULT_PROTECTION_MIN_INSTANCES,
@@ -167,6 +174,8 @@ export function createRegistryView(options: RegistryViewOptions): RegistryView {
   validateProtection(threshold, minInstances);
   const historyLimit = options.historyLimit ?? 10_000;
   const root = instancesPrefix(prefix);
+  const markerKey = deregisteredMarkerKey(prefix);
+  const utf8 = new TextDecoder();
   const expiryHold = createExpiryHold({
     holdMs: options.expiryHoldMs ?? DEFAULT_EXPIRY_HOLD_MS,
     threshold,
@@ -291,6 +300,11 @@ export function createRegistryView(options: RegistryViewOptions): RegistryView {
       log.info({ ...due, revision: batch.revision }, "expiry hold ended; instance removed");
     }
     const statusChanged = new Map<string, InstanceName>();
+    // Keys a Deregister deleted at this revision: explicit, never held nor counted as expiries.
+    let deregistered: Set<string> | undefined;
+    for (const event of batch.events) {
+      if (event.type === "put" && event.kv.key === markerKey) (deregistered ??= new Set()).add(utf8.decode(event.kv.value));
+    }
     for (const event of batch.events) {
       const key = event.type === "put" ? event.kv.key : event.key;
       const name = parseInstanceKey(prefix, key);
@@ -318,7 +332,9 @@ export function createRegistryView(options: RegistryViewOptions): RegistryView {
         previous !== undefined &&
         previous.heldUntil === undefined &&
         isRoutable(previous, protectionNow) &&
-        expiryHold.inStallWindow()
+        deregistered?.has(key) !== true &&
+        // Counted first: every deletion of a routable instance feeds the burst rule.
+        (expiryHold.noteDeletion() || expiryHold.inStallWindow())
       ) {
         const until = expiryHold.hold(name.namespace, name.service, name.instanceId, state.instances.size + 1);
         const held: Instance = { ...previous, heldUntil: new Date(until) };

@@ -17,7 +17,7 @@ import { fromStoreError } from "../store-errors.js";
 import { decodeInstance, encodeInstance } from "./codec.js";
 import { validateHealthChecks } from "./health-check-spec.js";
 import { joinHealthStatus } from "./health-join.js";
-import { healthStatusKey, instanceKey, parseInstanceKey } from "./keys.js";
+import { deregisteredMarkerKey, healthStatusKey, instanceKey, parseInstanceKey } from "./keys.js";
 import { createRegistryMetrics } from "./metrics.js";
 import { createRegistryView, type RegistryView } from "./registry-view.js";
 import { compileFilter, isUnhealthy } from "./routing.js";
@@ -452,7 +452,14 @@ export function createRegistry(options: RegistryOptions): Registry {
       for (let attempt = 1; ; attempt++) {
         if (existing === undefined)
           throw new NotFoundError(`instance ${ref.namespace}/${ref.service}/${ref.instanceId} not found`);
-        const result = await store.txn({ compare: [{ key, modRevision: existing.modRevision }], ops: [{ type: "delete", key }] });
+        const result = await store.txn({
+          compare: [{ key, modRevision: existing.modRevision }],
+          // The marker tells every replica's view that this deletion is no lease expiry (see keys.ts).
+          ops: [
+            { type: "delete", key },
+            { type: "put", key: deregisteredMarkerKey(prefix), value: new TextEncoder().encode(key) },
+          ],
+        });
         if (result.succeeded) {
           if (existing.lease !== "0") await revokeQuietly(existing.lease);
           await settle(result.revision);

@@ -232,7 +232,7 @@ export const SERVE_SETTINGS = [
     env: "SWITCHBOARD_EXPIRY_HOLD",
     default: String(DEFAULT_EXPIRY_HOLD_MS / 1000),
     description:
-      "seconds (0..3600) instances whose leases expire soon after this replica saw the store unreachable stay routable, marked held, so agents can register again without a REMOVED/ADDED flap; 0 disables",
+      "seconds (0..3600) instances whose leases expire soon after this replica saw the store unreachable, or in a burst of expiries, stay routable, marked held, so agents can register again without a REMOVED/ADDED flap; 0 disables",
   },
 ] as const satisfies readonly ServeSetting[];
 

@@ -178,12 +178,23 @@ export interface Instance {
   owner: string;
   /**
    * Set while the control plane holds this instance as routable after its
-   * lease expired in a store stall ("expiry hold"); the time the hold ends.
-   * Output only. The rule, applied by each replica to its own view:
-   *  - A replica that saw the store unreachable (a failed ping) within the
-   *    last H seconds (`--expiry-hold`, default 10; 0 disables) does not
-   *    remove an UP, routable instance whose key is deleted (lease expiry):
-   *    it keeps it, with held_until = now + H, and streams it as UPDATED.
+   * lease expired in a store stall or an expiry burst ("expiry hold"); the
+   * time the hold ends. Output only. The rule, applied by each replica to its
+   * own view (H = `--expiry-hold`, default 10 s; 0 disables all of it):
+   *  - A deletion of an UP, routable instance's key that no Deregister made
+   *    (Deregister writes the `deregistered` marker key in the same
+   *    transaction, so lease expiries are the deletions without it) is held
+   *    when either
+   *    (a) the replica saw the store unreachable (a failed ping) within the
+   *        last H seconds, or
+   *    (b) it is part of a burst: counting it, at least max(5, 10 × m) such
+   *        deletions reached the replica within the last 1 s, m being their
+   *        mean per second over the preceding 5 minutes (the last 1 s
+   *        excluded); the deletions in the 1 s after one that met this are
+   *        part of the burst too. The deletions before the count reached
+   *        the threshold were already removed.
+   *    A held instance is kept, with held_until = now + H, and streamed as
+   *    UPDATED.
    *  - About 1 s after the last such deletion in a service, if the held
    *    instances are no more than `--protection-threshold` of the service's
    *    instances (counted when the first was held), the expiries look like
@@ -192,8 +203,8 @@ export interface Instance {
    *    registration replaces it (UPDATED, held_until unset): no REMOVED/ADDED.
    *  - At held_until the instance is removed (REMOVED at the next revision;
    *    the replica writes a key under `holds/` to obtain one).
-   * Outside that window deletions remove instances at once, so a single
-   * failure in normal operation leaves within TTL + 1 s.
+   * Otherwise deletions remove instances at once, so a single failure in
+   * normal operation (fewer than 5 within a second) leaves within TTL + 1 s.
    */
   heldUntil: Date | undefined;
 }
