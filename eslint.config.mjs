@@ -18,6 +18,7 @@ export default tseslint.config(
       "coverage/**",
       "bench/results/**",
       "ui/dist/**",
+      "third_party/grpcurl/**",
     ],
   },
   js.configs.recommended,

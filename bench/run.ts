@@ -23,7 +23,7 @@ import { registerScenario } from "./scenarios/register.js";
 import { leaderKillScenario } from "./scenarios/leader-kill.js";
 import { replicaKillScenario } from "./scenarios/replica-kill.js";
 import { resolveScenario } from "./scenarios/resolve.js";
-import { securityScenario } from "./scenarios/security.js";
+import { securityScenario, TLS_AUTH_SECURITY } from "./scenarios/security.js";
 import { soakScenario } from "./scenarios/soak.js";
 
 const SCENARIOS: Record<string, (options: BenchOptions, profile: Profile) => Promise<Row[]>> = {
@@ -36,6 +36,7 @@ const SCENARIOS: Record<string, (options: BenchOptions, profile: Profile) => Pro
   memory: (o, p) => memoryScenario(o, p.memory),
   config: (o, p) => propagationScenario(o, "config", p),
   security: (o, p) => securityScenario(o, { register: p.register, resolve: p.resolve }),
+  "security-auth": (o, p) => securityScenario(o, { register: p.register, resolve: p.resolve }, TLS_AUTH_SECURITY),
   "replica-kill": (o, p) => replicaKillScenario(o, p.replicaKill),
   // With --duration the warm-up is a sixth of the run, at least 4 minutes: the server's history
   // rings (10,000 revisions of instance changes) fill at 50 changes/s in about 200 s.

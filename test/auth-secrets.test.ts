@@ -50,6 +50,7 @@ describe.skipIf(!etcdBinary)("secret config values", () => {
   const audit = collector();
   const adminToken = `${randomBytes(8).toString("hex")}.${randomBytes(32).toString("base64url")}`;
   const k1 = keyLine("k1");
+  const rotatedKeys = `${k1}\n${keyLine("k2")}`;
   let reader = "";
   let secretReader = "";
   const clients: SwitchboardClient[] = [];
@@ -82,7 +83,7 @@ describe.skipIf(!etcdBinary)("secret config values", () => {
     rotated = await startTestServer({
       etcdEndpoints: etcd.endpoints,
       auth: {},
-      secretKeys: parseSecretKeys(`${k1}\n${keyLine("k2")}`),
+      secretKeys: parseSecretKeys(rotatedKeys),
     });
   }, 60_000);
 
@@ -252,8 +253,11 @@ describe.skipIf(!etcdBinary)("secret config values", () => {
     const denied = await run(secretReader);
     expect(denied.code).toBe(1);
     expect(denied.err).toContain('permission "admin" on * required');
+    const reader2 = client(rotated.grpcAddress, secretReader);
+    const historyBefore = await reader2.config.getHistory({ scope, key: "db.password" });
     const done = await run(adminToken);
-    expect(JSON.parse(done.out)).toMatchObject({ resealed: 2, skipped: 0, keyId: "k2" });
+    // Two current values and their two history records.
+    expect(JSON.parse(done.out)).toMatchObject({ resealed: 4, skipped: 0, keyId: "k2" });
     expect(JSON.parse((await run(adminToken)).out)).toMatchObject({ resealed: 0, skipped: 0 });
 
     const etcd3 = new Etcd3({ hosts: etcd.endpoints });
@@ -265,12 +269,33 @@ describe.skipIf(!etcdBinary)("secret config values", () => {
           .map((v) => v.split("\n")[1]!.slice(0, 7)),
       ).toEqual(["sb1:k2:", "sb1:k2:"]);
       expect(JSON.stringify(values)).not.toContain(SECRET);
+      const history = await etcd3.getAll().prefix("/switchboard/config-history/shop/orders/").strings();
+      const sealedHistory = Object.values(history).filter((v) => v.includes('"secret":true'));
+      expect(sealedHistory.map((v) => v.split("\n")[1]!.slice(0, 7))).toEqual(["sb1:k2:", "sb1:k2:"]);
+      expect(JSON.stringify(history)).not.toContain(SECRET);
     } finally {
       etcd3.close();
     }
     const c = client(rotated.grpcAddress, secretReader);
     expect((await c.config.getValue({ scope, key: "db.password" })).value?.value).toBe(SECRET);
-    // History keeps its k1 seal, still opened with k1 in the key file.
-    expect((await c.config.getHistory({ scope, key: "db.password" })).versions.map((v) => v.value)).toEqual([SECRET]);
+    // History keeps its versions and their revisions (what rollback names), now sealed with k2.
+    expect(await c.config.getHistory({ scope, key: "db.password" })).toEqual(historyBefore);
+
+    // So k1 can leave the key file: a replica that knows only k2 still reads values and history.
+    const k2Only = await startTestServer({
+      etcdEndpoints: etcd.endpoints,
+      auth: {},
+      secretKeys: parseSecretKeys(rotatedKeys.split("\n")[1]!),
+    });
+    try {
+      const onlyK2 = client(k2Only.grpcAddress, secretReader);
+      expect((await onlyK2.config.getValue({ scope, key: "db.password" })).value?.value).toBe(SECRET);
+      expect(await onlyK2.config.getHistory({ scope, key: "db.password" })).toEqual(historyBefore);
+      expect((await onlyK2.config.getHistory({ scope, key: "api.key" })).versions.map((v) => [v.value, v.redacted])).toEqual([
+        [IMPORTED, false],
+      ]);
+    } finally {
+      await k2Only.close();
+    }
   });
 });

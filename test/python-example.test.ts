@@ -113,10 +113,20 @@ describe.skipIf(!etcdBinary || !pythonReady)("examples/python against a real ser
     90_000,
   );
 
-  it("works against a server with --auth, with a token scoped to its namespace ($SWITCHBOARD_TOKEN)", async () => {
+  it("works against a server with TLS and --auth, with a token scoped to its namespace ($SWITCHBOARD_TOKEN)", async () => {
     const bootstrapToken = `${randomBytes(8).toString("hex")}.${randomBytes(32).toString("base64url")}`;
-    const secured = await startTestServer({ etcdEndpoints: etcd.endpoints, auth: { bootstrapToken } });
-    const admin = createSwitchboardClient({ address: secured.grpcAddress, token: bootstrapToken });
+    // TLS too (server certificate, CA from $SWITCHBOARD_CA_FILE): how a token travels in production.
+    const tlsPki = opensslReady ? (pki ??= await createTestPki()) : undefined;
+    const secured = await startTestServer({
+      etcdEndpoints: etcd.endpoints,
+      auth: { bootstrapToken },
+      ...(tlsPki && { tls: { certFile: tlsPki.server.certFile, keyFile: tlsPki.server.keyFile } }),
+    });
+    const admin = createSwitchboardClient({
+      address: secured.grpcAddress,
+      token: bootstrapToken,
+      tls: tlsPki ? { caFile: tlsPki.ca.certFile } : false,
+    });
     try {
       const { secret } = await admin.auth.createToken({
         description: "python example",
@@ -126,7 +136,12 @@ describe.skipIf(!etcdBinary || !pythonReady)("examples/python against a real ser
         ],
       });
       const script = ["examples/python/registry_example.py", "--address", secured.grpcAddress, "--namespace", "py-auth"];
-      const env = { ...process.env, PYTHONPATH: stubs, PYTHONDONTWRITEBYTECODE: "1" };
+      const env = {
+        ...process.env,
+        PYTHONPATH: stubs,
+        PYTHONDONTWRITEBYTECODE: "1",
+        ...(tlsPki && { SWITCHBOARD_CA_FILE: tlsPki.ca.certFile }),
+      };
       const { stdout } = await run(PYTHON, script, {
         cwd: REPO_ROOT,
         env: { ...env, SWITCHBOARD_TOKEN: secret },

@@ -4,6 +4,9 @@
 // one plaintext, one with the switches below. Rounds alternate plain and
 // secured; the round with the median ratio is reported. Certificates are
 // made with openssl at run time in a temporary directory (test/support/certs.ts).
+import { randomBytes } from "node:crypto";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { createTestPki } from "../../test/support/certs.js";
 import { cpuMicrosPerOp, withEnv, type BenchOptions, type PhaseUsage } from "../lib/env.js";
 import { ratio, type Row } from "../lib/report.js";
@@ -28,6 +31,27 @@ export interface SecuritySwitches {
 
 /** The default secured server: TLS with client certificates. */
 export const DEFAULT_SECURITY: SecuritySwitches = { tls: true, clientCertificates: true };
+
+/**
+ * TLS (server certificate only, as most token users run it) and --auth: every
+ * call carries a bearer token the server authenticates and authorizes. The
+ * token is the bootstrap admin token, so grants never deny; the Register quota
+ * is raised far above the load (the token bucket still runs on every call) so
+ * the figure is the cost of checking, not the quota's refusals.
+ */
+export const TLS_AUTH_SECURITY: SecuritySwitches = {
+  tls: true,
+  clientCertificates: false,
+  auth: async ({ dir }) => {
+    const token = `${randomBytes(8).toString("hex")}.${randomBytes(32).toString("base64url")}`;
+    const file = join(dir, "bench-admin.token");
+    await writeFile(file, `${token}\n`, { mode: 0o600 });
+    return {
+      serverArgs: ["--auth", "--auth-bootstrap-token-file", file, "--auth-registrations-per-second", "1000000"],
+      token,
+    };
+  },
+};
 
 interface Throughput {
   ops: number;

@@ -11,6 +11,7 @@
 // {"benchServer":{"grpcAddress":…,"httpAddress":…,"pid":…}} when serving, and
 // shuts down gracefully on SIGTERM. BENCH_SERVER_MODULE=/abs/path/src/server/index.ts
 // loads the server from elsewhere (an A/B run against a patched copy).
+import { readFileSync } from "node:fs";
 import { pino } from "pino";
 import type * as ServerModule from "../../src/server/index.js";
 import { createEchoServiceImpl, EchoServiceDefinition } from "./echo.js";
@@ -53,6 +54,16 @@ const server = await startServer({
       certFile: optionalFlag("tls-cert-file")!,
       keyFile: optionalFlag("tls-key-file") ?? "",
       ...(optionalFlag("tls-client-ca-file") && { clientCaFile: optionalFlag("tls-client-ca-file")! }),
+    },
+  }),
+  ...(process.argv.includes("--auth") && {
+    auth: {
+      ...(optionalFlag("auth-bootstrap-token-file") && {
+        bootstrapToken: readFileSync(optionalFlag("auth-bootstrap-token-file")!, "utf8").trim(),
+      }),
+      ...(optionalFlag("auth-registrations-per-second") && {
+        registrationsPerSecondPerToken: Number(optionalFlag("auth-registrations-per-second")),
+      }),
     },
   }),
 });

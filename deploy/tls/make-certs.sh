@@ -9,6 +9,8 @@
 #   switchboard-etcd-client.crt/.key Switchboard's client certificate for etcd (--client-cert-auth)
 #   client.crt / .key                a client certificate for the CLI, SDK and probes (mTLS);
 #                                    identity spiffe://switchboard/client (URI SAN), CN "client"
+#   admin.token                      the first admin token (<id>.<secret>) for
+#                                    --auth-bootstrap-token-file; give it to every replica
 #
 # Server certificates name localhost, 127.0.0.1 (the container health check connects there),
 # switchboard-1..3 and etcd-1..3 (the compose service names), plus any EXTRA_SAN given as
@@ -53,8 +55,13 @@ issue etcd etcd serverAuth,clientAuth \
 issue switchboard-etcd-client switchboard clientAuth "URI:spiffe://switchboard/etcd-client"
 issue client client clientAuth "URI:spiffe://switchboard/client"
 
+# The first admin token: becomes an admin token on * when the store has none bootstrapped yet.
+if [[ ! -f admin.token ]]; then
+  echo "$(openssl rand -hex 8).$(openssl rand -hex 32)" > admin.token
+fi
+
 # Readable by the container users (distroless nonroot is uid 65532, etcd runs as root); the
-# directory is what protects the keys: mount it read-only and keep it out of images and git.
-chmod 0644 ./*.crt ./*.key
+# directory is what protects the keys and the token: mount it read-only and keep it out of images and git.
+chmod 0644 ./*.crt ./*.key admin.token
 chmod 0600 ca.key
 echo "certificates in $out"

@@ -8,3 +8,4 @@ export { createQuotas, DEFAULT_MAX_STREAMS_PER_TOKEN, DEFAULT_REGISTRATIONS_PER_
 export type { Quotas, QuotaOptions } from "./quotas.js";
 export { createSecretBox, parseSecretKeys, SecretKeyError } from "./secret-box.js";
 export type { SecretBox, SecretKey } from "./secret-box.js";
+export { parseCertificateGrants } from "./certificate-grants.js";

@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { KeySpaceCache } from "../cache/index.js";
 import { ConflictError, InvalidArgumentError, NotFoundError, UnavailableError } from "../errors.js";
 import type { KeyValue, Operation, Store } from "../store/index.js";
-import { createConfigLayout, decodeRecord, encodeRecord, toConfigValue, toConfigVersion } from "./layout.js";
+import { createConfigLayout, decodeRecord, encodeRecord, historyRevision, toConfigValue, toConfigVersion } from "./layout.js";
 import type { HistoryRecord, ValueRecord } from "./layout.js";
 import { compareKeys, layersFor, resolveLayers } from "./resolve.js";
 import type { StoredEntry } from "./resolve.js";
@@ -96,8 +96,8 @@ export interface ConfigManager {
    * undefined when a value is already sealed with the current key, or null
    * when it cannot be opened (counted as skipped). Each
    * chunk is compared on the keys' revisions; values that changed meanwhile
-   * are skipped (counted), never overwritten. History is left as written
-   * (its order is its records' revisions).
+   * are skipped (counted), never overwritten. History records are re-sealed
+   * too, each keeping the revision of the write it records.
    */
   resealSecrets(
     reseal: (sealed: string) => string | undefined | null,
@@ -162,7 +162,11 @@ export function createConfigManager(options: ConfigManagerOptions): ConfigManage
 
   /** History entries of a key in the cache, oldest first. */
   function historyOf(scope: Scope, key: string): KeyValue[] {
-    return cache.list(layout.historyPrefix(scope, key)).sort((a, b) => a.modRevision - b.modRevision);
+    return cache
+      .list(layout.historyPrefix(scope, key))
+      .map((kv) => ({ kv, revision: historyRevision(kv) }))
+      .sort((a, b) => a.revision - b.revision)
+      .map(({ kv }) => kv);
   }
 
   /** Deletes of the oldest history entries so that, after `adding` more, at most historyLimit remain. */
@@ -471,6 +475,16 @@ export function createConfigManager(options: ConfigManagerOptions): ConfigManage
         const resealed = reseal(record.value);
         if (resealed === null) skipped++;
         else if (resealed !== undefined) pending.push({ kv, value: encodeRecord(valueRecordOf({ ...record, value: resealed })) });
+      }
+      // History too, so an old key can leave the key file: each rewritten record keeps the
+      // revision of the write it records (versions keep their revisions, order and rollback targets).
+      for (const kv of cache.list(layout.historyRoot)) {
+        const record = decodeRecord(kv.value);
+        if (!record?.secret || record.deleted) continue;
+        const resealed = reseal(record.value);
+        if (resealed === null) skipped++;
+        else if (resealed !== undefined)
+          pending.push({ kv, value: encodeRecord({ ...record, value: resealed, revision: record.revision ?? kv.modRevision }) });
       }
       let resealed = 0;
       let revision = cache.revision;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createConfigLayout, decodeRecord, encodeRecord } from "./layout.js";
+import { createConfigLayout, decodeRecord, encodeRecord, historyRevision, toConfigVersion } from "./layout.js";
 
 describe("config layout", () => {
   const layout = createConfigLayout("/sb/");
@@ -37,5 +37,23 @@ describe("config layout", () => {
     expect(decodeRecord(new TextEncoder().encode("plain text"))).toBeUndefined();
     expect(decodeRecord(new TextEncoder().encode("[1]\nx"))).toBeUndefined();
     expect(decodeRecord(new TextEncoder().encode('{"author":"x"}\nvalue'))).toBeUndefined();
+  });
+
+  it("keeps a rewritten history record's revision: the write's, not the rewrite's", () => {
+    const base = { contentType: "text/plain" as const, author: "a", updatedAt: new Date(0).toISOString(), deleted: false };
+    const kv = (record: Parameters<typeof encodeRecord>[0], modRevision: number) => ({
+      key: "/sb/config-history/n/s/_/a/1",
+      value: encodeRecord(record),
+      modRevision,
+      createRevision: 1,
+      version: 1,
+      lease: "0",
+    });
+    const original = kv({ ...base, value: "sb1:k1:x", secret: true }, 7);
+    expect(historyRevision(original)).toBe(7);
+    const resealed = kv({ ...base, value: "sb1:k2:y", secret: true, revision: 7 }, 42);
+    expect(historyRevision(resealed)).toBe(7);
+    expect(toConfigVersion(resealed, decodeRecord(resealed.value)!).revision).toBe(7);
+    expect(historyRevision({ ...original, value: new TextEncoder().encode("no metadata line") })).toBe(7);
   });
 });

@@ -15,7 +15,9 @@ import type { ConfigValue, ConfigVersion, ContentType, Scope } from "./types.js"
  *         transaction as the value, so the record's modRevision is the
  *         revision of that write. Unlike etcd's own MVCC history these keys
  *         survive compaction. id = 16-digit milliseconds + "-" + 8 random hex
- *         (readable and unique without a counter); order comes from modRevision.
+ *         (readable and unique without a counter); order comes from the
+ *         write's revision: the record's modRevision, or its "revision" field
+ *         once the record was rewritten (re-sealed by a secret-key rotation).
  *
  * "_" is not a DNS-1123 label, so it cannot collide with a real service or
  * profile; keys never contain "/".
@@ -36,6 +38,8 @@ export interface ConfigLayout {
   historyPrefix(scope: Scope, key: string): string;
   /** A fresh history key for one write of the key. */
   newHistoryKey(scope: Scope, key: string, now: Date): string;
+  /** "…/config-history/": every history record. */
+  readonly historyRoot: string;
 }
 
 export function createConfigLayout(rootPrefix: string): ConfigLayout {
@@ -58,6 +62,7 @@ export function createConfigLayout(rootPrefix: string): ConfigLayout {
         key,
       };
     },
+    historyRoot,
     historyPrefix: (scope, key) => `${historyRoot}${scopePath(scope)}${key}/`,
     newHistoryKey: (scope, key, now) =>
       `${historyRoot}${scopePath(scope)}${key}/${String(now.getTime()).padStart(16, "0")}-${randomBytes(4).toString("hex")}`,
@@ -77,6 +82,12 @@ export interface ValueRecord {
 /** The stored form of one history entry. */
 export interface HistoryRecord extends ValueRecord {
   deleted: boolean;
+  /**
+   * The revision of the write this records, set when the record is rewritten
+   * (a re-sealed secret): the rewrite moves the key's modRevision, and a
+   * version's revision is what clients roll back to. Absent: the modRevision.
+   */
+  revision?: number;
 }
 
 const encoder = new TextEncoder();
@@ -115,7 +126,24 @@ export function decodeRecord(bytes: Uint8Array): HistoryRecord | undefined {
     updatedAt: typeof meta.updatedAt === "string" ? meta.updatedAt : new Date(0).toISOString(),
     deleted: meta.deleted === true,
     ...(meta.secret === true && { secret: true }),
+    ...(Number.isSafeInteger(meta.revision) && { revision: meta.revision as number }),
   };
+}
+
+/**
+ * The revision of the write a history record records (see HistoryRecord.revision),
+ * reading only the metadata line: history is ordered by it without decoding values.
+ */
+export function historyRevision(kv: KeyValue): number {
+  const newline = kv.value.indexOf(10);
+  if (newline < 0) return kv.modRevision;
+  try {
+    const meta: unknown = JSON.parse(decoder.decode(kv.value.subarray(0, newline)));
+    const revision = (meta as { revision?: unknown } | null)?.revision;
+    return typeof revision === "number" && Number.isSafeInteger(revision) ? revision : kv.modRevision;
+  } catch {
+    return kv.modRevision;
+  }
 }
 
 export function toConfigValue(scope: Scope, key: string, kv: KeyValue, record: ValueRecord): ConfigValue {
@@ -136,7 +164,7 @@ export function toConfigVersion(kv: KeyValue, record: HistoryRecord): ConfigVers
   return {
     value: record.deleted ? "" : record.value,
     contentType: record.contentType,
-    revision: kv.modRevision,
+    revision: record.revision ?? kv.modRevision,
     author: record.author,
     updatedAt: new Date(record.updatedAt),
     deleted: record.deleted,

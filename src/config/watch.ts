@@ -1,7 +1,7 @@
 import type { CacheUpdate, KeySpaceCache } from "../cache/index.js";
 import { ResourceExhaustedError } from "../errors.js";
 import type { KeyValue, WatchBatch } from "../store/index.js";
-import { decodeRecord } from "./layout.js";
+import { decodeRecord, historyRevision } from "./layout.js";
 import type { ConfigLayout } from "./layout.js";
 import { changedKeys, LayeredState, layersFor } from "./resolve.js";
 import type { StoredEntry } from "./resolve.js";
@@ -297,7 +297,9 @@ export function createConfigWatchHub(ctx: WatchContext): ConfigWatchHub {
       const history = cache.list(layout.historyPrefix(state.layers[index]!.scope, key));
       let atSince: KeyValue | undefined;
       for (const kv of history) {
-        if (kv.modRevision <= since && (atSince === undefined || kv.modRevision > atSince.modRevision)) atSince = kv;
+        // The write's revision: a re-sealed record's modRevision is that of the rotation.
+        if (historyRevision(kv) <= since && (atSince === undefined || historyRevision(kv) > historyRevision(atSince)))
+          atSince = kv;
       }
       if (atSince === undefined) {
         if (history.length >= ctx.historyLimit) return undefined;
@@ -314,7 +316,7 @@ export function createConfigWatchHub(ctx: WatchContext): ConfigWatchHub {
           : {
               value: record.value,
               contentType: record.contentType,
-              revision: atSince.modRevision,
+              revision: historyRevision(atSince),
               secret: record.secret === true,
             },
       );

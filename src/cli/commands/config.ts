@@ -29,7 +29,7 @@ Subcommands:
   rollback KEY REVISION              put the version written at REVISION back (compare-and-set)
   watch [--since N] [--count N]      stream the resolved view as it changes (Ctrl-C to stop)
   import FILE|- [--replace]          write a YAML/JSON file of values into the scope, all or nothing
-  rotate-secrets                     re-seal every secret value with the newest key of the server's
+  rotate-secrets                     re-seal every secret value and history entry with the newest key of the server's
                                      --secret-key-file (admin on *; scope flags are ignored)
   export [-o|--output F] [--format yaml|json]
                                      write the scope's values as YAML (default) or JSON

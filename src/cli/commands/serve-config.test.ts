@@ -17,6 +17,7 @@ const TUNING_DEFAULTS = {
   auth: false,
   authReflection: false,
   authBootstrapTokenFile: undefined,
+  authCertGrantsFile: undefined,
   authMaxStreamsPerToken: 1000,
   authRegistrationsPerSecond: 100,
   auditLog: undefined,
@@ -53,6 +54,19 @@ describe("connection settings", () => {
     );
     expect(() => parseServeConfig([], { SWITCHBOARD_KEEPALIVE_TIME: "1.5" })).toThrow(/SWITCHBOARD_KEEPALIVE_TIME/);
     expect(() => parseServeConfig(["--max-connection-age", "-1"], {})).toThrow(/--max-connection-age/);
+  });
+});
+
+describe("--auth-cert-grants", () => {
+  const tls = ["--tls-cert-file", "s.crt", "--tls-key-file", "s.key", "--tls-client-ca-file", "ca.crt"];
+  it("takes the file from the flag or SWITCHBOARD_AUTH_CERT_GRANTS, with --auth and mTLS", () => {
+    expect(parseServeConfig(["--auth", ...tls, "--auth-cert-grants", "g.json"], {}).authCertGrantsFile).toBe("g.json");
+    expect(parseServeConfig(["--auth", ...tls], { SWITCHBOARD_AUTH_CERT_GRANTS: "e.json" }).authCertGrantsFile).toBe("e.json");
+  });
+  it("needs --auth and --tls-client-ca-file", () => {
+    const message = /--auth-cert-grants needs --auth and --tls-client-ca-file/;
+    expect(() => parseServeConfig([...tls, "--auth-cert-grants", "g.json"], {})).toThrow(message);
+    expect(() => parseServeConfig(["--auth", ...tls.slice(0, 4), "--auth-cert-grants", "g.json"], {})).toThrow(message);
   });
 });
 

@@ -177,6 +177,13 @@ export const SERVE_SETTINGS = [
     description: "file holding a token (<id>.<secret>) that becomes the first admin token when none was bootstrapped yet",
   },
   {
+    flag: "auth-cert-grants",
+    env: "SWITCHBOARD_AUTH_CERT_GRANTS",
+    default: "",
+    description:
+      'with --auth and --tls-client-ca-file, JSON file binding client-certificate identities (URI SAN, else CN) to grants, e.g. {"spiffe://shop/orders": ["register@shop/orders", "read@shop"]}; read at start',
+  },
+  {
     flag: "auth-max-streams-per-token",
     env: "SWITCHBOARD_AUTH_MAX_STREAMS_PER_TOKEN",
     default: String(SERVER_DEFAULTS.maxStreamsPerToken),
@@ -269,6 +276,8 @@ export interface ServeConfig extends Required<Pick<ServerOptions, "listen" | "ht
   auth: boolean;
   authReflection: boolean;
   authBootstrapTokenFile: string | undefined;
+  /** JSON file of certificate identity → grants (mTLS); undefined: tokens only. */
+  authCertGrantsFile: string | undefined;
   authMaxStreamsPerToken: number;
   authRegistrationsPerSecond: number;
   auditLog: string | undefined;
@@ -305,6 +314,13 @@ export function parseServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
   }
   const auth = validate(get("auth"), parseSwitch);
   if (!auth && get("auth-bootstrap-token-file").value !== "") throw new UsageError("--auth-bootstrap-token-file needs --auth");
+  const authCertGrantsFile = optional(get("auth-cert-grants"));
+  const tls = serveTls(optional(get("tls-cert-file")), optional(get("tls-key-file")), optional(get("tls-client-ca-file")));
+  if (authCertGrantsFile !== undefined && (!auth || tls?.clientCaFile === undefined)) {
+    throw new UsageError(
+      "--auth-cert-grants needs --auth and --tls-client-ca-file (identities come from verified client certificates)",
+    );
+  }
   return {
     listen,
     httpListen,
@@ -343,7 +359,7 @@ export function parseServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
     configHistoryLimit: validate(get("config-history-limit"), integerIn(1, 10_000)),
     configMaxTxnOps: validate(get("config-max-txn-ops"), integerIn(2, 100_000)),
     configMaxImportBytes: validate(get("config-max-import-bytes"), integerIn(1, 1024 * 1024 * 1024)),
-    tls: serveTls(optional(get("tls-cert-file")), optional(get("tls-key-file")), optional(get("tls-client-ca-file"))),
+    tls,
     etcdSecurity: etcdSecurity({
       caFile: optional(get("etcd-ca-file")),
       certFile: optional(get("etcd-cert-file")),
@@ -358,6 +374,7 @@ export function parseServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
     auth,
     authReflection: validate(get("auth-reflection"), parseSwitch),
     authBootstrapTokenFile: get("auth-bootstrap-token-file").value || undefined,
+    authCertGrantsFile,
     authMaxStreamsPerToken: validate(get("auth-max-streams-per-token"), integerIn(0, 1_000_000)),
     authRegistrationsPerSecond: validate(get("auth-registrations-per-second"), integerIn(0, 1_000_000)),
     auditLog: get("audit-log").value || undefined,

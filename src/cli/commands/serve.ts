@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { pino } from "pino";
-import { parseSecretKeys } from "../../auth/index.js";
+import { parseCertificateGrants, parseSecretKeys } from "../../auth/index.js";
 import { startServer, StartupError } from "../../server/index.js";
 import type { Command, CliContext } from "../command.js";
 import { EXIT } from "../command.js";
@@ -32,6 +32,12 @@ async function serve(context: CliContext): Promise<number> {
     const options = serverOptionsFrom(config);
     if (options.auth && config.authBootstrapTokenFile) {
       options.auth.bootstrapToken = (await readFile(config.authBootstrapTokenFile, "utf8")).trim();
+    }
+    if (options.auth && config.authCertGrantsFile) {
+      options.auth.certificateGrants = parseCertificateGrants(
+        await readFile(config.authCertGrantsFile, "utf8"),
+        config.authCertGrantsFile,
+      );
     }
     if (config.secretKeyFile)
       options.secretKeys = parseSecretKeys(await readFile(config.secretKeyFile, "utf8"), config.secretKeyFile);

@@ -296,9 +296,12 @@ export interface RotateSecretsRequest {
 }
 
 export interface RotateSecretsResponse {
-  /** Values re-sealed. */
+  /** Values and history entries re-sealed. */
   resealed: number;
-  /** Values that changed while being re-sealed; run RotateSecrets again. */
+  /**
+   * Values and history entries that changed while being re-sealed, or whose
+   * key is not in the key file; run RotateSecrets again (with the key back).
+   */
   skipped: number;
   /** The key that seals now. */
   keyId: string;
@@ -3121,9 +3124,10 @@ export const ConfigServiceDefinition = {
     },
     /**
      * RotateSecrets re-seals, with the newest key of --secret-key-file, every
-     * current secret value sealed with an older key. History entries keep the
-     * seal they were written with (their key must stay in the key file until
-     * they are pruned). Needs admin on every namespace.
+     * current secret value and every history entry sealed with an older key.
+     * A re-sealed history entry keeps the revision of the write it records, so
+     * GetHistory and rollbacks see the same versions; once nothing is skipped
+     * the older keys may leave the key file. Needs admin on every namespace.
      */
     rotateSecrets: {
       name: "RotateSecrets",
@@ -3189,9 +3193,10 @@ export interface ConfigServiceImplementation<CallContextExt = {}> {
   ): ServerStreamingMethodResult<DeepPartial<WatchConfigResponse>>;
   /**
    * RotateSecrets re-seals, with the newest key of --secret-key-file, every
-   * current secret value sealed with an older key. History entries keep the
-   * seal they were written with (their key must stay in the key file until
-   * they are pruned). Needs admin on every namespace.
+   * current secret value and every history entry sealed with an older key.
+   * A re-sealed history entry keeps the revision of the write it records, so
+   * GetHistory and rollbacks see the same versions; once nothing is skipped
+   * the older keys may leave the key file. Needs admin on every namespace.
    */
   rotateSecrets(
     request: RotateSecretsRequest,
@@ -3252,9 +3257,10 @@ export interface ConfigServiceClient<CallOptionsExt = {}> {
   ): AsyncIterable<WatchConfigResponse>;
   /**
    * RotateSecrets re-seals, with the newest key of --secret-key-file, every
-   * current secret value sealed with an older key. History entries keep the
-   * seal they were written with (their key must stay in the key file until
-   * they are pruned). Needs admin on every namespace.
+   * current secret value and every history entry sealed with an older key.
+   * A re-sealed history entry keeps the revision of the write it records, so
+   * GetHistory and rollbacks see the same versions; once nothing is skipped
+   * the older keys may leave the key file. Needs admin on every namespace.
    */
   rotateSecrets(
     request: DeepPartial<RotateSecretsRequest>,
