@@ -184,6 +184,16 @@ describe("createFanOut", () => {
     await expect(take(closing.fanOut.watch("t", 0, new AbortController().signal), 1)).rejects.toThrow("shutting down");
   });
 
+  it("latest-only streams keep just the newest group and never overflow", async () => {
+    const { fanOut, change } = setup({ latestOnly: true, queueLimit: 1 });
+    const stream = fanOut.watch("t", 0, new AbortController().signal);
+    expect(await take(stream, 1)).toEqual(["snapshot@10"]);
+    for (let i = 0; i < 5; i++) change("t", `v${i}`, `w${i}`);
+    expect(await take(stream, 2)).toEqual(["change@15:v4", "change@15:w4"]);
+    expect(fanOut.size).toBe(1);
+    await stream.return(undefined);
+  });
+
   it("reports stream starts, ends and messages sent", async () => {
     const counts = { start: 0, end: 0, sent: 0 };
     const { fanOut } = setup({

@@ -41,6 +41,12 @@ export interface FanOutOptions<Selector, Message> {
   overflowError(): Error;
   /** A resumed stream gets a bookmark after its replayed changes, marking the end of the replay. Default false. */
   bookmarkAfterReplay?: boolean;
+  /**
+   * State of the world: a stream needs only the latest message, so a publish
+   * replaces whatever the stream still had queued (a slow consumer skips
+   * intermediate states) and a stream never overflows. Default false.
+   */
+  latestOnly?: boolean;
   /** What a stream does when its signal aborts: end quietly ("return", default) or throw an AbortError ("throw"). */
   onAbort?: "return" | "throw";
   /** Timers and "now" of bookmarks. Default systemClock. */
@@ -125,6 +131,7 @@ export function createFanOut<Selector, Message>(options: FanOutOptions<Selector,
   const { source, queueLimit, bookmarkIntervalMs } = options;
   const clock = options.clock ?? systemClock;
   const abortMode = options.onAbort ?? "return";
+  const latestOnly = options.latestOnly ?? false;
   const byKey = new Map<string, Set<Stream<Selector, Message>>>();
   const all = new Set<Stream<Selector, Message>>();
   let closedWith: Error | undefined;
@@ -184,7 +191,8 @@ export function createFanOut<Selector, Message>(options: FanOutOptions<Selector,
 
   function push(stream: Stream<Selector, Message>, messages: readonly Message[], replay: boolean): void {
     if (stream.failed !== undefined || messages.length === 0) return;
-    if (!replay && stream.queued - stream.allowance + messages.length > queueLimit) {
+    if (latestOnly) clearQueue(stream);
+    else if (!replay && stream.queued - stream.allowance + messages.length > queueLimit) {
       overflow(stream);
       return;
     }
