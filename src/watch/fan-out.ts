@@ -261,7 +261,11 @@ export function createFanOut<Selector, Message>(options: FanOutOptions<Selector,
     return new DOMException("The watch was aborted", "AbortError");
   }
 
-  async function* watch(selector: Selector, sinceRevision: number, signal: AbortSignal): AsyncGenerator<Message, void, undefined> {
+  async function* watch(
+    selector: Selector,
+    sinceRevision: number,
+    signal: AbortSignal,
+  ): AsyncGenerator<Message, void, undefined> {
     const stream: Stream<Selector, Message> = {
       selector,
       keys: source.keys(selector),
