@@ -27,3 +27,20 @@ describe("HistoryWindow", () => {
     expect(window.since("/", 7)?.map((b) => b.revision)).toEqual([8, 9, 10]);
   });
 });
+
+describe("HistoryWindow of any entry with a revision", () => {
+  it("answers the entries after a revision, and nothing before its floor", () => {
+    const window = new HistoryWindow<{ revision: number; name: string }>(2);
+    window.reset(4);
+    expect(window.after(4)).toEqual([]);
+    expect(window.after(3)).toBeUndefined();
+    window.push({ revision: 5, name: "a" });
+    window.push({ revision: 7, name: "b" });
+    window.push({ revision: 9, name: "c" });
+    expect(window.floor).toBe(5);
+    expect(window.after(5)?.map((e) => e.name)).toEqual(["b", "c"]);
+    expect(window.after(6)?.map((e) => e.name)).toEqual(["b", "c"]);
+    expect(window.after(9)).toEqual([]);
+    expect(window.after(4)).toBeUndefined();
+  });
+});

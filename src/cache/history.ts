@@ -1,44 +1,57 @@
 import type { WatchBatch } from "../store/index.js";
 
 /**
- * A bounded window of the most recent batches, so that a client resuming from
- * a revision can be served without a store read. It covers the revisions
- * (floor, newest]; older requests must fall back to a snapshot.
+ * A bounded window of the most recent revisions' entries (raw store batches
+ * in the KeySpaceCache, decoded instance changes in the RegistryView), so that
+ * a client resuming from a revision can be served without a store read. It
+ * covers the revisions (floor, newest]; older requests must fall back to a
+ * snapshot. Entries are pushed in increasing revision order.
  */
-export class HistoryWindow {
-  private batches: WatchBatch[] = [];
+export class HistoryWindow<Entry extends { readonly revision: number } = WatchBatch> {
+  private entries: Entry[] = [];
   private start = 0;
-  private floor = 0;
+  private floorRevision = 0;
 
   constructor(private readonly limit: number) {}
 
-  /** Forgets everything: history is known only after revision. */
-  reset(revision: number): void {
-    this.batches = [];
-    this.start = 0;
-    this.floor = revision;
+  /** The oldest revision a request may resume from. */
+  get floor(): number {
+    return this.floorRevision;
   }
 
-  push(batch: WatchBatch): void {
-    this.batches.push(batch);
-    if (this.batches.length - this.start > this.limit) {
-      this.floor = this.batches[this.start]!.revision;
+  /** Forgets everything: history is known only after revision. */
+  reset(revision: number): void {
+    this.entries = [];
+    this.start = 0;
+    this.floorRevision = revision;
+  }
+
+  push(entry: Entry): void {
+    this.entries.push(entry);
+    if (this.entries.length - this.start > this.limit) {
+      this.floorRevision = this.entries[this.start]!.revision;
       this.start++;
       // Compact the array now and then instead of shifting on every push.
       if (this.start > this.limit) {
-        this.batches = this.batches.slice(this.start);
+        this.entries = this.entries.slice(this.start);
         this.start = 0;
       }
     }
   }
 
+  /** Entries with revision > sinceRevision, oldest first, or undefined when out of the window. */
+  after(sinceRevision: number): Entry[] | undefined {
+    if (sinceRevision < this.floorRevision) return undefined;
+    return this.entries.slice(this.firstAfter(sinceRevision));
+  }
+
   /** Batches after sinceRevision touching prefix (events filtered), or undefined when out of the window. */
-  since(prefix: string, sinceRevision: number): WatchBatch[] | undefined {
-    if (sinceRevision < this.floor) return undefined;
+  since(this: HistoryWindow<WatchBatch>, prefix: string, sinceRevision: number): WatchBatch[] | undefined {
+    if (sinceRevision < this.floorRevision) return undefined;
     const first = this.firstAfter(sinceRevision);
     const result: WatchBatch[] = [];
-    for (let i = first; i < this.batches.length; i++) {
-      const batch = this.batches[i]!;
+    for (let i = first; i < this.entries.length; i++) {
+      const batch = this.entries[i]!;
       const events = batch.events.filter((event) => keyOf(event).startsWith(prefix));
       if (events.length > 0) result.push({ revision: batch.revision, events });
     }
@@ -47,10 +60,10 @@ export class HistoryWindow {
 
   private firstAfter(revision: number): number {
     let low = this.start;
-    let high = this.batches.length;
+    let high = this.entries.length;
     while (low < high) {
       const mid = (low + high) >>> 1;
-      if (this.batches[mid]!.revision <= revision) low = mid + 1;
+      if (this.entries[mid]!.revision <= revision) low = mid + 1;
       else high = mid;
     }
     return low;

@@ -1,5 +1,6 @@
 import type { CacheUpdate, KeySpaceCache } from "../cache/index.js";
 import { ResourceExhaustedError } from "../errors.js";
+import { type Clock, createFanOut } from "../watch/index.js";
 import type { KeyValue, WatchBatch } from "../store/index.js";
 import { decodeRecord, historyRevision } from "./layout.js";
 import type { ConfigLayout } from "./layout.js";
@@ -15,8 +16,8 @@ export interface WatchContext {
   /** A stream with nothing queued for this long gets a bookmark (0: never). */
   bookmarkIntervalMs: number;
   queueLimit: number;
-  /** Clock for bookmark idleness. Default Date.now. */
-  now?: () => number;
+  /** Clock of bookmarks. Default systemClock. */
+  clock?: Clock;
 }
 
 /**
@@ -49,6 +50,10 @@ export interface WatchContext {
  *
  * Batches without config value keys (registry, health, history writes) cost
  * one prefix check per event and wake no stream.
+ *
+ * Queues, overflow, bookmarks, resume or reset and cancellation are the
+ * fan-out engine's (src/watch): a group's id is the key its streams are
+ * attached under; this module keeps the groups' resolved views.
  */
 export interface ConfigWatchHub {
   watch(selector: ViewSelector, sinceRevision: number, signal: AbortSignal): AsyncGenerator<ConfigViewUpdate>;
@@ -68,28 +73,51 @@ interface Group {
   view: ResolvedEntry[];
   /** The first message for since-0 streams joining at this revision, shared while the revision stays. */
   initial: ConfigViewUpdate | undefined;
-  readonly streams: Set<Stream>;
-}
-
-interface Stream {
-  queue: ConfigViewUpdate[];
-  head: number;
-  overflowed: boolean;
-  lastEnqueueAt: number;
-  wake: (() => void) | undefined;
 }
 
 export function createConfigWatchHub(ctx: WatchContext): ConfigWatchHub {
   const { cache, layout } = ctx;
-  const now = ctx.now ?? Date.now;
   const root = layout.valuesRoot;
-  /** Groups by selector id. */
+  /** Groups by selector id, while they have streams. */
   const groups = new Map<string, Group>();
   /** Which groups a scope prefix feeds, and as which layer. */
   const feeds = new Map<string, Map<Group, number>>();
-  const all = new Set<Stream>();
   let unsubscribe: (() => void) | undefined;
-  let ticker: ReturnType<typeof setInterval> | undefined;
+
+  const fanOut = createFanOut<ViewSelector, ConfigViewUpdate>({
+    queueLimit: ctx.queueLimit,
+    bookmarkIntervalMs: ctx.bookmarkIntervalMs,
+    ...(ctx.clock !== undefined && { clock: ctx.clock }),
+    bookmark: () => ({ entries: [], changedKeys: [], revision: cache.revision, reset: false, bookmark: true }),
+    overflowError: () =>
+      new ResourceExhaustedError(`watch stream fell more than ${ctx.queueLimit} views behind; resume with since_revision`),
+    onAbort: "throw",
+    onKeyIdle: (id) => dropGroup(id),
+    source: {
+      keys: (selector) => [selectorId(selector)],
+      // Also waits for the first load; a resume token from a replica that is ahead waits for this one to
+      // catch up, and one the store itself has not reached (kept across a restore) gets a reset.
+      ready: (_selector, sinceRevision, signal) => cache.waitForResume(sinceRevision, { signal }),
+      // The group is made (loaded at the cache's revision) in the same synchronous step that attaches the
+      // stream: the live feed continues right after what is queued here.
+      snapshot(selector, reset) {
+        const group = groupOf(selector);
+        const current = cache.revision;
+        if (reset) return { entries: group.view, changedKeys: [], revision: current, reset: true, bookmark: false };
+        if (group.initial?.revision !== current) {
+          group.initial = { entries: group.view, changedKeys: [], revision: current, reset: false, bookmark: false };
+        }
+        return group.initial;
+      },
+      changesSince(selector, sinceRevision) {
+        groupOf(selector);
+        if (sinceRevision >= cache.revision) return [];
+        const replay = replayFrom(selector, sinceRevision);
+        if (replay === undefined || replay.length > ctx.queueLimit) return undefined;
+        return replay.map((update) => [update]);
+      },
+    },
+  });
 
   function onCacheUpdate(update: CacheUpdate): void {
     if (update.type === "batch") applyBatch(update.batch);
@@ -132,7 +160,7 @@ export function createConfigWatchHub(ctx: WatchContext): ConfigWatchHub {
     if (changed.length === 0) return;
     group.initial = undefined;
     const update: ConfigViewUpdate = { entries: view, changedKeys: changed, revision, reset: false, bookmark: false };
-    for (const stream of group.streams) push(stream, update);
+    fanOut.publish(group.id, [update]);
   }
 
   /** Sets the state to the cache's current values of its layers. */
@@ -146,9 +174,13 @@ export function createConfigWatchHub(ctx: WatchContext): ConfigWatchHub {
     });
   }
 
+  function selectorId(selector: ViewSelector): string {
+    return `${selector.namespace}/${selector.service}/${selector.profile}`;
+  }
+
   /** The group of a selector, created (loaded at the cache's revision) when it has none. */
   function groupOf(selector: ViewSelector): Group {
-    const id = `${selector.namespace}/${selector.service}/${selector.profile}`;
+    const id = selectorId(selector);
     let group = groups.get(id);
     if (group !== undefined) return group;
     const state = new LayeredState(layersFor(selector));
@@ -158,7 +190,6 @@ export function createConfigWatchHub(ctx: WatchContext): ConfigWatchHub {
       layerPrefixes: state.layers.map((source) => layout.scopePrefix(source.scope)),
       view: [],
       initial: undefined,
-      streams: new Set(),
     };
     load(state, group.layerPrefixes);
     group.view = state.resolve();
@@ -168,105 +199,24 @@ export function createConfigWatchHub(ctx: WatchContext): ConfigWatchHub {
       if (fed === undefined) feeds.set(prefix, (fed = new Map()));
       fed.set(group!, index);
     });
+    // One cache subscription while any group has streams.
+    unsubscribe ??= cache.subscribe(onCacheUpdate);
     return group;
   }
 
-  function dropIfEmpty(group: Group): void {
-    if (group.streams.size > 0 || groups.get(group.id) !== group) return;
-    groups.delete(group.id);
+  function dropGroup(id: string): void {
+    const group = groups.get(id);
+    if (group === undefined) return;
+    groups.delete(id);
     for (const prefix of group.layerPrefixes) {
       const fed = feeds.get(prefix);
       fed?.delete(group);
       if (fed?.size === 0) feeds.delete(prefix);
     }
-  }
-
-  function attach(group: Group, stream: Stream): void {
-    group.streams.add(stream);
-    all.add(stream);
-    unsubscribe ??= cache.subscribe(onCacheUpdate);
-    if (ticker === undefined && ctx.bookmarkIntervalMs > 0) {
-      ticker = setInterval(sendBookmarks, Math.max(5, Math.floor(ctx.bookmarkIntervalMs / 4)));
-      ticker.unref();
-    }
-  }
-
-  function detach(group: Group, stream: Stream): void {
-    if (!group.streams.delete(stream)) return;
-    all.delete(stream);
-    dropIfEmpty(group);
-    if (all.size === 0) {
+    if (groups.size === 0) {
       unsubscribe?.();
       unsubscribe = undefined;
-      if (ticker !== undefined) clearInterval(ticker);
-      ticker = undefined;
     }
-  }
-
-  function push(stream: Stream, update: ConfigViewUpdate): void {
-    if (stream.overflowed) return;
-    if (stream.queue.length - stream.head >= ctx.queueLimit) {
-      stream.overflowed = true;
-      stream.queue = [];
-      stream.head = 0;
-    } else {
-      stream.queue.push(update);
-      stream.lastEnqueueAt = now();
-    }
-    wake(stream);
-  }
-
-  function take(stream: Stream): ConfigViewUpdate | undefined {
-    if (stream.head >= stream.queue.length) return undefined;
-    const update = stream.queue[stream.head]!;
-    stream.head++;
-    if (stream.head === stream.queue.length) {
-      stream.queue = [];
-      stream.head = 0;
-    }
-    return update;
-  }
-
-  function wake(stream: Stream): void {
-    const resolve = stream.wake;
-    stream.wake = undefined;
-    resolve?.();
-  }
-
-  function sendBookmarks(): void {
-    const due = now() - ctx.bookmarkIntervalMs;
-    let bookmark: ConfigViewUpdate | undefined;
-    for (const stream of all) {
-      if (!stream.overflowed && stream.head >= stream.queue.length && stream.lastEnqueueAt <= due) {
-        push(stream, (bookmark ??= { entries: [], changedKeys: [], revision: cache.revision, reset: false, bookmark: true }));
-      }
-    }
-  }
-
-  /**
-   * The first messages of a stream and its attachment to the group, in one
-   * synchronous stretch at the cache's revision: the group's state is at that
-   * revision too, so the live feed continues right after what is queued here.
-   */
-  function start(selector: ViewSelector, sinceRevision: number, stream: Stream, resumable: boolean): Group {
-    const group = groupOf(selector);
-    const current = cache.revision;
-    const pushReset = () =>
-      push(stream, { entries: group.view, changedKeys: [], revision: current, reset: true, bookmark: false });
-    if (!resumable) {
-      pushReset();
-    } else if (sinceRevision === 0) {
-      if (group.initial?.revision !== current) {
-        group.initial = { entries: group.view, changedKeys: [], revision: current, reset: false, bookmark: false };
-      }
-      push(stream, group.initial);
-    } else if (sinceRevision < current) {
-      const replay = replayFrom(selector, sinceRevision);
-      if (replay === undefined || replay.length > ctx.queueLimit) pushReset();
-      else for (const update of replay) push(stream, update);
-    }
-    attach(group, stream);
-    return group;
   }
 
   /**
@@ -342,41 +292,10 @@ export function createConfigWatchHub(ctx: WatchContext): ConfigWatchHub {
     return replay;
   }
 
-  async function* watch(selector: ViewSelector, sinceRevision: number, signal: AbortSignal): AsyncGenerator<ConfigViewUpdate> {
-    // Also waits for the first load; a resume token from a replica that is ahead waits for this one to
-    // catch up, and one the store itself has not reached (kept across a restore) gets a reset.
-    const resumable = await cache.waitForResume(sinceRevision, { signal });
-    if (signal.aborted) throw abortError(signal);
-    const stream: Stream = { queue: [], head: 0, overflowed: false, lastEnqueueAt: now(), wake: undefined };
-    const group = start(selector, sinceRevision, stream, resumable);
-    const onAbort = () => wake(stream);
-    signal.addEventListener("abort", onAbort);
-    try {
-      for (;;) {
-        if (signal.aborted) throw abortError(signal);
-        if (stream.overflowed) {
-          throw new ResourceExhaustedError(
-            `watch stream fell more than ${ctx.queueLimit} views behind; resume with since_revision`,
-          );
-        }
-        const update = take(stream);
-        if (update) {
-          yield update;
-          continue;
-        }
-        await new Promise<void>((resolve) => (stream.wake = resolve));
-      }
-    } finally {
-      stream.wake = undefined;
-      detach(group, stream);
-      signal.removeEventListener("abort", onAbort);
-    }
-  }
-
   return {
-    watch,
+    watch: (selector, sinceRevision, signal) => fanOut.watch(selector, sinceRevision, signal),
     get streamCount() {
-      return all.size;
+      return fanOut.size;
     },
     get groupCount() {
       return groups.size;
@@ -389,10 +308,4 @@ function storedEntry(kv: KeyValue): StoredEntry | undefined {
   return (
     record && { value: record.value, contentType: record.contentType, revision: kv.modRevision, secret: record.secret === true }
   );
-}
-
-function abortError(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  if (reason instanceof Error && reason.name === "AbortError") return reason;
-  return new DOMException("The watch was aborted", "AbortError");
 }

@@ -3,7 +3,8 @@ import type { HealthTransition, InstanceHealth, WatchHealthResponse } from "../.
 import type { Instance } from "../../generated/switchboard/registry/v1/registry.js";
 import { ResourceExhaustedError } from "../errors.js";
 import { DEFAULT_BOOKMARK_INTERVAL_MS, DEFAULT_WATCH_QUEUE_LIMIT } from "../registry/index.js";
-import type { RegistryView, RevisionChanges, ViewUpdate } from "../registry/index.js";
+import type { RegistryView, ServiceChange } from "../registry/index.js";
+import { createFanOut, type Subscriber } from "../watch/index.js";
 import type { Clock } from "./clock.js";
 
 /** What one WatchHealth stream selects; names already validated and normalised. */
@@ -48,16 +49,16 @@ export const REMOVED_OUTPUT = "instance removed (deregistered or lease expired)"
  * view's history; when that is gone, or the store itself is behind it, the
  * stream starts with a snapshot marked reset. Idle streams get bookmarks; a consumer more than queueLimit
  * messages behind is ended with ResourceExhaustedError; streams end quietly
- * when signal aborts.
+ * when signal aborts. Queues, bookmarks, resume and cancellation are the
+ * fan-out engine's (src/watch), as for Watch; this module turns the view's
+ * changes into transitions.
  */
 export function createHealthWatch(options: HealthWatchOptions): HealthWatch {
   const { view, clock } = options;
   const queueLimit = options.queueLimit ?? DEFAULT_WATCH_QUEUE_LIMIT;
-  const bookmarkIntervalMs = options.bookmarkIntervalMs ?? DEFAULT_BOOKMARK_INTERVAL_MS;
   const catchUpTimeoutMs = options.catchUpTimeoutMs ?? 5_000;
-
-  const matches = (req: HealthWatchRequest, namespace: string, service: string) =>
-    namespace === req.namespace && (req.service === "" || req.service === service);
+  const serviceKey = (namespace: string, service: string) => `s:${namespace}/${service}`;
+  const namespaceKey = (namespace: string) => `n:${namespace}`;
 
   const snapshot = (req: HealthWatchRequest, reset: boolean): WatchHealthResponse => {
     const instances: InstanceHealth[] = [];
@@ -70,113 +71,100 @@ export function createHealthWatch(options: HealthWatchOptions): HealthWatch {
     return { kind: { $case: "snapshot", value: { instances, revision: String(view.revision), reset } } };
   };
 
-  const transitions = (req: HealthWatchRequest, changes: RevisionChanges): WatchHealthResponse[] => {
+  /** The transitions of one service at one revision: the same message objects for every stream. */
+  const transitions = (svc: ServiceChange): WatchHealthResponse[] => {
     const out: WatchHealthResponse[] = [];
-    for (const svc of changes.services) {
-      if (!matches(req, svc.namespace, svc.service)) continue;
-      for (const change of svc.changes) {
-        const previous = change.before?.healthStatus ?? HealthStatus.HEALTH_STATUS_UNSPECIFIED;
-        const current = change.after?.healthStatus ?? HealthStatus.HEALTH_STATUS_UNSPECIFIED;
-        if (previous === current) continue;
-        const detail = change.after ? options.transitionDetail(change.after, changes.revision) : { output: REMOVED_OUTPUT };
-        const transition: HealthTransition = {
-          namespace: svc.namespace,
-          service: svc.service,
-          instanceId: change.instanceId,
-          previous,
-          current,
-          output: detail.output,
-          revision: String(changes.revision),
-          at: detail.at ?? new Date(clock.now()),
-        };
-        out.push({ kind: { $case: "transition", value: transition } });
-      }
+    for (const change of svc.changes) {
+      const previous = change.before?.healthStatus ?? HealthStatus.HEALTH_STATUS_UNSPECIFIED;
+      const current = change.after?.healthStatus ?? HealthStatus.HEALTH_STATUS_UNSPECIFIED;
+      if (previous === current) continue;
+      const detail = change.after ? options.transitionDetail(change.after, svc.revision) : { output: REMOVED_OUTPUT };
+      const transition: HealthTransition = {
+        namespace: svc.namespace,
+        service: svc.service,
+        instanceId: change.instanceId,
+        previous,
+        current,
+        output: detail.output,
+        revision: String(svc.revision),
+        at: detail.at ?? new Date(clock.now()),
+      };
+      out.push({ kind: { $case: "transition", value: transition } });
     }
     return out;
   };
 
-  return async function* watch(req, signal) {
-    await view.waitForRevision(0, { signal });
-    let since = req.sinceRevision;
-    if (since > view.revision) {
-      // A revision another replica has served: wait briefly for this one to catch up, else reset.
-      // A revision the store itself has not reached (kept across a restore): reset at once.
-      try {
-        if (!(await view.waitForResume(since, { timeoutMs: catchUpTimeoutMs, signal }))) since = -1;
-      } catch {
-        if (signal.aborted) return;
-        since = -1;
+  const fanOut = createFanOut<HealthWatchRequest, WatchHealthResponse>({
+    queueLimit,
+    bookmarkIntervalMs: options.bookmarkIntervalMs ?? DEFAULT_BOOKMARK_INTERVAL_MS,
+    clock,
+    bookmark: () => ({ kind: { $case: "bookmarkRevision", value: String(view.revision) } }),
+    overflowError: () =>
+      new ResourceExhaustedError(`health watch stream fell more than ${queueLimit} messages behind; resume with since_revision`),
+    // The view is followed only while some stream is open; subscribing before a stream starts means it misses nothing.
+    onStreamStart() {
+      if (streams++ === 0) unsubscribe = view.subscribe(onUpdate);
+      options.onStream?.(1);
+    },
+    onStreamEnd() {
+      if (--streams === 0) {
+        unsubscribe?.();
+        unsubscribe = undefined;
       }
-    }
-    if (signal.aborted) return;
-
-    const queue: WatchHealthResponse[] = [];
-    let overflow = false;
-    let wake: (() => void) | undefined;
-    const push = (messages: readonly WatchHealthResponse[]) => {
-      if (messages.length === 0 || overflow) return;
-      if (queue.length + messages.length > queueLimit) {
-        overflow = true;
-        queue.length = 0;
-      } else {
-        queue.push(...messages);
-      }
-      wake?.();
-    };
-    const onUpdate = (update: ViewUpdate) => {
-      if (update.type === "changes") push(transitions(req, update.changes));
-      else if (update.type === "reset") {
-        queue.length = 0;
-        push([snapshot(req, true)]);
-      }
-    };
-
-    // Attach and take the first message in one synchronous step: nothing can fall in between.
-    const unsubscribe = view.subscribe(onUpdate);
-    options.onStream?.(1);
-    const onAbort = () => wake?.();
-    signal.addEventListener("abort", onAbort);
-    try {
-      if (since > 0) {
-        const history = view.changesSince(since);
-        if (history === undefined) push([snapshot(req, true)]);
-        else for (const changes of history) push(transitions(req, changes));
-      } else {
-        push([snapshot(req, since < 0)]);
-      }
-      let lastSentAt = clock.now();
-      while (!signal.aborted) {
-        if (overflow) {
-          throw new ResourceExhaustedError(
-            `health watch stream fell more than ${queueLimit} messages behind; resume with since_revision`,
-          );
-        }
-        const next = queue.shift();
-        if (next !== undefined) {
-          yield next;
-          lastSentAt = clock.now();
-          continue;
-        }
-        const idleFor = clock.now() - lastSentAt;
-        if (idleFor >= bookmarkIntervalMs) {
-          yield { kind: { $case: "bookmarkRevision", value: String(view.revision) } };
-          lastSentAt = clock.now();
-          continue;
-        }
-        await new Promise<void>((resolve) => {
-          const timer = clock.setTimeout(resolve, bookmarkIntervalMs - idleFor);
-          wake = () => {
-            clock.clearTimeout(timer);
-            resolve();
-          };
-        });
-        wake = undefined;
-      }
-    } finally {
-      wake = undefined;
-      signal.removeEventListener("abort", onAbort);
-      unsubscribe();
       options.onStream?.(-1);
+    },
+    source: {
+      keys: (req) => [req.service === "" ? namespaceKey(req.namespace) : serviceKey(req.namespace, req.service)],
+      async ready(_req, since, signal) {
+        await view.waitForRevision(0, { signal });
+        if (since <= view.revision) return true;
+        // A revision another replica has served: wait briefly for this one to catch up, else reset.
+        // A revision the store itself has not reached (kept across a restore): reset at once.
+        try {
+          return await view.waitForResume(since, { timeoutMs: catchUpTimeoutMs, signal });
+        } catch (error) {
+          if (signal.aborted) throw error;
+          return false;
+        }
+      },
+      snapshot,
+      changesSince(req, since) {
+        const history = view.changesSince(since);
+        if (history === undefined) return undefined;
+        return history.map((changes) =>
+          changes.services.flatMap((svc) =>
+            svc.namespace === req.namespace && (req.service === "" || req.service === svc.service) ? transitions(svc) : [],
+          ),
+        );
+      },
+    },
+  });
+  let streams = 0;
+  let unsubscribe: (() => void) | undefined;
+
+  function onUpdate(update: Parameters<Parameters<RegistryView["subscribe"]>[0]>[0]): void {
+    if (update.type === "reset") {
+      for (const stream of fanOut.all()) fanOut.reset(stream, [snapshot(stream.selector, true)]);
+      return;
     }
-  };
+    if (update.type !== "changes") return;
+    // One revision is one group per stream, even when it touches several services of a namespace-wide stream.
+    const pending = new Map<Subscriber<HealthWatchRequest>, WatchHealthResponse[]>();
+    for (const svc of update.changes.services) {
+      const exact = fanOut.subscribers(serviceKey(svc.namespace, svc.service));
+      const wide = fanOut.subscribers(namespaceKey(svc.namespace));
+      if (exact === undefined && wide === undefined) continue;
+      const messages = transitions(svc);
+      if (messages.length === 0) continue;
+      for (const set of [exact, wide]) {
+        for (const stream of set ?? []) {
+          const queued = pending.get(stream);
+          pending.set(stream, queued === undefined ? messages : [...queued, ...messages]);
+        }
+      }
+    }
+    for (const [stream, messages] of pending) fanOut.enqueue(stream, messages);
+  }
+
+  return (req, signal) => fanOut.watch(req, req.sinceRevision, signal);
 }

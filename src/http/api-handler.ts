@@ -7,7 +7,7 @@ import { connectError, toConnectError } from "./connect-error.js";
 import type { ConnectError } from "./connect-error.js";
 import { BodyTooLargeError, readBody } from "./read-body.js";
 import type { RequestBody, RpcMethod } from "./rpc-table.js";
-import { eventNameOf, queryToJson, revisionOf, writeEvent } from "./sse.js";
+import { eventFrame, queryToJson, writeEvent } from "./sse.js";
 
 export interface ApiHandlerOptions {
   /**
@@ -133,8 +133,7 @@ export function createApiHandler(options: ApiHandlerOptions): ApiHandler {
       res.write(`retry: ${SSE_RETRY_MS}\n\n`);
       try {
         while (!next.done) {
-          const message = next.value as Parameters<typeof revisionOf>[0];
-          await writeEvent(res, eventNameOf(message), message, revisionOf(message), context.signal);
+          await writeEvent(res, eventFrame(next.value as Parameters<typeof eventFrame>[0]), context.signal);
           if (context.signal.aborted) return;
           next = await responses.next();
         }

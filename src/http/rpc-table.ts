@@ -136,6 +136,8 @@ function bindMethod(
   const encodeBinary = (message: unknown): Uint8Array =>
     method.responseType.encode(method.responseType.fromPartial(message as never) as never).finish();
   const encodeJson = (message: unknown): JsonValue => toJson(desc.output, fromBinary(desc.output, encodeBinary(message)));
+  // Proto3 JSON of streamed responses, by response object (entries go with the objects).
+  const jsonByResponse = new WeakMap<object, JsonValue>();
 
   return {
     path,
@@ -179,7 +181,16 @@ function bindMethod(
         },
         context,
       );
-      for await (const response of responses) yield encodeJson(response);
+      for await (const response of responses) {
+        // Watch responses are immutable objects shared by every stream they concern: converted once per message.
+        if (typeof response !== "object" || response === null) {
+          yield encodeJson(response);
+          continue;
+        }
+        let json = jsonByResponse.get(response);
+        if (json === undefined) jsonByResponse.set(response, (json = encodeJson(response)));
+        yield json;
+      }
     },
   };
 }

@@ -3,7 +3,7 @@ import type { DescMessage, JsonValue } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { describe, expect, it } from "vitest";
 import { loadDescriptorSet } from "../server/descriptor-set.js";
-import { eventNameOf, queryToJson, revisionOf } from "./sse.js";
+import { eventFrame, eventNameOf, queryToJson, revisionOf } from "./sse.js";
 
 const registry = createFileRegistry(fromBinary(FileDescriptorSetSchema, loadDescriptorSet()));
 const watchRequest = registry.getMessage("switchboard.registry.v1.WatchRequest") as DescMessage;
@@ -43,5 +43,17 @@ describe("revisionOf and eventNameOf", () => {
     for (const [message, revision, name] of cases) {
       expect([revisionOf(message), eventNameOf(message)]).toEqual([revision, name]);
     }
+  });
+});
+
+describe("eventFrame", () => {
+  it("writes id, event and data, and serializes a message object once however many streams send it", () => {
+    const message: JsonValue = { event: { type: "EVENT_TYPE_ADDED", revision: "6" } };
+    const frame = eventFrame(message);
+    expect(frame).toBe(`id: 6\nevent: event\ndata: ${JSON.stringify(message)}\n\n`);
+    // The same object again (another stream): the cached frame, even if someone mutated the object since.
+    (message as { extra?: number }).extra = 1;
+    expect(eventFrame(message)).toBe(frame);
+    expect(eventFrame({ entries: [] })).toBe(`event: config\ndata: {"entries":[]}\n\n`);
   });
 });

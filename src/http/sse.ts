@@ -68,15 +68,25 @@ export function eventNameOf(message: JsonValue): string {
   return "config";
 }
 
-/** Writes one SSE event; resolves when the socket takes more (backpressure reaches the watch queue). */
-export async function writeEvent(
-  res: ServerResponse,
-  event: string,
-  data: JsonValue,
-  id: string | undefined,
-  signal: AbortSignal,
-) {
-  const text = `${id === undefined ? "" : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+// Frames by message: watch responses are immutable objects shared by every
+// stream they concern (and their JSON too, see rpc-table.ts), so a message
+// sent to N streams is serialized once, not N times; entries go with the objects.
+const frames = new WeakMap<object, string>();
+
+/** The SSE event of one watch response (`id:` its revision, `event:` its kind, `data:` its JSON), built once per message object. */
+export function eventFrame(message: JsonValue): string {
+  const shared = message !== null && typeof message === "object";
+  let text = shared ? frames.get(message) : undefined;
+  if (text === undefined) {
+    const id = revisionOf(message);
+    text = `${id === undefined ? "" : `id: ${id}\n`}event: ${eventNameOf(message)}\ndata: ${JSON.stringify(message)}\n\n`;
+    if (shared) frames.set(message, text);
+  }
+  return text;
+}
+
+/** Writes one SSE frame; resolves when the socket takes more (backpressure reaches the watch queue). */
+export async function writeEvent(res: ServerResponse, text: string, signal: AbortSignal) {
   if (res.write(text)) return;
   await new Promise<void>((resolve) => {
     const done = () => {

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { Instance } from "../../generated/switchboard/registry/v1/registry.js";
-import type { CacheUpdate, KeySpaceCache } from "../cache/index.js";
+import { type CacheUpdate, HistoryWindow, type KeySpaceCache } from "../cache/index.js";
 import { StoreUnavailableError } from "../store/index.js";
 import type { WatchBatch } from "../store/index.js";
 import { decodeInstance } from "./codec.js";
@@ -186,10 +186,8 @@ export function createRegistryView(options: RegistryViewOptions): RegistryView {
   // namespace → service → state
   const namespaces = new Map<string, Map<string, MutableService>>();
   const listeners = new Set<(update: ViewUpdate) => void>();
-  // Ring of recent changes: covers revisions (floor, revision].
-  let history: RevisionChanges[] = [];
-  let historyStart = 0;
-  let floor = 0;
+  // Recent changes, decoded (routability before and after included): covers revisions (floor, revision].
+  const history = new HistoryWindow<RevisionChanges>(historyLimit);
   let revision = 0;
   let loaded = false;
   let closed = false;
@@ -269,9 +267,7 @@ export function createRegistryView(options: RegistryViewOptions): RegistryView {
       for (const state of services.values()) state.protectionActive = isProtectionActive(state.counts, threshold, minInstances);
     }
     revision = at;
-    history = [];
-    historyStart = 0;
-    floor = at;
+    history.reset(at);
   }
 
   function applyBatch(batch: WatchBatch): RevisionChanges | undefined {
@@ -413,19 +409,6 @@ export function createRegistryView(options: RegistryViewOptions): RegistryView {
     state.add(joined, 1);
   }
 
-  function remember(changes: RevisionChanges): void {
-    history.push(changes);
-    if (history.length - historyStart > historyLimit) {
-      floor = history[historyStart]!.revision;
-      historyStart++;
-      // Compact now and then instead of shifting on every push.
-      if (historyStart > historyLimit) {
-        history = history.slice(historyStart);
-        historyStart = 0;
-      }
-    }
-  }
-
   function onCacheUpdate(update: CacheUpdate): void {
     if (update.type === "reset") {
       load(update.revision);
@@ -444,19 +427,8 @@ export function createRegistryView(options: RegistryViewOptions): RegistryView {
       emit({ type: "progress", revision });
       return;
     }
-    remember(changes);
+    history.push(changes);
     emit({ type: "changes", changes });
-  }
-
-  function firstAfter(rev: number): number {
-    let low = historyStart;
-    let high = history.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (history[mid]!.revision <= rev) low = mid + 1;
-      else high = mid;
-    }
-    return low;
   }
 
   function compareServices(a: ServiceView, b: ServiceView): number {
@@ -489,8 +461,8 @@ export function createRegistryView(options: RegistryViewOptions): RegistryView {
       return out.sort(compareServices);
     },
     changesSince(sinceRevision) {
-      if (!loaded || sinceRevision < floor || sinceRevision > revision) return undefined;
-      return history.slice(firstAfter(sinceRevision));
+      if (!loaded || sinceRevision > revision) return undefined;
+      return history.after(sinceRevision);
     },
     subscribe(listener) {
       listeners.add(listener);

@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import { EventType, type Instance, type WatchResponse } from "../../generated/switchboard/registry/v1/registry.js";
 import { ResourceExhaustedError, UnavailableError } from "../errors.js";
 import { StoreUnavailableError } from "../store/index.js";
+import { type Clock, createFanOut, type Subscriber, systemClock } from "../watch/index.js";
 import type { RegistryView, RevisionChanges, ServiceChange, ServiceView } from "./registry-view.js";
 import { compileFilter, type InstanceFilter } from "./routing.js";
 
@@ -37,7 +38,9 @@ export interface WatchHubOptions {
   /** How long a stream resuming from a revision this replica has not seen yet waits for it. Default 5,000 ms. */
   catchUpTimeoutMs?: number;
   metrics?: WatchMetrics;
-  /** Clock for bookmark idleness. Default Date.now. */
+  /** Clock of bookmarks. Default systemClock. */
+  clock?: Clock;
+  /** "now" of the clock alone (the registry's clock); ignored when clock is given. */
   now?: () => number;
 }
 
@@ -84,6 +87,10 @@ export interface WatchHubOptions {
  *   ended with RESOURCE_EXHAUSTED after the last complete revision it was
  *   already handed; the client resumes from its last revision. Replayed
  *   events of a resume do not count against the limit.
+ *
+ * Queues, overflow, bookmarks, resume or reset and cancellation are the
+ * fan-out engine's (src/watch); this module supplies the registry's view:
+ * snapshots, and the events of each revision for each stream's filter.
  */
 export interface WatchHub {
   /** Runs one stream until signal aborts, the hub closes, or it overflows. */
@@ -94,135 +101,84 @@ export interface WatchHub {
   close(): void;
 }
 
-interface Stream {
+/** What a stream selects, with its compiled filter. */
+interface Selector {
   readonly options: WatchOptions;
   readonly match: (instance: Instance, routable: boolean) => boolean;
-  /** Queued revision groups, each delivered whole. */
-  items: WatchResponse[][];
-  head: number;
-  /** Messages queued (not yet taken). */
-  queued: number;
-  /** Queued replay messages that do not count against the limit. */
-  allowance: number;
-  lastEnqueueAt: number;
-  failed: Error | undefined;
-  wake: (() => void) | undefined;
 }
 
 export function createWatchHub(options: WatchHubOptions): WatchHub {
   const { view } = options;
   const log = options.logger.child({ component: "watch-hub" });
   const queueLimit = options.queueLimit ?? DEFAULT_WATCH_QUEUE_LIMIT;
-  const bookmarkIntervalMs = options.bookmarkIntervalMs ?? DEFAULT_BOOKMARK_INTERVAL_MS;
   const catchUpTimeoutMs = options.catchUpTimeoutMs ?? 5_000;
-  const now = options.now ?? Date.now;
+  const clock = options.clock ?? (options.now === undefined ? systemClock : { ...systemClock, now: options.now });
   const metrics = options.metrics;
-  // Attached streams: by namespace + service, and namespace-wide ones by namespace.
-  const byService = new Map<string, Set<Stream>>();
-  const byNamespace = new Map<string, Set<Stream>>();
-  const all = new Set<Stream>();
-  let closed = false;
-  let ticker: ReturnType<typeof setInterval> | undefined;
-  const unsubscribe = view.subscribe((update) => {
-    if (update.type === "changes") dispatch(update.changes);
-    else if (update.type === "reset") resetAll();
+
+  // A stream is attached under its service, or its namespace when it watches all of them.
+  const serviceKey = (namespace: string, service: string) => `s:${namespace}/${service}`;
+  const namespaceKey = (namespace: string) => `n:${namespace}`;
+
+  const fanOut = createFanOut<Selector, WatchResponse>({
+    queueLimit,
+    bookmarkIntervalMs: options.bookmarkIntervalMs ?? DEFAULT_BOOKMARK_INTERVAL_MS,
+    clock,
+    bookmark,
+    bookmarkAfterReplay: true,
+    overflowError: () =>
+      new ResourceExhaustedError(
+        `watch stream fell more than ${queueLimit} messages behind; resume with since_revision set to the last revision received`,
+      ),
+    onOverflow({ options: { namespace, service } }, queued) {
+      log.warn({ namespace, service, queued, queueLimit }, "watch stream fell behind; ending it with RESOURCE_EXHAUSTED");
+      metrics?.queueOverflow();
+    },
+    ...(metrics !== undefined && {
+      onStreamStart: () => metrics.streamOpened(),
+      onStreamEnd: () => metrics.streamClosed(),
+      onSent: (message: WatchResponse) => metrics.messageSent(message.kind!.$case),
+    }),
+    source: {
+      keys: ({ options: { namespace, service } }) => [service === "" ? namespaceKey(namespace) : serviceKey(namespace, service)],
+      async ready(_selector, sinceRevision, signal) {
+        try {
+          return await view.waitForResume(sinceRevision, { timeoutMs: catchUpTimeoutMs, signal });
+        } catch (error) {
+          if (error instanceof StoreUnavailableError) throw new UnavailableError(error.message);
+          throw error;
+        }
+      },
+      snapshot,
+      changesSince(selector, sinceRevision) {
+        const history = view.changesSince(sinceRevision);
+        if (history === undefined) return undefined;
+        const { namespace, service } = selector.options;
+        return history.map((changes) => {
+          const out: WatchResponse[] = [];
+          for (const change of changes.services) {
+            if (change.namespace !== namespace) continue;
+            if (service !== "" && change.service !== service) continue;
+            eventsFor(selector, change, undefined, out);
+          }
+          return out;
+        });
+      },
+    },
   });
 
-  function serviceKey(namespace: string, service: string): string {
-    return `${namespace}/${service}`;
-  }
-
-  function attach(stream: Stream): void {
-    const { namespace, service } = stream.options;
-    const index = service === "" ? byNamespace : byService;
-    const key = service === "" ? namespace : serviceKey(namespace, service);
-    let set = index.get(key);
-    if (set === undefined) index.set(key, (set = new Set()));
-    set.add(stream);
-    all.add(stream);
-    if (ticker === undefined && bookmarkIntervalMs > 0) {
-      ticker = setInterval(sendBookmarks, Math.max(5, Math.floor(bookmarkIntervalMs / 4)));
-      ticker.unref();
-    }
-  }
-
-  function detach(stream: Stream): void {
-    if (!all.delete(stream)) return;
-    const { namespace, service } = stream.options;
-    const index = service === "" ? byNamespace : byService;
-    const key = service === "" ? namespace : serviceKey(namespace, service);
-    const set = index.get(key);
-    set?.delete(stream);
-    if (set?.size === 0) index.delete(key);
-    if (all.size === 0 && ticker !== undefined) {
-      clearInterval(ticker);
-      ticker = undefined;
-    }
-  }
-
-  function wake(stream: Stream): void {
-    const resolve = stream.wake;
-    stream.wake = undefined;
-    resolve?.();
-  }
-
-  function enqueue(stream: Stream, messages: WatchResponse[], replay = false): void {
-    if (stream.failed !== undefined || messages.length === 0) return;
-    if (!replay && stream.queued - stream.allowance + messages.length > queueLimit) {
-      overflow(stream);
-      return;
-    }
-    stream.items.push(messages);
-    stream.queued += messages.length;
-    if (replay) stream.allowance += messages.length;
-    stream.lastEnqueueAt = now();
-    wake(stream);
-  }
-
-  function clearQueue(stream: Stream): void {
-    stream.items = [];
-    stream.head = 0;
-    stream.queued = 0;
-    stream.allowance = 0;
-  }
-
-  function overflow(stream: Stream): void {
-    const { namespace, service } = stream.options;
-    log.warn(
-      { namespace, service, queued: stream.queued, queueLimit },
-      "watch stream fell behind; ending it with RESOURCE_EXHAUSTED",
-    );
-    metrics?.queueOverflow();
-    stream.failed = new ResourceExhaustedError(
-      `watch stream fell more than ${queueLimit} messages behind; resume with since_revision set to the last revision received`,
-    );
-    clearQueue(stream);
-    detach(stream);
-    wake(stream);
-  }
-
-  function take(stream: Stream): WatchResponse[] | undefined {
-    if (stream.head >= stream.items.length) return undefined;
-    const item = stream.items[stream.head]!;
-    stream.items[stream.head] = [];
-    stream.head++;
-    if (stream.head > 64 && stream.head * 2 > stream.items.length) {
-      stream.items = stream.items.slice(stream.head);
-      stream.head = 0;
-    }
-    stream.queued -= item.length;
-    stream.allowance = Math.max(0, stream.allowance - item.length);
-    return item;
-  }
+  const unsubscribe = view.subscribe((update) => {
+    if (update.type === "changes") dispatch(update.changes);
+    else if (update.type === "reset") for (const stream of fanOut.all()) fanOut.reset(stream, [snapshot(stream.selector, true)]);
+  });
 
   /** The events one stream gets from one service's changes at one revision. */
   function eventsFor(
-    stream: Stream,
+    selector: Selector,
     change: ServiceChange,
     memo: (WatchResponse | undefined)[] | undefined,
     out: WatchResponse[],
   ): void {
-    const { match } = stream;
+    const { match } = selector;
     const revision = String(change.revision);
     change.changes.forEach((c, i) => {
       const before = c.before !== undefined && match(c.before, c.beforeRoutable);
@@ -251,21 +207,21 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
   }
 
   function dispatch(changes: RevisionChanges): void {
-    const pending = new Map<Stream, WatchResponse[]>();
+    const pending = new Map<Subscriber<Selector>, WatchResponse[]>();
     for (const change of changes.services) {
       const memo: (WatchResponse | undefined)[] = [];
-      const exact = byService.get(serviceKey(change.namespace, change.service));
-      const wide = byNamespace.get(change.namespace);
+      const exact = fanOut.subscribers(serviceKey(change.namespace, change.service));
+      const wide = fanOut.subscribers(namespaceKey(change.namespace));
       for (const set of [exact, wide]) {
         if (set === undefined) continue;
         for (const stream of set) {
           let out = pending.get(stream);
           if (out === undefined) pending.set(stream, (out = []));
-          eventsFor(stream, change, memo, out);
+          eventsFor(stream.selector, change, memo, out);
         }
       }
     }
-    for (const [stream, messages] of pending) enqueue(stream, messages);
+    for (const [stream, messages] of pending) fanOut.enqueue(stream, messages);
   }
 
   function servicesOf(options: WatchOptions): ServiceView[] {
@@ -274,13 +230,13 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
     return one === undefined ? [] : [one];
   }
 
-  function snapshot(stream: Stream, reset: boolean): WatchResponse {
+  function snapshot(selector: Selector, reset: boolean): WatchResponse {
     const instances: Instance[] = [];
-    for (const service of servicesOf(stream.options)) {
+    for (const service of servicesOf(selector.options)) {
       const ids = [...service.instances.keys()].sort();
       for (const id of ids) {
         const instance = service.instances.get(id)!;
-        if (stream.match(instance, service.isRoutable(instance))) instances.push(instance);
+        if (selector.match(instance, service.isRoutable(instance))) instances.push(instance);
       }
     }
     return { kind: { $case: "snapshot", value: { instances, revision: String(view.revision), reset } } };
@@ -290,127 +246,19 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
     return { kind: { $case: "bookmark", value: { revision: String(view.revision) } } };
   }
 
-  function resetAll(): void {
-    for (const stream of all) {
-      clearQueue(stream);
-      enqueue(stream, [snapshot(stream, true)]);
-    }
-  }
-
-  function sendBookmarks(): void {
-    const due = now() - bookmarkIntervalMs;
-    let message: WatchResponse | undefined;
-    for (const stream of all) {
-      if (stream.queued === 0 && stream.lastEnqueueAt <= due) enqueue(stream, [(message ??= bookmark())]);
-    }
-  }
-
-  /**
-   * First messages and attachment, in one synchronous step (no revision can slip in between).
-   * resumable false: the store is behind since_revision (see waitForResume), so reset.
-   */
-  function start(stream: Stream, resumable: boolean): void {
-    const since = stream.options.sinceRevision;
-    if (since === 0) {
-      enqueue(stream, [snapshot(stream, false)], true);
-    } else if (!resumable) {
-      enqueue(stream, [snapshot(stream, true)], true);
-    } else {
-      const history = view.changesSince(since);
-      if (history === undefined) {
-        enqueue(stream, [snapshot(stream, true)], true);
-      } else {
-        for (const changes of history) {
-          const out: WatchResponse[] = [];
-          for (const change of changes.services) {
-            if (change.namespace !== stream.options.namespace) continue;
-            if (stream.options.service !== "" && change.service !== stream.options.service) continue;
-            eventsFor(stream, change, undefined, out);
-          }
-          enqueue(stream, out, true);
-        }
-        enqueue(stream, [bookmark()], true);
-      }
-    }
-    attach(stream);
-  }
-
-  async function* watch(watchOptions: WatchOptions, signal: AbortSignal): AsyncGenerator<WatchResponse, void, undefined> {
-    const stream: Stream = {
-      options: watchOptions,
-      match: compileFilter(watchOptions),
-      items: [],
-      head: 0,
-      queued: 0,
-      allowance: 0,
-      lastEnqueueAt: now(),
-      failed: undefined,
-      wake: undefined,
-    };
-    metrics?.streamOpened();
-    try {
-      let resumable: boolean;
-      try {
-        resumable = await view.waitForResume(watchOptions.sinceRevision, { timeoutMs: catchUpTimeoutMs, signal });
-      } catch (error) {
-        if (closed) throw shuttingDown();
-        if (signal.aborted) return;
-        if (error instanceof StoreUnavailableError) throw new UnavailableError(error.message);
-        throw error;
-      }
-      if (closed) throw shuttingDown();
-      if (signal.aborted) return;
-      start(stream, resumable);
-      while (true) {
-        // Closing is the server shutting down: UNAVAILABLE tells the client to resume elsewhere.
-        if (closed) throw shuttingDown();
-        if (signal.aborted) return;
-        const item = take(stream);
-        if (item === undefined) {
-          if (stream.failed !== undefined) throw stream.failed;
-          await waitForWork(stream, signal);
-          continue;
-        }
-        for (const message of item) {
-          metrics?.messageSent(message.kind!.$case);
-          yield message;
-        }
-      }
-    } finally {
-      detach(stream);
-      metrics?.streamClosed();
-    }
-  }
-
-  function shuttingDown(): UnavailableError {
-    return new UnavailableError("server is shutting down; resume with since_revision");
-  }
-
-  function waitForWork(stream: Stream, signal: AbortSignal): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const done = () => {
-        signal.removeEventListener("abort", done);
-        stream.wake = undefined;
-        resolve();
-      };
-      stream.wake = done;
-      signal.addEventListener("abort", done, { once: true });
-    });
-  }
-
+  let closed = false;
   return {
-    watch,
+    watch: (watchOptions, signal) =>
+      fanOut.watch({ options: watchOptions, match: compileFilter(watchOptions) }, watchOptions.sinceRevision, signal),
     get streamCount() {
-      return all.size;
+      return fanOut.size;
     },
     close() {
       if (closed) return;
       closed = true;
       unsubscribe();
-      for (const stream of [...all]) {
-        detach(stream);
-        wake(stream);
-      }
+      // Closing is the server shutting down: UNAVAILABLE tells the client to resume elsewhere.
+      fanOut.close(new UnavailableError("server is shutting down; resume with since_revision"));
     },
   };
 }

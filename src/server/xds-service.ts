@@ -8,6 +8,7 @@ import type { DiscoveryRequest, DiscoveryResponse } from "../../generated/xds/en
 import type { Any } from "../../generated/xds/google/protobuf/any.js";
 import { InvalidArgumentError } from "../errors.js";
 import type { RegistryView, ViewUpdate } from "../registry/index.js";
+import { createFanOut } from "../watch/index.js";
 import {
   NAMESPACE_METADATA_KEY,
   TYPE_URLS,
@@ -39,6 +40,11 @@ interface Subscription {
   sent: Map<string, Buffer>;
 }
 
+const ALL_STREAMS = "*";
+
+/** What wakes an ADS stream: the services ("namespace/service") that changed, or every one (a reload, the start). */
+type XdsNotice = { readonly services: ReadonlySet<string> } | { readonly services: "all" };
+
 interface XdsMetrics {
   streams: Gauge;
   responses: Counter<"type">;
@@ -50,13 +56,14 @@ interface XdsMetrics {
  * for proxyless gRPC clients (`xds:///SERVICE`, names in src/xds/names.ts).
  *
  * Each stream serves Listener, Cluster and ClusterLoadAssignment resources
- * built by src/xds from the registry view, the same view and the same
- * synchronous listener that feed the Watch RPC: a registry change reaches a
+ * built by src/xds from the registry view: a registry change reaches a
  * subscribed xDS client in the same view update that hands it to Watch
- * streams. No queue: state of the world only needs the latest state, so a
- * change marks the stream's assignments dirty and the stream sends what
- * differs from what it sent last (a slow client skips intermediate states
- * instead of queuing them). Versions are view revisions.
+ * streams. Streams ride on the watch fan-out engine (src/watch) in its
+ * latest-only mode, from their first request on: state of the world
+ * only needs the latest state, so a change marks the stream's assignments
+ * dirty and the stream sends what differs from what it sent last (a slow
+ * client skips intermediate states instead of queuing them). Versions are
+ * view revisions.
  *
  * Protocol: a request whose resource names differ from the last ones (or the
  * first request of a type, e.g. after a reconnect) is answered with the
@@ -71,6 +78,49 @@ export function createXdsServiceImpl(deps: ServiceDeps, options: XdsServiceOptio
   const log = deps.logger.child({ component: "xds" });
   const metrics = createXdsMetrics(deps.metrics);
   let streamIds = 0;
+
+  // One view listener for every ADS stream (while any is open), publishing each change to its namespace only.
+  let openStreams = 0;
+  let unsubscribeView: (() => void) | undefined;
+  const everything: XdsNotice = { services: "all" };
+  // One key for every stream: a stream's resources may name services of any namespace ("orders.shop"), and
+  // which ones changes with its requests, so each stream filters the changed services itself.
+  const notices = createFanOut<undefined, XdsNotice>({
+    latestOnly: true,
+    queueLimit: 1,
+    bookmarkIntervalMs: 0,
+    bookmark: () => everything,
+    overflowError: () => new Error("unreachable: latest-only streams never overflow"),
+    onStreamStart() {
+      if (openStreams++ === 0) unsubscribeView = view.subscribe(onViewUpdate);
+    },
+    onStreamEnd() {
+      if (--openStreams === 0) {
+        unsubscribeView?.();
+        unsubscribeView = undefined;
+      }
+    },
+    source: {
+      keys: () => [ALL_STREAMS],
+      ready: async () => {
+        await view.ready;
+        return true;
+      },
+      // A stream's first notice rebuilds what it already sent: a change between its first response and its
+      // attachment is not missed.
+      snapshot: () => everything,
+      changesSince: () => undefined,
+    },
+  });
+  function onViewUpdate(update: ViewUpdate): void {
+    if (update.type === "reset") {
+      for (const stream of notices.all()) notices.enqueue(stream, [everything]);
+      return;
+    }
+    if (update.type !== "changes") return;
+    const services = new Set(update.changes.services.map(({ namespace, service }) => `${namespace}/${service}`));
+    notices.publish(ALL_STREAMS, [{ services }]);
+  }
 
   return {
     async *streamAggregatedResources(requests, context) {
@@ -93,13 +143,26 @@ export function createXdsServiceImpl(deps: ServiceDeps, options: XdsServiceOptio
       };
       // Services whose assignment this stream holds, "namespace/service".
       const watched = new Set<string>();
-      const onUpdate = (update: ViewUpdate) => {
-        if (update.type === "progress" || watched.size === 0) return;
-        if (update.type === "changes" && !update.changes.services.some((s) => watched.has(`${s.namespace}/${s.service}`))) return;
-        dirty = true;
-        wakeUp();
+      // The stream's changes, from the engine once the node's namespace is known; ended with the stream.
+      const ending = new AbortController();
+      let changeError: unknown;
+      const follow = (changes: AsyncGenerator<XdsNotice, void, undefined>): void => {
+        changes.next().then(
+          (next) => {
+            if (next.done) return;
+            const { services } = next.value;
+            if (watched.size > 0 && (services === "all" || [...watched].some((name) => services.has(name)))) {
+              dirty = true;
+              wakeUp();
+            }
+            follow(changes);
+          },
+          (error: unknown) => {
+            changeError = error;
+            wakeUp();
+          },
+        );
       };
-      let unsubscribe: (() => void) | undefined;
       // Requests are read as they come, so responses can go out between them.
       void (async () => {
         try {
@@ -209,14 +272,18 @@ export function createXdsServiceImpl(deps: ServiceDeps, options: XdsServiceOptio
         return respond(typeUrl, subscription, build(typeUrl, subscription, false));
       }
 
+      const onAbort = () => ending.abort();
+      signal.addEventListener("abort", onAbort);
       try {
         await view.ready;
-        unsubscribe = view.subscribe(onUpdate);
         while (true) {
           if (signal.aborted) return;
+          if (changeError !== undefined) throw changeError;
           const request = pending.shift();
           if (request !== undefined) {
+            const known = namespace !== undefined;
             const response = handle(request);
+            if (!known && namespace !== undefined) follow(notices.watch(undefined, 0, ending.signal));
             if (response !== undefined) yield response;
             continue;
           }
@@ -243,7 +310,8 @@ export function createXdsServiceImpl(deps: ServiceDeps, options: XdsServiceOptio
           });
         }
       } finally {
-        unsubscribe?.();
+        signal.removeEventListener("abort", onAbort);
+        ending.abort();
         metrics.streams.dec();
         log.debug({ streamId, nodeId }, "xds stream ended");
       }
