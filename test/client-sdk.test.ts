@@ -14,8 +14,8 @@ import {
   registerSwitchboardResolver,
   startAgent,
   watchService,
-} from "../src/client/index.js";
-import type { Agent, AgentEvent, SwitchboardClient, WatchUpdate } from "../src/client/index.js";
+} from "@switchboard/client";
+import type { Agent, AgentEvent, SwitchboardClient, WatchUpdate } from "@switchboard/client";
 import { EchoDefinition, startEchoServer } from "./support/echo-server.js";
 import type { EchoServer } from "./support/echo-server.js";
 import { requireEtcd, startEtcd, startTcpProxy } from "./support/etcd.js";

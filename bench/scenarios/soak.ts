@@ -13,8 +13,8 @@
 // outlast the filling of the server's history rings (10,000 revisions of
 // instance changes: about 200 s at 50 changes/s), or the RSS check measures
 // the fill.
-import { createSwitchboardClient } from "../../src/client/index.js";
-import type { SwitchboardClient } from "../../src/client/index.js";
+import { createSwitchboardClient } from "@switchboard/client";
+import type { SwitchboardClient } from "@switchboard/client";
 import type { BenchOptions } from "../lib/env.js";
 import { startEtcd } from "../lib/etcd.js";
 import { rssBytes } from "../lib/proc.js";

@@ -6,8 +6,8 @@
  *   return withClient(values, context.env, async (client) => { ... });
  */
 import { ClientError, Status } from "nice-grpc-common";
-import { ADDRESS_ENV, createSwitchboardClient, DEFAULT_ADDRESS, resolveToken, UnavailableError } from "../client/index.js";
-import type { SwitchboardClient } from "../client/index.js";
+import { ADDRESS_ENV, createSwitchboardClient, DEFAULT_ADDRESS, resolveToken, UnavailableError } from "@switchboard/client";
+import type { SwitchboardClient } from "@switchboard/client";
 import { UsageError } from "./command.js";
 import { tlsFrom } from "./commands/tls-flags.js";
 import { diagnoseAddress, splitHostPort } from "./diagnose.js";

@@ -27,9 +27,9 @@
  * or stop the process.
  */
 import { randomUUID } from "node:crypto";
-import { InstanceState } from "../../generated/switchboard/registry/v1/registry.js";
-import type { Instance } from "../../generated/switchboard/registry/v1/registry.js";
-import { NotFoundError } from "../errors.js";
+import { InstanceState } from "../../../generated/switchboard/registry/v1/registry.js";
+import type { Instance } from "../../../generated/switchboard/registry/v1/registry.js";
+import { NotFoundError } from "../../../src/errors.js";
 import { createBackoff } from "./backoff.js";
 import type { BackoffOptions } from "./backoff.js";
 import type { SwitchboardClient } from "./client.js";

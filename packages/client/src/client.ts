@@ -16,10 +16,10 @@
  */
 import { ChannelCredentials, createChannel, createClientFactory, Metadata } from "nice-grpc";
 import type { Channel, ChannelOptions, Client, CompatServiceDefinition } from "nice-grpc";
-import { AuthServiceDefinition } from "../../generated/switchboard/auth/v1/auth.js";
-import { ConfigServiceDefinition } from "../../generated/switchboard/config/v1/config.js";
-import { HealthServiceDefinition } from "../../generated/switchboard/health/v1/health.js";
-import { RegistryServiceDefinition } from "../../generated/switchboard/registry/v1/registry.js";
+import { AuthServiceDefinition } from "../../../generated/switchboard/auth/v1/auth.js";
+import { ConfigServiceDefinition } from "../../../generated/switchboard/config/v1/config.js";
+import { HealthServiceDefinition } from "../../../generated/switchboard/health/v1/health.js";
+import { RegistryServiceDefinition } from "../../../generated/switchboard/registry/v1/registry.js";
 import { resolveAddresses } from "./addresses.js";
 import { deadlineMiddleware, deadlineToTime } from "./deadline.js";
 import type { DeadlineOptions } from "./deadline.js";

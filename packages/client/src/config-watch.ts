@@ -18,7 +18,7 @@
  * (reset = true). Invalid requests end the iteration with the error. Aborting
  * `signal` (or breaking out of the loop) ends it without an error.
  */
-import type { ResolvedEntry, WatchConfigResponse } from "../../generated/switchboard/config/v1/config.js";
+import type { ResolvedEntry, WatchConfigResponse } from "../../../generated/switchboard/config/v1/config.js";
 import type { BackoffOptions } from "./backoff.js";
 import type { ConfigClient, SwitchboardClient } from "./client.js";
 import { toRevision } from "./instances.js";

@@ -1,6 +1,6 @@
 import { ClientError, Status } from "nice-grpc-common";
 import type { CallOptions, ClientMiddlewareCall, Metadata } from "nice-grpc-common";
-import type { SwitchboardError } from "../errors.js";
+import type { SwitchboardError } from "../../../src/errors.js";
 import {
   AlreadyExistsError,
   ConflictError,
@@ -10,7 +10,7 @@ import {
   UnavailableError,
   UnauthenticatedError,
   PermissionDeniedError,
-} from "../errors.js";
+} from "../../../src/errors.js";
 
 /** Trailer in which the server sends the current revision with ABORTED (see src/server/error-status.ts). */
 const CURRENT_REVISION_TRAILER = "switchboard-current-revision";

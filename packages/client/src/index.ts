@@ -62,10 +62,10 @@ export {
   SwitchboardError,
   UnauthenticatedError,
   UnavailableError,
-} from "../errors.js";
+} from "../../../src/errors.js";
 export { resolveToken, TOKEN_ENV, TOKEN_FILE_ENV } from "./token.js";
 // Message types and enums users pass and receive.
-export { EventType, InstanceState } from "../../generated/switchboard/registry/v1/registry.js";
-export type { Instance, ServiceSummary } from "../../generated/switchboard/registry/v1/registry.js";
-export { HealthStatus } from "../../generated/switchboard/health/v1/check.js";
-export type { HealthCheck } from "../../generated/switchboard/health/v1/check.js";
+export { EventType, InstanceState } from "../../../generated/switchboard/registry/v1/registry.js";
+export type { Instance, ServiceSummary } from "../../../generated/switchboard/registry/v1/registry.js";
+export { HealthStatus } from "../../../generated/switchboard/health/v1/check.js";
+export type { HealthCheck } from "../../../generated/switchboard/health/v1/check.js";

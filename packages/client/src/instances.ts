@@ -1,4 +1,4 @@
-import type { Instance } from "../../generated/switchboard/registry/v1/registry.js";
+import type { Instance } from "../../../generated/switchboard/registry/v1/registry.js";
 
 /** Namespace used when none is given, as on the server. */
 export const DEFAULT_NAMESPACE = "default";

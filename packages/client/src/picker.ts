@@ -14,8 +14,8 @@
  * every UP one while the service is in protection), in proportion to their
  * weight (nginx's smooth weighted round-robin).
  */
-import type { Instance } from "../../generated/switchboard/registry/v1/registry.js";
-import { UnavailableError } from "../errors.js";
+import type { Instance } from "../../../generated/switchboard/registry/v1/registry.js";
+import { UnavailableError } from "../../../src/errors.js";
 import type { BackoffOptions } from "./backoff.js";
 import { createSwitchboardClient } from "./client.js";
 import type { SwitchboardClient } from "./client.js";

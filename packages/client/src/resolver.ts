@@ -29,7 +29,7 @@
  */
 import { experimental, Metadata, status as GrpcStatus } from "@grpc/grpc-js";
 import type { ChannelOptions, ServiceConfig } from "@grpc/grpc-js";
-import type { Instance } from "../../generated/switchboard/registry/v1/registry.js";
+import type { Instance } from "../../../generated/switchboard/registry/v1/registry.js";
 import { resolveAddresses } from "./addresses.js";
 import { createSwitchboardClient } from "./client.js";
 import type { SwitchboardClient, SwitchboardClientOptions } from "./client.js";

@@ -19,8 +19,8 @@
  * end the iteration with the error. Aborting `signal` (or breaking out of the
  * loop) cancels the stream and ends the iteration without an error.
  */
-import { EventType } from "../../generated/switchboard/registry/v1/registry.js";
-import type { Instance, WatchResponse } from "../../generated/switchboard/registry/v1/registry.js";
+import { EventType } from "../../../generated/switchboard/registry/v1/registry.js";
+import type { Instance, WatchResponse } from "../../../generated/switchboard/registry/v1/registry.js";
 import type { BackoffOptions } from "./backoff.js";
 import type { RegistryClient, SwitchboardClient } from "./client.js";
 import { instanceKey, sortInstances, toRevision } from "./instances.js";

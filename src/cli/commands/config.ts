@@ -1,9 +1,9 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { Layer } from "../../../generated/switchboard/config/v1/config.js";
 import type { ConfigValue, ConfigVersion, ResolvedEntry, Scope } from "../../../generated/switchboard/config/v1/config.js";
-import { NotFoundError } from "../../client/index.js";
-import type { SwitchboardClient } from "../../client/index.js";
-import { watchConfig } from "../../client/index.js";
+import { NotFoundError } from "@switchboard/client";
+import type { SwitchboardClient } from "@switchboard/client";
+import { watchConfig } from "@switchboard/client";
 import type { CliContext, Command } from "../command.js";
 import { EXIT, UsageError } from "../command.js";
 import { withClient } from "../connection.js";

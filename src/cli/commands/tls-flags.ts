@@ -1,6 +1,6 @@
 /** The client TLS flags every command that talks to a server takes (--ca-file, --cert-file, --key-file). */
-import { CA_FILE_ENV, CERT_FILE_ENV, KEY_FILE_ENV, clientTlsFromEnv } from "../../client/index.js";
-import type { ClientTlsOptions } from "../../client/index.js";
+import { CA_FILE_ENV, CERT_FILE_ENV, KEY_FILE_ENV, clientTlsFromEnv } from "@switchboard/client";
+import type { ClientTlsOptions } from "@switchboard/client";
 import { UsageError } from "../command.js";
 
 /** parseArgs options for TLS to the control plane. */
