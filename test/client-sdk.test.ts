@@ -8,13 +8,8 @@
 import { createChannel, createClient } from "nice-grpc";
 import type { Channel } from "nice-grpc";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import {
-  createPicker,
-  createSwitchboardClient,
-  registerSwitchboardResolver,
-  startAgent,
-  watchService,
-} from "@switchboard/client";
+import { createPicker, createSwitchboardClient, registerSwitchboardResolver, watchService } from "@switchboard/client";
+import { startAgent } from "./support/start-agent.js";
 import type { Agent, AgentEvent, SwitchboardClient, WatchUpdate } from "@switchboard/client";
 import { EchoDefinition, startEchoServer } from "./support/echo-server.js";
 import type { EchoServer } from "./support/echo-server.js";

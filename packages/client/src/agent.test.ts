@@ -7,7 +7,8 @@ import { InstanceState } from "../../../generated/switchboard/registry/v1/regist
 import { InvalidArgumentError } from "../../../src/errors.js";
 import { createManualClock } from "../../../test/support/manual-clock.js";
 import type { ManualClock } from "../../../test/support/manual-clock.js";
-import { createAgent, startAgent } from "./agent.js";
+import { createAgent } from "./agent.js";
+import { startAgent } from "../../../test/support/start-agent.js";
 import type { AgentEvent } from "./agent.js";
 import { createSwitchboardClient } from "./client.js";
 import type { SwitchboardClient } from "./client.js";

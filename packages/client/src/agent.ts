@@ -3,12 +3,13 @@
  *
  * ```ts
  * const client = createSwitchboardClient();
- * const agent = await startAgent({
+ * const agent = createAgent({
  *   client,
  *   instance: { service: "orders", address: "10.0.0.5", port: 8080 },
  *   ttlSeconds: 10,
  *   handleSignals: true, // SIGTERM / SIGINT: drain, deregister, exit
  * });
+ * await agent.start(); // resolves once registered
  * // ... later, without signals:
  * await agent.drain(); // DRAINING, wait drainGraceMs, deregister
  * ```
@@ -362,12 +363,5 @@ export function createAgent(options: AgentOptions): Agent {
       return stopping;
     },
   };
-  return agent;
-}
-
-/** createAgent + start: resolves once the instance is registered. */
-export async function startAgent(options: AgentOptions, signal?: AbortSignal): Promise<Agent> {
-  const agent = createAgent(options);
-  await agent.start(signal);
   return agent;
 }

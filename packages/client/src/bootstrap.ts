@@ -35,7 +35,6 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { pino } from "pino";
 import { parse as parseYaml } from "yaml";
 import { Layer } from "../../../generated/switchboard/config/v1/config.js";
 import type { ResolvedEntry } from "../../../generated/switchboard/config/v1/config.js";
@@ -49,6 +48,7 @@ import { watchConfig } from "./config-watch.js";
 import { isRetryableError } from "./errors.js";
 import { toRevision } from "./instances.js";
 import { clientTlsFromEnv } from "./tls.js";
+import { createStderrLogger } from "./logger.js";
 import type { SdkLogger } from "./logger.js";
 
 export const NAMESPACE_ENV = "SWITCHBOARD_NAMESPACE";
@@ -101,7 +101,7 @@ export interface BootstrapOptions {
   watch?: boolean;
   /** Reconnect delays of the watch. Default 100 ms doubling to 5 s. */
   backoff?: BackoffOptions;
-  /** Default: pino at level "info" on stderr (the cache-file fallback must be visible). */
+  /** Default: JSON lines at level "info" on stderr (the cache-file fallback must be visible). */
   logger?: SdkLogger;
 }
 
@@ -199,8 +199,7 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<Bootstr
   const profile = options.profile ?? env[PROFILE_ENV] ?? "";
   const envPrefix = options.envPrefix === undefined ? CONFIG_ENV_PREFIX : options.envPrefix;
   const cacheFile = chooseCacheFile(options.cacheFile, env[CACHE_FILE_ENV], namespace, service, profile);
-  const logger =
-    options.logger ?? pino({ name: "switchboard-bootstrap", level: "info" }, pino.destination({ dest: 2, sync: true }));
+  const logger = options.logger ?? createStderrLogger("switchboard-bootstrap", "info");
   const target = { namespace, service, profile };
   const ownClient = options.client === undefined;
   const address = options.address ?? env[ADDRESS_ENV];

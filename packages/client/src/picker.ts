@@ -17,7 +17,6 @@
 import type { Instance } from "../../../generated/switchboard/registry/v1/registry.js";
 import { UnavailableError } from "../../../src/errors.js";
 import type { BackoffOptions } from "./backoff.js";
-import { createSwitchboardClient } from "./client.js";
 import type { SwitchboardClient } from "./client.js";
 import { DEFAULT_NAMESPACE, instanceKey } from "./instances.js";
 import type { SdkLogger } from "./logger.js";
@@ -158,24 +157,4 @@ export function createPicker(options: PickerOptions): Picker {
       services.clear();
     },
   };
-}
-
-let defaultPicker: { picker: Picker; client: SwitchboardClient } | undefined;
-
-/**
- * Picks from a process-wide picker on a client for $SWITCHBOARD_ADDRESS
- * (created on first use; end it with {@link closeDefaultPicker} so the process can exit).
- */
-export function pick(service: string): Promise<PickedInstance> {
-  if (defaultPicker === undefined) {
-    const client = createSwitchboardClient();
-    defaultPicker = { client, picker: createPicker({ client }) };
-  }
-  return defaultPicker.picker.pick(service);
-}
-
-export function closeDefaultPicker(): void {
-  defaultPicker?.picker.close();
-  defaultPicker?.client.close();
-  defaultPicker = undefined;
 }
