@@ -211,7 +211,10 @@ export function createSwitchboardClient(options: SwitchboardClientOptions = {}):
   };
 }
 
-function channelCredentials(tls: ClientTlsOptions | boolean | undefined, env: Record<string, string | undefined>): ChannelCredentials {
+function channelCredentials(
+  tls: ClientTlsOptions | boolean | undefined,
+  env: Record<string, string | undefined>,
+): ChannelCredentials {
   const settings = tls ?? clientTlsFromEnv(env);
   return settings === undefined || settings === false ? ChannelCredentials.createInsecure() : createClientCredentials(settings);
 }

@@ -46,7 +46,10 @@ const HISTORY_LIMIT = 1000;
  * it was then) or the version is a secret this caller may not read (needs read-secrets);
  * ConflictError when the key changed between the read and the write (read again and retry).
  */
-export async function rollbackConfig(client: SwitchboardClient | ConfigClient, options: RollbackConfigOptions): Promise<ConfigRollback> {
+export async function rollbackConfig(
+  client: SwitchboardClient | ConfigClient,
+  options: RollbackConfigOptions,
+): Promise<ConfigRollback> {
   const config = "config" in client ? client.config : client;
   const { key, revision: target } = options;
   const scope: Scope = { namespace: "", service: "", profile: "", ...options.scope };
@@ -62,7 +65,8 @@ export async function rollbackConfig(client: SwitchboardClient | ConfigClient, o
   }
   const author = `${options.author ?? "sdk"} (rollback to revision ${target})`;
   if (version.deleted) {
-    if (current === 0) throw new InvalidArgumentError("revision", `${key} does not exist now, as at revision ${target}: nothing to roll back`);
+    if (current === 0)
+      throw new InvalidArgumentError("revision", `${key} does not exist now, as at revision ${target}: nothing to roll back`);
     const { revision } = await config.deleteValue({ scope, key, expectedRevision: String(current), author }, callOptions);
     return { revision: Number(revision), rolledBackTo: target, deleted: true };
   }
