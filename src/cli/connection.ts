@@ -137,4 +137,3 @@ export async function unreachableAt(target: ConnectionTarget): Promise<string | 
     ? `${target.addresses[0]} (${target.source}): ${problems[0]}`
     : `${target.addresses.map((address, i) => `${address} (${problems[i]})`).join(", ")} (${target.source})`;
 }
-

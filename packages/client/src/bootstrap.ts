@@ -51,13 +51,18 @@ import { clientTlsFromEnv } from "./tls.js";
 import { createStderrLogger } from "./logger.js";
 import type { SdkLogger } from "./logger.js";
 
+/** Environment variable: bootstrap's namespace (see SWITCHBOARD_ENV). */
 export const NAMESPACE_ENV = "SWITCHBOARD_NAMESPACE";
+/** Environment variable: bootstrap's service (see SWITCHBOARD_ENV). */
 export const SERVICE_ENV = "SWITCHBOARD_SERVICE";
+/** Environment variable: bootstrap's profile (see SWITCHBOARD_ENV). */
 export const PROFILE_ENV = "SWITCHBOARD_PROFILE";
+/** Environment variable: bootstrap's cache file (see SWITCHBOARD_ENV). */
 export const CACHE_FILE_ENV = "SWITCHBOARD_CACHE_FILE";
 /** Default prefix of per-key environment overrides. */
 export const CONFIG_ENV_PREFIX = "SWITCHBOARD_CONFIG_";
 
+/** Options of {@link bootstrap}; every one is optional. */
 export interface BootstrapOptions {
   /** Control-plane address(es). Default $SWITCHBOARD_ADDRESS, else localhost:7000. Ignored when `client` is given. */
   address?: string;
@@ -108,6 +113,7 @@ export interface BootstrapOptions {
 /** Where an effective value came from. */
 export type ConfigOrigin = "env" | "namespace-default" | "namespace-profile" | "service-default" | "service-profile";
 
+/** One effective key: its value and where the value came from. */
 export interface EffectiveEntry {
   key: string;
   value: string;
@@ -119,6 +125,7 @@ export interface EffectiveEntry {
   envVar?: string;
 }
 
+/** What `onChange` listeners receive after the effective configuration changed. */
 export interface ConfigChange {
   /** Keys whose effective value (after environment overrides) changed, sorted. */
   changedKeys: string[];
@@ -126,6 +133,7 @@ export interface ConfigChange {
   revision: number;
 }
 
+/** The effective configuration of one namespace/service/profile; made by {@link bootstrap}. */
 export interface BootstrappedConfig {
   readonly namespace: string;
   readonly service: string;
@@ -192,6 +200,12 @@ export function defaultCacheFile(namespace: string, service: string, profile: st
   return join(tmpdir(), "switchboard", `config-${namespace}-${service || "_"}-${profile || "_"}.json`);
 }
 
+/**
+ * Reads the configuration of a service at start: the control plane's resolved layers (deadline
+ * `timeoutMs`, default 5000), overridden per key by SWITCHBOARD_CONFIG_* variables; when the control
+ * plane is unreachable, the last configuration saved in the cache file. Follows changes with
+ * `watch: true` or the first `onChange()`. Close it when done.
+ */
 export async function bootstrap(options: BootstrapOptions = {}): Promise<BootstrappedConfig> {
   const env = options.env ?? process.env;
   const namespace = options.namespace ?? (env[NAMESPACE_ENV] || "default");

@@ -25,6 +25,7 @@ import { toRevision } from "./instances.js";
 import type { SdkLogger } from "./logger.js";
 import { resumingStream } from "./resuming-stream.js";
 
+/** Options of {@link watchConfig}; every one is optional (namespace "default", no service, no profile). */
 export interface ConfigWatchOptions {
   /** Default "default". */
   namespace?: string;
@@ -47,6 +48,7 @@ export interface ConfigWatchOptions {
   onRetry?: (error: unknown, delayMs: number) => void;
 }
 
+/** One update of {@link watchConfig}: the whole resolved view at `revision`. */
 export interface ConfigWatchUpdate {
   type: "view" | "bookmark";
   revision: number;
@@ -58,6 +60,11 @@ export interface ConfigWatchUpdate {
   reset: boolean;
 }
 
+/**
+ * The resolved configuration view of a namespace/service/profile, pushed whenever it changes,
+ * resumed by revision after failures (backoff 100 ms doubling to 5 s by default). Ends when `signal`
+ * aborts or on `break`. Bookmarks only with `bookmarks: true`.
+ */
 export async function* watchConfig(
   client: SwitchboardClient | ConfigClient,
   options: ConfigWatchOptions = {},

@@ -22,6 +22,7 @@ import { DEFAULT_NAMESPACE, instanceKey } from "./instances.js";
 import type { SdkLogger } from "./logger.js";
 import { watchService } from "./watch.js";
 
+/** Options of {@link createPicker}: `client` is required. */
 export interface PickerOptions {
   client: SwitchboardClient;
   /** Namespace of services named without one ("ns/service" names it). Default "default". */
@@ -36,12 +37,14 @@ export interface PickerOptions {
   logger?: SdkLogger;
 }
 
+/** The instance a pick chose, with its address and port at hand. */
 export interface PickedInstance {
   address: string;
   port: number;
   instance: Instance;
 }
 
+/** Weighted round-robin over live instance lists; made by {@link createPicker}. */
 export interface Picker {
   /** The next instance of `service` ("orders" or "namespace/orders"); UnavailableError when there is none. */
   pick(service: string): Promise<PickedInstance>;
@@ -59,6 +62,10 @@ interface ServiceEntry {
   failure: unknown;
 }
 
+/**
+ * A picker on `client`: the first pick of a service opens a watch and waits up to
+ * `firstListTimeoutMs` (default 5000) for its list; later picks are local. Close it to end the watches.
+ */
 export function createPicker(options: PickerOptions): Picker {
   const controller = new AbortController();
   const services = new Map<string, ServiceEntry>();

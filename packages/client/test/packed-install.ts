@@ -3,7 +3,7 @@
  * empty project without the registry.
  */
 import { cpSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
-import { dirname, join, posix } from "node:path";
+import { dirname, join } from "node:path";
 
 interface LockEntry {
   version?: string;
