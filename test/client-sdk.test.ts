@@ -1,5 +1,5 @@
 /**
- * The SDK (src/client) against real Switchboard servers on a real etcd:
+ * The SDK (@switchboard/client, packages/client) against real Switchboard servers on a real etcd:
  * the grpc-js resolver spreads calls and follows a drain and a deregistration
  * without failed calls; the agent registers again after its lease expired
  * while it was cut off; the watch helper resumes on another replica without
