@@ -11,11 +11,14 @@
 FROM node:24-bookworm AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
+# The SDK is an npm workspace: npm ci needs its package.json to install the lockfile.
+COPY packages/client/package.json packages/client/package.json
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY generated generated
 COPY proto proto
 COPY src src
+COPY packages/client/src packages/client/src
 COPY scripts scripts
 # The runtime inside the binary is the Node that runs the build here (Node 24 LTS, the image's own).
 RUN npm run build:binary -- --node "$(command -v node)" \

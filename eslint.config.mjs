@@ -12,6 +12,7 @@ export default tseslint.config(
   {
     ignores: [
       "dist/**",
+      "packages/*/dist/**",
       "generated/**",
       "examples/**/generated/**",
       "node_modules/**",
@@ -67,7 +68,7 @@ export default tseslint.config(
   // Tests drive untyped surfaces (a browser page, raw HTTP bodies): any is allowed there.
   { files: ["test/**/*.ts", "src/**/*.test.ts"], rules: { "@typescript-eslint/no-explicit-any": "off" } },
   // Scripts run on Node; the dashboard (ui/, plain ES modules with htm) in the browser.
-  { files: ["scripts/**/*.mjs", "**/*.cjs"], languageOptions: { globals: globals.node } },
+  { files: ["scripts/**/*.mjs", "packages/*/scripts/**/*.mjs", "**/*.cjs"], languageOptions: { globals: globals.node } },
   { files: ["ui/**/*.js"], languageOptions: { globals: globals.browser } },
   { files: ["vitest.config.ts", "eslint.config.mjs"], ...tseslint.configs.disableTypeChecked },
 );

@@ -6,8 +6,8 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Role } from "../generated/switchboard/auth/v1/auth.js";
-import { createSwitchboardClient, ResourceExhaustedError } from "../src/client/index.js";
-import type { SwitchboardClient } from "../src/client/index.js";
+import { createSwitchboardClient, ResourceExhaustedError } from "@switchboard/client";
+import type { SwitchboardClient } from "@switchboard/client";
 import { eventually } from "./support/eventually.js";
 import { startTestServer } from "./support/server.js";
 import type { TestServer } from "./support/server.js";

@@ -9,8 +9,8 @@ import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { COMMANDS } from "../src/cli/command-table.js";
 import { runCli } from "../src/cli/run-cli.js";
-import { createSwitchboardClient, InstanceState } from "../src/client/index.js";
-import type { SwitchboardClient } from "../src/client/index.js";
+import { createSwitchboardClient, InstanceState } from "@switchboard/client";
+import type { SwitchboardClient } from "@switchboard/client";
 import { startTestServer } from "./support/server.js";
 import type { TestServer } from "./support/server.js";
 

@@ -1,5 +1,5 @@
 /**
- * The SDK (src/client) against real Switchboard servers on a real etcd:
+ * The SDK (@switchboard/client, packages/client) against real Switchboard servers on a real etcd:
  * the grpc-js resolver spreads calls and follows a drain and a deregistration
  * without failed calls; the agent registers again after its lease expired
  * while it was cut off; the watch helper resumes on another replica without
@@ -8,14 +8,9 @@
 import { createChannel, createClient } from "nice-grpc";
 import type { Channel } from "nice-grpc";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import {
-  createPicker,
-  createSwitchboardClient,
-  registerSwitchboardResolver,
-  startAgent,
-  watchService,
-} from "../src/client/index.js";
-import type { Agent, AgentEvent, SwitchboardClient, WatchUpdate } from "../src/client/index.js";
+import { createPicker, createSwitchboardClient, registerSwitchboardResolver, watchService } from "@switchboard/client";
+import { startAgent } from "./support/start-agent.js";
+import type { Agent, AgentEvent, SwitchboardClient, WatchUpdate } from "@switchboard/client";
 import { EchoDefinition, startEchoServer } from "./support/echo-server.js";
 import type { EchoServer } from "./support/echo-server.js";
 import { requireEtcd, startEtcd, startTcpProxy } from "./support/etcd.js";

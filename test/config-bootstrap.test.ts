@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { bootstrap, createSwitchboardClient, envVarFor, InvalidArgumentError, UnavailableError } from "../src/client/index.js";
-import type { BootstrappedConfig, ConfigChange, SdkLogger, SwitchboardClient } from "../src/client/index.js";
+import { bootstrap, createSwitchboardClient, InvalidArgumentError, UnavailableError } from "@switchboard/client";
+import type { BootstrappedConfig, ConfigChange, SdkLogger, SwitchboardClient } from "@switchboard/client";
 import { startServer } from "../src/server/index.js";
 import type { RunningServer } from "../src/server/index.js";
 import { createEmbeddedStore, createEtcdStore } from "../src/store/index.js";
@@ -141,7 +141,6 @@ describe.each(backends)("bootstrap() on $name", ({ etcd: useEtcd }) => {
       pool: 64,
       host: "orders-db.prod.internal",
     });
-    expect(envVarFor("db.pool-size")).toBe("SWITCHBOARD_CONFIG_DB_POOL_SIZE");
 
     // Options win over the environment; another profile resolves other layers.
     const staging = await start({ env: env(), profile: "", cacheFile: false });

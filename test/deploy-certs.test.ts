@@ -17,7 +17,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { COMMANDS } from "../src/cli/command-table.js";
 import { runCli } from "../src/cli/run-cli.js";
-import { createSwitchboardClient, PermissionDeniedError } from "../src/client/index.js";
+import { createSwitchboardClient, PermissionDeniedError } from "@switchboard/client";
 import { requireOpenssl } from "./support/certs.js";
 import { requireEtcd, startEtcd } from "./support/etcd.js";
 import type { EtcdServer } from "./support/etcd.js";

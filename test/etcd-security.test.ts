@@ -4,7 +4,7 @@ import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { COMMANDS } from "../src/cli/command-table.js";
 import { runCli } from "../src/cli/run-cli.js";
-import { createSwitchboardClient } from "../src/client/index.js";
+import { createSwitchboardClient } from "@switchboard/client";
 import { createTestPki, requireOpenssl } from "./support/certs.js";
 import type { TestPki } from "./support/certs.js";
 import { etcdctl, requireEtcd, startEtcd } from "./support/etcd.js";

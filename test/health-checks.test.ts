@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HealthStatus } from "../generated/switchboard/health/v1/check.js";
 import type { WatchHealthResponse } from "../generated/switchboard/health/v1/health.js";
-import { createPicker, createSwitchboardClient } from "../src/client/index.js";
-import type { Picker, SwitchboardClient } from "../src/client/index.js";
+import { createPicker, createSwitchboardClient } from "@switchboard/client";
+import type { Picker, SwitchboardClient } from "@switchboard/client";
 import { requireEtcd, startEtcd } from "./support/etcd.js";
 import type { EtcdServer } from "./support/etcd.js";
 import { startTestServer } from "./support/server.js";

@@ -9,7 +9,7 @@ import { createServer } from "nice-grpc";
 import { HealthDefinition, HealthServiceImpl, HealthState } from "nice-grpc-server-health";
 import type { WatchHealthResponse } from "../generated/switchboard/health/v1/health.js";
 import type { DeepPartial, Instance, WatchResponse } from "../generated/switchboard/registry/v1/registry.js";
-import type { SwitchboardClient } from "../src/client/index.js";
+import type { SwitchboardClient } from "@switchboard/client";
 
 export { eventually } from "./support/eventually.js";
 

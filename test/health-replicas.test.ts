@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HealthStatus } from "../generated/switchboard/health/v1/check.js";
-import { createSwitchboardClient } from "../src/client/index.js";
-import type { SwitchboardClient } from "../src/client/index.js";
+import { createSwitchboardClient } from "@switchboard/client";
+import type { SwitchboardClient } from "@switchboard/client";
 import { requireEtcd, startEtcd } from "./support/etcd.js";
 import type { EtcdServer } from "./support/etcd.js";
 import { spawnServer, startTestServer } from "./support/server.js";

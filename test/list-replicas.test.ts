@@ -4,8 +4,8 @@
  * status, and a replica that shuts down leaves the list of the other.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSwitchboardClient } from "../src/client/index.js";
-import type { SwitchboardClient } from "../src/client/index.js";
+import { createSwitchboardClient } from "@switchboard/client";
+import type { SwitchboardClient } from "@switchboard/client";
 import { requireEtcd, startEtcd } from "./support/etcd.js";
 import type { EtcdServer } from "./support/etcd.js";
 import { eventually } from "./support/eventually.js";

@@ -18,7 +18,7 @@ import type { TestPki } from "./support/certs.js";
 
 import { randomBytes } from "node:crypto";
 import { Role } from "../generated/switchboard/auth/v1/auth.js";
-import { createSwitchboardClient } from "../src/client/index.js";
+import { createSwitchboardClient } from "@switchboard/client";
 import { requireEtcd, startEtcd } from "./support/etcd.js";
 import type { EtcdServer } from "./support/etcd.js";
 import { startTestServer } from "./support/server.js";

@@ -6,8 +6,8 @@
 import { createChannel, createClient } from "nice-grpc";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HealthStatus } from "../generated/switchboard/health/v1/check.js";
-import { createSwitchboardClient, registerSwitchboardResolver } from "../src/client/index.js";
-import type { SwitchboardClient } from "../src/client/index.js";
+import { createSwitchboardClient, registerSwitchboardResolver } from "@switchboard/client";
+import type { SwitchboardClient } from "@switchboard/client";
 import { eventually, startHttpEndpoint } from "./health-fixtures.js";
 import { EchoDefinition, startEchoServer } from "./support/echo-server.js";
 import type { EchoServer } from "./support/echo-server.js";

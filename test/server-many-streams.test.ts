@@ -4,8 +4,8 @@
  * listeners added to [AbortSignal]"), and shutdown still ends every stream.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { createSwitchboardClient, UnavailableError } from "../src/client/index.js";
-import type { SwitchboardClient } from "../src/client/index.js";
+import { createSwitchboardClient, UnavailableError } from "@switchboard/client";
+import type { SwitchboardClient } from "@switchboard/client";
 import { startTestServer } from "./support/server.js";
 import type { TestServer } from "./support/server.js";
 

@@ -6,8 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HealthStatus } from "../generated/switchboard/health/v1/check.js";
-import { createSwitchboardClient, InvalidArgumentError } from "../src/client/index.js";
-import type { SwitchboardClient } from "../src/client/index.js";
+import { createSwitchboardClient, InvalidArgumentError } from "@switchboard/client";
+import type { SwitchboardClient } from "@switchboard/client";
 import { startTestServer } from "./support/server.js";
 import type { TestServer } from "./support/server.js";
 

@@ -7,8 +7,8 @@
  * holding the server's store watch (test/support/gated-store.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSwitchboardClient } from "../src/client/index.js";
-import type { SwitchboardClient } from "../src/client/index.js";
+import { createSwitchboardClient } from "@switchboard/client";
+import type { SwitchboardClient } from "@switchboard/client";
 import { createEmbeddedStore, createEtcdStore } from "../src/store/index.js";
 import type { Store } from "../src/store/index.js";
 import { requireEtcd, startEtcd } from "./support/etcd.js";

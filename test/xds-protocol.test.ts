@@ -15,8 +15,8 @@ import { Listener } from "../generated/xds/envoy/config/listener/v3/listener.js"
 import { HttpConnectionManager } from "../generated/xds/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.js";
 import { AggregatedDiscoveryServiceDefinition } from "../generated/xds/envoy/service/discovery/v3/ads.js";
 import type { DeepPartial, DiscoveryRequest, DiscoveryResponse } from "../generated/xds/envoy/service/discovery/v3/discovery.js";
-import { HealthStatus, InstanceState, createSwitchboardClient } from "../src/client/index.js";
-import type { SwitchboardClient } from "../src/client/index.js";
+import { HealthStatus, InstanceState, createSwitchboardClient } from "@switchboard/client";
+import type { SwitchboardClient } from "@switchboard/client";
 import { TYPE_URLS } from "../src/xds/index.js";
 import { startTestServer } from "./support/server.js";
 import type { TestServer } from "./support/server.js";

@@ -13,8 +13,8 @@
 import { setMaxListeners } from "node:events";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createInterface } from "node:readline";
-import { createSwitchboardClient, watchService } from "../../src/client/index.js";
-import type { SwitchboardClient } from "../../src/client/index.js";
+import { createSwitchboardClient, watchService } from "@switchboard/client";
+import type { SwitchboardClient } from "@switchboard/client";
 
 const [addressList, service, countText, perConnectionText] = process.argv.slice(2);
 if (!addressList || !service || !countText || !perConnectionText) {

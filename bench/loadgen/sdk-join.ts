@@ -1,10 +1,16 @@
 // Joins through the SDK: each agent with its own SwitchboardClient (its own
 // connection), as a fleet of separate processes would. `sdkJoin` times
-// createSwitchboardClient + startAgent (connection, Register, KeepAlive
+// createSwitchboardClient + createAgent().start() (connection, Register, KeepAlive
 // stream open) per instance; `sdkConnect` times a fresh client's first call
 // (ListServices) alone, which is what the connection setup costs.
-import { createSwitchboardClient, startAgent } from "../../src/client/index.js";
-import type { Agent, SwitchboardClient } from "../../src/client/index.js";
+import { createAgent, createSwitchboardClient } from "@switchboard/client";
+import type { Agent, AgentOptions, SwitchboardClient } from "@switchboard/client";
+
+async function startAgent(options: AgentOptions): Promise<Agent> {
+  const agent = createAgent(options);
+  await agent.start();
+  return agent;
+}
 import { runClosedLoop } from "./common.js";
 import { NAMESPACE, sampleInstance } from "./fixtures.js";
 import { summarize } from "../lib/stats.js";

@@ -15,8 +15,8 @@
 // Baseline (same run): the CAS write rate in the first kill-free interval;
 // result: the rate over the whole run with kills.
 import { ConflictError } from "../../src/errors.js";
-import { createSwitchboardClient, watchConfig } from "../../src/client/index.js";
-import type { SwitchboardClient } from "../../src/client/index.js";
+import { createSwitchboardClient, watchConfig } from "@switchboard/client";
+import type { SwitchboardClient } from "@switchboard/client";
 import type { BenchOptions } from "../lib/env.js";
 import { startEtcdCluster } from "../lib/etcd-cluster.js";
 import type { Row } from "../lib/report.js";

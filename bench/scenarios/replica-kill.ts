@@ -16,7 +16,7 @@ import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { createSwitchboardClient } from "../../src/client/index.js";
+import { createSwitchboardClient } from "@switchboard/client";
 import type { BenchOptions } from "../lib/env.js";
 import { startEtcd } from "../lib/etcd.js";
 import type { Row } from "../lib/report.js";

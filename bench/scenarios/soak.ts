@@ -32,8 +32,8 @@
 import { readdirSync } from "node:fs";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createChannel, createClient } from "nice-grpc";
-import { createSwitchboardClient, NotFoundError } from "../../src/client/index.js";
-import type { SwitchboardClient } from "../../src/client/index.js";
+import { createSwitchboardClient, NotFoundError } from "@switchboard/client";
+import type { SwitchboardClient } from "@switchboard/client";
 import type { BenchOptions } from "../lib/env.js";
 import { startEtcd } from "../lib/etcd.js";
 import { rssBytes } from "../lib/proc.js";

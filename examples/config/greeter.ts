@@ -13,7 +13,7 @@
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { bootstrap } from "../../src/client/index.js";
+import { bootstrap } from "@switchboard/client";
 
 interface Limits {
   "max-name-length"?: number;

@@ -31,8 +31,8 @@ import {
   createRetryMiddleware,
   createSwitchboardClient,
   registerSwitchboardResolver,
-} from "../../src/client/index.js";
-import type { Agent } from "../../src/client/index.js";
+} from "@switchboard/client";
+import type { Agent } from "@switchboard/client";
 import { PaymentsServiceDefinition } from "../payments/generated/payments/v1/payments.js";
 
 const log = pino({ name: "orders" });

@@ -20,8 +20,8 @@
 import { hostname } from "node:os";
 import { createServer, ServerError, Status } from "nice-grpc";
 import { pino } from "pino";
-import { bootstrap, createAgent, createSwitchboardClient, serveHealth } from "../../src/client/index.js";
-import type { Agent } from "../../src/client/index.js";
+import { bootstrap, createAgent, createSwitchboardClient, serveHealth } from "@switchboard/client";
+import type { Agent } from "@switchboard/client";
 import { PaymentsServiceDefinition } from "./generated/payments/v1/payments.js";
 import type { ChargeResponse, PaymentsServiceImplementation } from "./generated/payments/v1/payments.js";
 

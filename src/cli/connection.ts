@@ -6,8 +6,8 @@
  *   return withClient(values, context.env, async (client) => { ... });
  */
 import { ClientError, Status } from "nice-grpc-common";
-import { ADDRESS_ENV, createSwitchboardClient, DEFAULT_ADDRESS, resolveToken, UnavailableError } from "../client/index.js";
-import type { SwitchboardClient } from "../client/index.js";
+import { createSwitchboardClient, DEFAULT_ADDRESS, SWITCHBOARD_ENV, UnavailableError } from "@switchboard/client";
+import type { SwitchboardClient } from "@switchboard/client";
 import { UsageError } from "./command.js";
 import { tlsFrom } from "./commands/tls-flags.js";
 import { diagnoseAddress, splitHostPort } from "./diagnose.js";
@@ -21,6 +21,8 @@ export interface ConnectionFlags {
   token?: string | undefined;
   "token-file"?: string | undefined;
 }
+
+const ADDRESS_ENV = SWITCHBOARD_ENV.address;
 
 export interface ConnectionTarget {
   addresses: string[];
@@ -72,7 +74,10 @@ function clientFor(target: ConnectionTarget, flags: ConnectionFlags, env: NodeJS
     addresses: target.addresses,
     defaultTimeoutMs: callTimeout(flags),
     tls: tlsFrom(flags, env),
-    ...tokenOf(flags, env),
+    // Precedence (the SDK's): --token, --token-file, $SWITCHBOARD_TOKEN, $SWITCHBOARD_TOKEN_FILE.
+    ...(flags.token === undefined ? {} : { token: flags.token }),
+    ...(flags["token-file"] === undefined ? {} : { tokenFile: flags["token-file"] }),
+    env,
   });
 }
 
@@ -131,10 +136,4 @@ export async function unreachableAt(target: ConnectionTarget): Promise<string | 
   return target.addresses.length === 1
     ? `${target.addresses[0]} (${target.source}): ${problems[0]}`
     : `${target.addresses.map((address, i) => `${address} (${problems[i]})`).join(", ")} (${target.source})`;
-}
-
-/** The bearer token from --token, --token-file, $SWITCHBOARD_TOKEN or $SWITCHBOARD_TOKEN_FILE; none: no token. */
-function tokenOf(flags: ConnectionFlags, env: NodeJS.ProcessEnv): { token?: string } {
-  const token = resolveToken({ token: flags.token, tokenFile: flags["token-file"] }, env);
-  return token === undefined ? {} : { token };
 }

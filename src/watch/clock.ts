@@ -2,7 +2,7 @@
  * Time source for everything on the server that keeps time (watch bookmarks,
  * health-check schedules), so tests can drive them without sleeping
  * (test/support/manual-clock.ts). The SDK declares the same shape for itself
- * (src/client/clock.ts) because it imports nothing from the server's folders.
+ * (packages/client/src/clock.ts) because it imports nothing from the server's folders.
  */
 export interface Clock {
   /** Milliseconds since the epoch. */

@@ -5,8 +5,9 @@
  * test/etcd-cluster-*.test.ts, one fault per file so the files run in parallel.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSwitchboardClient, startAgent, watchService } from "../../src/client/index.js";
-import type { Agent, Instance, SwitchboardClient, WatchUpdate } from "../../src/client/index.js";
+import { createSwitchboardClient, watchService } from "@switchboard/client";
+import { startAgent } from "./start-agent.js";
+import type { Agent, Instance, SwitchboardClient, WatchUpdate } from "@switchboard/client";
 import { requireEtcd, startEtcdCluster } from "./etcd.js";
 import type { EtcdCluster, EtcdServer } from "./etcd.js";
 import { spawnServer } from "./server.js";

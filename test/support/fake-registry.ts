@@ -1,6 +1,6 @@
 /**
  * An in-memory RegistryService on 127.0.0.1:0 for unit tests of the SDK
- * (src/client). It follows the proto contract closely enough for the client's
+ * (@switchboard/client). It follows the proto contract closely enough for the client's
  * plumbing (snapshots, events with revisions, resume, bookmarks, leases) and
  * lets a test inject faults: cut watch streams with a status, expire leases,
  * fail the next calls of a method. Integration tests use the real server

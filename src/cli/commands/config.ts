@@ -1,9 +1,8 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { Layer } from "../../../generated/switchboard/config/v1/config.js";
 import type { ConfigValue, ConfigVersion, ResolvedEntry, Scope } from "../../../generated/switchboard/config/v1/config.js";
-import { NotFoundError } from "../../client/index.js";
-import type { SwitchboardClient } from "../../client/index.js";
-import { watchConfig } from "../../client/index.js";
+import { InvalidArgumentError, NotFoundError, rollbackConfig, watchConfig } from "@switchboard/client";
+import type { ConfigRollback, SwitchboardClient } from "@switchboard/client";
 import type { CliContext, Command } from "../command.js";
 import { EXIT, UsageError } from "../command.js";
 import { withClient } from "../connection.js";
@@ -317,44 +316,21 @@ async function history(inv: Invocation): Promise<number> {
 async function rollback(inv: Invocation): Promise<number> {
   const [key, revisionText] = inv.positionals as [string, string];
   const target = positiveInteger("REVISION", revisionText);
-  const { versions } = await inv.client.config.getHistory({ scope: inv.scope, key, limit: 1000 });
-  const version = versions.find((candidate) => Number(candidate.revision) === target);
-  if (version === undefined) {
-    throw new NotFoundError(
-      `revision ${target} is not in the history of ${key} in ${describe(inv.scope)} (see "switchboard config history ${key}")`,
-    );
-  }
-  let current = 0;
+  let done: ConfigRollback;
   try {
-    current = Number((await inv.client.config.getValue({ scope: inv.scope, key })).value?.revision ?? 0);
+    done = await rollbackConfig(inv.client, { scope: inv.scope, key, revision: target, author: inv.author });
   } catch (error) {
-    if (!(error instanceof NotFoundError)) throw error;
-  }
-  const author = `${inv.author} (rollback to revision ${target})`;
-  let revision: string;
-  if (version.deleted) {
-    if (current === 0) throw new UsageError(`${key} does not exist now, as at revision ${target}: nothing to roll back`);
-    revision = (await inv.client.config.deleteValue({ scope: inv.scope, key, expectedRevision: String(current), author }))
-      .revision;
-  } else {
-    if (version.redacted) throw new UsageError(`the version at revision ${target} is secret: rolling it back needs read-secrets`);
-    // Compare-and-set on what we just read: a write in between fails instead of being overwritten.
-    revision = (
-      await inv.client.config.putValue({
-        scope: inv.scope,
-        key,
-        value: version.value,
-        contentType: version.contentType,
-        expectedRevision: String(current),
-        author,
-        secret: version.secret,
-      })
-    ).revision;
+    if (error instanceof NotFoundError) {
+      throw new NotFoundError(`${error.message} in ${describe(inv.scope)} (see "switchboard config history ${key}")`);
+    }
+    // Nothing to roll back, or a secret version: the request, not the server, is wrong.
+    if (error instanceof InvalidArgumentError && error.field === "revision") throw new UsageError(error.message);
+    throw error;
   }
   inv.out(
     inv.json
-      ? toJson({ revision: Number(revision), rolledBackTo: target, deleted: version.deleted })
-      : `rolled back ${key} in ${describe(inv.scope)} to revision ${target}${version.deleted ? " (deleted)" : ""}: revision ${revision}\n`,
+      ? toJson({ revision: done.revision, rolledBackTo: target, deleted: done.deleted })
+      : `rolled back ${key} in ${describe(inv.scope)} to revision ${target}${done.deleted ? " (deleted)" : ""}: revision ${done.revision}\n`,
   );
   return EXIT.ok;
 }

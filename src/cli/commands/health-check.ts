@@ -1,6 +1,6 @@
 import { ChannelCredentials, ClientError, createChannel, createClient, Status } from "nice-grpc";
 import { HealthDefinition } from "nice-grpc-server-health";
-import { createClientCredentials } from "../../client/index.js";
+import { createClientCredentials } from "@switchboard/client";
 import type { CliContext, Command } from "../command.js";
 import { EXIT, UsageError } from "../command.js";
 import { diagnoseAddress } from "../diagnose.js";

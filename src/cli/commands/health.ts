@@ -1,6 +1,6 @@
 import { GetHealthResponse } from "../../../generated/switchboard/health/v1/health.js";
 import type { CheckResult, InstanceHealth } from "../../../generated/switchboard/health/v1/health.js";
-import { HealthStatus } from "../../client/index.js";
+import { HealthStatus } from "@switchboard/client";
 import type { CliContext, Command } from "../command.js";
 import { EXIT, UsageError } from "../command.js";
 import { formatAge, formatJson, formatTable } from "../output.js";

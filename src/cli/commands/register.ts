@@ -1,7 +1,7 @@
 import { HealthCheck } from "../../../generated/switchboard/health/v1/check.js";
 import { Instance } from "../../../generated/switchboard/registry/v1/registry.js";
-import { createAgent, InstanceState } from "../../client/index.js";
-import type { AgentEvent } from "../../client/index.js";
+import { createAgent, InstanceState } from "@switchboard/client";
+import type { AgentEvent } from "@switchboard/client";
 import type { CliContext, Command } from "../command.js";
 import { EXIT, UsageError } from "../command.js";
 import { formatJsonLine } from "../output.js";

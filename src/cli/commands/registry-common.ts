@@ -1,6 +1,6 @@
 /** Flags, client setup and formatting shared by the registry commands (services, instances, watch, register, deregister). */
-import { HealthStatus, InstanceState } from "../../client/index.js";
-import type { Instance } from "../../client/index.js";
+import { HealthStatus, InstanceState } from "@switchboard/client";
+import type { Instance } from "@switchboard/client";
 import { UsageError } from "../command.js";
 import { formatPairs } from "../output.js";
 import { TLS_FLAGS, TLS_USAGE } from "./tls-flags.js";

@@ -1,6 +1,6 @@
 /** The client TLS flags every command that talks to a server takes (--ca-file, --cert-file, --key-file). */
-import { CA_FILE_ENV, CERT_FILE_ENV, KEY_FILE_ENV, clientTlsFromEnv } from "../../client/index.js";
-import type { ClientTlsOptions } from "../../client/index.js";
+import { SWITCHBOARD_ENV } from "@switchboard/client";
+import type { ClientTlsOptions } from "@switchboard/client";
 import { UsageError } from "../command.js";
 
 /** parseArgs options for TLS to the control plane. */
@@ -9,6 +9,8 @@ export const TLS_FLAGS = {
   "cert-file": { type: "string" },
   "key-file": { type: "string" },
 } as const;
+
+const { caFile: CA_FILE_ENV, certFile: CERT_FILE_ENV, keyFile: KEY_FILE_ENV } = SWITCHBOARD_ENV;
 
 export const TLS_USAGE = `TLS flags (any of them turns TLS on):
   --ca-file FILE     PEM CA that signed the server's certificate ($${CA_FILE_ENV})
@@ -25,11 +27,11 @@ export function tlsFrom(
   flags: { "ca-file"?: string | undefined; "cert-file"?: string | undefined; "key-file"?: string | undefined },
   env: NodeJS.ProcessEnv,
 ): ClientTlsOptions | false {
-  const fromEnv = clientTlsFromEnv(env) ?? {};
+  const fromEnv = (name: string) => env[name]?.trim() || undefined;
   const tls: ClientTlsOptions = {};
-  const caFile = flags["ca-file"] || fromEnv.caFile;
-  const certFile = flags["cert-file"] || fromEnv.certFile;
-  const keyFile = flags["key-file"] || fromEnv.keyFile;
+  const caFile = flags["ca-file"] || fromEnv(CA_FILE_ENV);
+  const certFile = flags["cert-file"] || fromEnv(CERT_FILE_ENV);
+  const keyFile = flags["key-file"] || fromEnv(KEY_FILE_ENV);
   if (caFile) tls.caFile = caFile;
   if (certFile) tls.certFile = certFile;
   if (keyFile) tls.keyFile = keyFile;

@@ -1,6 +1,6 @@
 import { Instance } from "../../../generated/switchboard/registry/v1/registry.js";
-import { watchService } from "../../client/index.js";
-import type { WatchUpdate } from "../../client/index.js";
+import { watchService } from "@switchboard/client";
+import type { WatchUpdate } from "@switchboard/client";
 import type { CliContext, Command } from "../command.js";
 import { EXIT, UsageError } from "../command.js";
 import { connectionTarget, describeUnreachable, explainFailure, isConnectionFailure, openClient } from "../connection.js";

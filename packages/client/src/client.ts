@@ -16,10 +16,10 @@
  */
 import { ChannelCredentials, createChannel, createClientFactory, Metadata } from "nice-grpc";
 import type { Channel, ChannelOptions, Client, CompatServiceDefinition } from "nice-grpc";
-import { AuthServiceDefinition } from "../../generated/switchboard/auth/v1/auth.js";
-import { ConfigServiceDefinition } from "../../generated/switchboard/config/v1/config.js";
-import { HealthServiceDefinition } from "../../generated/switchboard/health/v1/health.js";
-import { RegistryServiceDefinition } from "../../generated/switchboard/registry/v1/registry.js";
+import { AuthServiceDefinition } from "../../../generated/switchboard/auth/v1/auth.js";
+import { ConfigServiceDefinition } from "../../../generated/switchboard/config/v1/config.js";
+import { HealthServiceDefinition } from "../../../generated/switchboard/health/v1/health.js";
+import { RegistryServiceDefinition } from "../../../generated/switchboard/registry/v1/registry.js";
 import { resolveAddresses } from "./addresses.js";
 import { deadlineMiddleware, deadlineToTime } from "./deadline.js";
 import type { DeadlineOptions } from "./deadline.js";
@@ -28,11 +28,16 @@ import { clientTlsFromEnv, createClientCredentials } from "./tls.js";
 import type { ClientTlsOptions } from "./tls.js";
 import { resolveToken } from "./token.js";
 
+/** Typed RegistryService client (nice-grpc); each call takes `{ deadline, signal, metadata }`. */
 export type RegistryClient = Client<typeof RegistryServiceDefinition, DeadlineOptions>;
+/** Typed ConfigService client (nice-grpc); each call takes `{ deadline, signal, metadata }`. */
 export type ConfigClient = Client<typeof ConfigServiceDefinition, DeadlineOptions>;
+/** Typed HealthService client (nice-grpc); each call takes `{ deadline, signal, metadata }`. */
 export type HealthClient = Client<typeof HealthServiceDefinition, DeadlineOptions>;
+/** Typed AuthService client (nice-grpc); each call takes `{ deadline, signal, metadata }`. */
 export type AuthClient = Client<typeof AuthServiceDefinition, DeadlineOptions>;
 
+/** Options of {@link createSwitchboardClient}; every one is optional. */
 export interface SwitchboardClientOptions {
   /**
    * Control-plane address "host:port" (a comma-separated list is accepted).
@@ -68,11 +73,19 @@ export interface SwitchboardClientOptions {
   token?: string;
   /** File holding the bearer token (read once at creation). Default none. */
   tokenFile?: string;
+  /**
+   * The environment the defaults above are read from (see SWITCHBOARD_ENV). Default `process.env`.
+   */
+  env?: Record<string, string | undefined>;
 }
 
+/** One connection to the control plane (one channel per address) with a typed client per service. */
 export interface SwitchboardClient {
+  /** RegistryService: register, heartbeat, resolve, list and watch instances. */
   readonly registry: RegistryClient;
+  /** ConfigService: layered, versioned values; see also bootstrap(), watchConfig() and rollbackConfig(). */
   readonly config: ConfigClient;
+  /** HealthService: check results and status of instances. */
   readonly health: HealthClient;
   /** Token management and WhoAmI (servers started with --auth). */
   readonly auth: AuthClient;
@@ -92,12 +105,18 @@ const DEFAULT_CHANNEL_OPTIONS: ChannelOptions = {
 type AnyMethod = (request: unknown, options?: CallOptionsLike) => unknown;
 type CallOptionsLike = DeadlineOptions & { signal?: AbortSignal; metadata?: Metadata };
 
+/**
+ * Connects to the control plane. Channels connect lazily (on the first call) and stay open
+ * until `close()`. Defaults come from the environment (SWITCHBOARD_ENV), else localhost:7000
+ * in plaintext without a token; unary calls get a 10 s deadline unless they pass one.
+ */
 export function createSwitchboardClient(options: SwitchboardClientOptions = {}): SwitchboardClient {
-  const addresses = resolveAddresses(options);
-  const credentials = options.credentials ?? channelCredentials(options.tls);
+  const env = options.env ?? process.env;
+  const addresses = resolveAddresses(options, env);
+  const credentials = options.credentials ?? channelCredentials(options.tls, env);
   const channelOptions = { ...DEFAULT_CHANNEL_OPTIONS, ...options.channelOptions };
   const defaultTimeoutMs = options.defaultTimeoutMs ?? 10_000;
-  const token = resolveToken(options);
+  const token = resolveToken(options, env);
   const metadata: Metadata | undefined =
     token === undefined ? options.metadata : Metadata(options.metadata).set("authorization", `Bearer ${token}`);
   // The error mapping runs outermost so the deadline middleware's DEADLINE_EXCEEDED is seen as a ClientError.
@@ -192,8 +211,11 @@ export function createSwitchboardClient(options: SwitchboardClientOptions = {}):
   };
 }
 
-function channelCredentials(tls: ClientTlsOptions | boolean | undefined): ChannelCredentials {
-  const settings = tls ?? clientTlsFromEnv();
+function channelCredentials(
+  tls: ClientTlsOptions | boolean | undefined,
+  env: Record<string, string | undefined>,
+): ChannelCredentials {
+  const settings = tls ?? clientTlsFromEnv(env);
   return settings === undefined || settings === false ? ChannelCredentials.createInsecure() : createClientCredentials(settings);
 }
 

@@ -3,12 +3,13 @@
  *
  * ```ts
  * const client = createSwitchboardClient();
- * const agent = await startAgent({
+ * const agent = createAgent({
  *   client,
  *   instance: { service: "orders", address: "10.0.0.5", port: 8080 },
  *   ttlSeconds: 10,
  *   handleSignals: true, // SIGTERM / SIGINT: drain, deregister, exit
  * });
+ * await agent.start(); // resolves once registered
  * // ... later, without signals:
  * await agent.drain(); // DRAINING, wait drainGraceMs, deregister
  * ```
@@ -28,9 +29,9 @@
  * or stop the process.
  */
 import { randomUUID } from "node:crypto";
-import { InstanceState } from "../../generated/switchboard/registry/v1/registry.js";
-import type { Instance } from "../../generated/switchboard/registry/v1/registry.js";
-import { NotFoundError } from "../errors.js";
+import { InstanceState } from "../../../generated/switchboard/registry/v1/registry.js";
+import type { Instance } from "../../../generated/switchboard/registry/v1/registry.js";
+import { NotFoundError } from "../../../src/errors.js";
 import { createBackoff } from "./backoff.js";
 import type { BackoffOptions } from "./backoff.js";
 import type { SwitchboardClient } from "./client.js";
@@ -46,6 +47,7 @@ export type AgentInstance = Partial<
 > &
   Pick<Instance, "service" | "address" | "port">;
 
+/** Lifecycle events of an agent, passed to `AgentOptions.onEvent`. */
 export type AgentEvent =
   | { type: "registered"; instance: Instance; leaseId: string; ttlSeconds: number; revision: number }
   /** A registration attempt of start() failed with a retryable error; the next one follows in delayMs. */
@@ -56,8 +58,11 @@ export type AgentEvent =
   | { type: "draining" }
   | { type: "deregistered" };
 
+/** Options of {@link createAgent}: `client` and `instance` are required. */
 export interface AgentOptions {
+  /** The connection to the control plane; the agent does not close it. */
   client: SwitchboardClient;
+  /** The instance to register: service, address and port are required; the server fills in the rest (namespace "default", a generated instanceId, state UP). */
   instance: AgentInstance;
   /** Lease TTL in seconds (server bounds 2..300). Default 10. */
   ttlSeconds?: number;
@@ -81,12 +86,16 @@ export interface AgentOptions {
   clock?: SdkClock;
 }
 
+/** idle (created) → running (after start) → draining → stopped. */
 export type AgentStatus = "idle" | "running" | "draining" | "stopped";
 
+/** Keeps one instance registered; made by {@link createAgent}. */
 export interface Agent {
+  /** Where the agent is in its lifecycle. */
   readonly status: AgentStatus;
   /** The instance as last registered or updated, with instanceId, leaseId and revision. */
   readonly instance: Instance | undefined;
+  /** The lease of the current registration (undefined until the first one). */
   readonly leaseId: string | undefined;
   /**
    * Registers and starts keeping the lease alive. Transient errors are retried
@@ -106,6 +115,11 @@ export interface Agent {
   stop(): Promise<void>;
 }
 
+/**
+ * An agent for one instance; nothing happens until `start()`, which registers and then keeps the
+ * lease alive (see the module comment for what happens on failures). Defaults: ttlSeconds 10,
+ * drainGraceMs 5000, signals left alone, backoff 100 ms doubling to 5 s, silent logger, system clock.
+ */
 export function createAgent(options: AgentOptions): Agent {
   const registry = options.client.registry;
   const logger = options.logger ?? silentLogger;
@@ -371,12 +385,5 @@ export function createAgent(options: AgentOptions): Agent {
       return stopping;
     },
   };
-  return agent;
-}
-
-/** createAgent + start: resolves once the instance is registered. */
-export async function startAgent(options: AgentOptions, signal?: AbortSignal): Promise<Agent> {
-  const agent = createAgent(options);
-  await agent.start(signal);
   return agent;
 }

@@ -19,14 +19,15 @@
  * end the iteration with the error. Aborting `signal` (or breaking out of the
  * loop) cancels the stream and ends the iteration without an error.
  */
-import { EventType } from "../../generated/switchboard/registry/v1/registry.js";
-import type { Instance, WatchResponse } from "../../generated/switchboard/registry/v1/registry.js";
+import { EventType } from "../../../generated/switchboard/registry/v1/registry.js";
+import type { Instance, WatchResponse } from "../../../generated/switchboard/registry/v1/registry.js";
 import type { BackoffOptions } from "./backoff.js";
 import type { RegistryClient, SwitchboardClient } from "./client.js";
 import { instanceKey, sortInstances, toRevision } from "./instances.js";
 import type { SdkLogger } from "./logger.js";
 import { resumingStream } from "./resuming-stream.js";
 
+/** Options of {@link watchService}: `service` is required. */
 export interface WatchServiceOptions {
   /** Default "default". */
   namespace?: string;
@@ -54,8 +55,10 @@ export interface WatchServiceOptions {
   onRetry?: (error: unknown, delayMs: number) => void;
 }
 
+/** What happened to the instance of an "event" update. */
 export type WatchEventKind = "added" | "updated" | "removed";
 
+/** One update of {@link watchService}: always carries the whole current list. */
 export interface WatchUpdate {
   /** "snapshot": the list was replaced; "event": one change; "bookmark": nothing changed. */
   type: "snapshot" | "event" | "bookmark";
@@ -75,6 +78,12 @@ const EVENT_KIND: ReadonlyMap<EventType, WatchEventKind> = new Map([
   [EventType.EVENT_TYPE_REMOVED, "removed"],
 ]);
 
+/**
+ * The instances of a service: a snapshot, then one update per change, resumed by revision after
+ * failures (backoff 100 ms doubling to 5 s by default); ends when `signal` aborts, on `break`, or on
+ * an error retrying cannot fix. Routable instances only unless `includeUnroutable`; no bookmarks
+ * unless `bookmarks: true`.
+ */
 export async function* watchService(
   client: SwitchboardClient | RegistryClient,
   options: WatchServiceOptions,

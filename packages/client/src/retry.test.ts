@@ -3,7 +3,7 @@ import type { AddressInfo, Server as TcpServer, Socket } from "node:net";
 import { ClientError, createChannel, createClientFactory, createServer, ServerError, Status } from "nice-grpc";
 import type { Channel, Server } from "nice-grpc";
 import { afterEach, describe, expect, it } from "vitest";
-import { EchoDefinition } from "../../test/support/echo-server.js";
+import { EchoDefinition } from "../../../test/support/echo-server.js";
 import { createRetryMiddleware } from "./retry.js";
 import type { RetryOptions } from "./retry.js";
 

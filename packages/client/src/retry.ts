@@ -31,6 +31,7 @@ import type { BackoffOptions } from "./backoff.js";
 import { silentLogger } from "./logger.js";
 import type { SdkLogger } from "./logger.js";
 
+/** Options of {@link createRetryMiddleware}; every one is optional. */
 export interface RetryOptions {
   /** Attempts per call, the first included (1 turns retries off). Default 3. */
   maxAttempts?: number;
@@ -51,6 +52,11 @@ export interface RetryCallOptions {
 const DEFAULT_RETRY_ATTEMPTS = 3;
 const DEFAULT_RETRY_BACKOFF: BackoffOptions = { initialMs: 50, maxMs: 500, factor: 2, jitter: 0.2 };
 
+/**
+ * nice-grpc client middleware that sends a unary call again when it failed with a retryable status
+ * (default: UNAVAILABLE only, 3 attempts, 50 ms doubling to 500 ms). Streams are never retried; the
+ * call's signal and deadline bound all attempts. Retry only calls that are safe to repeat.
+ */
 export function createRetryMiddleware(options: RetryOptions = {}): ClientMiddleware<RetryCallOptions> {
   const maxAttempts = options.maxAttempts ?? DEFAULT_RETRY_ATTEMPTS;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {

@@ -2,8 +2,8 @@ import { createServer as createNetServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import { ClientError, Status } from "nice-grpc";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startFakeRegistry } from "../../test/support/fake-registry.js";
-import type { FakeRegistry } from "../../test/support/fake-registry.js";
+import { startFakeRegistry } from "../../../test/support/fake-registry.js";
+import type { FakeRegistry } from "../../../test/support/fake-registry.js";
 import {
   AlreadyExistsError,
   ConflictError,
@@ -13,7 +13,7 @@ import {
   ResourceExhaustedError,
   UnauthenticatedError,
   UnavailableError,
-} from "../errors.js";
+} from "../../../src/errors.js";
 import { resolveAddresses } from "./addresses.js";
 import { createSwitchboardClient } from "./client.js";
 import { fromClientError } from "./errors.js";

@@ -1,6 +1,6 @@
 import { ClientError, Status } from "nice-grpc-common";
 import type { CallOptions, ClientMiddlewareCall, Metadata } from "nice-grpc-common";
-import type { SwitchboardError } from "../errors.js";
+import type { SwitchboardError } from "../../../src/errors.js";
 import {
   AlreadyExistsError,
   ConflictError,
@@ -10,9 +10,9 @@ import {
   UnavailableError,
   UnauthenticatedError,
   PermissionDeniedError,
-} from "../errors.js";
+} from "../../../src/errors.js";
 // The trailer in which the server sends the current revision with ABORTED (see src/server/error-status.ts).
-import { CURRENT_REVISION_TRAILER } from "../contract.js";
+import { CURRENT_REVISION_TRAILER } from "../../../src/contract.js";
 
 /**
  * The one table from gRPC status codes back to the domain errors of src/errors.ts,

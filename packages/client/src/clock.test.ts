@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createManualClock } from "../../test/support/manual-clock.js";
+import { createManualClock } from "../../../test/support/manual-clock.js";
 import { sleepOn, systemClock } from "./clock.js";
 
 describe("sleepOn", () => {

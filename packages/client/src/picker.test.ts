@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startFakeRegistry } from "../../test/support/fake-registry.js";
-import type { FakeRegistry } from "../../test/support/fake-registry.js";
-import { InstanceState } from "../../generated/switchboard/registry/v1/registry.js";
-import { UnavailableError } from "../errors.js";
+import { startFakeRegistry } from "../../../test/support/fake-registry.js";
+import type { FakeRegistry } from "../../../test/support/fake-registry.js";
+import { InstanceState } from "../../../generated/switchboard/registry/v1/registry.js";
+import { UnavailableError } from "../../../src/errors.js";
 import { createSwitchboardClient } from "./client.js";
 import type { SwitchboardClient } from "./client.js";
 import { createPicker } from "./picker.js";

@@ -14,15 +14,15 @@
  * every UP one while the service is in protection), in proportion to their
  * weight (nginx's smooth weighted round-robin).
  */
-import type { Instance } from "../../generated/switchboard/registry/v1/registry.js";
-import { UnavailableError } from "../errors.js";
+import type { Instance } from "../../../generated/switchboard/registry/v1/registry.js";
+import { UnavailableError } from "../../../src/errors.js";
 import type { BackoffOptions } from "./backoff.js";
-import { createSwitchboardClient } from "./client.js";
 import type { SwitchboardClient } from "./client.js";
 import { DEFAULT_NAMESPACE, instanceKey } from "./instances.js";
 import type { SdkLogger } from "./logger.js";
 import { watchService } from "./watch.js";
 
+/** Options of {@link createPicker}: `client` is required. */
 export interface PickerOptions {
   client: SwitchboardClient;
   /** Namespace of services named without one ("ns/service" names it). Default "default". */
@@ -37,12 +37,14 @@ export interface PickerOptions {
   logger?: SdkLogger;
 }
 
+/** The instance a pick chose, with its address and port at hand. */
 export interface PickedInstance {
   address: string;
   port: number;
   instance: Instance;
 }
 
+/** Weighted round-robin over live instance lists; made by {@link createPicker}. */
 export interface Picker {
   /** The next instance of `service` ("orders" or "namespace/orders"); UnavailableError when there is none. */
   pick(service: string): Promise<PickedInstance>;
@@ -60,6 +62,10 @@ interface ServiceEntry {
   failure: unknown;
 }
 
+/**
+ * A picker on `client`: the first pick of a service opens a watch and waits up to
+ * `firstListTimeoutMs` (default 5000) for its list; later picks are local. Close it to end the watches.
+ */
 export function createPicker(options: PickerOptions): Picker {
   const controller = new AbortController();
   const services = new Map<string, ServiceEntry>();
@@ -158,24 +164,4 @@ export function createPicker(options: PickerOptions): Picker {
       services.clear();
     },
   };
-}
-
-let defaultPicker: { picker: Picker; client: SwitchboardClient } | undefined;
-
-/**
- * Picks from a process-wide picker on a client for $SWITCHBOARD_ADDRESS
- * (created on first use; end it with {@link closeDefaultPicker} so the process can exit).
- */
-export function pick(service: string): Promise<PickedInstance> {
-  if (defaultPicker === undefined) {
-    const client = createSwitchboardClient();
-    defaultPicker = { client, picker: createPicker({ client }) };
-  }
-  return defaultPicker.picker.pick(service);
-}
-
-export function closeDefaultPicker(): void {
-  defaultPicker?.picker.close();
-  defaultPicker?.client.close();
-  defaultPicker = undefined;
 }

@@ -29,7 +29,7 @@
  */
 import { experimental, Metadata, status as GrpcStatus } from "@grpc/grpc-js";
 import type { ChannelOptions, ServiceConfig } from "@grpc/grpc-js";
-import type { Instance } from "../../generated/switchboard/registry/v1/registry.js";
+import type { Instance } from "../../../generated/switchboard/registry/v1/registry.js";
 import { resolveAddresses } from "./addresses.js";
 import { createSwitchboardClient } from "./client.js";
 import type { SwitchboardClient, SwitchboardClientOptions } from "./client.js";
@@ -39,8 +39,10 @@ import type { SdkLogger } from "./logger.js";
 import { watchService } from "./watch.js";
 import type { BackoffOptions } from "./backoff.js";
 
+/** The URI scheme of Switchboard targets: `switchboard:///orders`. */
 export const SWITCHBOARD_SCHEME = "switchboard";
 
+/** Options of {@link registerSwitchboardResolver}; every one is optional. */
 export interface SwitchboardResolverOptions {
   /** Control-plane address(es) when the target has no authority. Default $SWITCHBOARD_ADDRESS, else localhost:7000. */
   address?: string;

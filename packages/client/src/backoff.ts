@@ -12,6 +12,7 @@ export interface BackoffOptions {
   jitter?: number;
 }
 
+/** Delays of one retry loop (internal). */
 export interface Backoff {
   /** The delay to wait before the next attempt; grows each call. */
   next(): number;
@@ -19,6 +20,7 @@ export interface Backoff {
   reset(): void;
 }
 
+/** A backoff with the defaults of BackoffOptions (internal). */
 export function createBackoff(options: BackoffOptions = {}): Backoff {
   const initialMs = options.initialMs ?? 100;
   const maxMs = options.maxMs ?? 5000;

@@ -35,11 +35,10 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { pino } from "pino";
 import { parse as parseYaml } from "yaml";
-import { Layer } from "../../generated/switchboard/config/v1/config.js";
-import type { ResolvedEntry } from "../../generated/switchboard/config/v1/config.js";
-import { InvalidArgumentError, UnavailableError } from "../errors.js";
+import { Layer } from "../../../generated/switchboard/config/v1/config.js";
+import type { ResolvedEntry } from "../../../generated/switchboard/config/v1/config.js";
+import { InvalidArgumentError, UnavailableError } from "../../../src/errors.js";
 import type { BackoffOptions } from "./backoff.js";
 import { ADDRESS_ENV, DEFAULT_ADDRESS } from "./addresses.js";
 import { createSwitchboardClient } from "./client.js";
@@ -49,15 +48,21 @@ import { watchConfig } from "./config-watch.js";
 import { isRetryableError } from "./errors.js";
 import { toRevision } from "./instances.js";
 import { clientTlsFromEnv } from "./tls.js";
+import { createStderrLogger } from "./logger.js";
 import type { SdkLogger } from "./logger.js";
 
+/** Environment variable: bootstrap's namespace (see SWITCHBOARD_ENV). */
 export const NAMESPACE_ENV = "SWITCHBOARD_NAMESPACE";
+/** Environment variable: bootstrap's service (see SWITCHBOARD_ENV). */
 export const SERVICE_ENV = "SWITCHBOARD_SERVICE";
+/** Environment variable: bootstrap's profile (see SWITCHBOARD_ENV). */
 export const PROFILE_ENV = "SWITCHBOARD_PROFILE";
+/** Environment variable: bootstrap's cache file (see SWITCHBOARD_ENV). */
 export const CACHE_FILE_ENV = "SWITCHBOARD_CACHE_FILE";
 /** Default prefix of per-key environment overrides. */
 export const CONFIG_ENV_PREFIX = "SWITCHBOARD_CONFIG_";
 
+/** Options of {@link bootstrap}; every one is optional. */
 export interface BootstrapOptions {
   /** Control-plane address(es). Default $SWITCHBOARD_ADDRESS, else localhost:7000. Ignored when `client` is given. */
   address?: string;
@@ -101,13 +106,14 @@ export interface BootstrapOptions {
   watch?: boolean;
   /** Reconnect delays of the watch. Default 100 ms doubling to 5 s. */
   backoff?: BackoffOptions;
-  /** Default: pino at level "info" on stderr (the cache-file fallback must be visible). */
+  /** Default: JSON lines at level "info" on stderr (the cache-file fallback must be visible). */
   logger?: SdkLogger;
 }
 
 /** Where an effective value came from. */
 export type ConfigOrigin = "env" | "namespace-default" | "namespace-profile" | "service-default" | "service-profile";
 
+/** One effective key: its value and where the value came from. */
 export interface EffectiveEntry {
   key: string;
   value: string;
@@ -119,6 +125,7 @@ export interface EffectiveEntry {
   envVar?: string;
 }
 
+/** What `onChange` listeners receive after the effective configuration changed. */
 export interface ConfigChange {
   /** Keys whose effective value (after environment overrides) changed, sorted. */
   changedKeys: string[];
@@ -126,6 +133,7 @@ export interface ConfigChange {
   revision: number;
 }
 
+/** The effective configuration of one namespace/service/profile; made by {@link bootstrap}. */
 export interface BootstrappedConfig {
   readonly namespace: string;
   readonly service: string;
@@ -192,6 +200,12 @@ export function defaultCacheFile(namespace: string, service: string, profile: st
   return join(tmpdir(), "switchboard", `config-${namespace}-${service || "_"}-${profile || "_"}.json`);
 }
 
+/**
+ * Reads the configuration of a service at start: the control plane's resolved layers (deadline
+ * `timeoutMs`, default 5000), overridden per key by SWITCHBOARD_CONFIG_* variables; when the control
+ * plane is unreachable, the last configuration saved in the cache file. Follows changes with
+ * `watch: true` or the first `onChange()`. Close it when done.
+ */
 export async function bootstrap(options: BootstrapOptions = {}): Promise<BootstrappedConfig> {
   const env = options.env ?? process.env;
   const namespace = options.namespace ?? (env[NAMESPACE_ENV] || "default");
@@ -199,8 +213,7 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<Bootstr
   const profile = options.profile ?? env[PROFILE_ENV] ?? "";
   const envPrefix = options.envPrefix === undefined ? CONFIG_ENV_PREFIX : options.envPrefix;
   const cacheFile = chooseCacheFile(options.cacheFile, env[CACHE_FILE_ENV], namespace, service, profile);
-  const logger =
-    options.logger ?? pino({ name: "switchboard-bootstrap", level: "info" }, pino.destination({ dest: 2, sync: true }));
+  const logger = options.logger ?? createStderrLogger("switchboard-bootstrap", "info");
   const target = { namespace, service, profile };
   const ownClient = options.client === undefined;
   const address = options.address ?? env[ADDRESS_ENV];

@@ -1,12 +1,12 @@
 import { ClientError, createChannel, createClient, Status } from "nice-grpc";
 import type { Channel } from "nice-grpc";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startEchoServer } from "../../test/support/echo-server.js";
-import type { EchoServer } from "../../test/support/echo-server.js";
-import { EchoDefinition } from "../../test/support/echo-server.js";
-import { startFakeRegistry } from "../../test/support/fake-registry.js";
-import type { FakeRegistry } from "../../test/support/fake-registry.js";
-import { InstanceState } from "../../generated/switchboard/registry/v1/registry.js";
+import { startEchoServer } from "../../../test/support/echo-server.js";
+import type { EchoServer } from "../../../test/support/echo-server.js";
+import { EchoDefinition } from "../../../test/support/echo-server.js";
+import { startFakeRegistry } from "../../../test/support/fake-registry.js";
+import type { FakeRegistry } from "../../../test/support/fake-registry.js";
+import { InstanceState } from "../../../generated/switchboard/registry/v1/registry.js";
 import { parseSwitchboardTarget, registerSwitchboardResolver } from "./resolver.js";
 
 const FAST = { initialMs: 20, maxMs: 100 };

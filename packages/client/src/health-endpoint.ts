@@ -16,17 +16,20 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { AgentStatus } from "./agent.js";
 
+/** What the endpoint reports. */
 export type HealthState = "UP" | "DOWN";
 
 /** One named check: resolve true (or anything but false) when healthy; false or a throw means DOWN. */
 export type HealthCheckFunction = () => boolean | void | Promise<boolean | void>;
 
+/** The JSON body the endpoint answers. */
 export interface HealthReport {
   status: HealthState;
   /** Per check, when checks were given. */
   checks?: Record<string, { status: HealthState; error?: string }>;
 }
 
+/** Options of {@link createHealthEndpoint}; every one is optional. */
 export interface HealthEndpointOptions {
   /** Checks run on every request, in parallel. Default none: UP unless forced DOWN. */
   checks?: Record<string, HealthCheckFunction>;
@@ -38,6 +41,7 @@ export interface HealthEndpointOptions {
   agent?: { readonly status: AgentStatus };
 }
 
+/** A health request handler; made by {@link createHealthEndpoint}. */
 export interface HealthEndpoint {
   /** Answers GET/HEAD on the configured path and returns true; returns false for anything else. */
   handle(request: IncomingMessage, response: ServerResponse): boolean;
@@ -47,6 +51,10 @@ export interface HealthEndpoint {
   report(): Promise<HealthReport>;
 }
 
+/**
+ * The handler alone, to mount in an HTTP server of your own: GET/HEAD on `path` (default "/health")
+ * answers 200 {"status":"UP"} or 503 {"status":"DOWN"}; checks time out after 2000 ms by default.
+ */
 export function createHealthEndpoint(options: HealthEndpointOptions = {}): HealthEndpoint {
   const path = options.path ?? "/health";
   const checkTimeoutMs = options.checkTimeoutMs ?? 2000;
@@ -106,6 +114,7 @@ export function createHealthEndpoint(options: HealthEndpointOptions = {}): Healt
   };
 }
 
+/** Options of {@link serveHealth}: the endpoint's, plus where to listen. */
 export interface ServeHealthOptions extends HealthEndpointOptions {
   /** Port to listen on; 0 picks a free one. Default 0. */
   port?: number;
@@ -113,6 +122,7 @@ export interface ServeHealthOptions extends HealthEndpointOptions {
   host?: string;
 }
 
+/** The server {@link serveHealth} started. */
 export interface HealthServer {
   readonly endpoint: HealthEndpoint;
   /** The port actually bound. */

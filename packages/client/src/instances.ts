@@ -1,5 +1,5 @@
-import type { Instance } from "../../generated/switchboard/registry/v1/registry.js";
-import { DEFAULT_NAMESPACE } from "../contract.js";
+import type { Instance } from "../../../generated/switchboard/registry/v1/registry.js";
+import { DEFAULT_NAMESPACE } from "../../../src/contract.js";
 
 /** Namespace used when none is given, as on the server. */
 export { DEFAULT_NAMESPACE };

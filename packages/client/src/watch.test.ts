@@ -1,9 +1,9 @@
 import { Status } from "nice-grpc";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { eventually } from "../../test/support/eventually.js";
-import { startFakeRegistry } from "../../test/support/fake-registry.js";
-import type { FakeRegistry } from "../../test/support/fake-registry.js";
-import { InvalidArgumentError } from "../errors.js";
+import { eventually } from "../../../test/support/eventually.js";
+import { startFakeRegistry } from "../../../test/support/fake-registry.js";
+import type { FakeRegistry } from "../../../test/support/fake-registry.js";
+import { InvalidArgumentError } from "../../../src/errors.js";
 import { createSwitchboardClient } from "./client.js";
 import type { SwitchboardClient } from "./client.js";
 import { watchService } from "./watch.js";

@@ -18,13 +18,14 @@
  * (reset = true). Invalid requests end the iteration with the error. Aborting
  * `signal` (or breaking out of the loop) ends it without an error.
  */
-import type { ResolvedEntry, WatchConfigResponse } from "../../generated/switchboard/config/v1/config.js";
+import type { ResolvedEntry, WatchConfigResponse } from "../../../generated/switchboard/config/v1/config.js";
 import type { BackoffOptions } from "./backoff.js";
 import type { ConfigClient, SwitchboardClient } from "./client.js";
 import { toRevision } from "./instances.js";
 import type { SdkLogger } from "./logger.js";
 import { resumingStream } from "./resuming-stream.js";
 
+/** Options of {@link watchConfig}; every one is optional (namespace "default", no service, no profile). */
 export interface ConfigWatchOptions {
   /** Default "default". */
   namespace?: string;
@@ -47,6 +48,7 @@ export interface ConfigWatchOptions {
   onRetry?: (error: unknown, delayMs: number) => void;
 }
 
+/** One update of {@link watchConfig}: the whole resolved view at `revision`. */
 export interface ConfigWatchUpdate {
   type: "view" | "bookmark";
   revision: number;
@@ -58,6 +60,11 @@ export interface ConfigWatchUpdate {
   reset: boolean;
 }
 
+/**
+ * The resolved configuration view of a namespace/service/profile, pushed whenever it changes,
+ * resumed by revision after failures (backoff 100 ms doubling to 5 s by default). Ends when `signal`
+ * aborts or on `break`. Bookmarks only with `bookmarks: true`.
+ */
 export async function* watchConfig(
   client: SwitchboardClient | ConfigClient,
   options: ConfigWatchOptions = {},
