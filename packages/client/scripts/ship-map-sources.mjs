@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // After `tsc -p tsconfig.build.json`: makes every source map in dist/ resolve inside the package.
-// The SDK compiles the shared wire contract from the repository root (generated/, src/errors.ts),
+// The SDK compiles the shared wire contract from the repository root (generated/, src/errors.ts, src/contract.ts),
 // so the maps of those files name sources outside packages/client that an installed package
 // does not have. This copies each such source to dist/sources/<path from the repository root>
 // and points the map there. The package's own sources ship in src/ and resolve as they are.

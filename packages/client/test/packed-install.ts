@@ -37,6 +37,7 @@ export function stageRepository(repoRoot: string, dir: string): string {
   cpSync(join(repoRoot, "generated"), join(dir, "generated"), { recursive: true });
   mkdirSync(join(dir, "src"), { recursive: true });
   cpSync(join(repoRoot, "src", "errors.ts"), join(dir, "src", "errors.ts"));
+  cpSync(join(repoRoot, "src", "contract.ts"), join(dir, "src", "contract.ts"));
   cpSync(join(repoRoot, "tsconfig.json"), join(dir, "tsconfig.json"));
   // The shared sources are ES modules because the repository's package.json says so.
   writeFileSync(join(dir, "package.json"), `${JSON.stringify({ private: true, type: "module" })}\n`);
