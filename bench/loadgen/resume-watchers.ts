@@ -113,7 +113,12 @@ const readyTimer = setInterval(() => {
   if (entries.every((e) => e.snapshotRevision > 0)) {
     clearInterval(readyTimer);
     write({ ready: true });
-    setInterval(() => write({ min: Math.min(...entries.map((e) => e.lastRevision)) }), 250);
+    setInterval(() => {
+      // Lowest revision per service: a stream sees only its own service's revisions.
+      const byService: Record<string, number> = {};
+      for (const e of entries) byService[e.service] = Math.min(byService[e.service] ?? Infinity, e.lastRevision);
+      write({ min: Math.min(...entries.map((e) => e.lastRevision)), byService });
+    }, 250);
   }
 }, 50);
 

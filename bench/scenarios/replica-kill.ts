@@ -51,6 +51,8 @@ export interface WatcherProcess {
   child: ChildProcess;
   ready: Promise<void>;
   min: number;
+  /** Lowest revision reached per service (streams of a service see only its revisions). */
+  byService: Record<string, number>;
   /** Event-loop delay of the watcher process over its life (set with the report). */
   loop?: { maxMs: number; p99Ms: number };
   report(): Promise<Entry[]>;
@@ -80,6 +82,7 @@ export function startWatchers(
       child.once("exit", (code) => reject(new Error(`watcher process exited (${code})`)));
     }),
     min: 0,
+    byService: {},
     report: () =>
       new Promise<Entry[]>((resolve) => {
         onReport = resolve;
@@ -88,7 +91,13 @@ export function startWatchers(
   };
   proc.ready.catch(() => undefined);
   createInterface({ input: child.stdout! }).on("line", (line) => {
-    let message: { ready?: boolean; min?: number; report?: Entry[]; loop?: { maxMs: number; p99Ms: number } };
+    let message: {
+      ready?: boolean;
+      min?: number;
+      byService?: Record<string, number>;
+      report?: Entry[];
+      loop?: { maxMs: number; p99Ms: number };
+    };
     try {
       message = JSON.parse(line) as typeof message;
     } catch {
@@ -97,6 +106,7 @@ export function startWatchers(
     }
     if (message.ready) markReady();
     if (message.min !== undefined) proc.min = message.min;
+    if (message.byService !== undefined) proc.byService = message.byService;
     if (message.loop) proc.loop = message.loop;
     if (message.report) onReport?.(message.report);
   });

@@ -69,6 +69,8 @@ export async function soakScenario(options: BenchOptions, profile: SoakProfile):
     JSON.parse(new TextDecoder().decode(await echo.gc(new Uint8Array(0)))) as MemoryReport;
   const clients: SwitchboardClient[] = [];
   const stopLoad = new AbortController();
+  // Changes stop before the final check; heartbeats (stopLoad) only after it, or leases expire during it.
+  const stopChanges = new AbortController();
   const cleanup: Array<() => void> = [];
   const services = Array.from({ length: profile.services }, (_, i) => `soak-${i}`);
   try {
@@ -164,13 +166,13 @@ export async function soakScenario(options: BenchOptions, profile: SoakProfile):
     let inFlight = 0;
     const changer = (async () => {
       const started = performance.now();
-      while (!stopLoad.signal.aborted) {
+      while (!stopChanges.signal.aborted) {
         const target = started + (changes * 1000) / profile.changesPerSecond;
         const wait = target - performance.now();
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
         const n = changes++;
         // Changes are issued on schedule, not one after the other: at most 64 in flight.
-        while (inFlight >= 64 && !stopLoad.signal.aborted) await new Promise((resolve) => setTimeout(resolve, 5));
+        while (inFlight >= 64 && !stopChanges.signal.aborted) await new Promise((resolve) => setTimeout(resolve, 5));
         inFlight++;
         void change(n).finally(() => inFlight--);
       }
@@ -236,21 +238,31 @@ export async function soakScenario(options: BenchOptions, profile: SoakProfile):
       );
     }
     if (snapshotDir) process.kill(server.pid, "SIGUSR2");
-    stopLoad.abort();
-    await Promise.all([heartbeats, changer]);
+    stopChanges.abort();
+    await changer;
+    // One last write per service, after every change has been answered: its revision is what
+    // that service's watchers must reach (a stream only advances on its own service's events).
+    const lastOfService = new Map<string, number>();
+    for (const service of services) {
+      const id = ids.find((x) => leases.get(x)!.service === service)!;
+      const lease = leases.get(id)!;
+      lease.weight = lease.weight === 100 ? 101 : 100;
+      const answer = await driver.registry.updateInstance({ namespace: "", service, instanceId: id, weight: lease.weight });
+      lastOfService.set(service, Number(answer.revision));
+    }
 
-    // Final states: every watcher equals the store once it has caught up with the last write.
+    // Final states: every watcher equals the store once it has its service's last write.
     const expected = new Map<string, string>();
-    let lastRevision = 0;
     for (const service of services) {
       const listed = await driver.registry.listInstances({ service });
       expected.set(service, JSON.stringify(listed.instances.map((i) => i.instanceId).sort()));
-      lastRevision = Math.max(lastRevision, Number(listed.revision));
     }
     const settle = performance.now();
-    while (procs.some((p) => p.min < lastRevision) && performance.now() - settle < 60_000)
-      await new Promise((resolve) => setTimeout(resolve, 200));
+    const behind = () => procs.some((p) => services.some((s) => (p.byService[s] ?? Infinity) < lastOfService.get(s)!));
+    while (behind() && performance.now() - settle < 60_000) await new Promise((resolve) => setTimeout(resolve, 200));
     const entries = (await Promise.all(procs.map((p) => p.report()))).flat();
+    stopLoad.abort();
+    await heartbeats;
     const wrongFinal = entries.filter((e) => JSON.stringify([...e.last].sort()) !== expected.get(e.service)).length;
     const falseRemovals = entries.reduce((sum, e) => sum + e.watchedRemovals, 0);
     // Evidence for --keepalive-timeout: how long the watcher processes' event loops stalled.
