@@ -4,13 +4,7 @@
 // stream open) per instance; `sdkConnect` times a fresh client's first call
 // (ListServices) alone, which is what the connection setup costs.
 import { createAgent, createSwitchboardClient } from "@switchboard/client";
-import type { Agent, AgentOptions, SwitchboardClient } from "@switchboard/client";
-
-async function startAgent(options: AgentOptions): Promise<Agent> {
-  const agent = createAgent(options);
-  await agent.start();
-  return agent;
-}
+import type { Agent, SwitchboardClient } from "@switchboard/client";
 import { runClosedLoop } from "./common.js";
 import { NAMESPACE, sampleInstance } from "./fixtures.js";
 import { summarize } from "../lib/stats.js";
@@ -31,23 +25,23 @@ async function sdkJoin(p: SdkJoinParams) {
       const client = createSwitchboardClient({ address: p.address, tls: false });
       clients.push(client);
       const { address, port, metadata, tags, zone, weight } = sampleInstance(p.service, `j-${i}`, i);
-      agents.push(
-        await startAgent({
-          client,
-          instance: {
-            namespace: NAMESPACE,
-            service: p.service,
-            instanceId: `j-${i}`,
-            address,
-            port,
-            metadata,
-            tags,
-            zone,
-            weight,
-          },
-          ttlSeconds: p.ttlSeconds,
-        }),
-      );
+      const agent = createAgent({
+        client,
+        instance: {
+          namespace: NAMESPACE,
+          service: p.service,
+          instanceId: `j-${i}`,
+          address,
+          port,
+          metadata,
+          tags,
+          zone,
+          weight,
+        },
+        ttlSeconds: p.ttlSeconds,
+      });
+      agents.push(agent);
+      await agent.start();
     });
     return result(p.count, run);
   } finally {
