@@ -1,5 +1,5 @@
 // 9. Joins through the SDK agent, each with its own connection, 64 in flight:
-// createSwitchboardClient + startAgent (connection, Register, KeepAlive stream)
+// createSwitchboardClient + createAgent().start() (connection, Register, KeepAlive stream)
 // vs raw etcd3 lease grant + put from one warm client; and, to say what the
 // connection itself costs, fresh clients making one ListServices call each.
 // Rounds alternate; the round with the median ratio is reported.
@@ -56,7 +56,7 @@ export async function joinScenario(options: BenchOptions, profile: Profile["join
         scenario: `9. SDK agent joins, own connection each, ${profile.concurrency} in flight`,
         baseline: { label: "raw etcd3 lease grant + put", value: raw.value.opsPerSecond, unit: "ops/s", ...raw.value.latency },
         result: {
-          label: `createSwitchboardClient + startAgent; server ${joinCpu.server} µs CPU/join, client ${joinCpu.loadgen}; a fresh connection + 1 call alone: ${connect.value.opsPerSecond.toFixed(0)}/s, p50 ${connect.value.latency.p50.toFixed(1)} ms, server ${connectCpu.server} µs, client ${connectCpu.loadgen} µs`,
+          label: `createSwitchboardClient + createAgent().start(); server ${joinCpu.server} µs CPU/join, client ${joinCpu.loadgen}; a fresh connection + 1 call alone: ${connect.value.opsPerSecond.toFixed(0)}/s, p50 ${connect.value.latency.p50.toFixed(1)} ms, server ${connectCpu.server} µs, client ${connectCpu.loadgen} µs`,
           value: join.value.opsPerSecond,
           unit: "ops/s",
           ...join.value.latency,
