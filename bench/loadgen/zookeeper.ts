@@ -130,7 +130,7 @@ async function zkWatchLatency(p: ZkWatchParams) {
   const fromStart: number[] = [];
   let notified: number | undefined;
   let wake: (() => void) | undefined;
-  let armed: Promise<string[]> = Promise.resolve([]);
+  let armed: Promise<string[]> | undefined;
   // PathChildrenCache: a notification re-arms the watch with another getChildren.
   const arm = (): Promise<string[]> =>
     getChildren(watcher, path, () => {
