@@ -204,7 +204,9 @@ async function zkOpenWatchers(p: ZkOpenWatchersParams) {
           state.firstError ??= errorText(error);
         });
       });
-    children += (await arm()).length;
+    // Not `children += await …`: that reads `children` before the await and loses concurrent updates.
+    const listed = await arm();
+    children += listed.length;
   }).then((run) => {
     state.errors += run.errors;
     state.firstError ??= run.firstError;

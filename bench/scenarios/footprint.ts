@@ -129,6 +129,12 @@ async function switchboardFootprint(options: BenchOptions, profile: FootprintPro
       `  Switchboard: server RSS ${(serverRss / MiB).toFixed(0)} MiB + etcd ${(etcdRss / MiB).toFixed(0)} MiB; heap used ${(memory.beforeGc.heapUsed / MiB).toFixed(0)} → ${(memory.heapUsed / MiB).toFixed(0)} MiB after GC (heap total ${(memory.heapTotal / MiB).toFixed(0)}, external ${(memory.external / MiB).toFixed(0)}, array buffers ${(memory.arrayBuffers / MiB).toFixed(0)}); anon ${((smaps.Anonymous ?? 0) / MiB).toFixed(0)} MiB, file ${(((smaps.Rss ?? 0) - (smaps.Anonymous ?? 0)) / MiB).toFixed(0)} MiB`,
     );
     await Promise.all(Array.from({ length: profile.services }, (_, s) => watcher.call("closeStreams", { name: `fp-${s}` })));
+    // What the watch streams held: the same reading once they are closed (the instances stay).
+    await sleep(1000);
+    const withoutWatchers = await registrar.call("serverMemory", { address: env.address });
+    options.log(
+      `  Switchboard after closing the watchers: RSS ${(withoutWatchers.rss / MiB).toFixed(0)} MiB, heap used ${(withoutWatchers.heapUsed / MiB).toFixed(0)} MiB, array buffers ${(withoutWatchers.arrayBuffers / MiB).toFixed(0)} MiB`,
+    );
     return {
       ...measured,
       loadSeconds,
@@ -138,6 +144,9 @@ async function switchboardFootprint(options: BenchOptions, profile: FootprintPro
         etcdRss,
         serverSmapsRollup: smaps,
         serverMemory: memory,
+        serverMemoryWithoutWatchers: withoutWatchers,
+        serverEnv: process.env.BENCH_SERVER_ENV ?? "",
+        serverNodeArgs: process.env.BENCH_SERVER_NODE_ARGS ?? "",
       },
     };
   });
