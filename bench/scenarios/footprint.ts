@@ -1,4 +1,4 @@
-// 8. Footprint (issue 15): 10,000 registered instances and 1,000 watch
+// 10. Footprint (issue 15): 10,000 registered instances and 1,000 watch
 // streams, the same load against three systems in one run, each on its own
 // fresh processes:
 //   - Switchboard: Register (own lease each, 64 in flight) then Watch streams
@@ -261,7 +261,7 @@ export async function footprintScenario(options: BenchOptions, profile: Profile[
   if (typeof zk === "string") {
     for (const measure of ["RSS", "CPU in the load phase"]) {
       rows.push({
-        scenario: `8. Footprint, ${what}: ${measure} vs ZooKeeper`,
+        scenario: `10. Footprint, ${what}: ${measure} vs ZooKeeper`,
         baseline: { label: zk, value: Number.NaN, unit: "" },
         result:
           measure === "RSS"
@@ -274,7 +274,7 @@ export async function footprintScenario(options: BenchOptions, profile: Profile[
   } else {
     rows.push(
       {
-        scenario: `8. Footprint, ${what}: RSS vs ZooKeeper`,
+        scenario: `10. Footprint, ${what}: RSS vs ZooKeeper`,
         baseline: { label: `ZooKeeper 3.8 JVM (peak ${mib(zk.peakRss)} MiB)`, value: mib(zk.settledRss), unit: "MiB" },
         result: { label: sbLabel, value: mib(sb.settledRss), unit: "MiB" },
         ratio: ratio(sb.settledRss, zk.settledRss),
@@ -283,7 +283,7 @@ export async function footprintScenario(options: BenchOptions, profile: Profile[
         details: { zookeeper: details(zk), switchboard: details(sb) },
       },
       {
-        scenario: `8. Footprint, ${what}: CPU in the load phase vs ZooKeeper`,
+        scenario: `10. Footprint, ${what}: CPU in the load phase vs ZooKeeper`,
         baseline: { label: `ZooKeeper JVM (load phase ${zk.loadSeconds.toFixed(1)} s)`, value: zk.cpuSeconds, unit: "CPU s" },
         result: {
           label: `Switchboard server + etcd (load phase ${sb.loadSeconds.toFixed(1)} s)`,
@@ -297,7 +297,7 @@ export async function footprintScenario(options: BenchOptions, profile: Profile[
     );
   }
   rows.push({
-    scenario: `8. Footprint, ${what}: RSS vs raw etcd3`,
+    scenario: `10. Footprint, ${what}: RSS vs raw etcd3`,
     baseline: {
       label: `raw etcd3 leases + watchers, etcd (peak ${mib(raw.peakRss)} MiB; CPU ${raw.cpuSeconds} s in ${raw.loadSeconds.toFixed(1)} s)`,
       value: mib(raw.settledRss),
