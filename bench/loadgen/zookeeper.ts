@@ -137,6 +137,8 @@ async function zkWatchLatency(p: ZkWatchParams) {
       notified = monoMs();
       wake?.();
       armed = arm();
+      // The last re-arm is never awaited and fails when the session closes: not an unhandled rejection.
+      armed.catch(() => undefined);
     });
   try {
     await mkdirp(writer, path);
