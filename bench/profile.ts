@@ -1,6 +1,7 @@
 // Sizes of every scenario: the full run (`npm run bench`, ~6–8 minutes on 2
 // cores) and the quick sanity pass (`npm run bench -- --quick`, well under a
 // minute, for CI: it checks that everything runs, not how fast).
+import type { FootprintProfile } from "./scenarios/footprint.js";
 import type { LeaderKillProfile } from "./scenarios/leader-kill.js";
 import type { ReplicaKillProfile } from "./scenarios/replica-kill.js";
 import type { SoakProfile } from "./scenarios/soak.js";
@@ -27,6 +28,8 @@ export interface Profile {
   failure: { ttlSeconds: number; levels: Array<{ instances: number; hosts: number }> };
   memory: { instances: number; services: number; watchers: number; loadgens: number };
   config: StreamLevel[];
+  /** Issue 15's footprint against raw etcd3 and ZooKeeper (scenario footprint). */
+  footprint: FootprintProfile;
   /** Fault scenarios of issue 16 (opt-in: run only when named in --only). */
   replicaKill: ReplicaKillProfile;
   leaderKill: LeaderKillProfile;
@@ -57,6 +60,7 @@ export const FULL: Profile = {
     { watchers: 1_000, events: 50, intervalMs: 100, loadgens: 1 },
     { watchers: 10_000, events: 20, intervalMs: 500, loadgens: 2 },
   ],
+  footprint: { instances: 10_000, services: 10, watchers: 1_000, settleMs: 5_000 },
   replicaKill: { watchers: 5_000, watcherProcesses: 4, streamsPerConnection: 100, writeIntervalMs: 200, writesAfterKill: 20 },
   leaderKill: { durationMs: 5 * 60_000, killEveryMs: 30_000, restartAfterMs: 5_000, writers: 8, keys: 4, watchers: 10 },
   soak: {
@@ -88,6 +92,7 @@ export const QUICK: Profile = {
     { watchers: 1, events: 30, intervalMs: 5, loadgens: 1 },
     { watchers: 100, events: 10, intervalMs: 50, loadgens: 1 },
   ],
+  footprint: { instances: 1_000, services: 10, watchers: 100, settleMs: 1_000 },
   replicaKill: { watchers: 500, watcherProcesses: 2, streamsPerConnection: 100, writeIntervalMs: 200, writesAfterKill: 10 },
   leaderKill: { durationMs: 60_000, killEveryMs: 15_000, restartAfterMs: 3_000, writers: 8, keys: 4, watchers: 10 },
   soak: {

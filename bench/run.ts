@@ -15,6 +15,7 @@ import type { BenchOptions } from "./lib/env.js";
 import { markdownTable, type Row } from "./lib/report.js";
 import { FULL, QUICK, type Profile } from "./profile.js";
 import { failureScenario } from "./scenarios/failure.js";
+import { footprintScenario } from "./scenarios/footprint.js";
 import { heartbeatScenario } from "./scenarios/heartbeat.js";
 import { memoryScenario } from "./scenarios/memory.js";
 import { propagationScenario } from "./scenarios/propagation.js";
@@ -35,6 +36,7 @@ const SCENARIOS: Record<string, (options: BenchOptions, profile: Profile) => Pro
   failure: (o, p) => failureScenario(o, p.failure),
   memory: (o, p) => memoryScenario(o, p.memory),
   config: (o, p) => propagationScenario(o, "config", p),
+  footprint: (o, p) => footprintScenario(o, p.footprint),
   security: (o, p) => securityScenario(o, { register: p.register, resolve: p.resolve }),
   "security-auth": (o, p) => securityScenario(o, { register: p.register, resolve: p.resolve }, TLS_AUTH_SECURITY),
   "replica-kill": (o, p) => replicaKillScenario(o, p.replicaKill),

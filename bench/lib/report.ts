@@ -46,7 +46,9 @@ function usageCells(usage: PhaseUsage | undefined): [string, string] {
       .filter(([label]) => label.startsWith(prefix))
       .reduce((acc, [, u]) => Math.max(acc, u.peakRssBytes), 0) /
     2 ** 20;
-  const labels = ["etcd", "server", "loadgen", "host"].filter((p) => Object.keys(usage.processes).some((l) => l.startsWith(p)));
+  const labels = ["etcd", "server", "loadgen", "host", "zookeeper"].filter((p) =>
+    Object.keys(usage.processes).some((l) => l.startsWith(p)),
+  );
   return [labels.map((p) => sum(p).toFixed(1)).join(" / "), labels.map((p) => peak(p).toFixed(0)).join(" / ")];
 }
 
@@ -58,7 +60,7 @@ export function markdownTable(rows: Row[]): string {
     "result",
     "ratio",
     "p50 / p99 / max ms (baseline → result)",
-    "CPU s etcd / server / loadgen[ / hosts] (baseline → result)",
+    "CPU s etcd / server / loadgen[ / hosts][ / zookeeper] (baseline → result)",
     "peak RSS MiB (baseline → result)",
     "target",
   ];

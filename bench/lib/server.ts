@@ -37,6 +37,8 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
       "--max-old-space-size=4096",
       ...(options.cpuProfileDir ? ["--cpu-prof", "--cpu-prof-dir", options.cpuProfileDir] : []),
       ...(options.nodeArgs ?? []),
+      // Node flags for every bench server (e.g. V8 heap settings under test).
+      ...(process.env.BENCH_SERVER_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
       "--import",
       "tsx",
       entry,
@@ -52,7 +54,17 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     ],
     {
       cwd: repoRoot,
-      env: { ...process.env, BENCH_SERVER_FROM: options.fromDist ? "dist" : "src" },
+      env: {
+        ...process.env,
+        // NAME=value pairs for the server process only (e.g. glibc malloc tunables under test).
+        ...Object.fromEntries(
+          (process.env.BENCH_SERVER_ENV?.split(" ").filter(Boolean) ?? []).map((pair) => [
+            pair.slice(0, pair.indexOf("=")),
+            pair.slice(pair.indexOf("=") + 1),
+          ]),
+        ),
+        BENCH_SERVER_FROM: options.fromDist ? "dist" : "src",
+      },
     },
   );
   const ready = await new Promise<{ grpcAddress: string; httpAddress: string }>((resolve, reject) => {

@@ -6,6 +6,7 @@ import type { TaskReply, TaskRequest } from "../lib/ipc.js";
 import { rawEtcdTasks } from "./raw-etcd.js";
 import { sdkJoinTasks } from "./sdk-join.js";
 import { switchboardTasks } from "./switchboard.js";
+import { zooKeeperTasks } from "./zookeeper.js";
 
 const tasks = {
   async ping(_: Record<string, never>) {
@@ -14,6 +15,7 @@ const tasks = {
   ...rawEtcdTasks,
   ...switchboardTasks,
   ...sdkJoinTasks,
+  ...zooKeeperTasks,
 };
 
 export type Tasks = typeof tasks;

@@ -24,18 +24,23 @@ export interface RawRegisterParams {
   concurrency: number;
   ttlSeconds: number;
   service: string;
+  /** Instances are spread round-robin over this many services `${service}-${n}`; default 1 = just `service`. */
+  services?: number;
 }
+
+const rawService = (p: { service: string; services?: number }, i: number): string =>
+  (p.services ?? 1) > 1 ? `${p.service}-${i % (p.services ?? 1)}` : p.service;
 
 /** Lease grant + put of an instance on it, `concurrency` in flight. */
 async function rawRegister(p: RawRegisterParams) {
   const c = etcd(p.endpoint);
   // Warm the connection so the first ops do not pay for the handshake.
   await c.leaseClient.leaseGrant({ TTL: p.ttlSeconds });
-  const values = Array.from({ length: p.count }, (_, i) => Buffer.from(sampleInstanceBytes(p.service, `raw-${i}`, i)));
+  const values = Array.from({ length: p.count }, (_, i) => Buffer.from(sampleInstanceBytes(rawService(p, i), `raw-${i}`, i)));
   const run = await runClosedLoop(p.count, p.concurrency, async (i) => {
     const lease = await c.leaseClient.leaseGrant({ TTL: p.ttlSeconds });
     await c
-      .put(instanceKey(p.service, `raw-${i}`))
+      .put(instanceKey(rawService(p, i), `raw-${i}`))
       .value(values[i] as Buffer)
       .lease(lease.ID);
   });
@@ -209,7 +214,51 @@ async function rawWatcherDeletes(p: { name: string; close?: boolean }) {
   return { deletes: Object.fromEntries(w.deletes) };
 }
 
+export interface RawOpenWatchersParams {
+  name: string;
+  endpoint: string;
+  /** Watchers per service, on the prefix of that service's instances. */
+  perService: number;
+  service: string;
+  services: number;
+  /** Watchers sharing one client (one connection, one multiplexed Watch stream). */
+  watchersPerClient: number;
+}
+
+const rawWatcherSets = new Map<string, { clients: Etcd3[]; events: number }>();
+
+/**
+ * The footprint baseline's watchers: each lists the keys of its service
+ * (keys only, as a ZooKeeper children watch does) and watches the prefix
+ * from the revision after that read.
+ */
+async function rawOpenWatchers(p: RawOpenWatchersParams) {
+  const total = p.perService * p.services;
+  const clients = Array.from({ length: Math.ceil(total / p.watchersPerClient) }, () => new Etcd3({ hosts: p.endpoint }));
+  const set = { clients, events: 0 };
+  rawWatcherSets.set(p.name, set);
+  let keys = 0;
+  const run = await runClosedLoop(total, 64, async (w) => {
+    const c = clients[Math.floor(w / p.watchersPerClient)] as Etcd3;
+    const prefix = instanceKey(rawService(p, w), "");
+    const listed = await c.getAll().prefix(prefix).keys();
+    keys += listed.length;
+    const watcher = await c.watch().prefix(prefix).create();
+    watcher.on("data", () => set.events++);
+  });
+  return { watchers: total, clients: clients.length, keys, errors: run.errors, firstError: run.firstError };
+}
+
+async function rawCloseWatchers(p: { name: string }) {
+  const set = rawWatcherSets.get(p.name);
+  rawWatcherSets.delete(p.name);
+  for (const c of set?.clients ?? []) c.close();
+  return { events: set?.events ?? 0 };
+}
+
 export const rawEtcdTasks = {
+  rawOpenWatchers,
+  rawCloseWatchers,
   rawRegister,
   rawWatchLatency,
   rawAgentsStart,

@@ -6,10 +6,11 @@
 // streams per connection); the writer is another process. All times are
 // CLOCK_MONOTONIC, which every process on the machine shares.
 import { setTimeout as sleep } from "node:timers/promises";
-import type { BenchEnv, BenchOptions } from "../lib/env.js";
+import type { BenchEnv, BenchOptions, PhaseUsage } from "../lib/env.js";
 import { withEnv } from "../lib/env.js";
 import { ratio, type Row } from "../lib/report.js";
 import { summarize, type LatencySummary } from "../lib/stats.js";
+import { startZooKeeper, zooKeeperMissing } from "../lib/zookeeper.js";
 import type { Profile, StreamLevel } from "../profile.js";
 
 const STREAMS_PER_CHANNEL = 100;
@@ -149,6 +150,7 @@ export async function propagationScenario(options: BenchOptions, kind: Kind, pro
     options.log(
       `  raw etcd put → watch event: p50 ${raw.value.fromAck.p50} ms, p99 ${raw.value.fromAck.p99} ms after the put's ack (p99 ${raw.value.fromStart.p99} ms from its start)`,
     );
+    const zk = kind === "watch" ? await zooKeeperWatch(env, profile) : undefined;
     const rows: Row[] = [];
     for (const level of levels) {
       const { result, usage } = await runLevel(env, kind, level);
@@ -197,7 +199,69 @@ export async function propagationScenario(options: BenchOptions, kind: Kind, pro
           rawFromStart: raw.value.fromStart,
         },
       });
+      if (zk && level.watchers === 1) rows.push(zooKeeperRow(zk, result, usage));
     }
     return rows;
   });
 }
+
+type ZkWatch =
+  { missing: string } | { missing?: undefined; fromAck: LatencySummary; fromStart: LatencySummary; usage: PhaseUsage };
+
+/** ZooKeeper's children watch (Curator PathChildrenCache) notified of ephemeral creates, same count and pace as raw etcd. */
+async function zooKeeperWatch(env: BenchEnv, profile: Profile): Promise<ZkWatch> {
+  const missing = zooKeeperMissing();
+  if (missing) return { missing };
+  const zk = await startZooKeeper();
+  env.extra.set("zookeeper", zk.pid);
+  try {
+    const [loadgen] = await env.loadgen(1);
+    const measured = await env.measure(() =>
+      loadgen!.call("zkWatchLatency", {
+        connectString: zk.connectString,
+        count: profile.rawWatch.count,
+        intervalMs: profile.rawWatch.intervalMs,
+        service: "zk-watch",
+      }),
+    );
+    env.options.log(
+      `  ZooKeeper create → children notification: p50 ${measured.value.fromStart.p50} ms from the create's send, ${measured.value.fromAck.p50} ms from its answer`,
+    );
+    return { ...measured.value, usage: measured.usage };
+  } finally {
+    env.extra.delete("zookeeper");
+    await zk.stop();
+  }
+}
+
+/** Switchboard's 1-stream watch against ZooKeeper's, both timed from the moment the write was sent. */
+function zooKeeperRow(zk: ZkWatch, sb: LevelResult, usage: PhaseUsage): Row {
+  const scenario = "3. Watch propagation, 1 stream, vs ZooKeeper (from the write's send)";
+  if (zk.missing !== undefined) {
+    return {
+      scenario,
+      baseline: { label: zk.missing, value: Number.NaN, unit: "" },
+      result: { label: "Register sent → Watch event, p50", value: sb.fromSend.p50, unit: "ms", ...pick(sb.fromSend) },
+      ratio: Number.NaN,
+      usage: { result: usage },
+    };
+  }
+  return {
+    scenario,
+    baseline: {
+      label: `ZooKeeper create sent → children notification, p50 (${zk.fromAck.p50} ms from its answer)`,
+      value: zk.fromStart.p50,
+      unit: "ms",
+      ...pick(zk.fromStart),
+    },
+    result: { label: "Register sent → Watch event, p50", value: sb.fromSend.p50, unit: "ms", ...pick(sb.fromSend) },
+    ratio: ratio(sb.fromSend.p50, zk.fromStart.p50),
+    usage: { baseline: zk.usage, result: usage },
+    details: {
+      zookeeper: { fromStart: zk.fromStart, fromAck: zk.fromAck },
+      switchboard: { fromSend: sb.fromSend, fromAck: sb.fromAck },
+    },
+  };
+}
+
+const pick = (l: LatencySummary) => ({ p50: l.p50, p99: l.p99, max: l.max });

@@ -7,6 +7,7 @@
 // Hold sends one message and then stays open until the client cancels, and
 // Gc runs a full garbage collection (when the server runs with --expose-gc)
 // and returns process.memoryUsage() as JSON.
+import { getHeapSpaceStatistics } from "node:v8";
 import type { CallContext } from "nice-grpc-common";
 
 const identity = (value: Uint8Array): Uint8Array => value;
@@ -41,6 +42,10 @@ export interface MemoryReport {
   heapTotal: number;
   external: number;
   arrayBuffers: number;
+  /** process.memoryUsage() before the collection (the footprint scenario's breakdown). */
+  beforeGc: { rss: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number };
+  /** v8.getHeapSpaceStatistics() after the collection: bytes reserved (size) and used per V8 space. */
+  heapSpaces: Array<{ name: string; size: number; used: number; physical: number }>;
 }
 
 const encoder = new TextEncoder();
@@ -56,6 +61,7 @@ export function createEchoServiceImpl() {
       await new Promise<void>((resolve) => context.signal.addEventListener("abort", () => resolve(), { once: true }));
     },
     async gc(): Promise<Uint8Array> {
+      const beforeGc = process.memoryUsage();
       const gc = (globalThis as { gc?: () => void }).gc;
       if (gc) {
         // Two passes: the first may only finalize objects the second frees.
@@ -71,6 +77,19 @@ export function createEchoServiceImpl() {
         heapTotal: usage.heapTotal,
         external: usage.external,
         arrayBuffers: usage.arrayBuffers,
+        beforeGc: {
+          rss: beforeGc.rss,
+          heapUsed: beforeGc.heapUsed,
+          heapTotal: beforeGc.heapTotal,
+          external: beforeGc.external,
+          arrayBuffers: beforeGc.arrayBuffers,
+        },
+        heapSpaces: getHeapSpaceStatistics().map((space) => ({
+          name: space.space_name,
+          size: space.space_size,
+          used: space.space_used_size,
+          physical: space.physical_space_size,
+        })),
       };
       return encoder.encode(JSON.stringify(report));
     },
