@@ -13,9 +13,15 @@ interface ResponseType<Message> {
  * fan-out hands one immutable message object to thousands of streams, so
  * this turns N encodings into one. Only for methods whose handlers yield
  * complete messages and never mutate one after yielding it.
+ *
+ * `shared` tells which messages go to many streams; the others (a stream's
+ * own snapshot) are encoded without caching: a suspended stream can keep
+ * its last message reachable, and with it a cached encoding of the whole
+ * snapshot (~160 KB per stream at 1,000 instances a service).
  */
 export function encodeResponsesOnce<Method extends { responseType: ResponseType<Message> }, Message extends object>(
   method: Method,
+  shared: (message: Message) => boolean = () => true,
 ): Method {
   // Entries go with the message objects.
   const encoded = new WeakMap<Message, Uint8Array>();
@@ -28,6 +34,7 @@ export function encodeResponsesOnce<Method extends { responseType: ResponseType<
       fromPartial: (object: Message) => object,
       encode: (message: Message) => ({
         finish(): Uint8Array {
+          if (!shared(message)) return responseType.encode(message).finish();
           let bytes = encoded.get(message);
           if (bytes === undefined) {
             bytes = responseType.encode(message).finish();

@@ -12,11 +12,15 @@ import { encodeResponsesOnce } from "./encode-once.js";
  * RegistryServiceDefinition with Watch responses encoded once per message
  * object instead of once per stream (see encode-once.ts). Serve
  * RegistryService with this definition: the registry yields complete,
- * never-mutated WatchResponse objects shared by every stream they concern.
+ * never-mutated WatchResponse objects shared by every stream they concern;
+ * snapshots are one stream's own and are not cached.
  */
 export const registryServiceDefinition = {
   ...RegistryServiceDefinition,
-  methods: { ...RegistryServiceDefinition.methods, watch: encodeResponsesOnce(RegistryServiceDefinition.methods.watch) },
+  methods: {
+    ...RegistryServiceDefinition.methods,
+    watch: encodeResponsesOnce(RegistryServiceDefinition.methods.watch, (response) => response.kind?.$case !== "snapshot"),
+  },
 } as const;
 
 /** Registry tuning the composition root may pass (see RegistryOptions for defaults). */
