@@ -21,7 +21,7 @@ interface ResponseType<Message> {
  */
 export function encodeResponsesOnce<Method extends { responseType: ResponseType<Message> }, Message extends object>(
   method: Method,
-  shared: (message: Message) => boolean = () => true,
+  shared: (message: Parameters<Method["responseType"]["encode"]>[0]) => boolean = () => true,
 ): Method {
   // Entries go with the message objects.
   const encoded = new WeakMap<Message, Uint8Array>();
