@@ -49,6 +49,49 @@ async function rawRegister(p: RawRegisterParams) {
   };
 }
 
+// Clients opened by rawJoin, by service, until rawLeave closes them.
+const rawJoined = new Map<string, Etcd3[]>();
+
+/**
+ * Lease grant + put, each from a NEW etcd3 client with its own TCP connection
+ * (a distinct channel option keeps grpc-js from sharing one connection between
+ * clients): the baseline of an SDK agent join with its own connection.
+ */
+async function rawJoin(p: RawRegisterParams & { first?: number }) {
+  const clients: Etcd3[] = [];
+  rawJoined.set(p.service, clients);
+  const first = p.first ?? 0;
+  const values = Array.from({ length: p.count }, (_, k) =>
+    Buffer.from(sampleInstanceBytes(p.service, `raw-${first + k}`, first + k)),
+  );
+  const run = await runClosedLoop(p.count, p.concurrency, async (k) => {
+    const c = new Etcd3({ hosts: p.endpoint, grpcOptions: { "grpc.switchboard_bench_client": first + k } });
+    clients.push(c);
+    const lease = await c.leaseClient.leaseGrant({ TTL: p.ttlSeconds });
+    await c
+      .put(instanceKey(p.service, `raw-${first + k}`))
+      .value(values[k] as Buffer)
+      .lease(lease.ID);
+  });
+  return {
+    ops: p.count,
+    seconds: run.seconds,
+    opsPerSecond: p.count / run.seconds,
+    latency: summarize(run.latencies),
+    samples: Array.from(run.latencies),
+    errors: run.errors,
+    firstError: run.firstError,
+  };
+}
+
+/** Closes the clients rawJoin opened (their leases expire on their own). */
+async function rawLeave(p: { service: string }) {
+  const clients = rawJoined.get(p.service) ?? [];
+  rawJoined.delete(p.service);
+  for (const c of clients) c.close();
+  return { ops: clients.length };
+}
+
 export interface RawWatchParams {
   endpoint: string;
   count: number;
@@ -211,6 +254,8 @@ async function rawWatcherDeletes(p: { name: string; close?: boolean }) {
 
 export const rawEtcdTasks = {
   rawRegister,
+  rawJoin,
+  rawLeave,
   rawWatchLatency,
   rawAgentsStart,
   rawAgentsCounters,
