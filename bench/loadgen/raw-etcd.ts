@@ -97,11 +97,14 @@ export interface RawWatchParams {
   count: number;
   intervalMs: number;
   prefix: string;
+  /** When set, each write is a lease grant of this TTL, then the put on that lease (what a Register is). */
+  leaseTtlSeconds?: number;
 }
 
 /**
  * One watcher on a prefix and sequential puts in the same process: time
  * from the put's acknowledgement (and from its start) to the watch event.
+ * With leaseTtlSeconds each write is a lease grant + put, timed from the grant's start.
  */
 async function rawWatchLatency(p: RawWatchParams) {
   const c = etcd(p.endpoint);
@@ -120,7 +123,11 @@ async function rawWatchLatency(p: RawWatchParams) {
     for (let i = 0; i < p.count; i++) {
       const key = `${p.prefix}k-${i}`;
       const t0 = monoMs();
-      await c.put(key).value(`v-${i}`);
+      if (p.leaseTtlSeconds === undefined) await c.put(key).value(`v-${i}`);
+      else {
+        const lease = await c.leaseClient.leaseGrant({ TTL: p.leaseTtlSeconds });
+        await c.put(key).value(`v-${i}`).lease(lease.ID);
+      }
       const t1 = monoMs();
       while (!arrivals.has(key)) await new Promise<void>((resolve) => (wake = resolve));
       const arrived = arrivals.get(key) as number;

@@ -10,7 +10,6 @@
 // load generator would otherwise be 1,000 channels on ONE connection: with
 // `ownConnection` each client gets its own subchannel pool, hence its own TCP
 // connection and HTTP/2 handshake, as separate agent processes have.
-import { createAgent, createSwitchboardClient } from "@switchboard/client";
 import type { Agent, SwitchboardClient } from "@switchboard/client";
 import { runClosedLoop } from "./common.js";
 import { NAMESPACE, sampleInstance } from "./fixtures.js";
@@ -27,6 +26,11 @@ export interface SdkJoinParams {
   /** A TCP connection per client (as separate processes have) instead of grpc-js' shared one. Default true. */
   ownConnection?: boolean;
 }
+
+// BENCH_SDK_MODULE=/abs/path/to/packages/client/dist/packages/client/src/index.js measures another
+// build of the SDK (an A/B run of an SDK patch), as BENCH_SERVER_MODULE does for the server.
+const sdk = (await import(process.env.BENCH_SDK_MODULE ?? "@switchboard/client")) as typeof import("@switchboard/client");
+const { createAgent, createSwitchboardClient } = sdk;
 
 // Agents joined by sdkJoin, by service, until sdkLeave stops them.
 const joined = new Map<string, { clients: SwitchboardClient[]; agents: Agent[] }>();
@@ -59,16 +63,19 @@ async function sdkJoin(p: SdkJoinParams) {
   return result(p.count, run);
 }
 
-/** Stops the agents sdkJoin left running (deregistration) and closes their clients. */
-async function sdkLeave(p: { service: string }) {
+/** Stops the agents sdkJoin left running (Deregister), `concurrency` at a time, and closes their clients. */
+async function sdkLeave(p: { service: string; concurrency: number }) {
   const state = joined.get(p.service);
   joined.delete(p.service);
-  if (!state) return { ops: 0, seconds: 0, errors: 0 };
-  const started = performance.now();
-  const outcomes = await Promise.allSettled(state.agents.map((agent) => agent.stop()));
-  for (const client of state.clients) client.close();
-  const failed = outcomes.filter((o) => o.status === "rejected");
-  return { ops: state.agents.length, seconds: (performance.now() - started) / 1000, errors: failed.length };
+  if (!state) return { ops: 0, seconds: 0, errors: 0, firstError: undefined };
+  const run = await runClosedLoop(state.agents.length, p.concurrency, async (i) => {
+    try {
+      await state.agents[i]!.stop();
+    } finally {
+      state.clients[i]!.close();
+    }
+  });
+  return { ops: state.agents.length, seconds: run.seconds, errors: run.errors, firstError: run.firstError };
 }
 
 async function sdkConnect(p: SdkJoinParams) {
