@@ -168,7 +168,7 @@ async function runLevel(env: BenchEnv, kind: Kind, level: StreamLevel) {
     openSeconds,
     firstError: measured.value.firstError ?? closed.find((c) => c.firstError)?.firstError,
   };
-  return { result, usage: measured.usage };
+  return { result, usage: measured.usage, updateUsage: update?.usage };
 }
 
 function targetFor(kind: Kind, watchers: number, rawP99: number, p99: number, complete: boolean): { text: string; met: boolean } {
@@ -186,7 +186,13 @@ type RawWatch = { value: { fromAck: LatencySummary; fromStart: LatencySummary };
  * put-if-absent) against a raw lease grant + put, UpdateInstance (one transaction) against a raw put,
  * and Register against a raw put (the issue's comparison, kept).
  */
-function fromIssueRows(result: LevelResult, raw: RawWatch, rawLease: RawWatch): Row[] {
+function fromIssueRows(
+  result: LevelResult,
+  usage: PhaseUsage,
+  updateUsage: PhaseUsage,
+  raw: RawWatch,
+  rawLease: RawWatch,
+): Row[] {
   const update = result.update!;
   const row = (
     name: string,
@@ -194,6 +200,7 @@ function fromIssueRows(result: LevelResult, raw: RawWatch, rawLease: RawWatch): 
     base: RawWatch,
     baseLabel: string,
     own: { fromAck: LatencySummary; fromSend: LatencySummary },
+    ownUsage: PhaseUsage,
     complete: boolean,
   ): Row => ({
     scenario: `3${name}. Watch propagation, 1 stream, p50 from issue: ${label} vs ${baseLabel}`,
@@ -218,7 +225,7 @@ function fromIssueRows(result: LevelResult, raw: RawWatch, rawLease: RawWatch): 
       text: `p50 from issue ≤ 2× raw${complete ? "" : "; writes FAILED or events LOST"}`,
       met: complete && own.fromSend.p50 <= 2 * base.value.fromStart.p50,
     },
-    usage: { baseline: base.usage },
+    usage: { baseline: base.usage, result: ownUsage },
     details: {
       fromAnswer: own.fromAck,
       fromIssue: own.fromSend,
@@ -229,9 +236,9 @@ function fromIssueRows(result: LevelResult, raw: RawWatch, rawLease: RawWatch): 
   const registered = result.missing === 0 && result.writeErrors === 0 && result.streamErrors === 0;
   const updated = update.missing === 0 && update.writeErrors === 0 && result.streamErrors === 0;
   return [
-    row("a", "Register", raw, "put", result, registered),
-    row("b", "Register", rawLease, "lease grant + put", result, registered),
-    row("c", "UpdateInstance", raw, "put", update, updated),
+    row("a", "Register", raw, "put", result, usage, registered),
+    row("b", "Register", rawLease, "lease grant + put", result, usage, registered),
+    row("c", "UpdateInstance", raw, "put", update, updateUsage, updated),
   ];
 }
 
@@ -269,7 +276,7 @@ export async function propagationScenario(options: BenchOptions, kind: Kind, pro
       );
     const rows: Row[] = [];
     for (const level of levels) {
-      const { result, usage } = await runLevel(env, kind, level);
+      const { result, usage, updateUsage } = await runLevel(env, kind, level);
       options.log(
         `  ${kind} × ${level.watchers}: p50 ${result.fromAck.p50} p99 ${result.fromAck.p99} max ${result.fromAck.max} ms; missing ${result.missing} of ${result.expected}; opened in ${result.openSeconds.toFixed(1)} s`,
       );
@@ -278,7 +285,6 @@ export async function propagationScenario(options: BenchOptions, kind: Kind, pro
         options.log(
           `  ${kind} × ${level.watchers}: ${result.writeErrors} failed writes, ${result.streamErrors} stream errors: ${result.firstError}`,
         );
-      if (result.update && rawLease) rows.push(...fromIssueRows(result, raw, rawLease));
       rows.push({
         scenario:
           kind === "watch"
@@ -316,6 +322,7 @@ export async function propagationScenario(options: BenchOptions, kind: Kind, pro
           rawFromStart: raw.value.fromStart,
         },
       });
+      if (result.update && rawLease && updateUsage) rows.push(...fromIssueRows(result, usage, updateUsage, raw, rawLease));
     }
     return rows;
   });
