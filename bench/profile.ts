@@ -40,7 +40,7 @@ export interface Profile {
 
 export const FULL: Profile = {
   register: { count: 4_000, concurrency: 64, rounds: 3 },
-  join: { count: 1_000, concurrency: 64, rounds: 2, loadgens: 2 },
+  join: { count: 1_000, concurrency: 64, rounds: 2, loadgens: 1 },
   resolve: { instances: 10, durationMs: 3_000, warmupMs: 500, concurrency: 64, channels: 4, rounds: 3 },
   rawWatch: { count: 300, intervalMs: 5 },
   watch: [
@@ -78,7 +78,7 @@ export const FULL: Profile = {
 
 export const QUICK: Profile = {
   register: { count: 500, concurrency: 64, rounds: 1 },
-  join: { count: 200, concurrency: 64, rounds: 1, loadgens: 2 },
+  join: { count: 200, concurrency: 64, rounds: 1, loadgens: 1 },
   resolve: { instances: 10, durationMs: 1_000, warmupMs: 200, concurrency: 64, channels: 2, rounds: 1 },
   rawWatch: { count: 30, intervalMs: 5 },
   watch: [

@@ -10,6 +10,7 @@
 // load generator would otherwise be 1,000 channels on ONE connection: with
 // `ownConnection` each client gets its own subchannel pool, hence its own TCP
 // connection and HTTP/2 handshake, as separate agent processes have.
+import type * as Sdk from "@switchboard/client";
 import type { Agent, SwitchboardClient } from "@switchboard/client";
 import { runClosedLoop } from "./common.js";
 import { NAMESPACE, sampleInstance } from "./fixtures.js";
@@ -29,7 +30,7 @@ export interface SdkJoinParams {
 
 // BENCH_SDK_MODULE=/abs/path/to/packages/client/dist/packages/client/src/index.js measures another
 // build of the SDK (an A/B run of an SDK patch), as BENCH_SERVER_MODULE does for the server.
-const sdk = (await import(process.env.BENCH_SDK_MODULE ?? "@switchboard/client")) as typeof import("@switchboard/client");
+const sdk = (await import(process.env.BENCH_SDK_MODULE ?? "@switchboard/client")) as typeof Sdk;
 const { createAgent, createSwitchboardClient } = sdk;
 
 // Agents joined by sdkJoin, by service, until sdkLeave stops them.
