@@ -20,7 +20,12 @@ export interface StreamLevel {
 export interface Profile {
   register: { count: number; concurrency: number; rounds: number };
   /** SDK agents joining, each with its own connection (scenario join). */
-  join: { count: number; concurrency: number; rounds: number };
+  join: {
+    count: number;
+    concurrency: number;
+    rounds: number;
+    /** Load generator processes the agents (and the own-connection baseline) are spread over. */ loadgens: number;
+  };
   resolve: { instances: number; durationMs: number; warmupMs: number; concurrency: number; channels: number; rounds: number };
   rawWatch: { count: number; intervalMs: number };
   watch: StreamLevel[];
@@ -38,7 +43,7 @@ export interface Profile {
 
 export const FULL: Profile = {
   register: { count: 4_000, concurrency: 64, rounds: 3 },
-  join: { count: 1_000, concurrency: 64, rounds: 2 },
+  join: { count: 1_000, concurrency: 64, rounds: 2, loadgens: 1 },
   resolve: { instances: 10, durationMs: 3_000, warmupMs: 500, concurrency: 64, channels: 4, rounds: 3 },
   rawWatch: { count: 300, intervalMs: 5 },
   watch: [
@@ -77,7 +82,7 @@ export const FULL: Profile = {
 
 export const QUICK: Profile = {
   register: { count: 500, concurrency: 64, rounds: 1 },
-  join: { count: 200, concurrency: 64, rounds: 1 },
+  join: { count: 200, concurrency: 64, rounds: 1, loadgens: 1 },
   resolve: { instances: 10, durationMs: 1_000, warmupMs: 200, concurrency: 64, channels: 2, rounds: 1 },
   rawWatch: { count: 30, intervalMs: 5 },
   watch: [

@@ -72,7 +72,7 @@ export class BenchEnv {
   /** Makes sure at least n load generators run; returns the first n. */
   async loadgen(n = 1): Promise<LoadGen[]> {
     if (this.loadgens.length < n) {
-      const more = await startLoadGens(n - this.loadgens.length, "loadgen", this.loadgens.length);
+      const more = await startLoadGens(n - this.loadgens.length, "loadgen", this.loadgens.length, this.options.cpuProfileDir);
       this.loadgens.push(...more);
     }
     return this.loadgens.slice(0, n);

@@ -1,5 +1,6 @@
 // Orchestrator side of a load generator process (bench/loadgen/main.ts).
 import { fork, type ChildProcess } from "node:child_process";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { TaskReply, TaskRequest } from "./ipc.js";
 import type { Tasks } from "../loadgen/main.js";
@@ -42,10 +43,16 @@ export class LoadGen {
     });
   }
 
-  /** Forks a load generator process running under tsx. */
-  static async start(label: string): Promise<LoadGen> {
+  /** Forks a load generator process running under tsx; with cpuProfileDir it writes a V8 CPU profile there when it exits. */
+  static async start(label: string, cpuProfileDir?: string): Promise<LoadGen> {
     const child = fork(entry, [], {
-      execArgv: ["--import", "tsx", "--max-old-space-size=4096"],
+      execArgv: [
+        "--import",
+        "tsx",
+        "--max-old-space-size=4096",
+        // One directory per label: the profiles of the main thread and tsx's loader thread share it.
+        ...(cpuProfileDir ? ["--cpu-prof", "--cpu-prof-dir", join(cpuProfileDir, label)] : []),
+      ],
       serialization: "advanced",
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
@@ -85,11 +92,11 @@ export class LoadGen {
 }
 
 /** Starts n load generators labelled loadgen, loadgen-2, ... */
-export async function startLoadGens(n: number, prefix = "loadgen", first = 0): Promise<LoadGen[]> {
+export async function startLoadGens(n: number, prefix = "loadgen", first = 0, cpuProfileDir?: string): Promise<LoadGen[]> {
   return Promise.all(
     Array.from({ length: n }, (_, k) => {
       const i = first + k;
-      return LoadGen.start(i === 0 ? prefix : `${prefix}-${i + 1}`);
+      return LoadGen.start(i === 0 ? prefix : `${prefix}-${i + 1}`, cpuProfileDir);
     }),
   );
 }

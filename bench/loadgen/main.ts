@@ -40,4 +40,6 @@ if (process.send) {
   });
   // The orchestrator going away ends this process.
   process.on("disconnect", () => process.exit(0));
+  // A clean exit on the orchestrator's SIGTERM, so --cpu-prof (bench --profile) writes its profile.
+  process.on("SIGTERM", () => process.exit(0));
 }

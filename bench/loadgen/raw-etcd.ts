@@ -54,16 +54,62 @@ async function rawRegister(p: RawRegisterParams) {
   };
 }
 
+// Clients opened by rawJoin, by service, until rawLeave closes them.
+const rawJoined = new Map<string, Etcd3[]>();
+
+/**
+ * Lease grant + put, each from a NEW etcd3 client with its own TCP connection
+ * (a distinct channel option keeps grpc-js from sharing one connection between
+ * clients): the baseline of an SDK agent join with its own connection.
+ */
+async function rawJoin(p: RawRegisterParams & { first?: number }) {
+  const clients: Etcd3[] = [];
+  rawJoined.set(p.service, clients);
+  const first = p.first ?? 0;
+  const values = Array.from({ length: p.count }, (_, k) =>
+    Buffer.from(sampleInstanceBytes(p.service, `raw-${first + k}`, first + k)),
+  );
+  const run = await runClosedLoop(p.count, p.concurrency, async (k) => {
+    const c = new Etcd3({ hosts: p.endpoint, grpcOptions: { "grpc.switchboard_bench_client": first + k } });
+    clients.push(c);
+    const lease = await c.leaseClient.leaseGrant({ TTL: p.ttlSeconds });
+    await c
+      .put(instanceKey(p.service, `raw-${first + k}`))
+      .value(values[k] as Buffer)
+      .lease(lease.ID);
+  });
+  return {
+    ops: p.count,
+    seconds: run.seconds,
+    opsPerSecond: p.count / run.seconds,
+    latency: summarize(run.latencies),
+    samples: Array.from(run.latencies),
+    errors: run.errors,
+    firstError: run.firstError,
+  };
+}
+
+/** Closes the clients rawJoin opened (their leases expire on their own). */
+async function rawLeave(p: { service: string }) {
+  const clients = rawJoined.get(p.service) ?? [];
+  rawJoined.delete(p.service);
+  for (const c of clients) c.close();
+  return { ops: clients.length };
+}
+
 export interface RawWatchParams {
   endpoint: string;
   count: number;
   intervalMs: number;
   prefix: string;
+  /** When set, each write is a lease grant of this TTL, then the put on that lease (what a Register is). */
+  leaseTtlSeconds?: number;
 }
 
 /**
  * One watcher on a prefix and sequential puts in the same process: time
  * from the put's acknowledgement (and from its start) to the watch event.
+ * With leaseTtlSeconds each write is a lease grant + put, timed from the grant's start.
  */
 async function rawWatchLatency(p: RawWatchParams) {
   const c = etcd(p.endpoint);
@@ -82,7 +128,11 @@ async function rawWatchLatency(p: RawWatchParams) {
     for (let i = 0; i < p.count; i++) {
       const key = `${p.prefix}k-${i}`;
       const t0 = monoMs();
-      await c.put(key).value(`v-${i}`);
+      if (p.leaseTtlSeconds === undefined) await c.put(key).value(`v-${i}`);
+      else {
+        const lease = await c.leaseClient.leaseGrant({ TTL: p.leaseTtlSeconds });
+        await c.put(key).value(`v-${i}`).lease(lease.ID);
+      }
       const t1 = monoMs();
       while (!arrivals.has(key)) await new Promise<void>((resolve) => (wake = resolve));
       const arrived = arrivals.get(key) as number;
@@ -260,6 +310,8 @@ export const rawEtcdTasks = {
   rawOpenWatchers,
   rawCloseWatchers,
   rawRegister,
+  rawJoin,
+  rawLeave,
   rawWatchLatency,
   rawAgentsStart,
   rawAgentsCounters,

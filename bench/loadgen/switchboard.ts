@@ -358,6 +358,48 @@ async function sbRegisterSequential(p: SequentialParams) {
   }
 }
 
+/**
+ * Changes the weight of instances `${idPrefix}-0..count-1` (registered before) one at a time with
+ * UpdateInstance: a single etcd transaction per write, the Switchboard counterpart of one raw put.
+ */
+async function sbUpdateSequential(p: Omit<SequentialParams, "ttlSeconds">) {
+  const [channel] = openChannels(p.address, 1) as [Channel];
+  const [client] = clientsFor(RegistryServiceDefinition, [channel]) as [RegistryClient];
+  const keys: string[] = [];
+  const sent: number[] = [];
+  const acked: number[] = [];
+  let errors = 0;
+  let firstError: string | undefined;
+  try {
+    await client.listServices({ namespace: NAMESPACE });
+    for (let i = 0; i < p.count; i++) {
+      const instanceId = `${p.idPrefix}-${i}`;
+      const t0 = monoMs();
+      try {
+        // sampleInstance registers weight 100: every update is a change, hence an event.
+        await client.updateInstance({
+          namespace: NAMESPACE,
+          service: p.service,
+          instanceId,
+          weight: 101 + (i % 9000),
+          metadata: undefined,
+          tags: undefined,
+        });
+        acked.push(monoMs());
+        sent.push(t0);
+        keys.push(`UPDATED:${instanceId}`);
+      } catch (error) {
+        errors++;
+        firstError ??= errorText(error);
+      }
+      await sleep(p.intervalMs);
+    }
+    return { keys, sent, acked, errors, firstError };
+  } finally {
+    channel.close();
+  }
+}
+
 export interface ConfigSequentialParams {
   address: string;
   count: number;
@@ -555,6 +597,7 @@ export const switchboardTasks = {
   streamProgress,
   closeStreams,
   sbRegisterSequential,
+  sbUpdateSequential,
   cfgPutSequential,
   sbAgentsStart,
   sbAgentsCounters,

@@ -7,6 +7,7 @@
 // CLOCK_MONOTONIC, which every process on the machine shares.
 import { setTimeout as sleep } from "node:timers/promises";
 import type { BenchEnv, BenchOptions, PhaseUsage } from "../lib/env.js";
+import type { LoadGen } from "../lib/loadgen.js";
 import { withEnv } from "../lib/env.js";
 import { ratio, type Row } from "../lib/report.js";
 import { summarize, type LatencySummary } from "../lib/stats.js";
@@ -21,12 +22,53 @@ interface LevelResult {
   level: StreamLevel;
   fromAck: LatencySummary;
   fromSend: LatencySummary;
+  /** UpdateInstance → Watch event (1 stream only). */
+  update?: { fromAck: LatencySummary; fromSend: LatencySummary; missing: number; writeErrors: number; firstError?: string };
   expected: number;
   missing: number;
   streamErrors: number;
   writeErrors: number;
   openSeconds: number;
   firstError?: string;
+}
+
+type Writes = { keys: string[]; sent: number[]; acked: number[] };
+type Closed = { streams: number; arrivals: Record<string, Float64Array | undefined> };
+
+/** Waits until every stream has an event for each key (or gives up after 30 s). */
+async function untilDelivered(watchers: LoadGen[], keys: string[]): Promise<void> {
+  const deadline = performance.now() + 30_000;
+  for (;;) {
+    const progress = await Promise.all(watchers.map((w) => w.call("streamProgress", { name: "w", keys })));
+    if (progress.every((p) => p.complete === keys.length) || performance.now() > deadline) return;
+    await sleep(100);
+  }
+}
+
+/** Each arrival's delay after its write's answer and after its write was sent; missing arrivals counted. */
+function delays(writes: Writes, closed: Closed[]): { fromAck: number[]; fromSend: number[]; missing: number } {
+  const fromAck: number[] = [];
+  const fromSend: number[] = [];
+  let missing = 0;
+  writes.keys.forEach((k, j) => {
+    const acked = writes.acked[j]!;
+    const sent = writes.sent[j]!;
+    for (const c of closed) {
+      const times = c.arrivals[k];
+      if (!times) {
+        missing += c.streams;
+        continue;
+      }
+      for (const t of times) {
+        if (Number.isNaN(t)) missing++;
+        else {
+          fromAck.push(t - acked);
+          fromSend.push(t - sent);
+        }
+      }
+    }
+  });
+  return { fromAck, fromSend, missing };
 }
 
 async function runLevel(env: BenchEnv, kind: Kind, level: StreamLevel) {
@@ -83,41 +125,43 @@ async function runLevel(env: BenchEnv, kind: Kind, level: StreamLevel) {
             key,
             idPrefix: "v",
           });
-    // Wait until every stream has every event (or give up after 30 s).
-    const deadline = performance.now() + 30_000;
-    for (;;) {
-      const progress = await Promise.all(watchers.map((w) => w.call("streamProgress", { name: "w", keys: writes.keys })));
-      if (progress.every((p) => p.complete === writes.keys.length) || performance.now() > deadline) break;
-      await sleep(100);
-    }
+    await untilDelivered(watchers, writes.keys);
     return writes;
   });
+  // At 1 stream, also a single-transaction write of an existing instance (UpdateInstance), the
+  // Switchboard counterpart of one raw put, on the same stream and the instances just registered.
+  const update =
+    kind === "watch" && level.watchers === 1
+      ? await env.measure(async () => {
+          const writes = await writer.call("sbUpdateSequential", {
+            address: env.address,
+            count: level.events,
+            intervalMs: level.intervalMs,
+            service,
+            idPrefix: "e",
+          });
+          await untilDelivered(watchers, writes.keys);
+          return writes;
+        })
+      : undefined;
   const closed = await Promise.all(watchers.map((w) => w.call("closeStreams", { name: "w" })));
-  const fromAck: number[] = [];
-  const fromSend: number[] = [];
-  let missing = 0;
-  measured.value.keys.forEach((k, j) => {
-    const acked = measured.value.acked[j]!;
-    const sent = measured.value.sent[j]!;
-    for (const c of closed) {
-      const times = c.arrivals[k];
-      if (!times) {
-        missing += c.streams;
-        continue;
-      }
-      for (const t of times) {
-        if (Number.isNaN(t)) missing++;
-        else {
-          fromAck.push(t - acked);
-          fromSend.push(t - sent);
-        }
-      }
-    }
-  });
+  const { fromAck, fromSend, missing } = delays(measured.value, closed);
+  const updated = update && {
+    ...delays(update.value, closed),
+    writeErrors: update.value.errors,
+    firstError: update.value.firstError,
+  };
   const result: LevelResult = {
     level,
     fromAck: summarize(fromAck),
     fromSend: summarize(fromSend),
+    update: updated && {
+      fromAck: summarize(updated.fromAck),
+      fromSend: summarize(updated.fromSend),
+      missing: updated.missing,
+      writeErrors: updated.writeErrors,
+      firstError: updated.firstError,
+    },
     expected: level.watchers * level.events,
     missing,
     streamErrors: closed.reduce((n, c) => n + c.errors, 0),
@@ -125,7 +169,7 @@ async function runLevel(env: BenchEnv, kind: Kind, level: StreamLevel) {
     openSeconds,
     firstError: measured.value.firstError ?? closed.find((c) => c.firstError)?.firstError,
   };
-  return { result, usage: measured.usage };
+  return { result, usage: measured.usage, updateUsage: update?.usage };
 }
 
 function targetFor(kind: Kind, watchers: number, rawP99: number, p99: number, complete: boolean): { text: string; met: boolean } {
@@ -133,6 +177,70 @@ function targetFor(kind: Kind, watchers: number, rawP99: number, p99: number, co
   const text = watchers <= 1 ? "p99 ≤ raw etcd p99 + 5 ms" : `p99 ≤ ${limit} ms`;
   const prefix = kind === "config" ? "(as watch) " : "";
   return { text: `${prefix}${text}${complete ? "" : "; writes FAILED or events LOST"}`, met: complete && p99 <= limit };
+}
+
+type RawWatch = { value: { fromAck: LatencySummary; fromStart: LatencySummary }; usage: PhaseUsage };
+
+/**
+ * Watch at 1 stream, p50 measured from the moment the write was issued (and, beside it, from its
+ * answer), each Switchboard write against the raw etcd3 writes it is made of: Register (lease grant +
+ * put-if-absent) against a raw lease grant + put, UpdateInstance (one transaction) against a raw put,
+ * and Register against a raw put (the issue's comparison, kept).
+ */
+function fromIssueRows(
+  result: LevelResult,
+  usage: PhaseUsage,
+  updateUsage: PhaseUsage,
+  raw: RawWatch,
+  rawLease: RawWatch,
+): Row[] {
+  const update = result.update!;
+  const row = (
+    name: string,
+    label: string,
+    base: RawWatch,
+    baseLabel: string,
+    own: { fromAck: LatencySummary; fromSend: LatencySummary },
+    ownUsage: PhaseUsage,
+    complete: boolean,
+  ): Row => ({
+    scenario: `3${name}. Watch propagation, 1 stream, p50 from issue: ${label} vs ${baseLabel}`,
+    baseline: {
+      label: `raw etcd3 ${baseLabel} → watch, p50 from issue (from answer ${base.value.fromAck.p50} ms)`,
+      value: base.value.fromStart.p50,
+      unit: "ms",
+      p50: base.value.fromStart.p50,
+      p99: base.value.fromStart.p99,
+      max: base.value.fromStart.max,
+    },
+    result: {
+      label: `${label} → Watch event, p50 from issue (from answer ${own.fromAck.p50} ms)`,
+      value: own.fromSend.p50,
+      unit: "ms",
+      p50: own.fromSend.p50,
+      p99: own.fromSend.p99,
+      max: own.fromSend.max,
+    },
+    ratio: ratio(own.fromSend.p50, base.value.fromStart.p50),
+    target: {
+      text: `p50 from issue ≤ 2× raw${complete ? "" : "; writes FAILED or events LOST"}`,
+      met: complete && own.fromSend.p50 <= 2 * base.value.fromStart.p50,
+    },
+    usage: { baseline: base.usage, result: ownUsage },
+    details: {
+      fromAnswer: own.fromAck,
+      fromIssue: own.fromSend,
+      rawFromAnswer: base.value.fromAck,
+      rawFromIssue: base.value.fromStart,
+    },
+  });
+  const registered = result.missing === 0 && result.writeErrors === 0 && result.streamErrors === 0;
+  const updated = update.missing === 0 && update.writeErrors === 0 && result.streamErrors === 0;
+  return [
+    row("a", "Register", raw, "put", result, usage, registered),
+    row("b", "Register", rawLease, "lease grant + put", result, usage, registered),
+    row("c", "UpdateInstance", raw, "put", update, updateUsage, updated),
+  ];
 }
 
 export async function propagationScenario(options: BenchOptions, kind: Kind, profile: Profile): Promise<Row[]> {
@@ -148,12 +256,29 @@ export async function propagationScenario(options: BenchOptions, kind: Kind, pro
       }),
     );
     options.log(
-      `  raw etcd put → watch event: p50 ${raw.value.fromAck.p50} ms, p99 ${raw.value.fromAck.p99} ms after the put's ack (p99 ${raw.value.fromStart.p99} ms from its start)`,
+      `  raw etcd put → watch event: p50 ${raw.value.fromAck.p50} ms, p99 ${raw.value.fromAck.p99} ms after the put's ack (p50 ${raw.value.fromStart.p50}, p99 ${raw.value.fromStart.p99} ms from its start)`,
     );
     const zk = kind === "watch" ? await zooKeeperWatch(env, profile) : undefined;
+    // What a Register does in etcd (two raft writes), raw: the baseline of Register at 1 stream.
+    const rawLease =
+      kind === "watch" && levels.some((l) => l.watchers === 1)
+        ? await env.measure(() =>
+            baselineGen!.call("rawWatchLatency", {
+              endpoint: env.etcd.endpoint,
+              count: profile.rawWatch.count,
+              intervalMs: profile.rawWatch.intervalMs,
+              prefix: "/raw-watch-lease/",
+              leaseTtlSeconds: 120,
+            }),
+          )
+        : undefined;
+    if (rawLease)
+      options.log(
+        `  raw etcd lease grant + put → watch event: p50 ${rawLease.value.fromStart.p50} ms from the grant's start, ${rawLease.value.fromAck.p50} ms after the put's ack`,
+      );
     const rows: Row[] = [];
     for (const level of levels) {
-      const { result, usage } = await runLevel(env, kind, level);
+      const { result, usage, updateUsage } = await runLevel(env, kind, level);
       options.log(
         `  ${kind} × ${level.watchers}: p50 ${result.fromAck.p50} p99 ${result.fromAck.p99} max ${result.fromAck.max} ms; missing ${result.missing} of ${result.expected}; opened in ${result.openSeconds.toFixed(1)} s`,
       );
@@ -200,6 +325,7 @@ export async function propagationScenario(options: BenchOptions, kind: Kind, pro
         },
       });
       if (zk && level.watchers === 1) rows.push(zooKeeperRow(zk, result, usage));
+      if (result.update && rawLease && updateUsage) rows.push(...fromIssueRows(result, usage, updateUsage, raw, rawLease));
     }
     return rows;
   });

@@ -104,6 +104,22 @@ describe("createSwitchboardClient", () => {
     }
   });
 
+  it("reaches the server by IP literal and by host name, and builds each service client once", async () => {
+    const port = fake.address.slice(fake.address.lastIndexOf(":") + 1);
+    for (const address of [`127.0.0.1:${port}`, `localhost:${port}`]) {
+      const client = createSwitchboardClient({ address });
+      try {
+        expect(client.registry).toBe(client.registry);
+        expect(client.config).toBe(client.config);
+        await expect(client.registry.listServices({})).resolves.toMatchObject({ services: [] });
+        expect(client.currentAddress).toBe(address);
+      } finally {
+        client.close();
+      }
+    }
+    expect(fake.calls.filter((c) => c.method === "ListServices")).toHaveLength(2);
+  });
+
   it("rotates on UNAVAILABLE answers from a live replica", async () => {
     const other = await startFakeRegistry();
     const client = createSwitchboardClient({ addresses: [fake.address, other.address] });

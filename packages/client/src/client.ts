@@ -21,6 +21,7 @@ import { ConfigServiceDefinition } from "../../../generated/switchboard/config/v
 import { HealthServiceDefinition } from "../../../generated/switchboard/health/v1/health.js";
 import { RegistryServiceDefinition } from "../../../generated/switchboard/registry/v1/registry.js";
 import { resolveAddresses } from "./addresses.js";
+import { channelTarget } from "./channel-target.js";
 import { deadlineMiddleware, deadlineToTime } from "./deadline.js";
 import type { DeadlineOptions } from "./deadline.js";
 import { errorMappingMiddleware, isUnavailableError } from "./errors.js";
@@ -58,7 +59,7 @@ export interface SwitchboardClientOptions {
   credentials?: ChannelCredentials;
   /**
    * grpc-js channel options, merged over Switchboard's defaults (keepalive
-   * pings every 30 s so a dead control plane ends watch streams).
+   * pings every 30 s so a dead control plane ends watch streams; channelz off).
    */
   channelOptions?: ChannelOptions;
   /** Deadline in ms for unary calls that pass none; 0 disables. Default 10000. */
@@ -100,6 +101,8 @@ export interface SwitchboardClient {
 const DEFAULT_CHANNEL_OPTIONS: ChannelOptions = {
   "grpc.keepalive_time_ms": 30_000,
   "grpc.keepalive_timeout_ms": 10_000,
+  // The SDK serves no channelz; tracking it costs every channel, subchannel and call (pass 1 to have it).
+  "grpc.enable_channelz": 0,
 };
 
 type AnyMethod = (request: unknown, options?: CallOptionsLike) => unknown;
@@ -121,7 +124,7 @@ export function createSwitchboardClient(options: SwitchboardClientOptions = {}):
     token === undefined ? options.metadata : Metadata(options.metadata).set("authorization", `Bearer ${token}`);
   // The error mapping runs outermost so the deadline middleware's DEADLINE_EXCEEDED is seen as a ClientError.
   const factory = createClientFactory().use(deadlineMiddleware).use(errorMappingMiddleware);
-  const channels: Channel[] = addresses.map((address) => createChannel(address, credentials, channelOptions));
+  const channels: Channel[] = addresses.map((address) => createChannel(channelTarget(address), credentials, channelOptions));
   let current = 0;
 
   /** Moves on from index `failed` unless another call already did. */
@@ -196,11 +199,24 @@ export function createSwitchboardClient(options: SwitchboardClientOptions = {}):
     return result as unknown as Client<Service, DeadlineOptions>;
   }
 
+  // Each facade is built on first use: an agent only ever touches the registry.
+  let registry: RegistryClient | undefined;
+  let config: ConfigClient | undefined;
+  let health: HealthClient | undefined;
+  let auth: AuthClient | undefined;
   return {
-    registry: facade(RegistryServiceDefinition),
-    config: facade(ConfigServiceDefinition),
-    health: facade(HealthServiceDefinition),
-    auth: facade(AuthServiceDefinition),
+    get registry() {
+      return (registry ??= facade(RegistryServiceDefinition));
+    },
+    get config() {
+      return (config ??= facade(ConfigServiceDefinition));
+    },
+    get health() {
+      return (health ??= facade(HealthServiceDefinition));
+    },
+    get auth() {
+      return (auth ??= facade(AuthServiceDefinition));
+    },
     addresses,
     get currentAddress() {
       return addresses[current] as string;
