@@ -39,9 +39,7 @@ describe("HistoryWindow as a ring", () => {
     expect(window.floor).toBe(99);
     expect(window.after(98)).toBeUndefined();
     for (let since = 99; since <= 103; since++) {
-      expect(window.after(since)?.map((e) => e.revision)).toEqual(
-        Array.from({ length: 103 - since }, (_, i) => since + 1 + i),
-      );
+      expect(window.after(since)?.map((e) => e.revision)).toEqual(Array.from({ length: 103 - since }, (_, i) => since + 1 + i));
     }
   });
 
