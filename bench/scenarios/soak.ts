@@ -247,7 +247,14 @@ export async function soakScenario(options: BenchOptions, profile: SoakProfile):
       const id = ids.find((x) => leases.get(x)!.service === service)!;
       const lease = leases.get(id)!;
       lease.weight = lease.weight === 100 ? 101 : 100;
-      const answer = await driver.registry.updateInstance({ namespace: "", service, instanceId: id, weight: lease.weight });
+      const write = () => driver.registry.updateInstance({ namespace: "", service, instanceId: id, weight: lease.weight });
+      // Its lease may have expired under load (the run is then INVALID, counted above): register it
+      // again, as the heartbeats do, so the run still reaches its report instead of dying here.
+      const answer = await write().catch(async (error: unknown) => {
+        if (!(error instanceof NotFoundError)) throw error;
+        await reRegister(id);
+        return write();
+      });
       lastOfService.set(service, Number(answer.revision));
     }
 
