@@ -211,7 +211,7 @@ export async function soakScenario(options: BenchOptions, profile: SoakProfile):
     cleanup.push(() => ownLoop.disable());
     // RSS samples every 10 s; live heap (after a full GC) every 60 s.
     const samples: Array<{ at: number; rss: number }> = [];
-    const heapSamples: Array<{ at: number; heapUsed: number; rss: number }> = [];
+    const heapSamples: Array<{ at: number; heapUsed: number; rss: number; report: MemoryReport }> = [];
     const started = performance.now();
     let snapshotTaken = false;
     for (let tick = 1; performance.now() - started < profile.durationMs; tick++) {
@@ -223,8 +223,8 @@ export async function soakScenario(options: BenchOptions, profile: SoakProfile):
       if (tick % 6 === 0) {
         try {
           const report = await liveHeap();
-          heapSamples.push({ at, heapUsed: report.heapUsed, rss: report.rss });
-          heapText = `, live heap ${(report.heapUsed / 2 ** 20).toFixed(0)} MiB after GC`;
+          heapSamples.push({ at, heapUsed: report.heapUsed, rss: report.rss, report });
+          heapText = `, live heap ${(report.heapUsed / 2 ** 20).toFixed(0)} MiB after GC (${describeMemory(report)})`;
         } catch (error) {
           heapText = `, live heap not measured (${String(error)})`;
         }
@@ -247,7 +247,14 @@ export async function soakScenario(options: BenchOptions, profile: SoakProfile):
       const id = ids.find((x) => leases.get(x)!.service === service)!;
       const lease = leases.get(id)!;
       lease.weight = lease.weight === 100 ? 101 : 100;
-      const answer = await driver.registry.updateInstance({ namespace: "", service, instanceId: id, weight: lease.weight });
+      const write = () => driver.registry.updateInstance({ namespace: "", service, instanceId: id, weight: lease.weight });
+      // Its lease may have expired under load (the run is then INVALID, counted above): register it
+      // again, as the heartbeats do, so the run still reaches its report instead of dying here.
+      const answer = await write().catch(async (error: unknown) => {
+        if (!(error instanceof NotFoundError)) throw error;
+        await reRegister(id);
+        return write();
+      });
       lastOfService.set(service, Number(answer.revision));
     }
 
@@ -343,6 +350,19 @@ export async function soakScenario(options: BenchOptions, profile: SoakProfile):
     await server.stop();
     await etcd.stop();
   }
+}
+
+/** Where the server's RSS after a full GC is: V8 heap committed, external, V8 malloc, anonymous vs file RSS. */
+function describeMemory(report: MemoryReport): string {
+  const mib = (bytes: number | undefined) => (bytes === undefined ? "?" : (bytes / 2 ** 20).toFixed(0));
+  const b = report.breakdown;
+  const spaces = b
+    ? Object.entries(b.spaces)
+        .filter(([, size]) => size >= 2 ** 20)
+        .map(([name, size]) => `${name.replace(/_space$/, "")} ${mib(size)}`)
+        .join(" ")
+    : "";
+  return `RSS ${mib(report.rss)} = heap committed ${mib(report.heapTotal)} [${spaces}], external ${mib(report.external)} (array buffers ${mib(report.arrayBuffers)}), V8 malloc ${mib(b?.mallocedMemory)}, anonymous ${mib(b?.anonymous)}, file ${mib(b?.fileRss)}`;
 }
 
 /** Least-squares slope of y over x. */

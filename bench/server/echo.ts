@@ -7,7 +7,8 @@
 // Hold sends one message and then stays open until the client cancels, and
 // Gc runs a full garbage collection (when the server runs with --expose-gc)
 // and returns process.memoryUsage() as JSON.
-import { getHeapSpaceStatistics } from "node:v8";
+import { readFileSync } from "node:fs";
+import { getHeapSpaceStatistics, getHeapStatistics } from "node:v8";
 import type { CallContext } from "nice-grpc-common";
 
 const identity = (value: Uint8Array): Uint8Array => value;
@@ -46,6 +47,43 @@ export interface MemoryReport {
   beforeGc: { rss: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number };
   /** v8.getHeapSpaceStatistics() after the collection: bytes reserved (size) and used per V8 space. */
   heapSpaces: Array<{ name: string; size: number; used: number; physical: number }>;
+  /** Where the RSS is, to tell V8's heap from memory outside it (all in bytes). */
+  breakdown?: MemoryBreakdown;
+}
+
+export interface MemoryBreakdown {
+  /** V8 heap committed (heapTotal), by space: new space is committed whole, live or not. */
+  spaces: Record<string, number>;
+  /** V8's own malloc'd memory (outside the JS heap) and its peak. */
+  mallocedMemory: number;
+  peakMallocedMemory: number;
+  /** /proc/self/smaps_rollup: anonymous (heap, malloc arenas, stacks) and file-backed (code, mapped files) RSS. */
+  anonymous?: number;
+  fileRss?: number;
+}
+
+function memoryBreakdown(): MemoryBreakdown {
+  const spaces: Record<string, number> = {};
+  for (const space of getHeapSpaceStatistics()) spaces[space.space_name] = space.space_size;
+  const heap = getHeapStatistics();
+  const breakdown: MemoryBreakdown = {
+    spaces,
+    mallocedMemory: heap.malloced_memory,
+    peakMallocedMemory: heap.peak_malloced_memory,
+  };
+  try {
+    const rollup = readFileSync("/proc/self/smaps_rollup", "utf8");
+    const kb = (field: string): number | undefined => {
+      const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(rollup);
+      return match ? Number(match[1]) * 1024 : undefined;
+    };
+    breakdown.anonymous = kb("Anonymous");
+    const rss = kb("Rss");
+    if (rss !== undefined && breakdown.anonymous !== undefined) breakdown.fileRss = rss - breakdown.anonymous;
+  } catch {
+    // Not Linux: the V8 figures alone.
+  }
+  return breakdown;
 }
 
 const encoder = new TextEncoder();
@@ -90,6 +128,7 @@ export function createEchoServiceImpl() {
           used: space.space_used_size,
           physical: space.physical_space_size,
         })),
+        breakdown: memoryBreakdown(),
       };
       return encoder.encode(JSON.stringify(report));
     },

@@ -28,6 +28,43 @@ describe("HistoryWindow", () => {
   });
 });
 
+describe("HistoryWindow as a ring", () => {
+  it("never holds more than its limit, and answers in order across many wraps", () => {
+    const window = new HistoryWindow<{ revision: number }>(4);
+    window.reset(0);
+    for (let revision = 1; revision <= 103; revision++) {
+      window.push({ revision });
+      expect(window.size).toBe(Math.min(revision, 4));
+    }
+    expect(window.floor).toBe(99);
+    expect(window.after(98)).toBeUndefined();
+    for (let since = 99; since <= 103; since++) {
+      expect(window.after(since)?.map((e) => e.revision)).toEqual(Array.from({ length: 103 - since }, (_, i) => since + 1 + i));
+    }
+  });
+
+  it("starts empty again after a reset, at any position of the ring", () => {
+    const window = new HistoryWindow<{ revision: number }>(3);
+    for (let revision = 1; revision <= 5; revision++) window.push({ revision });
+    window.reset(20);
+    expect(window.size).toBe(0);
+    expect(window.after(19)).toBeUndefined();
+    window.push({ revision: 22 });
+    window.push({ revision: 23 });
+    expect(window.after(20)?.map((e) => e.revision)).toEqual([22, 23]);
+    expect(window.after(22)?.map((e) => e.revision)).toEqual([23]);
+  });
+
+  it("keeps nothing with a limit of 0: every resume is a reset", () => {
+    const window = new HistoryWindow<{ revision: number }>(0);
+    window.reset(1);
+    window.push({ revision: 2 });
+    expect(window.size).toBe(0);
+    expect(window.after(1)).toBeUndefined();
+    expect(window.after(2)).toEqual([]);
+  });
+});
+
 describe("HistoryWindow of any entry with a revision", () => {
   it("answers the entries after a revision, and nothing before its floor", () => {
     const window = new HistoryWindow<{ revision: number; name: string }>(2);

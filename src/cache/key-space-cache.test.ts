@@ -43,6 +43,11 @@ describe("KeySpaceCache on the embedded store", () => {
     expect(cache.get("/sb/a/2")?.modRevision).toBe(revision);
     expect(updates.filter((u) => u.type === "batch").map((u) => u.type === "batch" && u.batch.events.length)).toEqual([1, 1, 1]);
     expect(cache.changesSince("/sb/a/", revision - 1)?.map((b) => b.revision)).toEqual([revision, revision + 1]);
+    // The one history keeps the very batch objects subscribers got (domains key derived data by them).
+    const given = updates.flatMap((u) => (u.type === "batch" ? [u.batch] : []));
+    const kept = cache.batchesSince(revision - 1)!.filter((b) => b.events.length > 0);
+    expect(kept).toHaveLength(3);
+    kept.forEach((batch, i) => expect(batch).toBe(given[i]));
   });
 
   it("serves read-your-writes waits and times out clearly", async () => {

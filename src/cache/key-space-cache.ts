@@ -10,7 +10,13 @@ export interface KeySpaceCacheOptions {
   /** Root prefix to mirror, e.g. "/switchboard/". */
   prefix: string;
   logger: Logger;
-  /** Batches kept for resuming clients. Default 10,000. */
+  /**
+   * Revisions kept for resuming watches: the one history of the replica, from
+   * which the registry, health and config watches all resume. It counts
+   * revisions of any key under the prefix (instances, health status, config,
+   * markers) and progress notices, not only the changes one domain cares
+   * about. Default 10,000.
+   */
   historyLimit?: number;
   /** Default timeout of waitForRevision. Default 5,000 ms. */
   waitTimeoutMs?: number;
@@ -62,6 +68,7 @@ export function createKeySpaceCache(options: KeySpaceCacheOptions): KeySpaceCach
       if (event.type === "put") index.set(event.kv);
       else index.delete(event.key);
     }
+    // The same object goes to history and to subscribers: domains key what they derive from it by it.
     history.push(batch);
     advance(batch.revision);
     emit(batch.events.length > 0 ? { type: "batch", batch } : { type: "progress", revision: batch.revision });
@@ -109,6 +116,7 @@ export function createKeySpaceCache(options: KeySpaceCacheOptions): KeySpaceCach
     get: (key) => index.get(key),
     list: (subPrefix) => index.list(subPrefix),
     changesSince: (subPrefix, sinceRevision) => history.since(subPrefix, sinceRevision),
+    batchesSince: (sinceRevision) => history.after(sinceRevision),
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

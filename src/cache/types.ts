@@ -45,6 +45,15 @@ export interface KeySpaceCache {
    */
   changesSince(prefix: string, sinceRevision: number): WatchBatch[] | undefined;
   /**
+   * The retained batches with revision > sinceRevision, oldest first,
+   * unfiltered: the very objects subscribers received (progress batches with
+   * no events included), so a domain that derived something from a batch can
+   * find it again by the batch (e.g. a WeakMap: its entries go when the
+   * window drops the batch). undefined as changesSince. This is the one
+   * history every domain's watch resumes from.
+   */
+  batchesSince(sinceRevision: number): readonly WatchBatch[] | undefined;
+  /**
    * Calls listener synchronously after each applied batch and after a relist
    * (reset). Returns the unsubscribe function. Listeners must not block:
    * they enqueue and return.
@@ -54,7 +63,7 @@ export interface KeySpaceCache {
 }
 
 export type CacheUpdate =
-  /** One revision applied: events under the root prefix. */
+  /** One revision applied: events under the root prefix. The same object the history window keeps (batchesSince). */
   | { type: "batch"; batch: WatchBatch }
   /** State was reloaded at revision; history before it is unknown. */
   | { type: "reset"; revision: number }

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { Instance } from "../../generated/switchboard/registry/v1/registry.js";
-import { type CacheUpdate, HistoryWindow, type KeySpaceCache } from "../cache/index.js";
+import type { CacheUpdate, KeySpaceCache } from "../cache/index.js";
 import { StoreUnavailableError } from "../store/index.js";
 import type { WatchBatch } from "../store/index.js";
 import { decodeInstance } from "./codec.js";
@@ -35,8 +35,6 @@ export interface RegistryViewOptions {
   protectionThreshold?: number;
   /** UP instances a service needs before protection can apply; with fewer, unhealthy ones always leave routing. Integer >= 1. Default 3. */
   protectionMinInstances?: number;
-  /** Revisions with instance changes kept for resuming watches. Default 10,000. */
-  historyLimit?: number;
   /**
    * Expiry hold (rule on Instance.held_until in registry.proto): how long an
    * instance whose lease expired soon after the store was unreachable stays
@@ -107,8 +105,10 @@ export type ViewUpdate =
  * RegistryView is the decoded, per-service picture of every instance under
  * the prefix, kept in step with the KeySpaceCache (no store reads). For every
  * cache batch it computes, once per touched service, which instances changed
- * and which changed routability (health, state, protection flips), and keeps
- * those changes for `historyLimit` revisions so watches can resume.
+ * and which changed routability (health, state, protection flips). Those
+ * changes are kept for as long as the cache keeps the batch they came from:
+ * the cache's window (KeySpaceCacheOptions.historyLimit) is the one history,
+ * and resuming maps its batches to the view's changes.
  *
  * Consistency: after `ready`, the view reflects exactly the cache state at
  * `revision`: listeners run synchronously inside the cache listener, so
@@ -127,8 +127,8 @@ export interface RegistryView {
   services(namespace?: string): ServiceView[];
   /**
    * Instance changes with revision > sinceRevision, oldest first, or undefined
-   * when the kept history does not reach back to sinceRevision (or
-   * sinceRevision is ahead of the view).
+   * when the cache's history window does not reach back to sinceRevision,
+   * the view (re)loaded after it, or sinceRevision is ahead of the view.
    */
   changesSince(sinceRevision: number): RevisionChanges[] | undefined;
   /** Listeners run synchronously after each update and must not block. */
@@ -172,7 +172,6 @@ export function createRegistryView(options: RegistryViewOptions): RegistryView {
   const threshold = options.protectionThreshold ?? DEFAULT_PROTECTION_THRESHOLD;
   const minInstances = options.protectionMinInstances ?? DEFAULT_PROTECTION_MIN_INSTANCES;
   validateProtection(threshold, minInstances);
-  const historyLimit = options.historyLimit ?? 10_000;
   const root = instancesPrefix(prefix);
   const markerKey = deregisteredMarkerKey(prefix);
   const utf8 = new TextDecoder();
@@ -186,8 +185,11 @@ export function createRegistryView(options: RegistryViewOptions): RegistryView {
   // namespace → service → state
   const namespaces = new Map<string, Map<string, MutableService>>();
   const listeners = new Set<(update: ViewUpdate) => void>();
-  // Recent changes, decoded (routability before and after included): covers revisions (floor, revision].
-  const history = new HistoryWindow<RevisionChanges>(historyLimit);
+  // One history: the decoded changes of each batch (routability before and after included), keyed by the
+  // very batch object the cache keeps in its window, so they go when the cache's window drops the batch.
+  const changesOf = new WeakMap<WatchBatch, RevisionChanges>();
+  // The revision the view last (re)loaded at: the cache's older batches were never decoded by it.
+  let loadedAt = 0;
   let revision = 0;
   let loaded = false;
   let closed = false;
@@ -267,7 +269,7 @@ export function createRegistryView(options: RegistryViewOptions): RegistryView {
       for (const state of services.values()) state.protectionActive = isProtectionActive(state.counts, threshold, minInstances);
     }
     revision = at;
-    history.reset(at);
+    loadedAt = at;
   }
 
   function applyBatch(batch: WatchBatch): RevisionChanges | undefined {
@@ -427,7 +429,7 @@ export function createRegistryView(options: RegistryViewOptions): RegistryView {
       emit({ type: "progress", revision });
       return;
     }
-    history.push(changes);
+    changesOf.set(update.batch, changes);
     emit({ type: "changes", changes });
   }
 
@@ -461,8 +463,16 @@ export function createRegistryView(options: RegistryViewOptions): RegistryView {
       return out.sort(compareServices);
     },
     changesSince(sinceRevision) {
-      if (!loaded || sinceRevision > revision) return undefined;
-      return history.after(sinceRevision);
+      if (!loaded || sinceRevision > revision || sinceRevision < loadedAt) return undefined;
+      const batches = cache.batchesSince(sinceRevision);
+      if (batches === undefined) return undefined;
+      const out: RevisionChanges[] = [];
+      for (const batch of batches) {
+        // Batches without an entry changed no instance (other keys, progress).
+        const changes = changesOf.get(batch);
+        if (changes !== undefined) out.push(changes);
+      }
+      return out;
     },
     subscribe(listener) {
       listeners.add(listener);

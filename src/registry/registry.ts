@@ -48,7 +48,8 @@ export interface RegistryOptions {
    * A view to share (e.g. with src/health, so both see the same routability
    * and protection); the caller closes it. Default: one created here from
    * the cache, with protectionThreshold, protectionMinInstances and
-   * historyLimit, closed by close().
+   * expiryHoldMs, closed by close(). Watches resume from the cache's history
+   * window (KeySpaceCacheOptions.historyLimit).
    */
   view?: RegistryView;
   /** Where to register the registry metrics; none when absent. */
@@ -71,8 +72,6 @@ export interface RegistryOptions {
   bookmarkIntervalMs?: number;
   /** How long reads wait for min_revision (and watches for since_revision). Default 5,000 ms. */
   minRevisionTimeoutMs?: number;
-  /** Revisions with instance changes kept for resuming watches. Default 10,000. Ignored when a view is given. */
-  historyLimit?: number;
   /**
    * Expiry hold of the instance view after a store stall (see
    * Instance.held_until). Default 10,000 ms; 0 disables. Ignored when a view is given.
@@ -196,7 +195,6 @@ export function createRegistry(options: RegistryOptions): Registry {
       logger: options.logger,
       ...(options.protectionThreshold !== undefined && { protectionThreshold: options.protectionThreshold }),
       ...(options.protectionMinInstances !== undefined && { protectionMinInstances: options.protectionMinInstances }),
-      ...(options.historyLimit !== undefined && { historyLimit: options.historyLimit }),
       ...(options.expiryHoldMs !== undefined && { expiryHoldMs: options.expiryHoldMs }),
     });
   const metrics = options.metrics === undefined ? undefined : createRegistryMetrics(options.metrics, view);

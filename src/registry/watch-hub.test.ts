@@ -75,9 +75,11 @@ afterEach(() => {
 
 async function setup(
   hubOptions: Partial<WatchHubOptions> = {},
-  viewOptions: { protectionThreshold?: number; protectionMinInstances?: number; historyLimit?: number } = {},
+  viewOptions: { protectionThreshold?: number; protectionMinInstances?: number } = {},
+  /** Revisions the cache keeps: the one history watches resume from. */
+  historyLimit = 10_000,
 ) {
-  const cache = new FakeCache(10);
+  const cache = new FakeCache(10, true, historyLimit);
   const view: RegistryView = createRegistryView({ cache, prefix: PREFIX, logger, ...viewOptions });
   await view.ready;
   const hub: WatchHub = createWatchHub({ view, logger, bookmarkIntervalMs: 0, ...hubOptions });
@@ -246,7 +248,7 @@ describe("watch hub", () => {
   });
 
   it("resumes with a reset snapshot when the revision is older than the kept history", async () => {
-    const { put, watch } = await setup({}, { historyLimit: 2 });
+    const { put, watch } = await setup({}, {}, 2);
     const r1 = put(instance("a"));
     put(instance("b"));
     put(instance("c"));
@@ -257,6 +259,23 @@ describe("watch hub", () => {
     const inWindow = watch({ sinceRevision: r4 - 2 });
     await inWindow.until(() => inWindow.messages.length === 3);
     expect(inWindow.messages.map(show)).toEqual([`ADDED c@${r4 - 1}`, `ADDED d@${r4}`, `bookmark@${r4}`]);
+  });
+
+  it("resumes from the cache's one window: other keys' revisions count against it, then a reset snapshot", async () => {
+    const { cache, put, watch } = await setup({}, {}, 3);
+    const other = (n: number) => cache.put(`${PREFIX}config/default/_/_/k${n}`, new Uint8Array([n]));
+    const r1 = put(instance("a"));
+    other(1);
+    const r3 = put(instance("b"));
+    const across = watch({ sinceRevision: r1 });
+    await across.until(() => across.messages.length === 2);
+    expect(across.messages.map(show)).toEqual([`ADDED b@${r3}`, `bookmark@${r3}`]);
+    other(2);
+    const r5 = other(3);
+    // The window (3 revisions) no longer holds r3's batch: resuming from before it is a reset.
+    const dropped = watch({ sinceRevision: r1 });
+    await dropped.until(() => dropped.messages.length === 1);
+    expect(dropped.messages.map(show)).toEqual([`snapshot@${r5}(reset)[a,b]`]);
   });
 
   it("waits for a revision this replica has not seen yet", async () => {

@@ -88,10 +88,10 @@ export interface ServerOptions {
   shutdownTimeoutMs?: number;
   /**
    * RegistryService tuning (defaults on RegistryOptions): Watch queue limit
-   * and bookmark interval, read timeouts, and the protection settings and
-   * history limit of the instance view that RegistryService and
-   * HealthService share (protectionThreshold, protectionMinInstances,
-   * historyLimit).
+   * and bookmark interval, read timeouts, and the protection settings of
+   * the instance view that RegistryService and HealthService share
+   * (protectionThreshold, protectionMinInstances). Watches resume from the
+   * cache's one history window (10,000 revisions of any key).
    */
   registry?: Omit<RegistryServiceOptions, "view">;
   /**

@@ -211,7 +211,6 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       logger,
       protectionThreshold: registryOptions.protectionThreshold,
       protectionMinInstances: registryOptions.protectionMinInstances,
-      historyLimit: registryOptions.historyLimit,
       expiryHoldMs: registryOptions.expiryHoldMs,
       // A release of held instances needs a new store revision: this replica's own key under holds/.
       requestRevision: () =>

@@ -5,8 +5,10 @@ import type { KeyValue } from "./types.js";
 export function toKeyValue(kv: IKeyValue): KeyValue {
   return {
     key: kv.key.toString(),
-    // A plain view, so both backends hand out the same type.
-    value: new Uint8Array(kv.value.buffer, kv.value.byteOffset, kv.value.byteLength),
+    // A copy, not a view: etcd3 decodes bytes as a slice of the whole gRPC message (or HTTP/2 chunk),
+    // and values live on in the cache and its history window, so a view would keep that whole buffer
+    // alive per value (tens of MiB of array buffers in the soak). A plain Uint8Array, as the embedded store's.
+    value: new Uint8Array(kv.value),
     createRevision: Number(kv.create_revision),
     modRevision: Number(kv.mod_revision),
     version: Number(kv.version),

@@ -3,12 +3,12 @@
  * cache (registry view, watch hub): each apply() is one revision, reset()
  * simulates a relist.
  *
- *   const cache = new FakeCache();
+ *   const cache = new FakeCache();                   // (startRevision, loadNow, historyLimit)
  *   cache.put("/switchboard/instances/default/orders/a", bytes, "7");
  *   cache.apply([{ put }, { delete }]);   // several keys in one revision
  *   cache.reset();                        // relist at a new revision
  */
-import type { CacheUpdate, KeySpaceCache } from "../../src/cache/index.js";
+import { type CacheUpdate, HistoryWindow, type KeySpaceCache } from "../../src/cache/index.js";
 import { StoreUnavailableError } from "../../src/store/index.js";
 import type { KeyValue, WatchBatch } from "../../src/store/index.js";
 
@@ -20,14 +20,15 @@ export class FakeCache implements KeySpaceCache {
   private readonly kvs = new Map<string, KeyValue>();
   private readonly listeners = new Set<(update: CacheUpdate) => void>();
   private readonly waiters = new Set<{ min: number; resolve: () => void }>();
-  private batches: WatchBatch[] = [];
-  private floor = 0;
+  /** The same window as the real cache's, so resume and reset follow its limit and floor. */
+  private readonly history: HistoryWindow<WatchBatch>;
   private loaded = false;
   revision: number;
 
-  constructor(startRevision = 1, loadNow = true) {
+  constructor(startRevision = 1, loadNow = true, historyLimit = 10_000) {
     this.revision = startRevision;
-    this.floor = startRevision;
+    this.history = new HistoryWindow<WatchBatch>(historyLimit);
+    this.history.reset(startRevision);
     this.ready = new Promise((resolve) => (this.markReady = resolve));
     if (loadNow) this.load();
   }
@@ -77,14 +78,11 @@ export class FakeCache implements KeySpaceCache {
   }
 
   changesSince(prefix: string, sinceRevision: number): WatchBatch[] | undefined {
-    if (sinceRevision < this.floor) return undefined;
-    return this.batches
-      .filter((batch) => batch.revision > sinceRevision)
-      .map((batch) => ({
-        revision: batch.revision,
-        events: batch.events.filter((event) => (event.type === "put" ? event.kv.key : event.key).startsWith(prefix)),
-      }))
-      .filter((batch) => batch.events.length > 0);
+    return this.history.since(prefix, sinceRevision);
+  }
+
+  batchesSince(sinceRevision: number): readonly WatchBatch[] | undefined {
+    return this.history.after(sinceRevision);
   }
 
   subscribe(listener: (update: CacheUpdate) => void): () => void {
@@ -118,7 +116,7 @@ export class FakeCache implements KeySpaceCache {
       }
     }
     this.revision = revision;
-    this.batches.push(batch);
+    this.history.push(batch);
     this.wakeWaiters();
     this.emit(batch.events.length > 0 ? { type: "batch", batch } : { type: "progress", revision });
     return revision;
@@ -136,8 +134,7 @@ export class FakeCache implements KeySpaceCache {
   reset(mutate?: (kvs: Map<string, KeyValue>) => void): number {
     this.revision += 1;
     mutate?.(this.kvs);
-    this.batches = [];
-    this.floor = this.revision;
+    this.history.reset(this.revision);
     this.wakeWaiters();
     this.emit({ type: "reset", revision: this.revision });
     return this.revision;
