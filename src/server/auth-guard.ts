@@ -77,9 +77,14 @@ export function callerOf(context: CallContext): Caller | undefined {
   return (context as { [CALLER]?: Caller })[CALLER];
 }
 
-/** A context carrying the caller, for the handler. */
-export function withCaller<C extends CallContext>(context: C, caller: Caller | undefined): C {
-  return caller ? { ...context, [CALLER]: caller } : context;
+/**
+ * The handler's context: context with signal, carrying the caller. One copy
+ * per call (this runs on every call).
+ */
+export function handlerContext<C extends CallContext>(context: C, signal: AbortSignal, caller: Caller | undefined): C {
+  const copy: C & { [CALLER]?: Caller } = { ...context, signal };
+  if (caller) copy[CALLER] = caller;
+  return copy;
 }
 
 /** True when the caller may use permission on scope (always true with auth off). */
@@ -97,13 +102,19 @@ export function createAuthGuard(options: AuthGuardOptions): AuthGuard {
   const enforce = options.enforce ?? true;
   const open = [...OPEN_SERVICE_PREFIXES, ...(options.protectReflection ? [] : REFLECTION_PREFIXES)];
 
+  // One Caller per token record (records are replaced, never changed, when their key is written),
+  // rather than a new object and identity string on every call.
+  const tokenCallers = new WeakMap<TokenRecord, Caller>();
+
   function identify(context: CallContext): Caller {
     const header = context.metadata.get("authorization");
     if (header !== undefined) {
       const match = BEARER.exec(header);
       if (!match) throw new UnauthenticatedError("malformed authorization metadata (expected: Bearer <token>)");
       const token = tokens.authenticate(match[1]!.trim());
-      return { identity: `token:${token.id}`, grants: token.grants, token };
+      let caller = tokenCallers.get(token);
+      if (!caller) tokenCallers.set(token, (caller = { identity: `token:${token.id}`, grants: token.grants, token }));
+      return caller;
     }
     const certificate = options.certificateIdentity?.(context);
     if (certificate !== undefined) {
