@@ -24,6 +24,11 @@ import type { PermissionRule, RequestTarget } from "./permission-table.js";
 /** Names the verified client certificate of a call (URI SAN or CN), or undefined. Supplied by the TLS layer. */
 export type CertificateIdentity = (context: CallContext) => string | undefined;
 
+/** Grants by certificate identity: a Map, or the reloading file of --auth-cert-grants. */
+export interface CertificateGrants {
+  get(identity: string): readonly Grant[] | undefined;
+}
+
 export interface AuthGuardOptions {
   /** False: audit only (no authentication, everything allowed). Default true. */
   enforce?: boolean;
@@ -34,8 +39,8 @@ export interface AuthGuardOptions {
   protectReflection?: boolean;
   /** With mTLS: the certificate identity of a call. Default: none (tokens only). */
   certificateIdentity?: CertificateIdentity;
-  /** Grants of certificate identities (exact match). Default none. */
-  certificateGrants?: ReadonlyMap<string, readonly Grant[]>;
+  /** Grants of certificate identities (exact match), looked up on every call. Default none. */
+  certificateGrants?: CertificateGrants;
   /** One line per write and per auth failure. Default: no audit. */
   auditLog?: Logger;
   /** Milliseconds since the epoch. Default Date.now. */
