@@ -172,9 +172,9 @@ export interface RunningServer {
   readonly replicaId: string;
   /**
    * Re-reads the TLS certificate files and the certificate grants file now (`serve` calls it on SIGHUP); new
-   * connections get the new certificates, open ones keep theirs. Resolves
-   * true when new certificates were installed; false without TLS, when the
-   * files did not change, or when they are unusable (the old ones stay, with a warning).
+   * connections get the new certificates, open ones keep theirs; new grants apply from the next call.
+   * Resolves true when new certificates or grants were installed; false without either, when the
+   * files did not change, or when they are unusable (the old ones stay, with a warning or error logged).
    */
   reloadCertificates(): Promise<boolean>;
   /**
