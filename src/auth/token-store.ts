@@ -64,6 +64,20 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
   const bootstrapKey = `${options.prefix}auth/bootstrap`;
   const decoded = new Map<string, { modRevision: number; record: TokenRecord }>();
   const removedListeners = new Map<string, Set<() => void>>();
+  // Bearer strings that verified, with their record: a hit skips parsing, the
+  // store lookup and the SHA-256 of every call (bench/README.md, security
+  // overhead). Only verified strings enter, so its size is bounded by the
+  // number of tokens (one secret per id), not by what callers send. An entry
+  // goes when any write or delete touches its token (revoke), and all go on a
+  // cache reset; expiry is checked on every hit.
+  const verified = new Map<string, TokenRecord>();
+  const verifiedBearerOf = new Map<string, string>();
+  const forgetVerified = (id: string) => {
+    const bearer = verifiedBearerOf.get(id);
+    if (bearer === undefined) return;
+    verifiedBearerOf.delete(id);
+    verified.delete(bearer);
+  };
 
   const fireRemoved = (id: string) => {
     const listeners = removedListeners.get(id);
@@ -74,13 +88,18 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
   const unsubscribe = cache.subscribe((update) => {
     if (update.type === "batch") {
       for (const event of update.batch.events) {
-        if (event.type === "delete" && event.key.startsWith(tokensPrefix)) {
-          const id = event.key.slice(tokensPrefix.length);
+        const key = event.type === "delete" ? event.key : event.kv.key;
+        if (!key.startsWith(tokensPrefix)) continue;
+        const id = key.slice(tokensPrefix.length);
+        forgetVerified(id);
+        if (event.type === "delete") {
           decoded.delete(id);
           fireRemoved(id);
         }
       }
     } else if (update.type === "reset") {
+      verified.clear();
+      verifiedBearerOf.clear();
       // A relist may have missed deletes: check every watched id again.
       for (const id of [...removedListeners.keys()]) if (!cache.get(tokensPrefix + id)) fireRemoved(id);
     }
@@ -96,6 +115,12 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
     return record;
   }
 
+  function unexpired(record: TokenRecord): TokenRecord {
+    if (record.expiresAt !== undefined && record.expiresAt <= now())
+      throw new UnauthenticatedError(`token ${record.id} has expired`);
+    return record;
+  }
+
   async function put(record: TokenRecord, compare: Array<{ key: string; modRevision: number }>): Promise<number | undefined> {
     const result = await store.txn({
       compare,
@@ -108,13 +133,19 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
     authenticate(bearer) {
       if (bearer === undefined || bearer === "")
         throw new UnauthenticatedError("missing bearer token (authorization: Bearer <token>)");
+      // A hit is an exact match of the whole string that verified before; a miss
+      // (any other string) goes through the constant-time check below.
+      const hit = verified.get(bearer);
+      if (hit) return unexpired(hit);
       const parsed = parseToken(bearer);
       if (!parsed) throw new UnauthenticatedError("malformed bearer token");
       const record = read(parsed.id);
       // One message for unknown and revoked: nothing tells a guesser which ids exist.
       if (!record || !verifySecret(parsed.secret, record.secretHash)) throw new UnauthenticatedError("unknown or revoked token");
-      if (record.expiresAt !== undefined && record.expiresAt <= now())
-        throw new UnauthenticatedError(`token ${record.id} has expired`);
+      unexpired(record);
+      forgetVerified(record.id);
+      verified.set(bearer, record);
+      verifiedBearerOf.set(record.id, bearer);
       return record;
     },
 
@@ -202,6 +233,8 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
     close() {
       unsubscribe();
       removedListeners.clear();
+      verified.clear();
+      verifiedBearerOf.clear();
     },
   };
 }

@@ -3,7 +3,7 @@ import type { CallContext, ServerMiddlewareCall } from "nice-grpc-common";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { isAbortError } from "./abort.js";
-import { withCaller } from "./auth-guard.js";
+import { handlerContext } from "./auth-guard.js";
 import type { AuthGuard, GuardedCall } from "./auth-guard.js";
 import { toServerError } from "./error-status.js";
 import { createRpcMetrics } from "./rpc-metrics.js";
@@ -64,7 +64,7 @@ export function createCallMiddleware(options: CallMiddlewareOptions) {
         request = guarded.request(request);
         if (guarded.signal) signal = AbortSignal.any([signal, guarded.signal]);
       }
-      const result = yield* call.next(request, withCaller({ ...context, signal }, guarded?.caller));
+      const result = yield* call.next(request, handlerContext(context, signal, guarded?.caller));
       const revoked = guarded?.revoked();
       if (revoked) throw revoked;
       logger.debug({ method: path, peer: context.peer, ms: elapsed(), code: "OK" }, "rpc");

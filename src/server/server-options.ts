@@ -144,6 +144,12 @@ export interface AuthOptions {
   certificateIdentity?: CertificateIdentity;
   /** Grants of certificate identities. Default none. */
   certificateGrants?: ReadonlyMap<string, readonly Grant[]>;
+  /**
+   * A JSON file of certificate grants (`serve --auth-cert-grants`), used instead of
+   * certificateGrants: re-read when it changes and on reloadCertificates(); an
+   * unusable file fails the start, and later keeps the grants loaded last. Default none.
+   */
+  certificateGrantsFile?: string;
   /** Most open streams per token on one replica. Default 1,000; 0: no limit. */
   maxStreamsPerToken?: number;
   /** Register calls per second per token on one replica. Default 100; 0: no limit. */
@@ -165,10 +171,10 @@ export interface RunningServer {
   readonly httpAddress: string;
   readonly replicaId: string;
   /**
-   * Re-reads the TLS certificate files now (`serve` calls it on SIGHUP); new
-   * connections get the new certificates, open ones keep theirs. Resolves
-   * true when new certificates were installed; false without TLS, when the
-   * files did not change, or when they are unusable (the old ones stay, with a warning).
+   * Re-reads the TLS certificate files and the certificate grants file now (`serve` calls it on SIGHUP); new
+   * connections get the new certificates, open ones keep theirs; new grants apply from the next call.
+   * Resolves true when new certificates or grants were installed; false without either, when the
+   * files did not change, or when they are unusable (the old ones stay, with a warning or error logged).
    */
   reloadCertificates(): Promise<boolean>;
   /**

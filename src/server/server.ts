@@ -45,6 +45,8 @@ import { AggregatedDiscoveryServiceDefinition, createXdsServiceImpl } from "./xd
 import type { StoreHealthMonitor } from "./store-health.js";
 import { insecureExposureWarning } from "./insecure-warning.js";
 import { createPeerIdentityInterceptor, peerIdentity, stampHttpPeerIdentity } from "./peer-identity.js";
+import { loadCertificateGrantsFile } from "./certificate-grants-file.js";
+import type { CertificateGrantsFile } from "./certificate-grants-file.js";
 import { createServerTls } from "./tls.js";
 import type { ServerTls } from "./tls.js";
 
@@ -121,6 +123,17 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       cleanup.push({ step: "stopping certificate watch", run: () => watched.close() });
     }
 
+    // Likewise an unusable certificate grants file; later edits are re-read like the certificates.
+    let certificateGrantsFile: CertificateGrantsFile | undefined;
+    if (options.auth?.certificateGrantsFile !== undefined) {
+      const grantsFile = await loadCertificateGrantsFile(
+        { file: options.auth.certificateGrantsFile, watchIntervalMs: options.tls?.watchIntervalMs },
+        logger.child({ component: "auth" }),
+      );
+      certificateGrantsFile = grantsFile;
+      cleanup.push({ step: "stopping certificate grants watch", run: () => grantsFile.close() });
+    }
+
     // Ports next: a port in use fails before the store is opened or anything reports serving.
     await checkCanListen("gRPC", grpcListen, "listen");
     await checkCanListen("HTTP", httpListen, "http-listen");
@@ -184,7 +197,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         }),
         protectReflection: options.auth?.protectReflection,
         certificateIdentity: options.auth?.certificateIdentity ?? peerIdentity,
-        certificateGrants: options.auth?.certificateGrants,
+        certificateGrants: certificateGrantsFile ?? options.auth?.certificateGrants,
         auditLog: options.auditLog,
       });
       const guard = auth;
@@ -310,7 +323,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       grpcAddress,
       httpAddress,
       replicaId,
-      reloadCertificates: () => tls?.reload() ?? Promise.resolve(false),
+      reloadCertificates: async () => {
+        const [certificates, grants] = await Promise.all([tls?.reload(), certificateGrantsFile?.reload()]);
+        return certificates === true || grants === true;
+      },
       close: () =>
         (closing ??= (async () => {
           logger.info("shutdown: reporting NOT_SERVING");

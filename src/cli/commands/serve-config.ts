@@ -181,7 +181,7 @@ export const SERVE_SETTINGS = [
     env: "SWITCHBOARD_AUTH_CERT_GRANTS",
     default: "",
     description:
-      'with --auth and --tls-client-ca-file, JSON file binding client-certificate identities (URI SAN, else CN) to grants, e.g. {"spiffe://shop/orders": ["register@shop/orders", "read@shop"]}; read at start',
+      'with --auth and --tls-client-ca-file, JSON file binding client-certificate identities (URI SAN, else CN) to grants, e.g. {"spiffe://shop/orders": ["register@shop/orders", "read@shop"]}; re-read when it changes or on SIGHUP (a file that does not parse keeps the previous grants, with an error logged)',
   },
   {
     flag: "auth-max-streams-per-token",

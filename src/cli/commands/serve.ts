@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { pino } from "pino";
-import { parseCertificateGrants, parseSecretKeys } from "../../auth/index.js";
+import { parseSecretKeys } from "../../auth/index.js";
 import { startServer, StartupError } from "../../server/index.js";
 import type { Command, CliContext } from "../command.js";
 import { EXIT } from "../command.js";
@@ -33,12 +33,8 @@ async function serve(context: CliContext): Promise<number> {
     if (options.auth && config.authBootstrapTokenFile) {
       options.auth.bootstrapToken = (await readFile(config.authBootstrapTokenFile, "utf8")).trim();
     }
-    if (options.auth && config.authCertGrantsFile) {
-      options.auth.certificateGrants = parseCertificateGrants(
-        await readFile(config.authCertGrantsFile, "utf8"),
-        config.authCertGrantsFile,
-      );
-    }
+    // Read (and re-read on change or SIGHUP) by the server, as the TLS files.
+    if (options.auth && config.authCertGrantsFile) options.auth.certificateGrantsFile = config.authCertGrantsFile;
     if (config.secretKeyFile)
       options.secretKeys = parseSecretKeys(await readFile(config.secretKeyFile, "utf8"), config.secretKeyFile);
     // A separate destination: audit lines never mix with the operational log.
@@ -78,7 +74,7 @@ async function serve(context: CliContext): Promise<number> {
     }
   };
   for (const name of SIGNALS) process.on(name, onSignal);
-  // SIGHUP re-reads the TLS certificate files (they are also watched); without TLS it does nothing.
+  // SIGHUP re-reads the TLS certificate files and the certificate grants file (they are also watched).
   const running = server;
   process.on("SIGHUP", () => void running.reloadCertificates());
   try {
@@ -125,7 +121,7 @@ function usage(): string {
     "Flags and environment variables:",
     ...rows,
     "",
-    "Signals: SIGTERM and SIGINT shut down gracefully; SIGHUP re-reads the TLS certificate files.",
+    "Signals: SIGTERM and SIGINT shut down gracefully; SIGHUP re-reads the TLS certificate files and --auth-cert-grants.",
     "Exit codes: 0 after a graceful shutdown (SIGTERM, SIGINT), 1 on failure (a start failure prints",
     "one line naming the cause and the flag to change) or a second signal, 2 on bad configuration.",
     "",
