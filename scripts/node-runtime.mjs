@@ -38,7 +38,8 @@ export function shippedNodeRuntime({ cacheDir = join(repoRoot, "node_modules", "
   const binary = join(dir, "bin", "node");
   if (existsSync(binary)) return binary;
 
-  const work = `${dir}.partial`;
+  // A work dir of this process's own: test files building binaries in parallel may fetch at once.
+  const work = `${dir}.partial-${process.pid}`;
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   const [packed] = JSON.parse(
@@ -56,8 +57,13 @@ export function shippedNodeRuntime({ cacheDir = join(repoRoot, "node_modules", "
   }
   execFileSync("tar", ["-xzf", tarball, "-C", work, "--strip-components=1", "package/bin/node"]);
   rmSync(tarball);
-  rmSync(dir, { recursive: true, force: true });
-  renameSync(work, dir);
+  try {
+    renameSync(work, dir);
+  } catch (error) {
+    // Another process got there first: keep its copy (it may be running it) and drop ours.
+    rmSync(work, { recursive: true, force: true });
+    if (!existsSync(binary)) throw error;
+  }
   return binary;
 }
 
