@@ -2,6 +2,7 @@ import { ClientError, createChannel, createClient, Status } from "nice-grpc";
 import type { Channel } from "nice-grpc";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startEchoServer } from "../../../test/support/echo-server.js";
+import { eventually } from "../../../test/support/eventually.js";
 import type { EchoServer } from "../../../test/support/echo-server.js";
 import { EchoDefinition } from "../../../test/support/echo-server.js";
 import { startFakeRegistry } from "../../../test/support/fake-registry.js";
@@ -107,8 +108,8 @@ describe("switchboard: resolver (fake control plane)", () => {
       }
     };
     try {
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      expect(b.calls).toBeGreaterThan(0);
+      // Every instance takes calls before the changes (round robin over all three).
+      await eventually(() => a.calls > 0 && b.calls > 0 && c.calls > 0, 10_000, "calls on a, b and c");
       fake.put({
         service: "echo",
         instanceId: "b",
@@ -122,8 +123,7 @@ describe("switchboard: resolver (fake control plane)", () => {
       await quiet(c);
       await c.close();
       const aBefore = a.calls;
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      expect(a.calls).toBeGreaterThan(aBefore);
+      await eventually(() => a.calls > aBefore, 10_000, "calls on a after b and c left");
     } finally {
       stop = true;
       await Promise.all(loops);
