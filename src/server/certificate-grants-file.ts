@@ -19,6 +19,7 @@ import type { Logger } from "pino";
 import { parseCertificateGrants } from "../auth/index.js";
 import type { Grant } from "../auth/index.js";
 import { DEFAULT_TLS_WATCH_INTERVAL_MS } from "./tls.js";
+import { serialReload } from "./serial-reload.js";
 
 export interface CertificateGrantsFileOptions {
   /** The JSON file (certificate-grants.ts describes the format). Required. */
@@ -66,28 +67,7 @@ export async function loadCertificateGrantsFile(
     logger.info({ file, identities: current.grants.size }, "certificate grants reloaded");
     return true;
   };
-  // One reload at a time; a change seen during a reload runs one more after it (as tls.ts).
-  let running: Promise<boolean> | undefined;
-  let again = false;
-  const reload = (): Promise<boolean> => {
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      try {
-        let changed = await reloadOnce();
-        while (again) {
-          again = false;
-          changed = (await reloadOnce()) || changed;
-        }
-        return changed;
-      } finally {
-        running = undefined;
-      }
-    })();
-    return running;
-  };
+  const reload = serialReload(reloadOnce);
 
   // Polling stat, as for the certificates: editors and secret volumes replace files by rename.
   const onChange = (now: Stats, before: Stats) => {

@@ -6,6 +6,7 @@ import { createSecureContext } from "node:tls";
 import type { SecureContextOptions } from "node:tls";
 import { ServerCredentials } from "@grpc/grpc-js";
 import type { Logger } from "pino";
+import { serialReload } from "./serial-reload.js";
 
 /** TLS for the gRPC and HTTP ports (ServerOptions.tls). */
 export interface ServerTlsOptions {
@@ -78,8 +79,6 @@ export async function createServerTls(options: ServerTlsOptions, logger: Logger)
   );
   const listeners = new Set<(material: TlsMaterial) => void>();
 
-  let running: Promise<boolean> | undefined;
-  let again = false;
   const reloadOnce = async (): Promise<boolean> => {
     let next: TlsMaterial;
     try {
@@ -95,26 +94,7 @@ export async function createServerTls(options: ServerTlsOptions, logger: Logger)
     logger.info(describeMaterial(material), "TLS certificates reloaded");
     return true;
   };
-  // One reload at a time; a change seen during a reload runs one more after it.
-  const reload = (): Promise<boolean> => {
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      try {
-        let changed = await reloadOnce();
-        while (again) {
-          again = false;
-          changed = (await reloadOnce()) || changed;
-        }
-        return changed;
-      } finally {
-        running = undefined;
-      }
-    })();
-    return running;
-  };
+  const reload = serialReload(reloadOnce);
 
   const files = [options.certFile, options.keyFile, ...(options.clientCaFile ? [options.clientCaFile] : [])];
   // Polling stat rather than fs.watch: certificate tools (and Kubernetes secret
