@@ -326,8 +326,15 @@ export interface SequentialParams {
   ttlSeconds: number;
 }
 
-/** Registers instances one at a time; returns each one's send and acknowledgement time. */
-async function sbRegisterSequential(p: SequentialParams) {
+/**
+ * Writes instances `${idPrefix}-0..count-1` one at a time, intervalMs apart; returns each
+ * acknowledged write's send and acknowledgement time and the watch event it should cause.
+ */
+async function sequentialWrites(
+  p: Omit<SequentialParams, "ttlSeconds">,
+  event: "ADDED" | "UPDATED",
+  write: (client: RegistryClient, instanceId: string, i: number) => Promise<unknown>,
+) {
   const [channel] = openChannels(p.address, 1) as [Channel];
   const [client] = clientsFor(RegistryServiceDefinition, [channel]) as [RegistryClient];
   const keys: string[] = [];
@@ -341,10 +348,10 @@ async function sbRegisterSequential(p: SequentialParams) {
       const instanceId = `${p.idPrefix}-${i}`;
       const t0 = monoMs();
       try {
-        await client.register({ instance: sampleInstance(p.service, instanceId, i), ttlSeconds: p.ttlSeconds });
+        await write(client, instanceId, i);
         acked.push(monoMs());
         sent.push(t0);
-        keys.push(`ADDED:${instanceId}`);
+        keys.push(`${event}:${instanceId}`);
       } catch (error) {
         // A failed write is reported, not fatal: the other writes still measure propagation.
         errors++;
@@ -358,46 +365,29 @@ async function sbRegisterSequential(p: SequentialParams) {
   }
 }
 
+/** Registers instances one at a time; returns each one's send and acknowledgement time. */
+function sbRegisterSequential(p: SequentialParams) {
+  return sequentialWrites(p, "ADDED", (client, instanceId, i) =>
+    client.register({ instance: sampleInstance(p.service, instanceId, i), ttlSeconds: p.ttlSeconds }),
+  );
+}
+
 /**
  * Changes the weight of instances `${idPrefix}-0..count-1` (registered before) one at a time with
  * UpdateInstance: a single etcd transaction per write, the Switchboard counterpart of one raw put.
  */
-async function sbUpdateSequential(p: Omit<SequentialParams, "ttlSeconds">) {
-  const [channel] = openChannels(p.address, 1) as [Channel];
-  const [client] = clientsFor(RegistryServiceDefinition, [channel]) as [RegistryClient];
-  const keys: string[] = [];
-  const sent: number[] = [];
-  const acked: number[] = [];
-  let errors = 0;
-  let firstError: string | undefined;
-  try {
-    await client.listServices({ namespace: NAMESPACE });
-    for (let i = 0; i < p.count; i++) {
-      const instanceId = `${p.idPrefix}-${i}`;
-      const t0 = monoMs();
-      try {
-        // sampleInstance registers weight 100: every update is a change, hence an event.
-        await client.updateInstance({
-          namespace: NAMESPACE,
-          service: p.service,
-          instanceId,
-          weight: 101 + (i % 9000),
-          metadata: undefined,
-          tags: undefined,
-        });
-        acked.push(monoMs());
-        sent.push(t0);
-        keys.push(`UPDATED:${instanceId}`);
-      } catch (error) {
-        errors++;
-        firstError ??= errorText(error);
-      }
-      await sleep(p.intervalMs);
-    }
-    return { keys, sent, acked, errors, firstError };
-  } finally {
-    channel.close();
-  }
+function sbUpdateSequential(p: Omit<SequentialParams, "ttlSeconds">) {
+  return sequentialWrites(p, "UPDATED", (client, instanceId, i) =>
+    // sampleInstance registers weight 100: every update is a change, hence an event.
+    client.updateInstance({
+      namespace: NAMESPACE,
+      service: p.service,
+      instanceId,
+      weight: 101 + (i % 9000),
+      metadata: undefined,
+      tags: undefined,
+    }),
+  );
 }
 
 export interface ConfigSequentialParams {
