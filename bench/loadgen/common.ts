@@ -1,3 +1,4 @@
+import { summarize } from "../lib/stats.js";
 import { ChannelCredentials, Metadata, createChannel, createClientFactory, type Channel } from "nice-grpc";
 import type { CompatServiceDefinition } from "nice-grpc";
 
@@ -102,6 +103,18 @@ export async function runClosedLoop(
     }),
   );
   return { latencies, seconds: (performance.now() - started) / 1000, errors, firstError };
+}
+
+/** What a closed-loop throughput task answers: count ops, their rate and latency summary, its errors. */
+export function throughputResult(count: number, run: Awaited<ReturnType<typeof runClosedLoop>>) {
+  return {
+    ops: count,
+    seconds: run.seconds,
+    opsPerSecond: count / run.seconds,
+    latency: summarize(run.latencies),
+    errors: run.errors,
+    firstError: run.firstError,
+  };
 }
 
 /** Like runClosedLoop, but runs for durationMs instead of a fixed count. */

@@ -2,7 +2,7 @@
 // client, with no Switchboard in between.
 import { Etcd3 } from "etcd3";
 import { setTimeout as sleep } from "node:timers/promises";
-import { RenewalSchedule, runClosedLoop } from "./common.js";
+import { RenewalSchedule, runClosedLoop, throughputResult } from "./common.js";
 import { instanceKey, sampleInstanceBytes } from "./fixtures.js";
 import { monoMs, summarize } from "../lib/stats.js";
 
@@ -44,14 +44,7 @@ async function rawRegister(p: RawRegisterParams) {
       .value(values[i] as Buffer)
       .lease(lease.ID);
   });
-  return {
-    ops: p.count,
-    seconds: run.seconds,
-    opsPerSecond: p.count / run.seconds,
-    latency: summarize(run.latencies),
-    errors: run.errors,
-    firstError: run.firstError,
-  };
+  return throughputResult(p.count, run);
 }
 
 // Clients opened by rawJoin, by service, until rawLeave closes them.
@@ -78,15 +71,7 @@ async function rawJoin(p: RawRegisterParams & { first?: number }) {
       .value(values[k] as Buffer)
       .lease(lease.ID);
   });
-  return {
-    ops: p.count,
-    seconds: run.seconds,
-    opsPerSecond: p.count / run.seconds,
-    latency: summarize(run.latencies),
-    samples: Array.from(run.latencies),
-    errors: run.errors,
-    firstError: run.firstError,
-  };
+  return { ...throughputResult(p.count, run), samples: Array.from(run.latencies) };
 }
 
 /** Closes the clients rawJoin opened (their leases expire on their own). */

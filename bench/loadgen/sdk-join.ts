@@ -12,9 +12,8 @@
 // connection and HTTP/2 handshake, as separate agent processes have.
 import type * as Sdk from "@switchboard/client";
 import type { Agent, SwitchboardClient } from "@switchboard/client";
-import { runClosedLoop } from "./common.js";
+import { runClosedLoop, throughputResult } from "./common.js";
 import { NAMESPACE, sampleInstance } from "./fixtures.js";
-import { summarize } from "../lib/stats.js";
 
 export interface SdkJoinParams {
   address: string;
@@ -93,17 +92,9 @@ async function sdkConnect(p: SdkJoinParams) {
   }
 }
 
+/** Every latency (ms) beside the summary, so an orchestrator can merge the percentiles of several processes. */
 function result(count: number, run: Awaited<ReturnType<typeof runClosedLoop>>) {
-  return {
-    ops: count,
-    seconds: run.seconds,
-    opsPerSecond: count / run.seconds,
-    latency: summarize(run.latencies),
-    /** Every latency (ms), so an orchestrator can merge the percentiles of several processes. */
-    samples: Array.from(run.latencies),
-    errors: run.errors,
-    firstError: run.firstError,
-  };
+  return { ...throughputResult(count, run), samples: Array.from(run.latencies) };
 }
 
 export const sdkJoinTasks = { sdkJoin, sdkLeave, sdkConnect };

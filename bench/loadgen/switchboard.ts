@@ -12,7 +12,16 @@ import {
 import { ConfigServiceDefinition } from "../../generated/switchboard/config/v1/config.js";
 import { EchoServiceDefinition, type MemoryReport } from "../server/echo.js";
 import type { LoadTls } from "./common.js";
-import { clientsFor, closeChannels, openChannels, PushQueue, RenewalSchedule, runClosedLoop, runForDuration } from "./common.js";
+import {
+  clientsFor,
+  closeChannels,
+  openChannels,
+  PushQueue,
+  RenewalSchedule,
+  runClosedLoop,
+  runForDuration,
+  throughputResult,
+} from "./common.js";
 import { NAMESPACE, sampleInstance } from "./fixtures.js";
 import { monoMs, summarize } from "../lib/stats.js";
 
@@ -54,14 +63,7 @@ async function sbRegister(p: RegisterParams) {
       const instanceId = `${p.idPrefix}-${i}`;
       await client.register({ instance: sampleInstance(serviceName(p, i), instanceId, i), ttlSeconds: p.ttlSeconds });
     });
-    return {
-      ops: p.count,
-      seconds: run.seconds,
-      opsPerSecond: p.count / run.seconds,
-      latency: summarize(run.latencies),
-      errors: run.errors,
-      firstError: run.firstError,
-    };
+    return throughputResult(p.count, run);
   } finally {
     closeChannels(channels);
   }

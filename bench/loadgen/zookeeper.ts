@@ -5,7 +5,7 @@
 // node-zookeeper-client is a pure-JS client: one session = one TCP connection.
 import { setTimeout as sleep } from "node:timers/promises";
 import zookeeper, { type Client } from "node-zookeeper-client";
-import { runClosedLoop } from "./common.js";
+import { runClosedLoop, throughputResult } from "./common.js";
 import { sampleInstanceBytes } from "./fixtures.js";
 import { monoMs, summarize } from "../lib/stats.js";
 
@@ -90,14 +90,7 @@ async function zkRegister(p: ZkRegisterParams) {
     sessions.push(session);
     await create(session, `${servicePath(serviceOf(p, i))}/zk-${i}`, values[i] as Buffer, zookeeper.CreateMode.EPHEMERAL);
   });
-  return {
-    ops: p.count,
-    seconds: run.seconds,
-    opsPerSecond: p.count / run.seconds,
-    latency: summarize(run.latencies),
-    errors: run.errors,
-    firstError: run.firstError,
-  };
+  return throughputResult(p.count, run);
 }
 
 /** Closes a set of sessions (their ephemeral nodes go with them) and the watchers of that name. */
